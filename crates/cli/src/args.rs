@@ -1,0 +1,93 @@
+//! Command-line flags.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Mail-server intrusion forensics: reads the logs of Roundcube, Dovecot,
+/// Postfix, Exim, nginx and Apache and tells what happened.
+#[derive(Parser, Debug)]
+#[command(name = "vigie", version, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Parse logs into normalized ECS events (JSON lines or CSV), or count them with --stats.
+    #[command(after_help = EVENTS_EXAMPLES)]
+    Events(EventsArgs),
+}
+
+const EVENTS_EXAMPLES: &str = "\
+Examples:
+  vigie events /var/log/mail.log /var/log/dovecot.log
+  vigie events --stats /var/log/            (every file below, any compression)
+  vigie events --stats --json 'logs/*.gz'   (counts per file, for machines)
+  zcat mail.log.2.gz | vigie events --tz Europe/Paris -
+  vigie events --format csv /var/log/nginx/access.log > events.csv
+
+Exit status: 0 when every input was read, 2 when an input could not be read
+(or ended early, e.g. a truncated .gz); what could be read is still output.";
+
+/// Output shape of `vigie events`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// One nested ECS JSON object per line.
+    Jsonl,
+    /// One CSV row per event, formula-safe.
+    Csv,
+}
+
+/// Flags of `vigie events`.
+#[derive(Args, Debug)]
+pub struct EventsArgs {
+    /// Log files, folders (read recursively), glob patterns, or - for standard input.
+    /// Plain, .gz, .zst, .xz or .bz2 (detected by content); rotated sets are read oldest first.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Print only counts per file: detected format, lines, events, skipped lines by reason.
+    #[arg(long)]
+    pub stats: bool,
+
+    /// With --stats: write the counts as JSON.
+    #[arg(long, requires = "stats")]
+    pub json: bool,
+
+    /// Output format of the events.
+    #[arg(long, value_enum, default_value = "jsonl", conflicts_with = "stats")]
+    pub format: OutputFormat,
+
+    /// Read every input as this log format instead of detecting it from its content.
+    #[arg(long, value_name = "FORMAT", value_parser = log_format_names())]
+    pub log_format: Option<String>,
+
+    /// Time zone of timestamps that carry no offset (IANA name). Default: this machine's zone.
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+
+    /// Place year-less syslog timestamps in the year before this date (RFC 3339 or YYYY-MM-DD)
+    /// instead of before each file's modification time.
+    #[arg(long, value_name = "DATE")]
+    pub reference_time: Option<String>,
+
+    /// Longest line read whole, in bytes; longer lines are counted as skipped.
+    #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024)]
+    pub max_line: usize,
+
+    /// Most bytes one compressed input may expand to (guards against decompression bombs).
+    #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024 * 1024)]
+    pub max_decompressed: u64,
+
+    /// Worker threads (default: all cores).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+fn log_format_names() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(vigie_ingest::Format::ALL.iter().map(|f| f.name()))
+}

@@ -1,0 +1,317 @@
+//! `vigie events`: parse logs into normalized events, or count them.
+
+use std::io::{self, IsTerminal, Write};
+use std::process::ExitCode;
+use std::sync::Mutex;
+
+use anyhow::{Context, Result, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use jiff::tz::TimeZone;
+use rayon::prelude::*;
+use serde::Serialize;
+use vigie_event::{Event, Timestamp};
+use vigie_ingest::{Format, IngestOptions, InputReport, expand_inputs, ingest_input};
+
+use crate::args::{EventsArgs, OutputFormat};
+use crate::terminal::sanitize;
+
+/// Output is handed to the shared writer in chunks of about this size, so
+/// threads rarely wait on each other and each line stays whole.
+const CHUNK: usize = 256 * 1024;
+
+/// Runs the subcommand.
+pub fn run(args: EventsArgs) -> Result<ExitCode> {
+    let options = resolve_options(&args)?;
+    if let Some(n) = args.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+            .context("cannot start the worker threads")?;
+    }
+    let (sets, input_errors) = expand_inputs(&args.paths);
+    for e in &input_errors {
+        eprintln!("vigie: {}", sanitize(&e.to_string()));
+    }
+    if sets.is_empty() {
+        bail!("no input to read");
+    }
+    let progress = progress_bar(sets.iter().map(Vec::len).sum());
+    let stdout = Mutex::new(io::stdout());
+    let writer = EventWriter {
+        format: if args.stats { None } else { Some(args.format) },
+        out: &stdout,
+    };
+    if writer.format == Some(OutputFormat::Csv) {
+        writer.flush(&mut header_row())?;
+    }
+    let reports: Vec<Result<Vec<InputReport>>> = sets
+        .par_iter()
+        .map(|set| {
+            let mut buffer = Vec::with_capacity(CHUNK * 2);
+            let mut write_error = None;
+            let mut reports = Vec::with_capacity(set.len());
+            for input in set {
+                progress.set_message(sanitize(&input.display_name()));
+                let report = ingest_input(input, &options, &mut |event: &Event<'_>| {
+                    if write_error.is_none() {
+                        if let Err(e) = writer.write(&mut buffer, event) {
+                            write_error = Some(e);
+                        }
+                    }
+                });
+                progress.inc(1);
+                reports.push(report);
+            }
+            if let Some(e) = write_error {
+                return Err(e.into());
+            }
+            writer.flush(&mut buffer)?;
+            Ok(reports)
+        })
+        .collect();
+    progress.finish_and_clear();
+    let mut all = Vec::new();
+    for r in reports {
+        match r {
+            Ok(reports) => all.extend(reports),
+            Err(e) if is_broken_pipe(&e) => return Ok(ExitCode::SUCCESS),
+            Err(e) => return Err(e.context("cannot write the output")),
+        }
+    }
+    let zone_name = options
+        .zone
+        .iana_name()
+        .unwrap_or("the system zone (unnamed)")
+        .to_string();
+    let failed = !input_errors.is_empty() || all.iter().any(|r| r.error.is_some());
+    if args.stats {
+        let summary = Summary::new(&all, &zone_name, &input_errors);
+        if args.json {
+            serde_json::to_writer_pretty(io::stdout().lock(), &summary)?;
+            println!();
+        } else {
+            print_stats(&summary)?;
+        }
+    } else {
+        for r in all.iter().filter(|r| r.error.is_some()) {
+            eprintln!(
+                "vigie: {}: {}",
+                sanitize(&r.path),
+                sanitize(r.error.as_deref().unwrap_or_default())
+            );
+        }
+        let zone_used: u64 = all.iter().map(|r| r.zone_resolved).sum();
+        if zone_used > 0 && io::stderr().is_terminal() {
+            eprintln!(
+                "vigie: {zone_used} timestamps without an offset were read as {zone_name} (--tz to change)"
+            );
+        }
+    }
+    Ok(if failed {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn resolve_options(args: &EventsArgs) -> Result<IngestOptions> {
+    let zone = match &args.tz {
+        Some(name) => TimeZone::get(name)
+            .with_context(|| format!("--tz {name:?} is not a known time zone"))?,
+        None => TimeZone::system(),
+    };
+    let reference = args
+        .reference_time
+        .as_deref()
+        .map(parse_reference)
+        .transpose()?;
+    let format = args.log_format.as_deref().and_then(Format::from_name);
+    Ok(IngestOptions {
+        zone,
+        reference,
+        format,
+        max_line: args.max_line.max(1024),
+        max_decompressed: args.max_decompressed,
+    })
+}
+
+fn parse_reference(text: &str) -> Result<Timestamp> {
+    let instant = if let Ok(ts) = text.parse::<jiff::Timestamp>() {
+        ts
+    } else {
+        let date: jiff::civil::Date = text.parse().with_context(|| {
+            format!("--reference-time {text:?} is neither RFC 3339 nor YYYY-MM-DD")
+        })?;
+        TimeZone::UTC
+            .to_ambiguous_timestamp(date.to_datetime(jiff::civil::Time::midnight()))
+            .compatible()?
+    };
+    Ok(Timestamp::from_unix(instant.as_second(), 0))
+}
+
+fn progress_bar(inputs: usize) -> ProgressBar {
+    if !io::stderr().is_terminal() || inputs < 2 {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(inputs as u64);
+    if let Ok(style) =
+        ProgressStyle::with_template("{bar:30} {pos}/{len} files {elapsed} {wide_msg}")
+    {
+        bar.set_style(style);
+    }
+    bar
+}
+
+fn header_row() -> Vec<u8> {
+    let mut row = Vec::new();
+    // Writing to a Vec cannot fail.
+    let _ = vigie_event::csv::write_header(&mut row);
+    row
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<io::Error>()
+        .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+}
+
+/// Serializes events into a thread's buffer and hands full chunks to stdout.
+struct EventWriter<'o, W: Write> {
+    format: Option<OutputFormat>,
+    out: &'o Mutex<W>,
+}
+
+impl<W: Write> EventWriter<'_, W> {
+    fn write(&self, buffer: &mut Vec<u8>, event: &Event<'_>) -> io::Result<()> {
+        match self.format {
+            None => return Ok(()),
+            Some(OutputFormat::Jsonl) => vigie_event::json::write_event(buffer, event)?,
+            Some(OutputFormat::Csv) => vigie_event::csv::write_event(buffer, event)?,
+        }
+        if buffer.len() >= CHUNK {
+            self.flush(buffer)?;
+        }
+        Ok(())
+    }
+
+    fn flush(&self, buffer: &mut Vec<u8>) -> io::Result<()> {
+        if buffer.is_empty() {
+            return Ok(());
+        }
+        let mut out = self
+            .out
+            .lock()
+            .map_err(|_| io::Error::other("output lock poisoned"))?;
+        out.write_all(buffer)?;
+        out.flush()?;
+        buffer.clear();
+        Ok(())
+    }
+}
+
+/// The `--stats` document.
+#[derive(Serialize)]
+struct Summary<'r> {
+    /// Zone used for timestamps without an offset.
+    timezone: &'r str,
+    inputs: &'r [InputReport],
+    totals: Totals,
+    errors: Vec<String>,
+}
+
+#[derive(Serialize, Default)]
+struct Totals {
+    files: usize,
+    lines: u64,
+    events: u64,
+    skipped: u64,
+    invalid_utf8_lines: u64,
+    inputs_with_errors: usize,
+}
+
+impl<'r> Summary<'r> {
+    fn new(
+        inputs: &'r [InputReport],
+        timezone: &'r str,
+        input_errors: &[vigie_ingest::Error],
+    ) -> Summary<'r> {
+        let totals = Totals {
+            files: inputs.len(),
+            lines: inputs.iter().map(|r| r.lines).sum(),
+            events: inputs.iter().map(|r| r.events).sum(),
+            skipped: inputs.iter().map(InputReport::skipped_lines).sum(),
+            invalid_utf8_lines: inputs.iter().map(|r| r.invalid_utf8_lines).sum(),
+            inputs_with_errors: inputs.iter().filter(|r| r.error.is_some()).count(),
+        };
+        let errors = input_errors.iter().map(ToString::to_string).collect();
+        Summary {
+            timezone,
+            inputs,
+            totals,
+            errors,
+        }
+    }
+}
+
+fn print_stats(summary: &Summary<'_>) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    let width = summary
+        .inputs
+        .iter()
+        .map(|r| r.path.chars().count())
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 60);
+    writeln!(
+        out,
+        "{:<width$}  {:<13} {:>10} {:>10} {:>9}",
+        "FILE", "FORMAT", "LINES", "EVENTS", "SKIPPED"
+    )?;
+    for r in summary.inputs {
+        let format = r.format.map_or("unknown", Format::name);
+        writeln!(
+            out,
+            "{:<width$}  {:<13} {:>10} {:>10} {:>9}",
+            sanitize(&r.path),
+            format,
+            r.lines,
+            r.events,
+            r.skipped_lines()
+        )?;
+        for (reason, tally) in &r.skipped {
+            let lines: Vec<String> = tally.first_lines.iter().map(u64::to_string).collect();
+            let more = if tally.count as usize > tally.first_lines.len() {
+                ", …"
+            } else {
+                ""
+            };
+            writeln!(
+                out,
+                "{:<width$}    skipped {:>8} {} (lines {}{more})",
+                "",
+                tally.count,
+                reason.name(),
+                lines.join(", ")
+            )?;
+        }
+        if r.invalid_utf8_lines > 0 {
+            writeln!(
+                out,
+                "{:<width$}    {} lines with invalid UTF-8 (parsed, bytes replaced)",
+                "", r.invalid_utf8_lines
+            )?;
+        }
+        if let Some(e) = &r.error {
+            writeln!(out, "{:<width$}    error: {}", "", sanitize(e))?;
+        }
+    }
+    let t = &summary.totals;
+    writeln!(
+        out,
+        "{} files, {} lines, {} events, {} skipped; times without an offset read as {}",
+        t.files, t.lines, t.events, t.skipped, summary.timezone
+    )?;
+    for e in &summary.errors {
+        writeln!(out, "error: {}", sanitize(e))?;
+    }
+    Ok(())
+}

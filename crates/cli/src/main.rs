@@ -1,0 +1,24 @@
+//! `vigie`: the command line over the vigie libraries. Flags parse into
+//! plain structs ([`args`]); each subcommand lives in [`commands`].
+
+mod args;
+mod commands;
+mod terminal;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = args::Cli::parse();
+    let result = match cli.command {
+        args::Command::Events(events) => commands::events::run(events),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("vigie: {}", terminal::sanitize(&format!("{e:#}")));
+            ExitCode::from(2)
+        }
+    }
+}

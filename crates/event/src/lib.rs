@@ -1,0 +1,433 @@
+//! The normalized event of vigie: the contract between ingestion, detection and
+//! the case.
+//!
+//! A parser in `vigie-ingest` turns one log line into one [`Event`], whose text
+//! fields borrow from the line where they can ([`Text`] is a `Cow`), so parsing
+//! a line allocates nothing unless a value had to be decoded. Every event points
+//! back to its file and 1-based line ([`Event::path`], [`Event::line`]).
+//!
+//! Fields are named as in the Elastic Common Schema ([`Field`]); rules resolve a
+//! name to a `Field` once and read with [`Event::value`]. [`json::write_event`]
+//! writes the nested ECS JSON that Elastic writes; [`csv`] a flat table.
+//!
+//! ```
+//! use vigie_event::{Event, Dataset, Field, Value, Timestamp};
+//!
+//! let mut event = Event::new(Dataset::Dovecot, "dovecot.log", 3);
+//! event.timestamp = Timestamp::from_unix(1_795_905_569, 0);
+//! event.user_name = Some("bob@lab.test".into());
+//! assert_eq!(event.value(Field::UserName), Some(Value::Str("bob@lab.test")));
+//!
+//! let mut out = Vec::new();
+//! vigie_event::json::write_event(&mut out, &event).unwrap();
+//! assert!(String::from_utf8(out).unwrap().contains(r#""user":{"name":"bob@lab.test"}"#));
+//! ```
+
+pub mod csv;
+mod field;
+pub mod json;
+mod time;
+
+use std::borrow::Cow;
+use std::net::IpAddr;
+
+pub use field::{Field, Value};
+pub use time::{
+    CivilDateTime, Timestamp, civil_from_days, days_from_civil, days_in_month, is_leap_year,
+};
+
+/// Text borrowed from the log line, or owned when it had to be decoded.
+pub type Text<'a> = Cow<'a, str>;
+
+/// Which log an event came from (`event.dataset`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Dataset {
+    /// nginx access log (combined, common, vhost or forwarded variants).
+    NginxAccess,
+    /// Apache httpd access log.
+    ApacheAccess,
+    /// nginx error log.
+    NginxError,
+    /// Apache httpd error log.
+    ApacheError,
+    /// Roundcube `userlogins` log.
+    RoundcubeUserlogins,
+    /// Roundcube `errors` log (and PHP warnings written to it).
+    RoundcubeErrors,
+    /// Roundcube `sendmail` / `smtp` log.
+    RoundcubeSendmail,
+    /// Roundcube `session` log.
+    RoundcubeSession,
+    /// Dovecot (IMAP, POP3, LMTP, auth, ManageSieve, Pigeonhole Sieve).
+    Dovecot,
+    /// Postfix.
+    Postfix,
+    /// Exim mainlog, rejectlog, paniclog.
+    Exim,
+    /// Cyrus IMAP, POP3 and `timsieved`.
+    Cyrus,
+    /// Kerio Connect.
+    Kerio,
+    /// Perdition IMAP/POP3 proxy.
+    Perdition,
+    /// OpenWebMail.
+    OpenWebmail,
+    /// solid-pop3d.
+    SolidPop3d,
+    /// PHP-FPM master log.
+    PhpFpm,
+    /// Any other syslog line: kept with its header and message, not interpreted.
+    Syslog,
+}
+
+impl Dataset {
+    /// The `event.dataset` value.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dataset::NginxAccess => "nginx.access",
+            Dataset::ApacheAccess => "apache.access",
+            Dataset::NginxError => "nginx.error",
+            Dataset::ApacheError => "apache.error",
+            Dataset::RoundcubeUserlogins => "roundcube.userlogins",
+            Dataset::RoundcubeErrors => "roundcube.errors",
+            Dataset::RoundcubeSendmail => "roundcube.sendmail",
+            Dataset::RoundcubeSession => "roundcube.session",
+            Dataset::Dovecot => "dovecot",
+            Dataset::Postfix => "postfix",
+            Dataset::Exim => "exim",
+            Dataset::Cyrus => "cyrus",
+            Dataset::Kerio => "kerio",
+            Dataset::Perdition => "perdition",
+            Dataset::OpenWebmail => "openwebmail",
+            Dataset::SolidPop3d => "solid-pop3d",
+            Dataset::PhpFpm => "php-fpm",
+            Dataset::Syslog => "syslog",
+        }
+    }
+}
+
+/// ECS `event.category`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Category {
+    /// Logins, failures, logouts that close an authenticated session.
+    Authentication,
+    /// Session lifecycle without a credential check.
+    Session,
+    /// HTTP requests.
+    Web,
+    /// Mail transfer, delivery, filtering.
+    Email,
+    /// Connections and protocol-level rejects.
+    Network,
+    /// Configuration changes (Sieve scripts).
+    Configuration,
+}
+
+impl Category {
+    /// The ECS keyword array for this category.
+    pub fn keywords(self) -> &'static [&'static str] {
+        match self {
+            Category::Authentication => &["authentication"],
+            Category::Session => &["session"],
+            Category::Web => &["web"],
+            Category::Email => &["email"],
+            Category::Network => &["network"],
+            Category::Configuration => &["configuration"],
+        }
+    }
+}
+
+/// ECS `event.outcome`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// It worked.
+    Success,
+    /// It failed or was refused.
+    Failure,
+    /// The log does not say.
+    Unknown,
+}
+
+impl Outcome {
+    /// The ECS keyword.
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failure => "failure",
+            Outcome::Unknown => "unknown",
+        }
+    }
+}
+
+/// One normalized event: what a single log line says, in ECS terms.
+///
+/// Absent fields are `None`; [`Event::value`] returns `None` for them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event<'a> {
+    /// `@timestamp` (UTC).
+    pub timestamp: Timestamp,
+    /// `event.dataset`.
+    pub dataset: Dataset,
+    /// `event.category`.
+    pub category: Option<Category>,
+    /// `event.action`; a fixed vocabulary, see the parsers.
+    pub action: Option<&'static str>,
+    /// `event.outcome`.
+    pub outcome: Option<Outcome>,
+    /// `event.reason`.
+    pub reason: Option<Text<'a>>,
+    /// `log.level`.
+    pub level: Option<Text<'a>>,
+    /// `message`.
+    pub message: Option<Text<'a>>,
+    /// `host.name`.
+    pub host_name: Option<Text<'a>>,
+    /// `process.name`.
+    pub process_name: Option<Text<'a>>,
+    /// `process.pid`.
+    pub process_pid: Option<u64>,
+    /// `source.ip`.
+    pub source_ip: Option<IpAddr>,
+    /// `source.address` (only when the client is not a parseable IP).
+    pub source_address: Option<Text<'a>>,
+    /// `source.domain`.
+    pub source_domain: Option<Text<'a>>,
+    /// `source.port`.
+    pub source_port: Option<u16>,
+    /// `client.ip`.
+    pub client_ip: Option<IpAddr>,
+    /// `destination.ip`.
+    pub destination_ip: Option<IpAddr>,
+    /// `destination.address`.
+    pub destination_address: Option<Text<'a>>,
+    /// `destination.port`.
+    pub destination_port: Option<u16>,
+    /// `user.name`.
+    pub user_name: Option<Text<'a>>,
+    /// `session.id`.
+    pub session_id: Option<Text<'a>>,
+    /// `network.protocol`.
+    pub protocol: Option<Text<'a>>,
+    /// `network.bytes_in`.
+    pub bytes_in: Option<u64>,
+    /// `network.bytes_out`.
+    pub bytes_out: Option<u64>,
+    /// `http.request.method`.
+    pub http_method: Option<Text<'a>>,
+    /// `http.response.status_code`.
+    pub http_status: Option<u16>,
+    /// `http.response.bytes`.
+    pub http_response_bytes: Option<u64>,
+    /// `http.version`.
+    pub http_version: Option<Text<'a>>,
+    /// `http.request.referrer`.
+    pub http_referrer: Option<Text<'a>>,
+    /// `user_agent.original`.
+    pub user_agent: Option<Text<'a>>,
+    /// `url.domain`.
+    pub url_domain: Option<Text<'a>>,
+    /// `url.path`.
+    pub url_path: Option<Text<'a>>,
+    /// `url.query`.
+    pub url_query: Option<Text<'a>>,
+    /// `email.from.address`.
+    pub email_from: Option<Text<'a>>,
+    /// `email.to.address`.
+    pub email_to: Option<Text<'a>>,
+    /// `email.message_id`.
+    pub email_message_id: Option<Text<'a>>,
+    /// `email.size`.
+    pub email_size: Option<u64>,
+    /// `roundcube.task`.
+    pub roundcube_task: Option<Text<'a>>,
+    /// `roundcube.action`.
+    pub roundcube_action: Option<Text<'a>>,
+    /// `roundcube.mbox`.
+    pub roundcube_mbox: Option<Text<'a>>,
+    /// `roundcube.uid`.
+    pub roundcube_uid: Option<Text<'a>>,
+    /// `roundcube.part`.
+    pub roundcube_part: Option<Text<'a>>,
+    /// `roundcube.from`.
+    pub roundcube_from: Option<Text<'a>>,
+    /// `log.file.path`.
+    pub path: &'a str,
+    /// `log.file.line` (1-based).
+    pub line: u64,
+}
+
+impl<'a> Event<'a> {
+    /// An event with only its dataset and origin set; the parser fills the rest.
+    pub fn new(dataset: Dataset, path: &'a str, line: u64) -> Event<'a> {
+        Event {
+            timestamp: Timestamp::default(),
+            dataset,
+            category: None,
+            action: None,
+            outcome: None,
+            reason: None,
+            level: None,
+            message: None,
+            host_name: None,
+            process_name: None,
+            process_pid: None,
+            source_ip: None,
+            source_address: None,
+            source_domain: None,
+            source_port: None,
+            client_ip: None,
+            destination_ip: None,
+            destination_address: None,
+            destination_port: None,
+            user_name: None,
+            session_id: None,
+            protocol: None,
+            bytes_in: None,
+            bytes_out: None,
+            http_method: None,
+            http_status: None,
+            http_response_bytes: None,
+            http_version: None,
+            http_referrer: None,
+            user_agent: None,
+            url_domain: None,
+            url_path: None,
+            url_query: None,
+            email_from: None,
+            email_to: None,
+            email_message_id: None,
+            email_size: None,
+            roundcube_task: None,
+            roundcube_action: None,
+            roundcube_mbox: None,
+            roundcube_uid: None,
+            roundcube_part: None,
+            roundcube_from: None,
+            path,
+            line,
+        }
+    }
+
+    /// Sets category, action and outcome together, as every classified line does.
+    pub fn classify(&mut self, category: Category, action: &'static str, outcome: Outcome) {
+        self.category = Some(category);
+        self.action = Some(action);
+        self.outcome = Some(outcome);
+    }
+
+    /// Whether this event records a failed authentication (a wrong password,
+    /// an unknown user, a refused SASL exchange).
+    pub fn is_authentication_failure(&self) -> bool {
+        self.category == Some(Category::Authentication) && self.outcome == Some(Outcome::Failure)
+    }
+
+    /// The value of one field; `None` when the event does not carry it.
+    pub fn value(&self, field: Field) -> Option<Value<'_>> {
+        fn text<'e>(t: &'e Option<Text<'_>>) -> Option<Value<'e>> {
+            t.as_deref().map(Value::Str)
+        }
+        match field {
+            Field::Timestamp => Some(Value::Time(self.timestamp)),
+            Field::ClientIp => self.client_ip.map(Value::Ip),
+            Field::DestinationAddress => text(&self.destination_address),
+            Field::DestinationIp => self.destination_ip.map(Value::Ip),
+            Field::DestinationPort => self.destination_port.map(|p| Value::UInt(p.into())),
+            Field::EmailFrom => text(&self.email_from),
+            Field::EmailMessageId => text(&self.email_message_id),
+            Field::EmailSize => self.email_size.map(Value::UInt),
+            Field::EmailTo => text(&self.email_to),
+            Field::EventAction => self.action.map(Value::Str),
+            Field::EventCategory => self.category.map(|c| Value::Keywords(c.keywords())),
+            Field::EventDataset => Some(Value::Str(self.dataset.name())),
+            Field::EventOutcome => self.outcome.map(|o| Value::Str(o.name())),
+            Field::EventReason => text(&self.reason),
+            Field::HostName => text(&self.host_name),
+            Field::HttpMethod => text(&self.http_method),
+            Field::HttpReferrer => text(&self.http_referrer),
+            Field::HttpResponseBytes => self.http_response_bytes.map(Value::UInt),
+            Field::HttpStatus => self.http_status.map(|s| Value::UInt(s.into())),
+            Field::HttpVersion => text(&self.http_version),
+            Field::LogLine => Some(Value::UInt(self.line)),
+            Field::LogPath => Some(Value::Str(self.path)),
+            Field::LogLevel => text(&self.level),
+            Field::Message => text(&self.message),
+            Field::NetworkBytesIn => self.bytes_in.map(Value::UInt),
+            Field::NetworkBytesOut => self.bytes_out.map(Value::UInt),
+            Field::NetworkProtocol => text(&self.protocol),
+            Field::ProcessName => text(&self.process_name),
+            Field::ProcessPid => self.process_pid.map(Value::UInt),
+            Field::RoundcubeAction => text(&self.roundcube_action),
+            Field::RoundcubeFrom => text(&self.roundcube_from),
+            Field::RoundcubeMbox => text(&self.roundcube_mbox),
+            Field::RoundcubePart => text(&self.roundcube_part),
+            Field::RoundcubeTask => text(&self.roundcube_task),
+            Field::RoundcubeUid => text(&self.roundcube_uid),
+            Field::SessionId => text(&self.session_id),
+            Field::SourceAddress => text(&self.source_address),
+            Field::SourceDomain => text(&self.source_domain),
+            Field::SourceIp => self.source_ip.map(Value::Ip),
+            Field::SourcePort => self.source_port.map(|p| Value::UInt(p.into())),
+            Field::UrlDomain => text(&self.url_domain),
+            Field::UrlPath => text(&self.url_path),
+            Field::UrlQuery => text(&self.url_query),
+            Field::UserName => text(&self.user_name),
+            Field::UserAgent => text(&self.user_agent),
+        }
+    }
+
+    /// Sets the client from a textual address: `source.ip` when it parses as
+    /// an IP address (brackets and an IPv6 zone are tolerated), `source.address`
+    /// otherwise. Empty and placeholder values (`-`, `unknown`) are ignored.
+    pub fn set_source(&mut self, address: &'a str) {
+        match parse_ip(address) {
+            Some(ip) => self.source_ip = Some(ip),
+            None if !is_placeholder(address) => self.source_address = Some(address.into()),
+            None => {}
+        }
+    }
+}
+
+/// Parses an IP address as logs write it: bare, `[bracketed]`, with an IPv6
+/// zone, or IPv4-mapped IPv6 (`::ffff:1.2.3.4`, which becomes the IPv4 address).
+pub fn parse_ip(text: &str) -> Option<IpAddr> {
+    let text = text.trim_matches(|c| c == '[' || c == ']');
+    let text = text.split('%').next().unwrap_or(text);
+    let ip: IpAddr = text.parse().ok()?;
+    Some(match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    })
+}
+
+fn is_placeholder(text: &str) -> bool {
+    matches!(text, "" | "-" | "unknown")
+}
+
+/// Removes one pair of enclosing angle brackets (`<bob@lab.test>` → `bob@lab.test`).
+pub fn strip_angles(text: &str) -> &str {
+    text.strip_prefix('<')
+        .and_then(|t| t.strip_suffix('>'))
+        .unwrap_or(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn source_is_an_ip_when_it_parses_and_an_address_otherwise() {
+        let mut e = Event::new(Dataset::Postfix, "-", 1);
+        e.set_source("::ffff:192.0.2.7");
+        assert_eq!(e.source_ip, Some("192.0.2.7".parse().unwrap()));
+        let mut e = Event::new(Dataset::Postfix, "-", 1);
+        e.set_source("fe80::1%eth0");
+        assert_eq!(e.source_ip, Some("fe80::1".parse().unwrap()));
+        let mut e = Event::new(Dataset::Postfix, "-", 1);
+        e.set_source("mail.example.org");
+        assert_eq!(e.source_address.as_deref(), Some("mail.example.org"));
+        let mut e = Event::new(Dataset::Postfix, "-", 1);
+        e.set_source("unknown");
+        assert_eq!(e.source_address, None);
+    }
+}

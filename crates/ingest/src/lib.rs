@@ -1,0 +1,250 @@
+//! Ingestion: every log of a mail server, read into [`vigie_event::Event`]s.
+//!
+//! [`expand_inputs`] turns command-line arguments into rotated sets of
+//! [`Input`]s; [`ingest_input`] opens one (decompressing by content), detects
+//! its [`Format`] from its first lines ([`sniff::detect`]), splits it into lines
+//! with a bounded buffer ([`source::LineReader`]) and hands each line to its
+//! parser ([`parse::parse_line`]). Each event goes to the caller's sink as soon
+//! as it is made; nothing holds a whole file. What did not become an event is
+//! counted in the [`InputReport`] by [`SkipReason`], with the first line numbers.
+//!
+//! ```no_run
+//! use vigie_ingest::{IngestOptions, expand_inputs, ingest_input};
+//!
+//! let (sets, errors) = expand_inputs(&["/var/log/mail.log"]);
+//! assert!(errors.is_empty());
+//! let options = IngestOptions::default();
+//! for input in sets.iter().flatten() {
+//!     let report = ingest_input(input, &options, &mut |event| {
+//!         if event.is_authentication_failure() {
+//!             println!("{} {:?}", event.timestamp, event.user_name);
+//!         }
+//!     });
+//!     println!("{} lines, {} events", report.lines, report.events);
+//! }
+//! ```
+
+pub mod parse;
+pub mod sniff;
+pub mod source;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use jiff::tz::TimeZone;
+use serde::Serialize;
+use vigie_event::{Event, Timestamp};
+
+pub use parse::{Format, SkipReason};
+pub use source::{Compression, Input, expand_inputs};
+
+use parse::{LineContext, timestamp::TimeContext};
+
+/// An error that stops one input (the others go on).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A file could not be opened or its first bytes read.
+    #[error("{}: {source}", path.display())]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A folder could not be walked completely.
+    #[error("{}: {message}", path.display())]
+    Walk {
+        /// The folder argument.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
+    /// A glob pattern matched no file.
+    #[error("{}: the pattern matches no file", pattern.display())]
+    NoMatch {
+        /// The pattern.
+        pattern: PathBuf,
+    },
+    /// A glob pattern is malformed.
+    #[error("{}: bad pattern: {message}", pattern.display())]
+    BadGlob {
+        /// The pattern.
+        pattern: PathBuf,
+        /// Why.
+        message: String,
+    },
+}
+
+/// How inputs are read.
+#[derive(Clone, Debug)]
+pub struct IngestOptions {
+    /// Zone of timestamps that carry no offset (`--tz`).
+    pub zone: TimeZone,
+    /// Instant that year-less timestamps are placed before (default: each file's modification time).
+    pub reference: Option<Timestamp>,
+    /// Forces a format for every input (`--log-format`) instead of detecting it.
+    pub format: Option<Format>,
+    /// Longest line read whole, in bytes.
+    pub max_line: usize,
+    /// Most bytes a compressed input may expand to.
+    pub max_decompressed: u64,
+}
+
+impl Default for IngestOptions {
+    fn default() -> IngestOptions {
+        IngestOptions {
+            zone: TimeZone::system(),
+            reference: None,
+            format: None,
+            max_line: 1024 * 1024,
+            max_decompressed: 64 * 1024 * 1024 * 1024,
+        }
+    }
+}
+
+/// How often a skip reason occurred, and where first.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SkipTally {
+    /// Lines skipped for this reason.
+    pub count: u64,
+    /// The first few line numbers (at most [`FIRST_LINES_KEPT`]).
+    pub first_lines: Vec<u64>,
+}
+
+/// How many line numbers a [`SkipTally`] keeps.
+pub const FIRST_LINES_KEPT: usize = 5;
+
+/// What reading one input gave.
+#[derive(Clone, Debug, Serialize)]
+pub struct InputReport {
+    /// The input as shown in `log.file.path`.
+    pub path: String,
+    /// The detected (or forced) format; `None` when nothing in the file was recognized.
+    pub format: Option<Format>,
+    /// The compression found by content.
+    pub compression: Compression,
+    /// Lines read.
+    pub lines: u64,
+    /// Events made.
+    pub events: u64,
+    /// Events per `event.dataset`.
+    pub datasets: BTreeMap<&'static str, u64>,
+    /// Lines that made no event, by reason.
+    pub skipped: BTreeMap<SkipReason, SkipTally>,
+    /// Lines whose bytes were not valid UTF-8 (parsed with U+FFFD in their place).
+    pub invalid_utf8_lines: u64,
+    /// Timestamps read in the `--tz` zone because the line had no offset.
+    pub zone_resolved: u64,
+    /// An error that ended the input early (unreadable, truncated or oversized
+    /// compressed stream); the lines before it were read and counted.
+    pub error: Option<String>,
+}
+
+impl InputReport {
+    fn new(path: String) -> InputReport {
+        InputReport {
+            path,
+            format: None,
+            compression: Compression::None,
+            lines: 0,
+            events: 0,
+            datasets: BTreeMap::new(),
+            skipped: BTreeMap::new(),
+            invalid_utf8_lines: 0,
+            zone_resolved: 0,
+            error: None,
+        }
+    }
+
+    /// Lines that made no event.
+    pub fn skipped_lines(&self) -> u64 {
+        self.skipped.values().map(|t| t.count).sum()
+    }
+
+    fn skip(&mut self, reason: SkipReason, line: u64) {
+        let tally = self.skipped.entry(reason).or_default();
+        tally.count += 1;
+        if tally.first_lines.len() < FIRST_LINES_KEPT {
+            tally.first_lines.push(line);
+        }
+    }
+}
+
+/// Reads one input to the end, giving every event to `sink`.
+pub fn ingest_input(
+    input: &Input,
+    options: &IngestOptions,
+    sink: &mut dyn FnMut(&Event<'_>),
+) -> InputReport {
+    let path = input.display_name();
+    let mut report = InputReport::new(path.clone());
+    let opened = match source::open_input(input, options.max_decompressed) {
+        Ok(o) => o,
+        Err(e) => {
+            report.error = Some(e.to_string());
+            return report;
+        }
+    };
+    report.compression = opened.compression;
+    let reference = options.reference.unwrap_or_else(|| {
+        let when = opened.modified.unwrap_or_else(SystemTime::now);
+        let secs = when
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        Timestamp::from_unix(i64::try_from(secs).unwrap_or(i64::MAX / 1_000_000), 0)
+    });
+    let mut time = TimeContext::new(options.zone.clone(), reference);
+    let mut lines = source::LineReader::new(opened.reader, options.max_line);
+    let format = match options.format {
+        Some(f) => Some(f),
+        None => match lines.peek(64 * 1024) {
+            Ok(head) => sniff::detect(head, &path),
+            Err(e) => {
+                report.error = Some(format!("{path}: {e}"));
+                return report;
+            }
+        },
+    };
+    report.format = format;
+    // A file with no recognizable first lines is still read: each line is
+    // tried by its own shape, and what nothing claims is counted.
+    let preferred = format.unwrap_or(Format::Syslog);
+    loop {
+        let line = match lines.next_line() {
+            Ok(Some(line)) => line,
+            Ok(None) => break,
+            Err(e) => {
+                report.error = Some(format!("after line {}: {e}", report.lines));
+                break;
+            }
+        };
+        report.lines += 1;
+        if line.too_long {
+            report.skip(SkipReason::LineTooLong, line.number);
+            continue;
+        }
+        let text = match std::str::from_utf8(line.bytes) {
+            Ok(t) => std::borrow::Cow::Borrowed(t),
+            Err(_) => {
+                report.invalid_utf8_lines += 1;
+                String::from_utf8_lossy(line.bytes)
+            }
+        };
+        let mut ctx = LineContext {
+            path: &path,
+            number: line.number,
+            time: &mut time,
+        };
+        match parse::parse_line(preferred, &text, &mut ctx, sink) {
+            Ok(dataset) => {
+                report.events += 1;
+                *report.datasets.entry(dataset.name()).or_default() += 1;
+            }
+            Err(reason) => report.skip(reason, line.number),
+        }
+    }
+    report.zone_resolved = time.zone_resolved;
+    report
+}

@@ -1,0 +1,328 @@
+//! Line parsers, one file per log format, and the dispatch between them.
+//!
+//! A file's format is detected from its first lines ([`crate::sniff`]); each
+//! line goes to that format's parser first and, when that parser says the
+//! line is not its own ([`Miss::NotMine`]), to the parser its own shape points
+//! to, so mixed files (a syslog file with a few Dovecot-native lines, test
+//! fixtures) still parse. A line that no parser claims is a counted skip.
+
+mod cyrus;
+mod dovecot;
+mod exim;
+mod journald;
+mod kerio;
+mod openwebmail;
+mod pam;
+mod perdition;
+mod postfix;
+mod roundcube;
+mod solid_pop3d;
+mod syslog;
+pub mod text;
+pub mod timestamp;
+mod web_access;
+mod web_error;
+
+use serde::Serialize;
+use vigie_event::{Dataset, Event};
+
+use timestamp::TimeContext;
+
+/// A file-level log format: how a line is framed. The program inside a
+/// syslog or journal line picks the dataset afterwards.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    /// Syslog in any shape (RFC 3164/5424, ISO prefix, TAI64N) and Dovecot's own `log_path`.
+    Syslog,
+    /// `journalctl -o json`.
+    Journald,
+    /// Exim mainlog / rejectlog / paniclog.
+    Exim,
+    /// nginx access log.
+    NginxAccess,
+    /// Apache access log.
+    ApacheAccess,
+    /// nginx error log.
+    NginxError,
+    /// Apache error log.
+    ApacheError,
+    /// Roundcube's own log files (and PHP-FPM's, which share the stamp).
+    Roundcube,
+    /// Kerio Connect.
+    Kerio,
+    /// OpenWebMail.
+    OpenWebmail,
+}
+
+impl Format {
+    /// Every format, for `--log-format` and help texts.
+    pub const ALL: &'static [Format] = &[
+        Format::Syslog,
+        Format::Journald,
+        Format::Exim,
+        Format::NginxAccess,
+        Format::ApacheAccess,
+        Format::NginxError,
+        Format::ApacheError,
+        Format::Roundcube,
+        Format::Kerio,
+        Format::OpenWebmail,
+    ];
+
+    /// The name used on the command line and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Syslog => "syslog",
+            Format::Journald => "journald",
+            Format::Exim => "exim",
+            Format::NginxAccess => "nginx-access",
+            Format::ApacheAccess => "apache-access",
+            Format::NginxError => "nginx-error",
+            Format::ApacheError => "apache-error",
+            Format::Roundcube => "roundcube",
+            Format::Kerio => "kerio",
+            Format::OpenWebmail => "openwebmail",
+        }
+    }
+
+    /// Looks a format up by name.
+    pub fn from_name(name: &str) -> Option<Format> {
+        Format::ALL.iter().copied().find(|f| f.name() == name)
+    }
+}
+
+/// Why a line made no event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SkipReason {
+    /// The line is empty or only white space.
+    EmptyLine,
+    /// A `#` comment (test fixtures, W3C headers).
+    Comment,
+    /// No parser recognizes the line's shape.
+    Unrecognized,
+    /// The time on the line does not exist (`Feb 30`, hour 25) or is missing.
+    InvalidTime,
+    /// Longer than `--max-line`; only its first bytes were read.
+    LineTooLong,
+    /// A line of an Exim rejectlog entry's header dump, part of the entry above it.
+    RejectlogHeader,
+    /// A journal export line that is not valid JSON.
+    InvalidJson,
+    /// The line contains NUL or other binary bytes and no parser claims it.
+    Binary,
+}
+
+impl SkipReason {
+    /// The name used in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            SkipReason::EmptyLine => "empty-line",
+            SkipReason::Comment => "comment",
+            SkipReason::Unrecognized => "unrecognized",
+            SkipReason::InvalidTime => "invalid-time",
+            SkipReason::LineTooLong => "line-too-long",
+            SkipReason::RejectlogHeader => "rejectlog-header",
+            SkipReason::InvalidJson => "invalid-json",
+            SkipReason::Binary => "binary",
+        }
+    }
+}
+
+/// Why a parser did not make an event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Miss {
+    /// Not this parser's shape: try another.
+    NotMine,
+    /// This parser's shape, but the line cannot make an event.
+    Skip(SkipReason),
+}
+
+/// Where a line comes from and how its time is resolved.
+pub struct LineContext<'a, 't> {
+    /// `log.file.path`.
+    pub path: &'a str,
+    /// `log.file.line`.
+    pub number: u64,
+    /// Zone and year context of the file.
+    pub time: &'t mut TimeContext,
+}
+
+/// The format a single line's shape points to, if any.
+pub fn classify(line: &str) -> Option<Format> {
+    let b = line.as_bytes();
+    let first = *b.first()?;
+    match first {
+        b'{' if text::contains(line, "__REALTIME_TIMESTAMP")
+            || text::contains(line, "\"MESSAGE\"") =>
+        {
+            Some(Format::Journald)
+        }
+        b'[' => {
+            let inner = &b[1..];
+            if timestamp::php(inner).is_some() {
+                Some(Format::Roundcube)
+            } else if timestamp::clf(inner).is_some() {
+                Some(Format::Kerio)
+            } else if timestamp::ctime(inner).is_some() {
+                Some(Format::ApacheError)
+            } else {
+                None
+            }
+        }
+        b'0'..=b'9' if b.get(4) == Some(&b'/') && timestamp::iso(b).is_some() => {
+            Some(Format::NginxError)
+        }
+        b'0'..=b'9' if b.get(4) == Some(&b'-') && timestamp::iso(b).is_some() => {
+            Some(if syslog::looks_like(line) {
+                Format::Syslog
+            } else {
+                Format::Exim
+            })
+        }
+        _ if syslog::looks_like(line) => Some(Format::Syslog),
+        _ if timestamp::ctime(b).is_some() => Some(Format::OpenWebmail),
+        _ if web_access::looks_like(line) => Some(Format::NginxAccess),
+        _ => None,
+    }
+}
+
+/// Parses one line as `format`, falling back to the format its shape points
+/// to; hands the event to `emit` and returns the dataset, or the skip reason.
+pub fn parse_line<'a>(
+    format: Format,
+    line: &'a str,
+    ctx: &mut LineContext<'a, '_>,
+    emit: &mut dyn FnMut(&Event<'_>),
+) -> Result<Dataset, SkipReason> {
+    match parse_as(format, line, ctx, emit) {
+        Ok(dataset) => return Ok(dataset),
+        Err(Miss::Skip(reason)) => return Err(reason),
+        Err(Miss::NotMine) => {}
+    }
+    let trimmed = line.trim();
+    if trimmed.is_empty() {
+        return Err(SkipReason::EmptyLine);
+    }
+    if trimmed.starts_with('#') {
+        return Err(SkipReason::Comment);
+    }
+    if let Some(other) = classify(line).filter(|f| *f != format) {
+        // An access line in an Apache file stays Apache.
+        let other = if other == Format::NginxAccess && format == Format::ApacheAccess {
+            format
+        } else {
+            other
+        };
+        match parse_as(other, line, ctx, emit) {
+            Ok(dataset) => return Ok(dataset),
+            Err(Miss::Skip(reason)) => return Err(reason),
+            Err(Miss::NotMine) => {}
+        }
+    }
+    if format == Format::Exim && is_rejectlog_header(line) {
+        return Err(SkipReason::RejectlogHeader);
+    }
+    if line.bytes().any(|b| b == 0 || (b < 0x20 && b != b'\t')) {
+        return Err(SkipReason::Binary);
+    }
+    Err(SkipReason::Unrecognized)
+}
+
+fn parse_as<'a>(
+    format: Format,
+    line: &'a str,
+    ctx: &mut LineContext<'a, '_>,
+    emit: &mut dyn FnMut(&Event<'_>),
+) -> Result<Dataset, Miss> {
+    let event = match format {
+        Format::Journald => {
+            let mut dataset = Dataset::Syslog;
+            journald::parse(line, ctx, &mut |e| {
+                dataset = e.dataset;
+                emit(e);
+            })?;
+            return Ok(dataset);
+        }
+        Format::Syslog => syslog::parse(line, ctx)?,
+        Format::Exim => exim::parse(line, ctx)?,
+        Format::NginxAccess => web_access::parse(line, ctx, Dataset::NginxAccess)?,
+        Format::ApacheAccess => web_access::parse(line, ctx, Dataset::ApacheAccess)?,
+        Format::NginxError => web_error::parse_nginx(line, ctx)?,
+        Format::ApacheError => web_error::parse_apache(line, ctx)?,
+        Format::Roundcube => roundcube::parse(line, ctx)?,
+        Format::Kerio => kerio::parse(line, ctx)?,
+        Format::OpenWebmail => openwebmail::parse(line, ctx)?,
+    };
+    emit(&event);
+    Ok(event.dataset)
+}
+
+/// The header dump that follows a reject in Exim's rejectlog:
+/// `Envelope-from: <…>`, `P Received: …`, `  continuation`, `F From: …`.
+fn is_rejectlog_header(line: &str) -> bool {
+    let b = line.as_bytes();
+    line.starts_with("Envelope-")
+        || line.starts_with(' ')
+        || line.starts_with('\t')
+        || (b.len() > 2
+            && b[1] == b' '
+            && (b[0].is_ascii_uppercase() || b[0] == b'*')
+            && line[2..].contains(": "))
+        || line.starts_with("Recipients:")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_each_shape() {
+        let cases = [
+            ("Nov 28 22:39:29 auth: Info: x", Some(Format::Syslog)),
+            (
+                "2026-11-28T22:37:26.238373+00:00 mail postfix/smtpd[1]: x",
+                Some(Format::Syslog),
+            ),
+            (
+                "2017-01-23 03:44:14 dovecot_login authenticator failed",
+                Some(Format::Exim),
+            ),
+            (
+                "2014/12/30 06:07:37 [error] 80#2: x",
+                Some(Format::NginxError),
+            ),
+            (
+                "[28-Nov-2026 22:37:30 +0000]: <52usbrdf> Failed login",
+                Some(Format::Roundcube),
+            ),
+            (
+                "[17/Jun/2011 17:00:45] Attempt to deliver",
+                Some(Format::Kerio),
+            ),
+            (
+                "[Sun Dec 04 04:47:44 2005] [error] x",
+                Some(Format::ApacheError),
+            ),
+            (
+                "Sat Dec 28 19:03:53 2013 - [72926] (1.2.3.4) u - login error",
+                Some(Format::OpenWebmail),
+            ),
+            (
+                r#"1.2.3.4 - - [28/Nov/2026:22:39:28 +0000] "GET / HTTP/1.1" 200 1"#,
+                Some(Format::NginxAccess),
+            ),
+            ("{\"MESSAGE\":\"x\"}", Some(Format::Journald)),
+            ("{\"run_id\": \"x\"}", None),
+            (
+                "@400000004c91b044077a9e94 imap-login: x",
+                Some(Format::Syslog),
+            ),
+            ("garbage", None),
+        ];
+        for (line, want) in cases {
+            assert_eq!(classify(line), want, "{line}");
+        }
+    }
+}

@@ -1,0 +1,274 @@
+//! The syslog wrapper in every shape rsyslog, syslog-ng, journald exports and
+//! Dovecot's own `log_path` write: RFC 3164 (with or without year, with or
+//! without host), RFC 5424, ISO 8601 prefixes, and daemontools TAI64N labels.
+//! The header becomes `@timestamp`, `host.name`, `process.*`; the message goes
+//! to the parser of the program that wrote it ([`dispatch`]).
+
+use vigie_event::{Dataset, Event};
+
+use super::timestamp::{self, RawTime};
+use super::{
+    LineContext, Miss, SkipReason, cyrus, dovecot, exim, pam, perdition, postfix, roundcube,
+    solid_pop3d,
+};
+use crate::parse::text::word;
+
+/// What the syslog header says.
+#[derive(Debug, PartialEq)]
+pub struct Header<'a> {
+    /// The time as written.
+    pub time: RawTime,
+    /// The host field, when present.
+    pub host: Option<&'a str>,
+    /// The program (tag) without its pid, when present.
+    pub program: Option<&'a str>,
+    /// The pid in `program[pid]`.
+    pub pid: Option<u64>,
+    /// The message after the header.
+    pub message: &'a str,
+}
+
+/// Whether the line starts like a syslog line of any shape (cheap check for format detection).
+pub fn looks_like(line: &str) -> bool {
+    let b = line.as_bytes();
+    match b.first() {
+        Some(b'<') => b.get(1).is_some_and(u8::is_ascii_digit),
+        Some(b'@') => b.starts_with(b"@4000"),
+        Some(c) if c.is_ascii_digit() => iso_with_program(line).is_some(),
+        Some(_) => timestamp::syslog(b).is_some(),
+        None => false,
+    }
+}
+
+/// An ISO-stamped line whose next words are `[host] program[pid]:` (rsyslog's
+/// RFC 3339 format), as opposed to an Exim mainlog line with the same stamp.
+fn iso_with_program(line: &str) -> Option<Header<'_>> {
+    let (time, used) = timestamp::iso(line.as_bytes())?;
+    let header = after_time(time, line.get(used..)?.strip_prefix(' ')?)?;
+    header.program.is_some().then_some(header)
+}
+
+/// Parses the header of a syslog line.
+pub fn header(line: &str) -> Option<Header<'_>> {
+    let mut rest = line;
+    if let Some(after_pri) = strip_pri(rest) {
+        rest = after_pri;
+        if let Some(v5424) = rest.strip_prefix("1 ") {
+            return rfc5424(v5424);
+        }
+    }
+    let b = rest.as_bytes();
+    if let Some((time, used)) = timestamp::syslog(b).or_else(|| timestamp::tai64n(b)) {
+        return after_time(time, rest[used..].trim_start_matches(' '));
+    }
+    if b.first().is_some_and(u8::is_ascii_digit) {
+        return iso_with_program(rest);
+    }
+    None
+}
+
+fn strip_pri(line: &str) -> Option<&str> {
+    let inner = line.strip_prefix('<')?;
+    let close = inner.find('>')?;
+    (close <= 3 && inner[..close].bytes().all(|b| b.is_ascii_digit())).then(|| &inner[close + 1..])
+}
+
+/// `[host] program[pid]: message`, the part after the time.
+fn after_time(time: RawTime, rest: &str) -> Option<Header<'_>> {
+    let (first, after_first) = word(rest);
+    if let Some((program, pid)) = program_token(first) {
+        return Some(Header {
+            time,
+            host: None,
+            program: Some(program),
+            pid,
+            message: after_first,
+        });
+    }
+    let (second, after_second) = word(after_first);
+    if let Some((program, pid)) = program_token(second) {
+        return Some(Header {
+            time,
+            host: Some(first),
+            program: Some(program),
+            pid,
+            message: after_second,
+        });
+    }
+    // `host message` without a tag (`last message repeated 3 times`).
+    Some(Header {
+        time,
+        host: (!first.is_empty()).then_some(first),
+        program: None,
+        pid: None,
+        message: after_first,
+    })
+}
+
+/// `name:`, `name[pid]:`, or Dovecot's `imap(user)<pid><session>:`.
+fn program_token(token: &str) -> Option<(&str, Option<u64>)> {
+    let token = token.strip_suffix(':')?;
+    let first = token.bytes().next()?;
+    if !first.is_ascii_alphabetic() && first != b'/' {
+        return None;
+    }
+    if let Some(open) = token.find('[') {
+        let pid = token[open + 1..].strip_suffix(']')?;
+        return Some((&token[..open], pid.parse().ok()));
+    }
+    Some((token, None))
+}
+
+fn rfc5424(rest: &str) -> Option<Header<'_>> {
+    let (stamp, rest) = word(rest);
+    let time = if stamp == "-" {
+        None
+    } else {
+        Some(timestamp::iso(stamp.as_bytes())?.0)
+    };
+    let (host, rest) = word(rest);
+    let (app, rest) = word(rest);
+    let (procid, rest) = word(rest);
+    let (_msgid, rest) = word(rest);
+    let message = skip_structured_data(rest);
+    fn nil(s: &str) -> Option<&str> {
+        if s == "-" { None } else { Some(s) }
+    }
+    Some(Header {
+        time: time?,
+        host: nil(host),
+        program: nil(app),
+        pid: procid.parse().ok(),
+        message: message.strip_prefix('\u{feff}').unwrap_or(message),
+    })
+}
+
+fn skip_structured_data(rest: &str) -> &str {
+    if let Some(after) = rest.strip_prefix("- ") {
+        return after;
+    }
+    if rest == "-" {
+        return "";
+    }
+    let b = rest.as_bytes();
+    let mut i = 0;
+    while b.get(i) == Some(&b'[') {
+        let (mut escaped, mut quoted) = (false, false);
+        i += 1;
+        while let Some(&c) = b.get(i) {
+            i += 1;
+            match c {
+                b'\\' if !escaped => escaped = true,
+                b'"' if !escaped => {
+                    quoted = !quoted;
+                }
+                b']' if !escaped && !quoted => break,
+                _ => escaped = false,
+            }
+            if c != b'\\' {
+                escaped = false;
+            }
+        }
+    }
+    rest[i.min(rest.len())..].trim_start_matches(' ')
+}
+
+/// Parses a syslog line into an event.
+pub fn parse<'a>(line: &'a str, ctx: &mut LineContext<'a, '_>) -> Result<Event<'a>, Miss> {
+    let header = header(line).ok_or(Miss::NotMine)?;
+    let timestamp = ctx
+        .time
+        .resolve(header.time)
+        .ok_or(Miss::Skip(SkipReason::InvalidTime))?;
+    let mut event = Event::new(Dataset::Syslog, ctx.path, ctx.number);
+    event.timestamp = timestamp;
+    event.host_name = header.host.map(Into::into);
+    event.process_pid = header.pid;
+    dispatch(&mut event, header.program, header.message);
+    Ok(event)
+}
+
+/// Hands a syslog message to the parser of the program that wrote it; a
+/// program vigie does not interpret stays a `syslog` event with its message.
+pub fn dispatch<'a>(event: &mut Event<'a>, program: Option<&'a str>, message: &'a str) {
+    event.process_name = program.map(Into::into);
+    event.message = Some(message.into());
+    let Some(program) = program else { return };
+    let base = program.rsplit('/').next().unwrap_or(program);
+    let recognized = if program.starts_with("postfix") {
+        postfix::parse(program, message, event)
+    } else if dovecot::is_dovecot_program(program) {
+        dovecot::parse(program, message, event)
+    } else if base.starts_with("exim") {
+        exim::parse_message(
+            message
+                .strip_prefix('[')
+                .and_then(|m| m.split_once("] "))
+                .map_or(message, |(_, m)| m),
+            event,
+        )
+    } else if base.eq_ignore_ascii_case("roundcube") {
+        roundcube::parse_message(message, event)
+    } else if base.starts_with("perdition") {
+        perdition::parse(message, event)
+    } else if base == "solid-pop3d" {
+        solid_pop3d::parse(message, event)
+    } else {
+        cyrus::is_cyrus_program(base) && cyrus::parse(message, event)
+    };
+    if !recognized {
+        pam::parse(message, event);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_header_shapes() {
+        let h = header("Jun 13 16:30:54 platypus dovecot: imap-login: Disconnected").unwrap();
+        assert_eq!(
+            (h.host, h.program, h.message),
+            (
+                Some("platypus"),
+                Some("dovecot"),
+                "imap-login: Disconnected"
+            )
+        );
+        let h = header("Nov 28 22:39:29 auth: Info: passwd-file(x)").unwrap();
+        assert_eq!(
+            (h.host, h.program, h.message),
+            (None, Some("auth"), "Info: passwd-file(x)")
+        );
+        let h =
+            header("Nov 28 22:40:19 imap(bob@lab.test)<321><7BuZ211hq8h/AABD>: Info: Disconnected")
+                .unwrap();
+        assert_eq!(h.program, Some("imap(bob@lab.test)<321><7BuZ211hq8h/AABD>"));
+        let h = header("2026-11-28T22:37:26.238373+00:00 mail postfix/submission/smtpd[31805]: 3A2B6E003F: client=x").unwrap();
+        assert_eq!(
+            (h.host, h.program, h.pid),
+            (Some("mail"), Some("postfix/submission/smtpd"), Some(31805))
+        );
+        let h = header("<34>1 2003-10-11T22:14:15.003Z mymachine.example.com su - ID47 [exampleSDID@32473 iut=\"3\" eventSource=\"Appli]cation\"] BOM'su root' failed").unwrap();
+        assert_eq!(
+            (h.host, h.program, h.message),
+            (
+                Some("mymachine.example.com"),
+                Some("su"),
+                "BOM'su root' failed"
+            )
+        );
+        let h = header("<13>Feb  5 17:32:18 10.0.0.99 myproc[8710]: hello").unwrap();
+        assert_eq!(
+            (h.host, h.program, h.pid),
+            (Some("10.0.0.99"), Some("myproc"), Some(8710))
+        );
+        assert!(
+            header("2017-01-23 03:44:14 dovecot_login authenticator failed for (hydra)").is_none()
+        );
+        assert!(
+            header("2016-04-01 11:08:00 info exim[8003]: [8003] SMTP protocol error").is_some()
+        );
+    }
+}

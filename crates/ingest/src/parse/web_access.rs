@@ -1,0 +1,284 @@
+//! nginx and Apache access logs: common, combined, vhost-prefixed
+//! (`%v:%p %h …`), with `X-Forwarded-For` as the first field or as a trailing
+//! quoted field; Roundcube's request parameters (`_task`, `_action`, `_mbox`,
+//! `_uid`, `_part`, `_from`) decoded into `roundcube.*` and named in
+//! `event.action` (`message-open`, `attachment-download`, `addressbook-export`, …).
+
+use std::net::IpAddr;
+
+use vigie_event::{Category, Dataset, Event, Outcome, parse_ip};
+
+use super::text::{number, percent_decode, word};
+use super::timestamp;
+use super::{LineContext, Miss, SkipReason};
+
+/// Cheap check for format detection: `… [dd/Mmm/YYYY:HH:MM:SS zone] "…`.
+pub fn looks_like(line: &str) -> bool {
+    let b = line.as_bytes();
+    memchr::memchr(b'[', b).is_some_and(|i| {
+        i > 0
+            && b[i - 1] == b' '
+            && timestamp::clf(&b[i + 1..]).is_some_and(|(_, n)| b[i + 1 + n..].starts_with(b"] \""))
+    })
+}
+
+/// Parses one access-log line. `dataset` says whether the file is nginx's or Apache's.
+pub fn parse<'a>(
+    line: &'a str,
+    ctx: &mut LineContext<'a, '_>,
+    dataset: Dataset,
+) -> Result<Event<'a>, Miss> {
+    let b = line.as_bytes();
+    let open = memchr::memmem::find(b, b" [").ok_or(Miss::NotMine)? + 1;
+    let (time, used) = timestamp::clf(&b[open + 1..]).ok_or(Miss::NotMine)?;
+    let after_time = line[open + 1 + used..]
+        .strip_prefix("] ")
+        .ok_or(Miss::NotMine)?;
+    let timestamp = ctx
+        .time
+        .resolve(time)
+        .ok_or(Miss::Skip(SkipReason::InvalidTime))?;
+    let mut event = Event::new(dataset, ctx.path, ctx.number);
+    event.timestamp = timestamp;
+    event.protocol = Some("http".into());
+    head(&line[..open - 1], &mut event)?;
+
+    let (request, rest) = quoted(after_time).ok_or(Miss::NotMine)?;
+    let (status, rest) = word(rest.trim_start());
+    let (bytes, rest) = word(rest);
+    event.http_status = Some(status.parse().map_err(|_| Miss::NotMine)?);
+    event.http_response_bytes = number(bytes);
+    let mut rest = rest.trim_start();
+    if let Some((referrer, r)) = quoted(rest) {
+        event.http_referrer = (referrer != "-").then(|| referrer.into());
+        rest = r.trim_start();
+        if let Some((agent, r)) = quoted(rest) {
+            event.user_agent = (agent != "-").then(|| agent.into());
+            rest = r.trim_start();
+        }
+    }
+    // A trailing quoted address list is `$http_x_forwarded_for`.
+    if let Some((forwarded, _)) = quoted(rest) {
+        forwarded_for(forwarded, &mut event);
+    }
+    request_line(request, &mut event);
+    Ok(event)
+}
+
+/// `[vhost[:port]] client ident user`, where the client may be an
+/// `X-Forwarded-For` list (`203.0.113.5, 10.0.0.2`).
+fn head<'a>(head: &'a str, event: &mut Event<'a>) -> Result<(), Miss> {
+    let tokens: Vec<&str> = head.split(' ').filter(|t| !t.is_empty()).collect();
+    if tokens.len() < 3 {
+        return Err(Miss::NotMine);
+    }
+    let (client_part, ident_user) = tokens.split_at(tokens.len() - 2);
+    if ident_user[1] != "-" {
+        event.user_name = Some(percent_decode(ident_user[1], false));
+    }
+    match client_part {
+        [client] => event.set_source(client),
+        [first, rest @ ..] if first.ends_with(',') => {
+            // The XFF list: the first address is the original client.
+            event.set_source(first.trim_end_matches(','));
+            if let Some(last) = rest.last().and_then(|l| parse_ip(l.trim_end_matches(','))) {
+                event.client_ip = Some(last);
+            }
+        }
+        [vhost, client] => {
+            event.url_domain = Some(
+                vhost
+                    .rsplit_once(':')
+                    .filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()))
+                    .map_or(*vhost, |(h, _)| h)
+                    .into(),
+            );
+            event.set_source(client);
+        }
+        _ => return Err(Miss::NotMine),
+    }
+    Ok(())
+}
+
+/// Uses the first address of a forwarded-for list when the peer is a proxy
+/// (loopback or private): the peer then goes to `client.ip`. A forwarded
+/// header from a public peer is the client's own claim and is not trusted.
+fn forwarded_for(list: &str, event: &mut Event<'_>) {
+    let Some(first) = list.split(',').next().map(str::trim).and_then(parse_ip) else {
+        return;
+    };
+    if event.source_ip.is_some_and(is_proxy_address) {
+        event.client_ip = event.source_ip;
+        event.source_ip = Some(first);
+    }
+}
+
+fn is_proxy_address(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_loopback() || v4.is_private() || v4.is_link_local(),
+        IpAddr::V6(v6) => v6.is_loopback() || v6.is_unique_local() || v6.is_unicast_link_local(),
+    }
+}
+
+/// A `"…"` field with backslash escapes: (content, rest after the closing quote).
+fn quoted(text: &str) -> Option<(&str, &str)> {
+    let inner = text.strip_prefix('"')?;
+    let b = inner.as_bytes();
+    let mut from = 0;
+    while let Some(i) = memchr::memchr(b'"', &b[from..]).map(|i| from + i) {
+        let backslashes = b[..i].iter().rev().take_while(|&&c| c == b'\\').count();
+        if backslashes % 2 == 0 {
+            return Some((&inner[..i], &inner[i + 1..]));
+        }
+        from = i + 1;
+    }
+    None
+}
+
+/// `GET /?_task=mail&_action=show&_uid=3 HTTP/1.1`; anything else (TLS bytes,
+/// `-`) is kept as the message.
+fn request_line<'a>(request: &'a str, event: &mut Event<'a>) {
+    let (method, rest) = word(request);
+    let (target, version) = match rest.rsplit_once(' ') {
+        Some((t, v)) if v.starts_with("HTTP/") => (t, Some(v)),
+        _ => (rest, None),
+    };
+    let plausible = !method.is_empty()
+        && method.len() <= 16
+        && method.bytes().all(|b| b.is_ascii_uppercase() || b == b'-');
+    if !plausible || !(target.starts_with('/') || target.contains("://") || target == "*") {
+        event.message = Some(request.into());
+        event.classify(Category::Web, "http-request", outcome(event.http_status));
+        return;
+    }
+    event.http_method = Some(method.into());
+    event.http_version = version.map(|v| v["HTTP/".len()..].into());
+    let (path, query) = match target.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (target, None),
+    };
+    event.url_path = Some(percent_decode(path, false));
+    if let Some(query) = query {
+        event.url_query = Some(query.into());
+        for pair in query.split('&') {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let slot = match key {
+                "_task" => &mut event.roundcube_task,
+                "_action" => &mut event.roundcube_action,
+                "_mbox" => &mut event.roundcube_mbox,
+                "_uid" => &mut event.roundcube_uid,
+                "_part" => &mut event.roundcube_part,
+                "_from" => &mut event.roundcube_from,
+                _ => continue,
+            };
+            *slot = Some(percent_decode(value, true));
+        }
+    }
+    let action = roundcube_action(event, query.unwrap_or(""));
+    event.classify(Category::Web, action, outcome(event.http_status));
+}
+
+fn outcome(status: Option<u16>) -> Outcome {
+    match status {
+        Some(s) if s < 400 => Outcome::Success,
+        Some(_) => Outcome::Failure,
+        None => Outcome::Unknown,
+    }
+}
+
+/// Names what a Roundcube request did, from its task and action.
+fn roundcube_action(event: &Event<'_>, query: &str) -> &'static str {
+    let task = event.roundcube_task.as_deref().unwrap_or("");
+    let action = event.roundcube_action.as_deref().unwrap_or("");
+    match (task, action) {
+        ("login", "login") => "login-attempt",
+        (_, "logout") => "logout",
+        ("mail", "show" | "preview") => "message-open",
+        ("mail", "viewsource") => "message-source",
+        ("mail", "get") if event.roundcube_part.is_some() || query.contains("_download=1") => {
+            "attachment-download"
+        }
+        ("mail", a) if a.starts_with("plugin.zipdownload") => "mailbox-export",
+        ("mail", "download") => "mailbox-export",
+        ("mail", "list") => "mailbox-list",
+        ("mail", "send") => "send",
+        ("addressbook", "export") => "addressbook-export",
+        ("addressbook", "search" | "list") => "addressbook-list",
+        ("settings", a)
+            if a.starts_with("plugin.managesieve")
+                && (a.contains("save") || a.contains("action")) =>
+        {
+            "sieve-put"
+        }
+        ("settings", a) if a.contains("twofactor") || a.contains("2fa") => "2fa-settings",
+        _ => "http-request",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::timestamp::TimeContext;
+    use vigie_event::Timestamp;
+
+    fn parse_line(line: &'static str) -> Event<'static> {
+        let mut time = TimeContext::new(jiff::tz::TimeZone::UTC, Timestamp::default());
+        let mut ctx = LineContext {
+            path: "access.log",
+            number: 1,
+            time: &mut time,
+        };
+        parse(line, &mut ctx, Dataset::NginxAccess).unwrap()
+    }
+
+    #[test]
+    fn combined_with_roundcube_parameters() {
+        let e = parse_line(
+            r#"127.0.0.66 - - [28/Nov/2026:22:39:28 +0000] "GET /?_task=mail&_action=get&_mbox=INBOX&_uid=3&_part=2&_download=1&_token=ywM0 HTTP/1.1" 200 1762 "-" "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:109.0) Gecko/20100101 Firefox/115.0""#,
+        );
+        assert_eq!(
+            (
+                e.action,
+                e.roundcube_uid.as_deref(),
+                e.roundcube_part.as_deref()
+            ),
+            (Some("attachment-download"), Some("3"), Some("2"))
+        );
+        assert_eq!(
+            (e.http_status, e.http_response_bytes),
+            (Some(200), Some(1762))
+        );
+        assert_eq!(e.timestamp.to_string(), "2026-11-28T22:39:28Z");
+        assert!(e.user_agent.as_deref().unwrap().contains("Firefox/115.0"));
+    }
+
+    #[test]
+    fn vhost_forwarded_common_and_garbage_requests() {
+        let e = parse_line(
+            r#"mail.example.org:443 10.0.0.5 - bob [01/Apr/2014:00:00:01 -0500] "POST /?_task=addressbook&_action=export HTTP/1.1" 200 181 "-" "curl/8" "198.51.100.7, 10.0.0.5""#,
+        );
+        assert_eq!(e.url_domain.as_deref(), Some("mail.example.org"));
+        assert_eq!(e.source_ip.unwrap().to_string(), "198.51.100.7");
+        assert_eq!(e.client_ip.unwrap().to_string(), "10.0.0.5");
+        assert_eq!(
+            (e.user_name.as_deref(), e.action),
+            (Some("bob"), Some("addressbook-export"))
+        );
+        let e =
+            parse_line(r#"203.0.113.9 - - [01/Apr/2014:00:00:01 -0500] "GET /x HTTP/1.0" 404 -"#);
+        assert_eq!((e.http_status, e.http_response_bytes), (Some(404), None));
+        let e = parse_line(
+            r#"203.0.113.9 - - [01/Apr/2014:00:00:01 -0500] "\x16\x03\x01\x00\xA5\x01" 400 157 "-" "-" "8.8.8.8""#,
+        );
+        assert_eq!(e.http_method, None);
+        assert_eq!(
+            e.source_ip.unwrap().to_string(),
+            "203.0.113.9",
+            "XFF from a public peer is not trusted"
+        );
+        let e = parse_line(
+            r#"1.2.3.4 - - [01/Apr/2014:00:00:01 -0500] "GET /a\"b HTTP/1.1" 200 1 "-" "ua""#,
+        );
+        assert_eq!(e.url_path.as_deref(), Some("/a\\\"b"));
+    }
+}

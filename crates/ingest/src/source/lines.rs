@@ -1,0 +1,212 @@
+//! Splits a byte stream into lines with `memchr`, in a buffer of bounded size.
+//!
+//! A line longer than the limit is not buffered whole: its first bytes are
+//! kept, the rest is read and dropped up to the next newline, and the line is
+//! reported as too long, so a 10 MB line (or a file with no newline at all)
+//! costs no more memory than a short one.
+
+use std::io::{self, Read};
+
+/// One line of input, without its `\n` (and without a trailing `\r`).
+#[derive(Debug)]
+pub struct Line<'b> {
+    /// The bytes of the line, or its first `max_line` bytes when `too_long`.
+    pub bytes: &'b [u8],
+    /// 1-based line number in the decompressed stream.
+    pub number: u64,
+    /// Whether the line exceeded the limit and was cut.
+    pub too_long: bool,
+}
+
+/// A line splitter over any reader.
+pub struct LineReader<R> {
+    reader: R,
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    eof: bool,
+    max_line: usize,
+    number: u64,
+}
+
+impl<R: Read> LineReader<R> {
+    /// Splits `reader` into lines of at most `max_line` bytes.
+    pub fn new(reader: R, max_line: usize) -> LineReader<R> {
+        let capacity = max_line.max(64 * 1024) * 2;
+        LineReader {
+            reader,
+            buf: vec![0; capacity],
+            start: 0,
+            end: 0,
+            eof: false,
+            max_line,
+            number: 0,
+        }
+    }
+
+    /// Reads until at least `want` bytes are buffered (or the input ends) and
+    /// returns what is buffered, without consuming it: for format detection.
+    pub fn peek(&mut self, want: usize) -> io::Result<&[u8]> {
+        let want = want.min(self.buf.len());
+        if self.end - self.start < want {
+            self.compact();
+            while !self.eof && self.end - self.start < want {
+                self.fill()?;
+            }
+        }
+        Ok(&self.buf[self.start..self.end])
+    }
+
+    /// The next line, or `None` at the end of the input. An I/O or
+    /// decompression error is returned once the lines before it were given out.
+    pub fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
+        let mut scanned = 0;
+        loop {
+            let window = &self.buf[self.start + scanned..self.end];
+            if let Some(pos) = memchr::memchr(b'\n', window) {
+                let line_end = self.start + scanned + pos;
+                if line_end - self.start > self.max_line {
+                    let cut = self.start + self.max_line;
+                    return Ok(Some(self.take(cut, line_end + 1, true)));
+                }
+                return Ok(Some(self.take(line_end, line_end + 1, false)));
+            }
+            scanned = self.end - self.start;
+            if scanned > self.max_line {
+                return self.take_overlong().map(Some);
+            }
+            if self.eof {
+                if self.start == self.end {
+                    return Ok(None);
+                }
+                let end = self.end;
+                return Ok(Some(self.take(end, end, false)));
+            }
+            self.compact();
+            self.fill()?;
+        }
+    }
+
+    /// Hands out the first `max_line` bytes of a line that has no newline in
+    /// the buffer yet, and arranges for the rest of it to be dropped.
+    fn take_overlong(&mut self) -> io::Result<Line<'_>> {
+        // Move the kept prefix to the front and discard everything after it
+        // up to the newline, reading in place past it.
+        self.buf
+            .copy_within(self.start..self.start + self.max_line, 0);
+        let kept = self.max_line;
+        self.start = 0;
+        self.end = kept;
+        loop {
+            let n = self.read_into(kept)?;
+            if n == 0 {
+                self.eof = true;
+                break;
+            }
+            if let Some(pos) = memchr::memchr(b'\n', &self.buf[kept..kept + n]) {
+                // Keep what follows the newline for the next call.
+                self.buf.copy_within(kept + pos + 1..kept + n, kept);
+                self.end = kept + n - pos - 1;
+                break;
+            }
+        }
+        self.number += 1;
+        self.start = kept;
+        Ok(Line {
+            bytes: trim_cr(&self.buf[..kept]),
+            number: self.number,
+            too_long: true,
+        })
+    }
+
+    fn take(&mut self, line_end: usize, next_start: usize, too_long: bool) -> Line<'_> {
+        let begin = self.start;
+        self.start = next_start;
+        self.number += 1;
+        Line {
+            bytes: trim_cr(&self.buf[begin..line_end]),
+            number: self.number,
+            too_long,
+        }
+    }
+
+    fn compact(&mut self) {
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+    }
+
+    fn fill(&mut self) -> io::Result<()> {
+        let at = self.end;
+        let n = self.read_into(at)?;
+        if n == 0 {
+            self.eof = true;
+        }
+        self.end += n;
+        Ok(())
+    }
+
+    fn read_into(&mut self, at: usize) -> io::Result<usize> {
+        loop {
+            match self.reader.read(&mut self.buf[at..]) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                other => return other,
+            }
+        }
+    }
+}
+
+fn trim_cr(bytes: &[u8]) -> &[u8] {
+    bytes.strip_suffix(b"\r").unwrap_or(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn collect(input: &[u8], max: usize) -> Vec<(Vec<u8>, u64, bool)> {
+        let mut reader = LineReader::new(input, max);
+        let mut out = Vec::new();
+        while let Some(line) = reader.next_line().unwrap() {
+            out.push((line.bytes.to_vec(), line.number, line.too_long));
+        }
+        out
+    }
+
+    #[test]
+    fn splits_lf_and_crlf_and_keeps_a_last_line_without_newline() {
+        let lines = collect(b"a\r\nbb\n\nccc", 100);
+        let texts: Vec<&[u8]> = lines.iter().map(|l| l.0.as_slice()).collect();
+        assert_eq!(texts, [&b"a"[..], b"bb", b"", b"ccc"]);
+        assert_eq!(lines[3].1, 4);
+    }
+
+    #[test]
+    fn cuts_overlong_lines_and_resumes_after_them() {
+        let mut input = b"short\n".to_vec();
+        input.extend(std::iter::repeat_n(b'x', 1_000_000));
+        input.extend(b"\nafter\n");
+        let lines = collect(&input, 1000);
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[1].0.len(), 1000);
+        assert!(lines[1].2);
+        assert_eq!(lines[2], (b"after".to_vec(), 3, false));
+    }
+
+    #[test]
+    fn an_overlong_last_line_without_newline_ends_cleanly() {
+        let input = vec![b'y'; 300_000];
+        let lines = collect(&input, 1000);
+        assert_eq!(lines.len(), 1);
+        assert!(lines[0].2);
+    }
+
+    #[test]
+    fn peek_does_not_consume() {
+        let mut reader = LineReader::new(&b"one\ntwo\n"[..], 100);
+        assert_eq!(reader.peek(100).unwrap(), b"one\ntwo\n");
+        assert_eq!(reader.next_line().unwrap().unwrap().bytes, b"one");
+    }
+}

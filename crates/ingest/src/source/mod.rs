@@ -1,0 +1,149 @@
+//! Where lines come from: files, folders (recursive), glob patterns and
+//! standard input, decompressed by content, grouped into rotated sets.
+
+mod decompress;
+mod lines;
+mod rotate;
+
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+pub use decompress::{Compression, Limited};
+pub use lines::{Line, LineReader};
+pub use rotate::group_rotations;
+
+use crate::Error;
+
+/// One input: a file or standard input.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Input {
+    /// A file on disk.
+    File(PathBuf),
+    /// Standard input (`-` on the command line).
+    Stdin,
+}
+
+impl Input {
+    /// The name shown in `log.file.path` and in reports (`-` for stdin).
+    pub fn display_name(&self) -> String {
+        match self {
+            Input::File(p) => p.display().to_string(),
+            Input::Stdin => "-".to_string(),
+        }
+    }
+}
+
+/// Expands command-line arguments into rotated sets of inputs (each read in
+/// order, oldest first), and the arguments that named nothing readable.
+///
+/// A folder is walked recursively (symbolic links are not followed, so a
+/// link loop cannot trap the walk); an argument that does not exist but
+/// contains `*`, `?` or `[` is taken as a glob pattern.
+pub fn expand_inputs<P: AsRef<Path>>(args: &[P]) -> (Vec<Vec<Input>>, Vec<Error>) {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    let mut stdin = false;
+    for arg in args {
+        let arg = arg.as_ref();
+        if arg == Path::new("-") {
+            stdin = true;
+        } else if arg.is_dir() {
+            for entry in walkdir::WalkDir::new(arg).sort_by_file_name() {
+                match entry {
+                    Ok(e) if e.file_type().is_file() => files.push(e.into_path()),
+                    Ok(_) => {}
+                    Err(e) => errors.push(Error::Walk {
+                        path: arg.to_path_buf(),
+                        message: e.to_string(),
+                    }),
+                }
+            }
+        } else if arg.exists() {
+            files.push(arg.to_path_buf());
+        } else if arg.to_string_lossy().contains(['*', '?', '[']) {
+            match glob::glob(&arg.to_string_lossy()) {
+                Ok(paths) => {
+                    let before = files.len();
+                    for p in paths.flatten() {
+                        if p.is_file() {
+                            files.push(p);
+                        }
+                    }
+                    if files.len() == before {
+                        errors.push(Error::NoMatch {
+                            pattern: arg.to_path_buf(),
+                        });
+                    }
+                }
+                Err(e) => errors.push(Error::BadGlob {
+                    pattern: arg.to_path_buf(),
+                    message: e.to_string(),
+                }),
+            }
+        } else {
+            errors.push(Error::Open {
+                path: arg.to_path_buf(),
+                source: io::Error::new(io::ErrorKind::NotFound, "no such file or folder"),
+            });
+        }
+    }
+    files.sort();
+    files.dedup();
+    let mut sets: Vec<Vec<Input>> = group_rotations(files)
+        .into_iter()
+        .map(|set| set.into_iter().map(Input::File).collect())
+        .collect();
+    if stdin {
+        sets.push(vec![Input::Stdin]);
+    }
+    (sets, errors)
+}
+
+/// An opened input: the decompressed byte stream and what is known of it.
+pub struct Opened {
+    /// The decompressed bytes.
+    pub reader: Box<dyn Read + Send>,
+    /// The compression found by content.
+    pub compression: Compression,
+    /// Last modification time, the context for year-less timestamps.
+    pub modified: Option<std::time::SystemTime>,
+}
+
+/// Opens an input and wraps it in its decompressor, bounded to
+/// `max_decompressed` bytes of output when compressed.
+pub fn open_input(input: &Input, max_decompressed: u64) -> Result<Opened, Error> {
+    let (raw, modified): (Box<dyn Read + Send>, _) = match input {
+        Input::File(path) => {
+            let file = File::open(path).map_err(|source| Error::Open {
+                path: path.clone(),
+                source,
+            })?;
+            let modified = file.metadata().and_then(|m| m.modified()).ok();
+            (Box::new(file), modified)
+        }
+        Input::Stdin => (Box::new(io::stdin()), None),
+    };
+    let mut buffered = BufReader::with_capacity(256 * 1024, raw);
+    let head = io::BufRead::fill_buf(&mut buffered).map_err(|source| Error::Open {
+        path: PathBuf::from(input.display_name()),
+        source,
+    })?;
+    let compression = Compression::sniff(head);
+    let decoder = compression
+        .decoder(buffered)
+        .map_err(|source| Error::Open {
+            path: PathBuf::from(input.display_name()),
+            source,
+        })?;
+    let reader: Box<dyn Read + Send> = if compression == Compression::None {
+        decoder
+    } else {
+        Box::new(Limited::new(decoder, max_decompressed))
+    };
+    Ok(Opened {
+        reader,
+        compression,
+        modified,
+    })
+}
