@@ -153,7 +153,16 @@ fn login_process<'a>(message: &'a str, event: &mut Event<'a>) {
         || message.starts_with("Aborted login")
         || message.starts_with("Login aborted")
     {
-        event.classify(Category::Session, "disconnect", Outcome::Unknown);
+        // Leaving before authenticating (scanners, TLS probes) is a failed
+        // connection, not a failed login: no credential was tried.
+        const PREAUTH: [&str; 4] = ["no auth attempts", "didn't finish SASL auth", "TLS handshake", "tls_handshake"];
+        let preauth = PREAUTH.iter().any(|m| contains(message, m));
+        let (action, outcome) = if preauth {
+            ("preauth-disconnect", Outcome::Failure)
+        } else {
+            ("disconnect", Outcome::Unknown)
+        };
+        event.classify(Category::Network, action, outcome);
         event.reason = disconnect_reason(message).map(Into::into);
     }
 }

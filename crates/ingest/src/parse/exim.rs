@@ -70,8 +70,12 @@ pub fn parse_message<'a>(message: &'a str, event: &mut Event<'a>) -> bool {
 }
 
 /// The client of `H=name (helo) [ip]:port`, or the first `[ip]` of the text.
-fn client<'a>(text: &'a str, event: &mut Event<'a>) {
-    let scope = after(text, "H=").unwrap_or(text);
+/// Arrival and delivery lines put `H=` before any attacker text (subjects,
+/// addresses), so the first one is Exim's; error lines quote the client's
+/// command before it (`protocol error in "AUTH …" H=…`), so there the last is.
+fn client<'a>(text: &'a str, event: &mut Event<'a>, last_host: bool) {
+    let host = if last_host { text.rfind("H=").map(|i| &text[i + 2..]) } else { after(text, "H=") };
+    let scope = host.unwrap_or(text);
     let mut search = scope;
     while let Some(open) = search.find('[') {
         let Some(close) = search[open..].find(']').map(|c| open + c) else {
@@ -104,7 +108,7 @@ fn client<'a>(text: &'a str, event: &mut Event<'a>) {
 fn arrival<'a>(detail: &'a str, event: &mut Event<'a>) {
     let (sender, rest) = word(detail);
     event.email_from = Some(sender.into());
-    client(rest, event);
+    client(rest, event, false);
     event.email_size = kv(rest, "S=").and_then(number);
     if let Some(id) = kv(rest, "id=") {
         event.email_message_id = Some(id.into());
@@ -147,7 +151,7 @@ fn delivery<'a>(detail: &'a str, event: &mut Event<'a>, outcome: Outcome) {
 
 fn other<'a>(body: &'a str, event: &mut Event<'a>) {
     if let Some(rest) = after(body, "authenticator failed for ") {
-        client(rest, event);
+        client(rest, event, true);
         event.classify(Category::Authentication, "login-failed", Outcome::Failure);
         if let Some(user) = kv(rest, "set_id=") {
             event.user_name = Some(user.trim_end_matches(')').into());
@@ -174,7 +178,7 @@ fn other<'a>(body: &'a str, event: &mut Event<'a>) {
         && !contains(body, "closed by DROP")
         && !contains(body, "no MAIL")
     {
-        client(body, event);
+        client(body, event, true);
         let action = if contains(body, " lost") {
             "lost-connection"
         } else {
@@ -182,12 +186,12 @@ fn other<'a>(body: &'a str, event: &mut Event<'a>) {
         };
         event.classify(Category::Network, action, Outcome::Unknown);
     } else if REJECTS.iter().any(|r| contains(body, r)) {
-        client(body, event);
+        client(body, event, true);
         event.classify(Category::Network, "reject", Outcome::Failure);
         event.reason = Some(body.into());
         event.email_from = kv(body, "F=").map(Into::into);
     } else {
-        client(body, event);
+        client(body, event, true);
     }
 }
 

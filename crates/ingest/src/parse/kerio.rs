@@ -3,7 +3,6 @@
 
 use vigie_event::{Category, Dataset, Event, Outcome};
 
-use super::text::after;
 use super::timestamp;
 use super::{LineContext, Miss, SkipReason};
 
@@ -19,17 +18,24 @@ pub fn parse<'a>(line: &'a str, ctx: &mut LineContext<'a, '_>) -> Result<Event<'
         .ok_or(Miss::Skip(SkipReason::InvalidTime))?;
     event.message = Some(message.into());
     event.protocol = Some("smtp".into());
-    let address = after(message, "IP address ")
-        .or_else(|| after(message, "detected from "))
-        .map(|a| a.split([' ', ',']).next().unwrap_or(a));
+    let address = ["IP address ", " from "]
+        .iter()
+        .flat_map(|marker| {
+            memchr::memmem::find_iter(message.as_bytes(), marker.as_bytes()).map(move |i| i + marker.len())
+        })
+        .map(|start| {
+            let rest = &message[start..];
+            rest[..rest.find([' ', ',']).unwrap_or(rest.len())].trim_end_matches('.')
+        })
+        .find(|a| vigie_event::parse_ip(a).is_some());
     if let Some(address) = address {
         event.set_source(address);
-        let action = if message.contains("blacklist") {
-            "dnsbl-listed"
+        if message.contains("login") && message.contains("ailed") {
+            event.classify(Category::Authentication, "login-failed", Outcome::Failure);
         } else {
-            "reject"
-        };
-        event.classify(Category::Network, action, Outcome::Failure);
+            let action = if message.contains("blacklist") { "dnsbl-listed" } else { "reject" };
+            event.classify(Category::Network, action, Outcome::Failure);
+        }
         event.reason = Some(message.into());
     }
     Ok(event)

@@ -203,12 +203,7 @@ fn protocol_trouble<'a>(body: &'a str, event: &mut Event<'a>) {
                 &peer_text[start..]
             });
             peer(peer_text, event);
-            let outcome = if action == "lost-connection" || action == "timeout" {
-                Outcome::Unknown
-            } else {
-                Outcome::Failure
-            };
-            event.classify(Category::Network, action, outcome);
+            event.classify(Category::Network, action, Outcome::Failure);
             event.reason = Some(body.into());
             return;
         }
