@@ -17,7 +17,15 @@ use vigie_ingest::parse::{Format, LineContext, classify, parse_line};
 
 /// The fail2ban filters that watch mail servers and webmail.
 const MAIL_FILTERS: &[&str] = &[
-    "dovecot", "exim", "postfix", "roundcube-auth", "sieve", "kerio", "openwebmail", "perdition", "solid-pop3d",
+    "dovecot",
+    "exim",
+    "postfix",
+    "roundcube-auth",
+    "sieve",
+    "kerio",
+    "openwebmail",
+    "perdition",
+    "solid-pop3d",
 ];
 
 fn shared() -> PathBuf {
@@ -36,12 +44,17 @@ struct Label {
 }
 
 fn labels(file: &str) -> Vec<Label> {
-    let text = std::fs::read_to_string(shared().join("corpus/logs/fail2ban").join(file)).expect("fixture readable");
+    let text = std::fs::read_to_string(shared().join("corpus/logs/fail2ban").join(file))
+        .expect("fixture readable");
     let mut out = Vec::new();
     let mut pending: Option<serde_json::Value> = None;
     for (i, line) in text.lines().enumerate() {
         let trimmed = line.trim_start();
-        if let Some(json) = trimmed.strip_prefix('#').map(str::trim_start).and_then(|l| l.strip_prefix("failJSON:")) {
+        if let Some(json) = trimmed
+            .strip_prefix('#')
+            .map(str::trim_start)
+            .and_then(|l| l.strip_prefix("failJSON:"))
+        {
             pending = serde_json::from_str(json.trim()).ok();
             continue;
         }
@@ -53,7 +66,10 @@ fn labels(file: &str) -> Vec<Label> {
             out.push(Label {
                 line: i + 1,
                 text: line.to_string(),
-                matches: label.get("match").and_then(|v| v.as_bool()).unwrap_or(false),
+                matches: label
+                    .get("match")
+                    .and_then(|v| v.as_bool())
+                    .unwrap_or(false),
                 host: s("host").or_else(|| s("ip")),
                 user: s("user"),
                 time: s("time"),
@@ -74,7 +90,11 @@ struct Seen {
 fn events_of(line: &str) -> Vec<Seen> {
     let zone = TimeZone::get("Europe/Zurich").unwrap();
     let mut time = TimeContext::new(zone, Timestamp::from_unix(1_124_013_600, 0));
-    let mut ctx = LineContext { path: "fixture", number: 1, time: &mut time };
+    let mut ctx = LineContext {
+        path: "fixture",
+        number: 1,
+        time: &mut time,
+    };
     let mut seen = Vec::new();
     let format = classify(line).unwrap_or(Format::Syslog);
     let _ = parse_line(format, line, &mut ctx, &mut |e: &Event<'_>| {
@@ -94,17 +114,28 @@ fn events_of(line: &str) -> Vec<Seen> {
 
 fn zurich(t: Timestamp) -> String {
     let ts = jiff::Timestamp::from_microsecond(t.0).unwrap();
-    TimeZone::get("Europe/Zurich").unwrap().to_datetime(ts).strftime("%Y-%m-%dT%H:%M:%S").to_string()
+    TimeZone::get("Europe/Zurich")
+        .unwrap()
+        .to_datetime(ts)
+        .strftime("%Y-%m-%dT%H:%M:%S")
+        .to_string()
 }
 
 /// Why a labelled line fails, or `None` when vigie agrees with the label.
 fn verdict(label: &Label) -> Option<String> {
     let seen = events_of(&label.text);
     if !label.matches {
-        return seen.iter().any(|s| s.auth_failure).then(|| "made an authentication failure for a line labelled no-match".into());
+        return seen
+            .iter()
+            .any(|s| s.auth_failure)
+            .then(|| "made an authentication failure for a line labelled no-match".into());
     }
     let Some(event) = seen.iter().find(|s| s.failure) else {
-        return Some(if seen.is_empty() { "no event".into() } else { "event is not a failure".into() });
+        return Some(if seen.is_empty() {
+            "no event".into()
+        } else {
+            "event is not a failure".into()
+        });
     };
     if let Some(host) = &label.host {
         if event.address.as_deref() != Some(host.as_str()) {
@@ -146,11 +177,19 @@ fn every_labelled_mail_line_agrees_with_fail2ban() {
                 f_ok += usize::from(outcome.is_none());
             }
             if let Some(why) = outcome {
-                failures.push(format!("{filter}:{}: {why}\n    {}", label.line, label.text));
+                failures.push(format!(
+                    "{filter}:{}: {why}\n    {}",
+                    label.line, label.text
+                ));
             }
         }
         summary.push(format!("{filter:<15} match:true {t_ok}/{t_all} (of which authentication failures {auth})   match:false {f_ok}/{f_all}"));
     }
     println!("{}", summary.join("\n"));
-    assert!(failures.is_empty(), "{} labelled lines disagree:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} labelled lines disagree:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

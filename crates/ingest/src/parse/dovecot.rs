@@ -155,7 +155,12 @@ fn login_process<'a>(message: &'a str, event: &mut Event<'a>) {
     {
         // Leaving before authenticating (scanners, TLS probes) is a failed
         // connection, not a failed login: no credential was tried.
-        const PREAUTH: [&str; 4] = ["no auth attempts", "didn't finish SASL auth", "TLS handshake", "tls_handshake"];
+        const PREAUTH: [&str; 4] = [
+            "no auth attempts",
+            "didn't finish SASL auth",
+            "TLS handshake",
+            "tls_handshake",
+        ];
         let preauth = PREAUTH.iter().any(|m| contains(message, m));
         let (action, outcome) = if preauth {
             ("preauth-disconnect", Outcome::Failure)

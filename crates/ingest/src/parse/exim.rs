@@ -74,7 +74,11 @@ pub fn parse_message<'a>(message: &'a str, event: &mut Event<'a>) -> bool {
 /// addresses), so the first one is Exim's; error lines quote the client's
 /// command before it (`protocol error in "AUTH …" H=…`), so there the last is.
 fn client<'a>(text: &'a str, event: &mut Event<'a>, last_host: bool) {
-    let host = if last_host { text.rfind("H=").map(|i| &text[i + 2..]) } else { after(text, "H=") };
+    let host = if last_host {
+        text.rfind("H=").map(|i| &text[i + 2..])
+    } else {
+        after(text, "H=")
+    };
     let scope = host.unwrap_or(text);
     let mut search = scope;
     while let Some(open) = search.find('[') {

@@ -21,7 +21,8 @@ pub fn parse<'a>(line: &'a str, ctx: &mut LineContext<'a, '_>) -> Result<Event<'
     let address = ["IP address ", " from "]
         .iter()
         .flat_map(|marker| {
-            memchr::memmem::find_iter(message.as_bytes(), marker.as_bytes()).map(move |i| i + marker.len())
+            memchr::memmem::find_iter(message.as_bytes(), marker.as_bytes())
+                .map(move |i| i + marker.len())
         })
         .map(|start| {
             let rest = &message[start..];
@@ -33,7 +34,11 @@ pub fn parse<'a>(line: &'a str, ctx: &mut LineContext<'a, '_>) -> Result<Event<'
         if message.contains("login") && message.contains("ailed") {
             event.classify(Category::Authentication, "login-failed", Outcome::Failure);
         } else {
-            let action = if message.contains("blacklist") { "dnsbl-listed" } else { "reject" };
+            let action = if message.contains("blacklist") {
+                "dnsbl-listed"
+            } else {
+                "reject"
+            };
             event.classify(Category::Network, action, Outcome::Failure);
         }
         event.reason = Some(message.into());

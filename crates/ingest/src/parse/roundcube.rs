@@ -13,11 +13,23 @@ use super::{LineContext, Miss, SkipReason};
 pub fn parse<'a>(line: &'a str, ctx: &mut LineContext<'a, '_>) -> Result<Event<'a>, Miss> {
     let inner = line.strip_prefix('[').ok_or(Miss::NotMine)?;
     let (time, used) = timestamp::php(inner.as_bytes()).ok_or(Miss::NotMine)?;
-    let rest = inner[used..].strip_prefix(']').ok_or(Miss::NotMine)?;
-    let timestamp = ctx
-        .time
-        .resolve(time)
-        .ok_or(Miss::Skip(SkipReason::InvalidTime))?;
+    let after_time = &inner[used..];
+    let (timestamp, rest) = match (time, after_time.strip_prefix(']')) {
+        (_, Some(rest)) => (ctx.time.resolve(time), rest),
+        // `[02-May-2021 13:16:15 America/Boise]`: PHP's `date.timezone` by name.
+        (timestamp::RawTime::Civil(civil), None) => {
+            let (zone, rest) = after_time
+                .strip_prefix(' ')
+                .and_then(|z| z.split_once(']'))
+                .ok_or(Miss::NotMine)?;
+            if zone.is_empty() || zone.contains(' ') {
+                return Err(Miss::NotMine);
+            }
+            (ctx.time.resolve_in_named_zone(civil, zone), rest)
+        }
+        _ => return Err(Miss::NotMine),
+    };
+    let timestamp = timestamp.ok_or(Miss::Skip(SkipReason::InvalidTime))?;
     let mut event = Event::new(Dataset::RoundcubeErrors, ctx.path, ctx.number);
     event.timestamp = timestamp;
     if let Some(message) = rest.strip_prefix(": ") {

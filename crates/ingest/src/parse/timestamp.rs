@@ -22,6 +22,7 @@ pub enum RawTime {
 #[derive(Clone, Debug)]
 pub struct TimeContext {
     zone: TimeZone,
+    named: Option<(String, TimeZone)>,
     reference: CivilDateTime,
     cached_hour: i64,
     cached_offset: i32,
@@ -37,6 +38,7 @@ impl TimeContext {
     pub fn new(zone: TimeZone, reference: Timestamp) -> TimeContext {
         TimeContext {
             zone,
+            named: None,
             reference: reference.to_civil(),
             cached_hour: i64::MIN,
             cached_offset: 0,
@@ -69,6 +71,30 @@ impl TimeContext {
                 self.in_zone(c)
             }
         }
+    }
+
+    /// The instant of a civil time in a zone the line names (PHP writes
+    /// `[02-May-2021 13:16:15 America/Boise]`); `None` for an unknown zone.
+    pub fn resolve_in_named_zone(&mut self, c: CivilDateTime, name: &str) -> Option<Timestamp> {
+        if !c.is_valid() {
+            return None;
+        }
+        if self.named.as_ref().is_none_or(|(n, _)| n != name) {
+            self.named = Some((name.to_string(), TimeZone::get(name).ok()?));
+        }
+        let (_, zone) = self.named.as_ref()?;
+        let dt = jiff::civil::DateTime::new(
+            i16::try_from(c.year).ok()?,
+            i8::try_from(c.month).ok()?,
+            i8::try_from(c.day).ok()?,
+            i8::try_from(c.hour).ok()?,
+            i8::try_from(c.minute).ok()?,
+            i8::try_from(c.second.min(59)).ok()?,
+            0,
+        )
+        .ok()?;
+        let instant = zone.to_ambiguous_timestamp(dt).compatible().ok()?;
+        Some(Timestamp::from_unix(instant.as_second(), c.micros))
     }
 
     fn in_zone(&mut self, c: CivilDateTime) -> Option<Timestamp> {

@@ -69,13 +69,20 @@ pub fn parse<'a>(
 /// `X-Forwarded-For` list (`203.0.113.5, 10.0.0.2`).
 fn head<'a>(head: &'a str, event: &mut Event<'a>) -> Result<(), Miss> {
     let tokens: Vec<&str> = head.split(' ').filter(|t| !t.is_empty()).collect();
-    if tokens.len() < 3 {
+    // `client ident user`, or `client user` when a format drops the ident column.
+    let user_at = tokens.len().checked_sub(1).ok_or(Miss::NotMine)?;
+    let client_end = if tokens.len() >= 3 {
+        tokens.len() - 2
+    } else {
+        1
+    };
+    if tokens.len() < 2 {
         return Err(Miss::NotMine);
     }
-    let (client_part, ident_user) = tokens.split_at(tokens.len() - 2);
-    if ident_user[1] != "-" {
-        event.user_name = Some(percent_decode(ident_user[1], false));
+    if tokens[user_at] != "-" {
+        event.user_name = Some(percent_decode(tokens[user_at], false));
     }
+    let client_part = &tokens[..client_end];
     match client_part {
         [client] => event.set_source(client),
         [first, rest @ ..] if first.ends_with(',') => {

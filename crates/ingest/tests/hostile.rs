@@ -1,0 +1,101 @@
+//! Attacker-written input: truncated compressed files, invalid UTF-8, a 10 MB
+//! line, binary garbage, a decompression bomb. Nothing panics, nothing is lost
+//! silently: every line is an event or a counted skip, and an early end is an error.
+
+use std::io::Write;
+
+use vigie_ingest::{IngestOptions, Input, SkipReason, ingest_input};
+
+const GOOD: &str = "Nov 28 22:39:29 auth: Info: passwd-file(carol@lab.test,127.0.0.67,<TOOB2V1huY9/AABD>): Password mismatch\n";
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+fn ingest(bytes: &[u8], options: &IngestOptions) -> vigie_ingest::InputReport {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    file.write_all(bytes).unwrap();
+    let report = ingest_input(
+        &Input::File(file.path().to_path_buf()),
+        options,
+        &mut |_| {},
+    );
+    assert_eq!(
+        report.lines,
+        report.events + report.skipped_lines(),
+        "{report:?}"
+    );
+    report
+}
+
+#[test]
+fn a_truncated_gzip_keeps_what_was_read_and_reports_the_end() {
+    let data = GOOD.repeat(20_000);
+    let compressed = gzip(data.as_bytes());
+    let report = ingest(
+        &compressed[..compressed.len() / 2],
+        &IngestOptions::default(),
+    );
+    assert!(report.events > 1000, "{report:?}");
+    assert!(
+        report.error.as_deref().unwrap().contains("after line"),
+        "{report:?}"
+    );
+}
+
+#[test]
+fn invalid_utf8_is_parsed_with_replacement_and_counted() {
+    let mut data = GOOD.as_bytes().to_vec();
+    data.extend(
+        b"Nov 28 22:39:30 auth: Info: passwd-file(\xff\xfe@lab.test,127.0.0.67): unknown user\n",
+    );
+    let report = ingest(&data, &IngestOptions::default());
+    assert_eq!((report.events, report.invalid_utf8_lines), (2, 1));
+}
+
+#[test]
+fn a_10_mb_line_is_skipped_and_the_next_line_still_parses() {
+    let mut data = GOOD.as_bytes().to_vec();
+    data.extend(std::iter::repeat_n(b'A', 10 * 1024 * 1024));
+    data.push(b'\n');
+    data.extend(GOOD.as_bytes());
+    let report = ingest(&data, &IngestOptions::default());
+    assert_eq!(report.events, 2);
+    assert_eq!(
+        report.skipped[&SkipReason::LineTooLong].first_lines,
+        vec![2]
+    );
+}
+
+#[test]
+fn binary_garbage_is_counted_not_parsed() {
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let garbage: Vec<u8> = (0..1_000_000)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8
+        })
+        .collect();
+    let report = ingest(&garbage, &IngestOptions::default());
+    assert_eq!(report.events, 0);
+    assert!(report.lines > 1000);
+}
+
+#[test]
+fn a_decompression_bomb_stops_at_the_limit() {
+    let bomb = gzip(&vec![b'\n'; 50 * 1024 * 1024]);
+    let options = IngestOptions {
+        max_decompressed: 1024 * 1024,
+        ..IngestOptions::default()
+    };
+    let report = ingest(&bomb, &options);
+    assert!(
+        report.error.as_deref().unwrap().contains("limit"),
+        "{report:?}"
+    );
+    assert!(report.lines <= 1024 * 1024 + 1);
+}
