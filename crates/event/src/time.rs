@@ -60,7 +60,7 @@ impl fmt::Display for Timestamp {
             c.year, c.month, c.day, c.hour, c.minute, c.second
         )?;
         if c.micros != 0 {
-            if c.micros % 1000 == 0 {
+            if c.micros.is_multiple_of(1000) {
                 write!(f, ".{:03}", c.micros / 1000)?;
             } else {
                 write!(f, ".{:06}", c.micros)?;

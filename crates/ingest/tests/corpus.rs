@@ -92,7 +92,16 @@ fn every_corpus_line_is_an_event_or_a_counted_skip() {
 
 #[test]
 fn the_lab_logs_parse_whole() {
-    // The mail-stack logs of the lab (not its ground truth or sink dumps) make an event of every line.
+    // The mail-stack logs of the lab (not its ground truth or sink dumps) make
+    // an event of every line: the shared sample run and the embedded one.
+    let embedded =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/lab-intrusion/logs");
+    for root in [shared().join("lab/sample-run"), embedded] {
+        lab_logs_parse_whole(&root);
+    }
+}
+
+fn lab_logs_parse_whole(root: &Path) {
     for log in [
         "dovecot.log",
         "mail.log",
@@ -102,9 +111,9 @@ fn the_lab_logs_parse_whole() {
         "roundcube/session.log",
         "roundcube/userlogins.log",
     ] {
-        let (sets, _) = expand_inputs(&[shared().join("lab/sample-run").join(log)]);
+        let (sets, _) = expand_inputs(&[root.join(log)]);
         let report = ingest_input(&sets[0][0], &IngestOptions::default(), &mut |_| {});
-        assert!(report.lines > 0, "{log}");
+        assert!(report.lines > 0, "{}: {log}", root.display());
         assert_eq!(report.events, report.lines, "{log}: {:?}", report.skipped);
     }
 }

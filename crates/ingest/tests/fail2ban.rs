@@ -137,15 +137,15 @@ fn verdict(label: &Label) -> Option<String> {
             "event is not a failure".into()
         });
     };
-    if let Some(host) = &label.host {
-        if event.address.as_deref() != Some(host.as_str()) {
-            return Some(format!("address {:?}, label {host}", event.address));
-        }
+    if let Some(host) = &label.host
+        && event.address.as_deref() != Some(host.as_str())
+    {
+        return Some(format!("address {:?}, label {host}", event.address));
     }
-    if let Some(user) = &label.user {
-        if event.user.as_deref() != Some(user.as_str()) {
-            return Some(format!("user {:?}, label {user}", event.user));
-        }
+    if let Some(user) = &label.user
+        && event.user.as_deref() != Some(user.as_str())
+    {
+        return Some(format!("user {:?}, label {user}", event.user));
     }
     if let Some(time) = &label.time {
         let got = zurich(event.time);

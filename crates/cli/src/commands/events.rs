@@ -53,10 +53,10 @@ pub fn run(args: EventsArgs) -> Result<ExitCode> {
             for input in set {
                 progress.set_message(sanitize(&input.display_name()));
                 let report = ingest_input(input, &options, &mut |event: &Event<'_>| {
-                    if write_error.is_none() {
-                        if let Err(e) = writer.write(&mut buffer, event) {
-                            write_error = Some(e);
-                        }
+                    if write_error.is_none()
+                        && let Err(e) = writer.write(&mut buffer, event)
+                    {
+                        write_error = Some(e);
                     }
                 });
                 progress.inc(1);

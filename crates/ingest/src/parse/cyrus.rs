@@ -29,10 +29,9 @@ pub fn parse<'a>(message: &'a str, event: &mut Event<'a>) -> bool {
         .split_once(" (")
         .and_then(|(_, u)| u.split_once(')'))
         .map(|(u, _)| u)
+        && !user.contains(' ')
     {
-        if !user.contains(' ') {
-            event.user_name = Some(user.into());
-        }
+        event.user_name = Some(user.into());
     }
     event.classify(Category::Authentication, "login-failed", Outcome::Failure);
     event.reason = Some(rest.into());

@@ -235,11 +235,11 @@ fn passdb_lookup(message: &str) -> Option<(&str, &str, Option<&str>, &str)> {
             .next_back()
             .is_some_and(|b| b.is_ascii_alphanumeric());
         let mut parts = inner.splitn(3, ',');
-        if let (true, Some(user), Some(ip)) = (driver_ok, parts.next(), parts.next()) {
-            if vigie_event::parse_ip(ip).is_some() {
-                let session = parts.next().map(strip_angles);
-                return Some((user, ip, session, &message[close + 3..]));
-            }
+        if let (true, Some(user), Some(ip)) = (driver_ok, parts.next(), parts.next())
+            && vigie_event::parse_ip(ip).is_some()
+        {
+            let session = parts.next().map(strip_angles);
+            return Some((user, ip, session, &message[close + 3..]));
         }
         search = close + 3;
     }

@@ -22,13 +22,12 @@ pub fn parse<'a>(line: &'a str, ctx: &mut LineContext<'a, '_>) -> Result<Event<'
     let mut event = Event::new(Dataset::Exim, ctx.path, ctx.number);
     event.timestamp = timestamp;
     event.process_name = Some("exim".into());
-    if let Some(inner) = rest.strip_prefix('[') {
-        if let Some((pid, after_pid)) = inner.split_once("] ") {
-            if let Ok(pid) = pid.parse() {
-                event.process_pid = Some(pid);
-                rest = after_pid;
-            }
-        }
+    if let Some(inner) = rest.strip_prefix('[')
+        && let Some((pid, after_pid)) = inner.split_once("] ")
+        && let Ok(pid) = pid.parse()
+    {
+        event.process_pid = Some(pid);
+        rest = after_pid;
     }
     parse_message(rest, &mut event);
     Ok(event)

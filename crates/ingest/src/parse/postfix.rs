@@ -29,11 +29,12 @@ pub fn parse<'a>(program: &'a str, message: &'a str, event: &mut Event<'a>) -> b
         peer(rest, event);
         event.classify(Category::Network, "disconnect", Outcome::Unknown);
         // `auth=0/1`: one AUTH command, none accepted.
-        if let Some((ok, tried)) = kv(rest, "auth=").and_then(|a| a.split_once('/')) {
-            if ok == "0" && tried != "0" {
-                event.reason = Some("auth=0/1: authentication attempted and refused".into());
-                event.outcome = Some(Outcome::Failure);
-            }
+        if let Some((ok, tried)) = kv(rest, "auth=").and_then(|a| a.split_once('/'))
+            && ok == "0"
+            && tried != "0"
+        {
+            event.reason = Some("auth=0/1: authentication attempted and refused".into());
+            event.outcome = Some(Outcome::Failure);
         }
     } else if let Some(client) = kv(body, "client=").filter(|_| body.starts_with("client=")) {
         peer(client, event);
@@ -102,16 +103,16 @@ fn peer<'a>(text: &'a str, event: &mut Event<'a>) {
 
 fn warning<'a>(rest: &'a str, event: &mut Event<'a>) {
     // `host[ip]: SASL LOGIN authentication failed: UGFzc3dvcmQ6[, sasl_username=x]`
-    if let Some(sasl) = after(rest, ": SASL ") {
-        if contains(sasl, "authentication failed") {
-            peer(rest, event);
-            event.classify(Category::Authentication, "login-failed", Outcome::Failure);
-            event.reason = Some(sasl.into());
-            if let Some(user) = kv(sasl, "sasl_username=") {
-                event.user_name = Some(user.into());
-            }
-            return;
+    if let Some(sasl) = after(rest, ": SASL ")
+        && contains(sasl, "authentication failed")
+    {
+        peer(rest, event);
+        event.classify(Category::Authentication, "login-failed", Outcome::Failure);
+        event.reason = Some(sasl.into());
+        if let Some(user) = kv(sasl, "sasl_username=") {
+            event.user_name = Some(user.into());
         }
+        return;
     }
     if let Some(from) = after(rest, " from ") {
         peer(from, event);

@@ -37,8 +37,8 @@ pub fn parse<'a>(line: &'a str, ctx: &mut LineContext<'a, '_>) -> Result<Event<'
     } else {
         let message = rest.trim_start();
         // PHP-FPM master (`NOTICE: fpm is running`) or PHP's own warning lines.
-        if message.starts_with("PHP ") {
-            event.level = message[4..].split(':').next().map(Into::into);
+        if let Some(php) = message.strip_prefix("PHP ") {
+            event.level = php.split(':').next().map(Into::into);
         } else if let Some((level, _)) = message
             .split_once(": ")
             .filter(|(l, _)| l.bytes().all(|b| b.is_ascii_uppercase()))
@@ -55,13 +55,12 @@ pub fn parse<'a>(line: &'a str, ctx: &mut LineContext<'a, '_>) -> Result<Event<'
 /// `<session>` prefix Roundcube 1.1+ writes.
 pub fn parse_message<'a>(message: &'a str, event: &mut Event<'a>) -> bool {
     let mut message = message;
-    if let Some(inner) = message.strip_prefix('<') {
-        if let Some((sess, rest)) = inner.split_once("> ") {
-            if !sess.contains(' ') {
-                event.session_id = Some(sess.into());
-                message = rest;
-            }
-        }
+    if let Some(inner) = message.strip_prefix('<')
+        && let Some((sess, rest)) = inner.split_once("> ")
+        && !sess.contains(' ')
+    {
+        event.session_id = Some(sess.into());
+        message = rest;
     }
     event.message = Some(message.into());
     event.protocol = Some("http".into());

@@ -246,11 +246,12 @@ pub fn syslog(b: &[u8]) -> Option<(RawTime, usize)> {
         micros,
     };
     // A four-digit year after the time, then a space, `]` or the end (never a host named 2026).
-    if b.get(i) == Some(&b' ') && matches!(b.get(i + 5), None | Some(b' ' | b']')) {
-        if let Some(year) = digits(&b[i + 1..], 4) {
-            civil.year = year as i32;
-            return Some((RawTime::Civil(civil), i + 5));
-        }
+    if b.get(i) == Some(&b' ')
+        && matches!(b.get(i + 5), None | Some(b' ' | b']'))
+        && let Some(year) = digits(&b[i + 1..], 4)
+    {
+        civil.year = year as i32;
+        return Some((RawTime::Civil(civil), i + 5));
     }
     Some((RawTime::NoYear(civil), i))
 }
@@ -328,12 +329,12 @@ pub fn clf(b: &[u8]) -> Option<(RawTime, usize)> {
         second,
         micros,
     };
-    if b.get(i) == Some(&b' ') {
-        if let Some((off, n)) = offset(&b[i + 1..]) {
-            return civil
-                .is_valid()
-                .then_some((RawTime::Instant(civil.at_offset(off)), i + 1 + n));
-        }
+    if b.get(i) == Some(&b' ')
+        && let Some((off, n)) = offset(&b[i + 1..])
+    {
+        return civil
+            .is_valid()
+            .then_some((RawTime::Instant(civil.at_offset(off)), i + 1 + n));
     }
     Some((RawTime::Civil(civil), i))
 }
@@ -390,7 +391,7 @@ pub fn ctime(b: &[u8]) -> Option<(RawTime, usize)> {
 
 /// daemontools/multilog TAI64N label `@4000000052b2e5c3xxxxxxxx`.
 pub fn tai64n(b: &[u8]) -> Option<(RawTime, usize)> {
-    if b.first() != Some(&b'@') || b.len() < 25 {
+    if b.first() != Some(&b'@') || b.len() < 25 || !b[1..25].iter().all(u8::is_ascii_hexdigit) {
         return None;
     }
     let hex = std::str::from_utf8(&b[1..25]).ok()?;
@@ -416,7 +417,8 @@ mod tests {
 
     #[test]
     fn reads_each_shape() {
-        let cases: &[(fn(&[u8]) -> Option<(RawTime, usize)>, &str, &str, usize)] = &[
+        type Parser = fn(&[u8]) -> Option<(RawTime, usize)>;
+        let cases: &[(Parser, &str, &str, usize)] = &[
             (syslog, "Nov 28 22:39:29 auth:", "2026-11-28T22:39:29Z", 15),
             (syslog, "Jun  3 06:25:43 srv", "2026-06-03T06:25:43Z", 15),
             (syslog, "Sep 8 07:46:30 canyon", "2026-09-08T07:46:30Z", 14),

@@ -45,20 +45,23 @@ fn rotation_of(name: &str) -> (String, RotationAge) {
             break;
         }
     }
-    if let Some((base, suffix)) = stem.rsplit_once(['.', '-']) {
-        if !base.is_empty() && suffix.bytes().all(|b| b.is_ascii_digit()) && !suffix.is_empty() {
-            if suffix.len() == 8 {
-                if let Ok(date) = suffix.parse() {
-                    return (base.to_string(), RotationAge::Dated(date));
-                }
-            } else if suffix.len() <= 4 && stem.as_bytes()[base.len()] == b'.' {
-                if let Ok(n) = suffix.parse() {
-                    return (
-                        base.to_string(),
-                        RotationAge::Numbered(std::cmp::Reverse(n)),
-                    );
-                }
+    if let Some((base, suffix)) = stem.rsplit_once(['.', '-'])
+        && !base.is_empty()
+        && suffix.bytes().all(|b| b.is_ascii_digit())
+        && !suffix.is_empty()
+    {
+        if suffix.len() == 8 {
+            if let Ok(date) = suffix.parse() {
+                return (base.to_string(), RotationAge::Dated(date));
             }
+        } else if suffix.len() <= 4
+            && stem.as_bytes()[base.len()] == b'.'
+            && let Ok(n) = suffix.parse()
+        {
+            return (
+                base.to_string(),
+                RotationAge::Numbered(std::cmp::Reverse(n)),
+            );
         }
     }
     (stem.to_string(), RotationAge::Current)

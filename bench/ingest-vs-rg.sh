@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Side by side: `vigie events --stats` (parse every line into an event) against
+# `rg -c` with one literal, over the same >= 1 GB of synthetic mixed mail logs
+# (bench/generate.py; the data is synthetic and labelled so). Prints the best of
+# RUNS wall times for each, throughput, the ratio, and vigie's peak memory.
+#
+#   bench/ingest-vs-rg.sh [SIZE_MB]      (default 1100)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+size_mb=${1:-1100}
+runs=${RUNS:-3}
+data=${BENCH_DATA:-$root/bench/data/mixed-${size_mb}mb}
+command -v rg >/dev/null || apt-get install -y -qq ripgrep >/dev/null
+[ -d "$data" ] || python3 "$root/bench/generate.py" "$data" "$size_mb"
+cargo build --release -q -p vigie --manifest-path "$root/Cargo.toml"
+vigie=${CARGO_TARGET_DIR:-$root/target}/release/vigie
+bytes=$(du -sb "$data" | cut -f1)
+cat "$data"/* > /dev/null   # both tools read from the page cache
+
+best() { # best wall time and its peak RSS over $runs runs of "$@"
+  local best_t=999999 best_m=0
+  for _ in $(seq "$runs"); do
+    /usr/bin/time -f '%e %M' -o /tmp/vigie-bench-time "$@" > /dev/null
+    read -r t m < /tmp/vigie-bench-time
+    if awk "BEGIN{exit !($t < $best_t)}"; then best_t=$t; best_m=$m; fi
+  done
+  echo "$best_t $best_m"
+}
+
+read -r rg_t rg_m < <(best rg -c --no-messages 'Password mismatch' "$data")
+read -r vg_t vg_m < <(best "$vigie" events --stats --tz UTC "$data")
+"$vigie" events --stats --json --tz UTC "$data" > /tmp/vigie-bench-stats.json
+lines=$(python3 -c "import json;d=json.load(open('/tmp/vigie-bench-stats.json'));print(d['totals']['lines'], d['totals']['events'], d['totals']['skipped'])")
+
+awk -v b="$bytes" -v rt="$rg_t" -v vt="$vg_t" -v rm="$rg_m" -v vm="$vg_m" -v l="$lines" -v cores="$(nproc)" 'BEGIN {
+  mb = b / 1048576
+  printf "input: %.0f MB, lines/events/skipped: %s, cores: %d\n", mb, l, cores
+  printf "%-28s %8s %10s %12s\n", "tool", "wall s", "MB/s", "peak RSS MB"
+  printf "%-28s %8.2f %10.0f %12.1f\n", "rg -c (one literal)", rt, mb / rt, rm / 1024
+  printf "%-28s %8.2f %10.0f %12.1f\n", "vigie events --stats", vt, mb / vt, vm / 1024
+  printf "ratio vigie/rg throughput: %.2f (target >= 0.50); vigie peak memory %.1f MB (target < 256)\n", rt / vt, vm / 1024
+}'

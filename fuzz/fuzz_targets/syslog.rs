@@ -1,0 +1,9 @@
+#![no_main]
+//! Fuzzes the syslog parser family with arbitrary lines.
+
+#[path = "common.rs"]
+mod common;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    common::parse_as(vigie_ingest::Format::Syslog, data);
+});
