@@ -96,6 +96,9 @@ pub enum Field {
     SourcePort,
     /// `url.domain`: the virtual host of a web request, when the log has it.
     UrlDomain,
+    /// `url.original`: the request target exactly as logged (or the whole
+    /// request line when it is not HTTP: TLS bytes, scanner probes).
+    UrlOriginal,
     /// `url.path`: the request path, percent-decoded.
     UrlPath,
     /// `url.query`: the raw query string, without `?`.
@@ -150,6 +153,7 @@ impl Field {
         Field::SourceIp,
         Field::SourcePort,
         Field::UrlDomain,
+        Field::UrlOriginal,
         Field::UrlPath,
         Field::UrlQuery,
         Field::UserName,
@@ -200,6 +204,7 @@ impl Field {
             Field::SourceIp => "source.ip",
             Field::SourcePort => "source.port",
             Field::UrlDomain => "url.domain",
+            Field::UrlOriginal => "url.original",
             Field::UrlPath => "url.path",
             Field::UrlQuery => "url.query",
             Field::UserName => "user.name",

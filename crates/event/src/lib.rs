@@ -69,6 +69,8 @@ pub enum Dataset {
     Cyrus,
     /// Kerio Connect.
     Kerio,
+    /// OpenSMTPD.
+    OpenSmtpd,
     /// Perdition IMAP/POP3 proxy.
     Perdition,
     /// OpenWebMail.
@@ -98,6 +100,7 @@ impl Dataset {
             Dataset::Exim => "exim",
             Dataset::Cyrus => "cyrus",
             Dataset::Kerio => "kerio",
+            Dataset::OpenSmtpd => "opensmtpd",
             Dataset::Perdition => "perdition",
             Dataset::OpenWebmail => "openwebmail",
             Dataset::SolidPop3d => "solid-pop3d",
@@ -227,6 +230,8 @@ pub struct Event<'a> {
     pub user_agent: Option<Text<'a>>,
     /// `url.domain`.
     pub url_domain: Option<Text<'a>>,
+    /// `url.original`.
+    pub url_original: Option<Text<'a>>,
     /// `url.path`.
     pub url_path: Option<Text<'a>>,
     /// `url.query`.
@@ -292,6 +297,7 @@ impl<'a> Event<'a> {
             http_referrer: None,
             user_agent: None,
             url_domain: None,
+            url_original: None,
             url_path: None,
             url_query: None,
             email_from: None,
@@ -369,6 +375,7 @@ impl<'a> Event<'a> {
             Field::SourceIp => self.source_ip.map(Value::Ip),
             Field::SourcePort => self.source_port.map(|p| Value::UInt(p.into())),
             Field::UrlDomain => text(&self.url_domain),
+            Field::UrlOriginal => text(&self.url_original),
             Field::UrlPath => text(&self.url_path),
             Field::UrlQuery => text(&self.url_query),
             Field::UserName => text(&self.user_name),

@@ -11,6 +11,7 @@ mod dovecot;
 mod exim;
 mod journald;
 mod kerio;
+mod opensmtpd;
 mod openwebmail;
 mod pam;
 mod perdition;

@@ -8,8 +8,8 @@ use vigie_event::{Dataset, Event};
 
 use super::timestamp::{self, RawTime};
 use super::{
-    LineContext, Miss, SkipReason, cyrus, dovecot, exim, pam, perdition, postfix, roundcube,
-    solid_pop3d,
+    LineContext, Miss, SkipReason, cyrus, dovecot, exim, opensmtpd, pam, perdition, postfix,
+    roundcube, solid_pop3d,
 };
 use crate::parse::text::word;
 
@@ -194,6 +194,19 @@ pub fn dispatch<'a>(event: &mut Event<'a>, program: Option<&'a str>, message: &'
     event.process_name = program.map(Into::into);
     event.message = Some(message.into());
     let Some(program) = program else { return };
+    // Dovecot without a host or tag writes its level where the tag would be
+    // (`Jun 23 15:04:05 Info: imap-login: Login: …`).
+    if matches!(
+        program,
+        "Info" | "Warning" | "Error" | "Fatal" | "Panic" | "Debug"
+    ) && let Some((service, rest)) = message
+        .split_once(": ")
+        .filter(|(s, _)| dovecot::is_dovecot_program(s))
+    {
+        event.level = Some(program.into());
+        dovecot::parse(service, rest, event);
+        return;
+    }
     let base = program.rsplit('/').next().unwrap_or(program);
     let recognized = if program.starts_with("postfix") {
         postfix::parse(program, message, event)
@@ -211,6 +224,8 @@ pub fn dispatch<'a>(event: &mut Event<'a>, program: Option<&'a str>, message: &'
         roundcube::parse_message(message, event)
     } else if base.starts_with("perdition") {
         perdition::parse(message, event)
+    } else if base == "smtpd" && opensmtpd::parse(message, event) {
+        true
     } else if base == "solid-pop3d" {
         solid_pop3d::parse(message, event)
     } else {

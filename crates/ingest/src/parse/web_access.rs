@@ -154,11 +154,12 @@ fn request_line<'a>(request: &'a str, event: &mut Event<'a>) {
         && method.len() <= 16
         && method.bytes().all(|b| b.is_ascii_uppercase() || b == b'-');
     if !plausible || !(target.starts_with('/') || target.contains("://") || target == "*") {
-        event.message = Some(request.into());
+        event.url_original = Some(request.into());
         event.classify(Category::Web, "http-request", outcome(event.http_status));
         return;
     }
     event.http_method = Some(method.into());
+    event.url_original = Some(target.into());
     event.http_version = version.map(|v| v["HTTP/".len()..].into());
     let (path, query) = match target.split_once('?') {
         Some((p, q)) => (p, Some(q)),
@@ -278,6 +279,7 @@ mod tests {
             r#"203.0.113.9 - - [01/Apr/2014:00:00:01 -0500] "\x16\x03\x01\x00\xA5\x01" 400 157 "-" "-" "8.8.8.8""#,
         );
         assert_eq!(e.http_method, None);
+        assert_eq!(e.url_original.as_deref(), Some(r"\x16\x03\x01\x00\xA5\x01"));
         assert_eq!(
             e.source_ip.unwrap().to_string(),
             "203.0.113.9",

@@ -1,7 +1,7 @@
 //! nginx (`2014/12/30 06:07:37 [error] 80#2: *1 msg, client: 1.2.3.4, …`) and
 //! Apache (`[Sun Dec 04 04:47:44 2005] [error] [client 1.2.3.4] msg`) error logs.
 
-use vigie_event::{Dataset, Event};
+use vigie_event::{Category, Dataset, Event, Outcome};
 
 use super::text::{after, word};
 use super::timestamp;
@@ -31,6 +31,18 @@ pub fn parse_nginx<'a>(line: &'a str, ctx: &mut LineContext<'a, '_>) -> Result<E
     if let Some(client) = after(message, ", client: ") {
         event.set_source(client.split(',').next().unwrap_or(client));
     }
+    // `, request: "GET /market/ HTTP/1.1"`
+    if let Some(request) = after(message, ", request: \"").and_then(|r| r.split('"').next()) {
+        let (method, rest) = word(request);
+        let (target, version) = rest.rsplit_once(' ').unwrap_or((rest, ""));
+        event.http_method = Some(method.into());
+        event.url_original = Some(target.into());
+        event.url_path = Some(super::text::percent_decode(
+            target.split('?').next().unwrap_or(target),
+            false,
+        ));
+        event.http_version = version.strip_prefix("HTTP/").map(Into::into);
+    }
     if let Some(server) = after(message, ", server: ") {
         event.url_domain = Some(server.split(',').next().unwrap_or(server).into());
     }
@@ -53,15 +65,7 @@ pub fn parse_apache<'a>(line: &'a str, ctx: &mut LineContext<'a, '_>) -> Result<
             break;
         };
         if let Some(client) = content.strip_prefix("client ") {
-            let ip = match client.rsplit_once(':') {
-                Some((ip, port))
-                    if port.bytes().all(|b| b.is_ascii_digit()) && !ip.ends_with(':') =>
-                {
-                    ip
-                }
-                _ => client,
-            };
-            event.set_source(ip);
+            set_client(client, &mut event);
         } else if let Some(pid) = content.strip_prefix("pid ") {
             event.process_pid = pid.split(':').next().and_then(|p| p.parse().ok());
         } else {
@@ -70,5 +74,44 @@ pub fn parse_apache<'a>(line: &'a str, ctx: &mut LineContext<'a, '_>) -> Result<
         rest = after_field;
     }
     event.message = Some(rest.into());
+    if event.source_ip.is_none() {
+        // `(70014)End of file found: [client 192.168.1.1:17036] AH02006: …`
+        if let Some(client) = after(rest, "[client ").and_then(|c| c.split(']').next()) {
+            set_client(client, &mut event);
+        }
+    }
+    basic_auth_failure(rest, &mut event);
     Ok(event)
+}
+
+/// `ip:port` (the port is dropped) or a bare address.
+fn set_client<'a>(client: &'a str, event: &mut Event<'a>) {
+    let ip = match client.rsplit_once(':') {
+        Some((ip, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !ip.ends_with(':') => ip,
+        _ => client,
+    };
+    event.set_source(ip);
+}
+
+/// mod_auth_basic failures: `AH01618: user bob not found: /private` and
+/// `AH01617: user bob: authentication failure for "/private": Password Mismatch`.
+fn basic_auth_failure<'a>(message: &'a str, event: &mut Event<'a>) {
+    let text = message
+        .split_once("AH0161")
+        .map_or(message, |(_, r)| r.get(3..).unwrap_or(r));
+    let Some(rest) = text.trim_start().strip_prefix("user ") else {
+        return;
+    };
+    let (user, path) = if let Some((user, path)) = rest.split_once(" not found: ") {
+        (user, path)
+    } else if let Some((user, tail)) = rest.split_once(": authentication failure for \"") {
+        (user, tail.split('"').next().unwrap_or(tail))
+    } else {
+        return;
+    };
+    event.user_name = Some(user.into());
+    event.url_path = Some(path.into());
+    event.protocol = Some("http".into());
+    event.classify(Category::Authentication, "login-failed", Outcome::Failure);
+    event.reason = Some(rest.into());
 }
