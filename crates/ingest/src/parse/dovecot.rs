@@ -6,7 +6,7 @@
 use vigie_event::{Category, Dataset, Event, Outcome, strip_angles};
 
 use super::pam;
-use super::text::{after, contains, kv, number};
+use super::text::{self, after, contains, kv, number};
 
 const SERVICES: &[&str] = &[
     "dovecot",
@@ -58,7 +58,7 @@ pub fn parse<'a>(program: &'a str, message: &'a str, event: &mut Event<'a>) -> b
     // Through syslog the tag is `dovecot` and the service starts the message,
     // sometimes twice (`dovecot: dovecot: auth(default): …`).
     while service_base(program) == "dovecot" {
-        match message.split_once(": ") {
+        match text::split_once(message, ": ") {
             Some((service, rest)) if is_dovecot_program(service) && !service.contains(' ') => {
                 program = service;
                 message = rest;

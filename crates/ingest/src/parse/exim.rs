@@ -4,7 +4,7 @@
 
 use vigie_event::{Category, Dataset, Event, Outcome};
 
-use super::text::{after, contains, kv, number, word};
+use super::text::{self, after, contains, kv, number, word};
 use super::timestamp;
 use super::{LineContext, Miss, SkipReason};
 
@@ -23,7 +23,7 @@ pub fn parse<'a>(line: &'a str, ctx: &mut LineContext<'a, '_>) -> Result<Event<'
     event.timestamp = timestamp;
     event.process_name = Some("exim".into());
     if let Some(inner) = rest.strip_prefix('[')
-        && let Some((pid, after_pid)) = inner.split_once("] ")
+        && let Some((pid, after_pid)) = text::split_once(inner, "] ")
         && let Ok(pid) = pid.parse()
     {
         event.process_pid = Some(pid);
@@ -143,7 +143,7 @@ fn delivery<'a>(detail: &'a str, event: &mut Event<'a>, outcome: Outcome) {
         }
     }
     if outcome != Outcome::Success {
-        event.reason = rest.split_once(": ").map(|(_, r)| r.into());
+        event.reason = text::split_once(rest, ": ").map(|(_, r)| r.into());
     }
     event.classify(
         Category::Email,
@@ -161,7 +161,7 @@ fn other<'a>(body: &'a str, event: &mut Event<'a>) {
         }
         event.reason = rest
             .split_once("]: ")
-            .or_else(|| rest.split_once(": "))
+            .or_else(|| text::split_once(rest, ": "))
             .map(|(_, r)| r.into());
         return;
     }

@@ -3,7 +3,7 @@
 
 use vigie_event::{Category, Dataset, Event, Outcome};
 
-use super::text::{after, kv, number, word};
+use super::text::{self, after, kv, number, word};
 
 /// Interprets an OpenSMTPD message; `false` when it is not one (`smtpd` is also Postfix's daemon name without the `postfix/` prefix).
 pub fn parse<'a>(message: &'a str, event: &mut Event<'a>) -> bool {
@@ -38,7 +38,7 @@ pub fn parse<'a>(message: &'a str, event: &mut Event<'a>) -> bool {
         event.reason = Some(rest.into());
     } else if rest.starts_with("Failed command") {
         event.classify(Category::Network, "reject", Outcome::Failure);
-        event.reason = rest.split_once(" => ").map(|(_, r)| r.into());
+        event.reason = text::split_once(rest, " => ").map(|(_, r)| r.into());
     } else if rest.starts_with("Closing session")
         || rest.starts_with("Received disconnect")
         || rest.starts_with("Disconnecting session")

@@ -1,5 +1,6 @@
 //! OpenWebMail: `Sat Dec 28 19:03:53 2013 - [pid] (ip) user - login error - reason`.
 
+use super::text;
 use vigie_event::{Category, Dataset, Event, Outcome};
 
 use super::timestamp;
@@ -9,8 +10,8 @@ use super::{LineContext, Miss, SkipReason};
 pub fn parse<'a>(line: &'a str, ctx: &mut LineContext<'a, '_>) -> Result<Event<'a>, Miss> {
     let (time, used) = timestamp::ctime(line.as_bytes()).ok_or(Miss::NotMine)?;
     let rest = line[used..].strip_prefix(" - [").ok_or(Miss::NotMine)?;
-    let (pid, rest) = rest.split_once("] (").ok_or(Miss::NotMine)?;
-    let (ip, rest) = rest.split_once(") ").ok_or(Miss::NotMine)?;
+    let (pid, rest) = text::split_once(rest, "] (").ok_or(Miss::NotMine)?;
+    let (ip, rest) = text::split_once(rest, ") ").ok_or(Miss::NotMine)?;
     let mut event = Event::new(Dataset::OpenWebmail, ctx.path, ctx.number);
     event.timestamp = ctx
         .time

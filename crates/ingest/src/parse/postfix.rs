@@ -4,7 +4,7 @@
 
 use vigie_event::{Category, Dataset, Event, Outcome};
 
-use super::text::{after, contains, host_bracket, kv, number};
+use super::text::{self, after, contains, host_bracket, kv, number};
 
 /// Interprets one Postfix message; `program` is the tag (`postfix/submission/smtpd`).
 pub fn parse<'a>(program: &'a str, message: &'a str, event: &mut Event<'a>) -> bool {
@@ -69,7 +69,7 @@ pub fn parse<'a>(program: &'a str, message: &'a str, event: &mut Event<'a>) -> b
 
 /// `3A2B6E003F: rest` → (`3A2B6E003F`, `rest`); `NOQUEUE: ` counts as no id.
 fn split_queue_id(message: &str) -> (Option<&str>, &str) {
-    if let Some((id, rest)) = message.split_once(": ") {
+    if let Some((id, rest)) = text::split_once(message, ": ") {
         if id == "NOQUEUE" {
             return (None, rest);
         }
@@ -134,7 +134,9 @@ fn warning<'a>(rest: &'a str, event: &mut Event<'a>) {
 fn reject<'a>(rest: &'a str, event: &mut Event<'a>, warning_only: bool) {
     if let Some(from) = after(rest, " from ") {
         peer(from, event);
-        if let Some((_, reason)) = from.split_once("]: ").or_else(|| from.split_once(": ")) {
+        if let Some((_, reason)) =
+            text::split_once(from, "]: ").or_else(|| text::split_once(from, ": "))
+        {
             let reason = reason.split("; from=").next().unwrap_or(reason);
             event.reason = Some(reason.into());
         }

@@ -5,7 +5,7 @@
 
 use vigie_event::{Category, Dataset, Event, Outcome};
 
-use super::text::{after, contains, word};
+use super::text::{self, after, contains, word};
 use super::timestamp;
 use super::{LineContext, Miss, SkipReason};
 
@@ -56,7 +56,7 @@ pub fn parse<'a>(line: &'a str, ctx: &mut LineContext<'a, '_>) -> Result<Event<'
 pub fn parse_message<'a>(message: &'a str, event: &mut Event<'a>) -> bool {
     let mut message = message;
     if let Some(inner) = message.strip_prefix('<')
-        && let Some((sess, rest)) = inner.split_once("> ")
+        && let Some((sess, rest)) = text::split_once(inner, "> ")
         && !sess.contains(' ')
     {
         event.session_id = Some(sess.into());
@@ -135,7 +135,7 @@ fn login_error(code: &str) -> &'static str {
 
 /// `regenerate: old -> new`, `destroy: id`, `start: id`
 fn session<'a>(rest: &'a str, event: &mut Event<'a>) {
-    let (verb, ids) = rest.split_once(": ").unwrap_or((rest, ""));
+    let (verb, ids) = text::split_once(rest, ": ").unwrap_or((rest, ""));
     let id = ids.rsplit(" -> ").next().unwrap_or(ids);
     if !id.is_empty() {
         event.session_id = Some(id.into());
@@ -150,14 +150,14 @@ fn session<'a>(rest: &'a str, event: &mut Event<'a>) {
 
 /// `alice@lab.test [127.0.0.66]; Message <id@lab.test> for bob@lab.test; 250: 2.0.0 Ok: queued as 2688FE000E`
 fn sendmail<'a>(rest: &'a str, event: &mut Event<'a>) {
-    let (who, tail) = rest.split_once("; Message ").unwrap_or((rest, ""));
-    if let Some((user, ip)) = who.split_once(" [") {
+    let (who, tail) = text::split_once(rest, "; Message ").unwrap_or((rest, ""));
+    if let Some((user, ip)) = text::split_once(who, " [") {
         event.user_name = Some(user.into());
         event.set_source(ip.trim_end_matches(']'));
     }
-    if let Some((id, after_id)) = tail.split_once(" for ") {
+    if let Some((id, after_id)) = text::split_once(tail, " for ") {
         event.email_message_id = Some(vigie_event::strip_angles(id).into());
-        let (to, response) = after_id.split_once("; ").unwrap_or((after_id, ""));
+        let (to, response) = text::split_once(after_id, "; ").unwrap_or((after_id, ""));
         event.email_to = Some(to.into());
         let ok = response.starts_with('2');
         event.reason = (!response.is_empty()).then(|| response.into());

@@ -11,7 +11,7 @@ use super::{
     LineContext, Miss, SkipReason, cyrus, dovecot, exim, opensmtpd, pam, perdition, postfix,
     roundcube, solid_pop3d,
 };
-use crate::parse::text::word;
+use crate::parse::text::{self, word};
 
 /// What the syslog header says.
 #[derive(Debug, PartialEq)]
@@ -216,7 +216,7 @@ pub fn dispatch<'a>(event: &mut Event<'a>, program: Option<&'a str>, message: &'
         exim::parse_message(
             message
                 .strip_prefix('[')
-                .and_then(|m| m.split_once("] "))
+                .and_then(|m| text::split_once(m, "] "))
                 .map_or(message, |(_, m)| m),
             event,
         )

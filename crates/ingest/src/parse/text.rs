@@ -1,8 +1,6 @@
 //! The small scanners every format shares: one `key=value` reader, one
 //! `name[address]` reader, one word splitter. No regex on the hot path.
 
-use memchr::memmem;
-
 /// The value of `key=` in a comma- or space-separated list such as Dovecot's
 /// `user=<bob>, method=PLAIN, rip=127.0.0.67` or Postfix's `to=<a@b>, relay=…`.
 ///
@@ -11,15 +9,43 @@ use memchr::memmem;
 /// them and may contain spaces and commas; otherwise it ends at `,`, space or `)`.
 pub fn kv<'a>(text: &'a str, key: &str) -> Option<&'a str> {
     let bytes = text.as_bytes();
-    let finder = memmem::find_iter(bytes, key.as_bytes());
-    for at in finder {
-        if at > 0 && !matches!(bytes[at - 1], b' ' | b',' | b'(' | b';' | b'\t') {
-            continue;
+    let mut from = 0;
+    while let Some(at) = find_from(text, key, from) {
+        if at == 0 || matches!(bytes[at - 1], b' ' | b',' | b'(' | b';' | b'\t') {
+            return Some(value_at(&text[at + key.len()..]));
         }
-        let rest = &text[at + key.len()..];
-        return Some(value_at(rest));
+        from = at + 1;
     }
     None
+}
+
+/// Byte offset of the first `needle` in `text` at or after `from`.
+///
+/// Log needles are short and lines are short, so a `memchr` on the first byte
+/// and a compare beats building a `memmem::Finder` (or `str::find`'s
+/// two-way searcher) for every call.
+pub fn find_from(text: &str, needle: &str, from: usize) -> Option<usize> {
+    let (hay, needle) = (text.as_bytes(), needle.as_bytes());
+    let (&first, rest) = needle.split_first()?;
+    let mut at = from;
+    while let Some(i) = memchr::memchr(first, hay.get(at..)?) {
+        let start = at + i;
+        if hay[start + 1..].starts_with(rest) {
+            return Some(start);
+        }
+        at = start + 1;
+    }
+    None
+}
+
+/// Byte offset of the first `needle` in `text`.
+pub fn find(text: &str, needle: &str) -> Option<usize> {
+    find_from(text, needle, 0)
+}
+
+/// `text` split around the first `needle` (what `str::split_once` does, faster for short needles).
+pub fn split_once<'a>(text: &'a str, needle: &str) -> Option<(&'a str, &'a str)> {
+    find(text, needle).map(|i| (&text[..i], &text[i + needle.len()..]))
 }
 
 /// The value at the start of `rest`: `<bracketed>` or up to `,`, space, `)`.
@@ -37,7 +63,10 @@ fn value_at(rest: &str) -> &str {
         }
         return &inner[..end.unwrap_or(inner.len())];
     }
-    let end = rest.find([',', ' ', ')', ';']).unwrap_or(rest.len());
+    let end = rest
+        .bytes()
+        .position(|b| matches!(b, b',' | b' ' | b')' | b';'))
+        .unwrap_or(rest.len());
     &rest[..end]
 }
 
@@ -65,12 +94,12 @@ pub fn word(text: &str) -> (&str, &str) {
 
 /// The text after the first occurrence of `needle`, if any.
 pub fn after<'a>(text: &'a str, needle: &str) -> Option<&'a str> {
-    memmem::find(text.as_bytes(), needle.as_bytes()).map(|i| &text[i + needle.len()..])
+    find(text, needle).map(|i| &text[i + needle.len()..])
 }
 
 /// Whether `needle` occurs in `text`.
 pub fn contains(text: &str, needle: &str) -> bool {
-    memmem::find(text.as_bytes(), needle.as_bytes()).is_some()
+    find(text, needle).is_some()
 }
 
 /// Parses a decimal number, `None` for anything else (including `-`).

@@ -68,7 +68,14 @@ pub fn parse<'a>(
 /// `[vhost[:port]] client ident user`, where the client may be an
 /// `X-Forwarded-For` list (`203.0.113.5, 10.0.0.2`).
 fn head<'a>(head: &'a str, event: &mut Event<'a>) -> Result<(), Miss> {
-    let tokens: Vec<&str> = head.split(' ').filter(|t| !t.is_empty()).collect();
+    // At most 16 words (a long X-Forwarded-For list), without allocating.
+    let mut words = [""; 16];
+    let mut count = 0;
+    for token in head.split(' ').filter(|t| !t.is_empty()) {
+        *words.get_mut(count).ok_or(Miss::NotMine)? = token;
+        count += 1;
+    }
+    let tokens = &words[..count];
     // `client ident user`, or `client user` when a format drops the ident column.
     let user_at = tokens.len().checked_sub(1).ok_or(Miss::NotMine)?;
     let client_end = if tokens.len() >= 3 {

@@ -3,7 +3,7 @@
 
 use vigie_event::{Category, Dataset, Event, Outcome};
 
-use super::text::{after, word};
+use super::text::{self, after, word};
 use super::timestamp;
 use super::{LineContext, Miss, SkipReason};
 
@@ -15,7 +15,7 @@ pub fn parse_nginx<'a>(line: &'a str, ctx: &mut LineContext<'a, '_>) -> Result<E
     }
     let (time, used) = timestamp::iso(b).ok_or(Miss::NotMine)?;
     let rest = line[used..].strip_prefix(" [").ok_or(Miss::NotMine)?;
-    let (level, rest) = rest.split_once("] ").ok_or(Miss::NotMine)?;
+    let (level, rest) = text::split_once(rest, "] ").ok_or(Miss::NotMine)?;
     let mut event = Event::new(Dataset::NginxError, ctx.path, ctx.number);
     event.timestamp = ctx
         .time
@@ -61,7 +61,7 @@ pub fn parse_apache<'a>(line: &'a str, ctx: &mut LineContext<'a, '_>) -> Result<
         .ok_or(Miss::Skip(SkipReason::InvalidTime))?;
     // `[level]`, `[module:level]`, `[pid N:tid M]`, `[client ip:port]` in any order.
     while let Some(field) = rest.strip_prefix('[') {
-        let Some((content, after_field)) = field.split_once("] ") else {
+        let Some((content, after_field)) = text::split_once(field, "] ") else {
             break;
         };
         if let Some(client) = content.strip_prefix("client ") {
@@ -102,9 +102,9 @@ fn basic_auth_failure<'a>(message: &'a str, event: &mut Event<'a>) {
     let Some(rest) = text.trim_start().strip_prefix("user ") else {
         return;
     };
-    let (user, path) = if let Some((user, path)) = rest.split_once(" not found: ") {
+    let (user, path) = if let Some((user, path)) = text::split_once(rest, " not found: ") {
         (user, path)
-    } else if let Some((user, tail)) = rest.split_once(": authentication failure for \"") {
+    } else if let Some((user, tail)) = text::split_once(rest, ": authentication failure for \"") {
         (user, tail.split('"').next().unwrap_or(tail))
     } else {
         return;
