@@ -265,8 +265,17 @@ fn mail_process<'a>(message: &'a str, event: &mut Event<'a>) {
         || message.starts_with("Connection closed")
     {
         event.classify(Category::Session, "logout", Outcome::Success);
+        // The reason is the text before the counters: `Logged out`, `Connection closed`.
+        let text = message.strip_prefix("Disconnected: ").unwrap_or(message);
+        let before_counters = text
+            .split(" in=")
+            .next()
+            .unwrap_or(text)
+            .split(" bytes=")
+            .next()
+            .unwrap_or(text);
         event.reason = disconnect_reason(message)
-            .or_else(|| message.strip_prefix("Disconnected: "))
+            .or(Some(before_counters))
             .map(Into::into);
     }
 }

@@ -206,7 +206,9 @@ fn roundcube_action(event: &Event<'_>, query: &str) -> &'static str {
     let task = event.roundcube_task.as_deref().unwrap_or("");
     let action = event.roundcube_action.as_deref().unwrap_or("");
     match (task, action) {
+        // The login form posts `_action=login` in its body, which access logs do not show.
         ("login", "login") => "login-attempt",
+        ("login", _) if event.http_method.as_deref() == Some("POST") => "login-attempt",
         (_, "logout") => "logout",
         ("mail", "show" | "preview") => "message-open",
         ("mail", "viewsource") => "message-source",
