@@ -20,6 +20,55 @@ pub enum Command {
     /// Parse logs into normalized ECS events (JSON lines or CSV), or count them with --stats.
     #[command(after_help = EVENTS_EXAMPLES)]
     Events(EventsArgs),
+    /// Run Sigma rules over JSON or JSON-lines documents (any source, dotted field names).
+    #[command(after_help = HUNT_EXAMPLES)]
+    Hunt(HuntArgs),
+    /// Work with rule packs.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+const HUNT_EXAMPLES: &str = "\
+Examples:
+  vigie hunt --sigma rules/ events.jsonl
+  vigie events /var/log/mail.log | vigie hunt --sigma my-rules/ -
+  vigie hunt --sigma sigma/rules/windows dump.json
+
+Each match is one JSON line: rule_id, title, level, file and index (1-based
+position of the document in its file). Exit status: 0 no match, 1 matches,
+2 usage or input error (unreadable file, broken rules: they are listed on
+stderr and the rules that load are still run).";
+
+/// `vigie rules` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum RulesCommand {
+    /// Load rules and list every one that cannot be loaded, with file, line and reason.
+    #[command(after_help = "Exit status: 0 every rule loads, 1 some do not, 2 usage error.")]
+    Check(RulesCheckArgs),
+}
+
+/// Flags of `vigie rules check`.
+#[derive(Args, Debug)]
+pub struct RulesCheckArgs {
+    /// Rule files or folders (read recursively for .yml and .yaml).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Write the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Flags of `vigie hunt`.
+#[derive(Args, Debug)]
+pub struct HuntArgs {
+    /// Sigma rule files or folders; repeat for several.
+    #[arg(long, required = true, value_name = "PATH")]
+    pub sigma: Vec<PathBuf>,
+
+    /// JSON files (one or more documents each) or JSON-lines files; - for standard input.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
 }
 
 const EVENTS_EXAMPLES: &str = "\

@@ -13,6 +13,8 @@ fn main() -> ExitCode {
     let cli = args::Cli::parse();
     let result = match cli.command {
         args::Command::Events(events) => commands::events::run(events),
+        args::Command::Hunt(hunt) => commands::hunt::run(hunt),
+        args::Command::Rules(args::RulesCommand::Check(check)) => commands::rules::check(check),
     };
     match result {
         Ok(code) => code,

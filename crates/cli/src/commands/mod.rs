@@ -1,3 +1,5 @@
 //! One module per subcommand.
 
 pub mod events;
+pub mod hunt;
+pub mod rules;

@@ -1,0 +1,33 @@
+//! Detection: Sigma rules compiled once and run over events.
+//!
+//! [`sigma::RuleSet::load`] reads rule files and folders; a file that cannot
+//! be read, parsed or compiled is reported as a [`sigma::RuleError`] with its
+//! file, line and reason while every other rule still loads. The rules
+//! compile into one `rsigma_eval::Engine` (rsigma: the full Sigma 2
+//! specification — modifiers, condition grammar, filters and correlation
+//! rules — with a rule index so that an event is not tried against every rule).
+//!
+//! [`hunt::Hunter`] runs a rule set over arbitrary JSON documents, with
+//! dotted access into nested objects and Windows event-log JSON (as `evtx`
+//! dumps write it) flattened to the field names Sigma rules use.
+//!
+//! ```
+//! use vigie_detect::{hunt::Hunter, sigma::RuleSet};
+//!
+//! let rules = RuleSet::from_yaml("inline.yml", r#"
+//! title: Webmail login failure
+//! id: 5b1a4c5e-0000-4000-8000-000000000001
+//! logsource: {product: roundcube}
+//! detection:
+//!     selection: {event.action: login-failed}
+//!     condition: selection
+//! level: low
+//! "#);
+//! assert!(rules.errors.is_empty());
+//! let hunter = Hunter::new(&rules);
+//! let event = serde_json::json!({"event": {"action": "login-failed"}});
+//! assert_eq!(hunter.matches(&event)[0].title, "Webmail login failure");
+//! ```
+
+pub mod hunt;
+pub mod sigma;
