@@ -29,5 +29,8 @@
 //! assert_eq!(hunter.matches(&event)[0].title, "Webmail login failure");
 //! ```
 
+pub mod detector;
+pub mod event_view;
 pub mod hunt;
+pub mod mapping;
 pub mod sigma;

@@ -84,6 +84,34 @@ pub enum Dataset {
 }
 
 impl Dataset {
+    /// Every dataset.
+    pub const ALL: &'static [Dataset] = &[
+        Dataset::NginxAccess,
+        Dataset::ApacheAccess,
+        Dataset::NginxError,
+        Dataset::ApacheError,
+        Dataset::RoundcubeUserlogins,
+        Dataset::RoundcubeErrors,
+        Dataset::RoundcubeSendmail,
+        Dataset::RoundcubeSession,
+        Dataset::Dovecot,
+        Dataset::Postfix,
+        Dataset::Exim,
+        Dataset::Cyrus,
+        Dataset::Kerio,
+        Dataset::OpenSmtpd,
+        Dataset::Perdition,
+        Dataset::OpenWebmail,
+        Dataset::SolidPop3d,
+        Dataset::PhpFpm,
+        Dataset::Syslog,
+    ];
+
+    /// Looks a dataset up by its `event.dataset` value.
+    pub fn from_name(name: &str) -> Option<Dataset> {
+        Dataset::ALL.iter().copied().find(|d| d.name() == name)
+    }
+
     /// The `event.dataset` value.
     pub fn name(self) -> &'static str {
         match self {
