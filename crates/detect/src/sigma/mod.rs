@@ -167,7 +167,7 @@ fn error(path: &Path, line: Option<u32>, title: Option<String>, message: String)
 /// The line an error message points to: YAML errors say `at line N`;
 /// others name the offending token (`Unknown modifier 'foo'`), found in the text.
 fn line_of_error(message: &str, text: &str) -> Option<u32> {
-    if let Some(rest) = message.split("line ").nth(1)
+    if let Some(rest) = message.split("at line ").nth(1)
         && let Some(n) = rest
             .split(|c: char| !c.is_ascii_digit())
             .next()

@@ -223,6 +223,7 @@ fn roundcube_action(event: &Event<'_>, query: &str) -> &'static str {
         ("addressbook", "search" | "list") => "addressbook-list",
         ("settings", a)
             if a.starts_with("plugin.managesieve")
+                && event.http_method.as_deref() == Some("POST")
                 && (a.contains("save") || a.contains("action")) =>
         {
             "sieve-put"
