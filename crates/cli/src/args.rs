@@ -20,6 +20,9 @@ pub enum Command {
     /// Parse logs into normalized ECS events (JSON lines or CSV), or count them with --stats.
     #[command(after_help = EVENTS_EXAMPLES)]
     Events(EventsArgs),
+    /// Read logs, run the detection rules and write the findings of a case.
+    #[command(after_help = SCAN_EXAMPLES)]
+    Scan(ScanArgs),
     /// Run Sigma rules over JSON or JSON-lines documents (any source, dotted field names).
     #[command(after_help = HUNT_EXAMPLES)]
     Hunt(HuntArgs),
@@ -27,6 +30,16 @@ pub enum Command {
     #[command(subcommand)]
     Rules(RulesCommand),
 }
+
+const SCAN_EXAMPLES: &str = "\
+Examples:
+  vigie scan /var/log/ --case case-2026-11
+  vigie scan mail.log* nginx/ roundcube/ --case case --sigma my-rules/ --tz Europe/Paris
+  vigie scan --json logs/ --case case | jq .
+
+Writes CASE/findings.jsonl, one finding a line (rule, level, ATT&CK ids,
+account and source, first and last time, count, evidence file:line).
+Exit status: 0 no finding, 1 findings, 2 usage or input error.";
 
 const HUNT_EXAMPLES: &str = "\
 Examples:
@@ -94,10 +107,9 @@ pub enum OutputFormat {
 /// Flags of `vigie events`.
 #[derive(Args, Debug)]
 pub struct EventsArgs {
-    /// Log files, folders (read recursively), glob patterns, or - for standard input.
-    /// Plain, .gz, .zst, .xz or .bz2 (detected by content); rotated sets are read oldest first.
-    #[arg(required = true, value_name = "PATH")]
-    pub paths: Vec<PathBuf>,
+    /// What to read and how.
+    #[command(flatten)]
+    pub input: InputArgs,
 
     /// Print only counts per file: detected format, lines, events, skipped lines by reason.
     #[arg(long)]
@@ -110,6 +122,15 @@ pub struct EventsArgs {
     /// Output format of the events.
     #[arg(long, value_enum, default_value = "jsonl", conflicts_with = "stats")]
     pub format: OutputFormat,
+}
+
+/// The log inputs and how to read them (shared by `events` and `scan`).
+#[derive(Args, Debug)]
+pub struct InputArgs {
+    /// Log files, folders (read recursively), glob patterns, or - for standard input.
+    /// Plain, .gz, .zst, .xz or .bz2 (detected by content); rotated sets are read oldest first.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
 
     /// Read every input as this log format instead of detecting it from its content.
     #[arg(long, value_name = "FORMAT", value_parser = log_format_names())]
@@ -135,6 +156,34 @@ pub struct EventsArgs {
     /// Worker threads (default: all cores).
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
+}
+
+/// Flags of `vigie scan`.
+#[derive(Args, Debug)]
+pub struct ScanArgs {
+    /// What to read and how.
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Case folder: findings.jsonl is written there (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub case: PathBuf,
+
+    /// More Sigma rule files or folders, run beside the built-in pack.
+    #[arg(long, value_name = "PATH")]
+    pub sigma: Vec<PathBuf>,
+
+    /// Run only the rules given with --sigma, not the built-in pack.
+    #[arg(long, requires = "sigma")]
+    pub no_builtin_rules: bool,
+
+    /// Field and logsource mapping for Sigma rules (default: the built-in rules/mappings/vigie.yml).
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
+
+    /// Print the findings as JSON lines instead of the summary.
+    #[arg(long)]
+    pub json: bool,
 }
 
 fn log_format_names() -> clap::builder::PossibleValuesParser {

@@ -3,6 +3,7 @@
 
 mod args;
 mod commands;
+mod input;
 mod terminal;
 
 use std::process::ExitCode;
@@ -13,6 +14,7 @@ fn main() -> ExitCode {
     let cli = args::Cli::parse();
     let result = match cli.command {
         args::Command::Events(events) => commands::events::run(events),
+        args::Command::Scan(scan) => commands::scan::run(scan),
         args::Command::Hunt(hunt) => commands::hunt::run(hunt),
         args::Command::Rules(args::RulesCommand::Check(check)) => commands::rules::check(check),
     };

@@ -31,6 +31,7 @@
 
 pub mod detector;
 pub mod event_view;
+pub mod findings;
 pub mod hunt;
 pub mod mapping;
 pub mod sigma;

@@ -25,6 +25,7 @@
 
 pub mod csv;
 mod field;
+mod finding;
 pub mod json;
 mod time;
 
@@ -32,6 +33,7 @@ use std::borrow::Cow;
 use std::net::IpAddr;
 
 pub use field::{Field, Value};
+pub use finding::{EVIDENCE_KEPT, Entity, Evidence, Finding};
 pub use time::{
     CivilDateTime, Timestamp, civil_from_days, days_from_civil, days_in_month, is_leap_year,
 };

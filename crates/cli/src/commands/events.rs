@@ -4,15 +4,13 @@ use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Mutex;
 
-use anyhow::{Context, Result, bail};
-use indicatif::{ProgressBar, ProgressStyle};
-use jiff::tz::TimeZone;
-use rayon::prelude::*;
+use anyhow::Result;
 use serde::Serialize;
-use vigie_event::{Event, Timestamp};
-use vigie_ingest::{Format, IngestOptions, InputReport, expand_inputs, ingest_input};
+use vigie_event::Event;
+use vigie_ingest::{Format, InputReport, ingest_input};
 
 use crate::args::{EventsArgs, OutputFormat};
+use crate::input::Inputs;
 use crate::terminal::sanitize;
 
 /// Output is handed to the shared writer in chunks of about this size, so
@@ -21,21 +19,8 @@ const CHUNK: usize = 256 * 1024;
 
 /// Runs the subcommand.
 pub fn run(args: EventsArgs) -> Result<ExitCode> {
-    let options = resolve_options(&args)?;
-    if let Some(n) = args.threads {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build_global()
-            .context("cannot start the worker threads")?;
-    }
-    let (sets, input_errors) = expand_inputs(&args.paths);
-    for e in &input_errors {
-        eprintln!("vigie: {}", sanitize(&e.to_string()));
-    }
-    if sets.is_empty() {
-        bail!("no input to read");
-    }
-    let progress = progress_bar(sets.iter().map(Vec::len).sum());
+    let inputs = Inputs::prepare(&args.input)?;
+    let options = &inputs.options;
     let stdout = Mutex::new(io::stdout());
     let writer = EventWriter {
         format: if args.stats { None } else { Some(args.format) },
@@ -44,32 +29,28 @@ pub fn run(args: EventsArgs) -> Result<ExitCode> {
     if writer.format == Some(OutputFormat::Csv) {
         writer.flush(&mut header_row())?;
     }
-    let reports: Vec<Result<Vec<InputReport>>> = sets
-        .par_iter()
-        .map(|set| {
-            let mut buffer = Vec::with_capacity(CHUNK * 2);
-            let mut write_error = None;
-            let mut reports = Vec::with_capacity(set.len());
-            for input in set {
-                progress.set_message(sanitize(&input.display_name()));
-                let report = ingest_input(input, &options, &mut |event: &Event<'_>| {
-                    if write_error.is_none()
-                        && let Err(e) = writer.write(&mut buffer, event)
-                    {
-                        write_error = Some(e);
-                    }
-                });
-                progress.inc(1);
-                reports.push(report);
-            }
-            if let Some(e) = write_error {
-                return Err(e.into());
-            }
-            writer.flush(&mut buffer)?;
-            Ok(reports)
-        })
-        .collect();
-    progress.finish_and_clear();
+    let reports: Vec<Result<Vec<InputReport>>> = inputs.for_each_set(|set, progress| {
+        let mut buffer = Vec::with_capacity(CHUNK * 2);
+        let mut write_error = None;
+        let mut reports = Vec::with_capacity(set.len());
+        for input in set {
+            progress.set_message(sanitize(&input.display_name()));
+            let report = ingest_input(input, options, &mut |event: &Event<'_>| {
+                if write_error.is_none()
+                    && let Err(e) = writer.write(&mut buffer, event)
+                {
+                    write_error = Some(e);
+                }
+            });
+            progress.inc(1);
+            reports.push(report);
+        }
+        if let Some(e) = write_error {
+            return Err(e.into());
+        }
+        writer.flush(&mut buffer)?;
+        Ok(reports)
+    });
     let mut all = Vec::new();
     for r in reports {
         match r {
@@ -78,14 +59,11 @@ pub fn run(args: EventsArgs) -> Result<ExitCode> {
             Err(e) => return Err(e.context("cannot write the output")),
         }
     }
-    let zone_name = options
-        .zone
-        .iana_name()
-        .unwrap_or("the system zone (unnamed)")
-        .to_string();
+    let zone_name = inputs.zone_name();
+    let input_errors = &inputs.errors;
     let failed = !input_errors.is_empty() || all.iter().any(|r| r.error.is_some());
     if args.stats {
-        let summary = Summary::new(&all, &zone_name, &input_errors);
+        let summary = Summary::new(&all, &zone_name, input_errors);
         if args.json {
             serde_json::to_writer_pretty(io::stdout().lock(), &summary)?;
             println!();
@@ -112,54 +90,6 @@ pub fn run(args: EventsArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
-}
-
-fn resolve_options(args: &EventsArgs) -> Result<IngestOptions> {
-    let zone = match &args.tz {
-        Some(name) => TimeZone::get(name)
-            .with_context(|| format!("--tz {name:?} is not a known time zone"))?,
-        None => TimeZone::system(),
-    };
-    let reference = args
-        .reference_time
-        .as_deref()
-        .map(parse_reference)
-        .transpose()?;
-    let format = args.log_format.as_deref().and_then(Format::from_name);
-    Ok(IngestOptions {
-        zone,
-        reference,
-        format,
-        max_line: args.max_line.max(1024),
-        max_decompressed: args.max_decompressed,
-    })
-}
-
-fn parse_reference(text: &str) -> Result<Timestamp> {
-    let instant = if let Ok(ts) = text.parse::<jiff::Timestamp>() {
-        ts
-    } else {
-        let date: jiff::civil::Date = text.parse().with_context(|| {
-            format!("--reference-time {text:?} is neither RFC 3339 nor YYYY-MM-DD")
-        })?;
-        TimeZone::UTC
-            .to_ambiguous_timestamp(date.to_datetime(jiff::civil::Time::midnight()))
-            .compatible()?
-    };
-    Ok(Timestamp::from_unix(instant.as_second(), 0))
-}
-
-fn progress_bar(inputs: usize) -> ProgressBar {
-    if !io::stderr().is_terminal() || inputs < 2 {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new(inputs as u64);
-    if let Ok(style) =
-        ProgressStyle::with_template("{bar:30} {pos}/{len} files {elapsed} {wide_msg}")
-    {
-        bar.set_style(style);
-    }
-    bar
 }
 
 fn header_row() -> Vec<u8> {

@@ -3,3 +3,4 @@
 pub mod events;
 pub mod hunt;
 pub mod rules;
+pub mod scan;

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use rsigma_parser::SigmaCollection;
 use serde::Serialize;
 
+include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+
 /// Rule files larger than this are refused (no real rule comes near it).
 const MAX_RULE_FILE: u64 = 1024 * 1024;
 
@@ -60,6 +62,28 @@ impl RuleSet {
             }
         }
         set
+    }
+
+    /// The rule pack built into vigie (`rules/sigma/`), named `builtin:<path>`.
+    pub fn builtin() -> RuleSet {
+        let mut set = RuleSet::default();
+        for (path, yaml) in BUILTIN_RULES {
+            set.files += 1;
+            set.add_text(Path::new(&format!("builtin:{path}")), yaml);
+        }
+        set
+    }
+
+    /// Adds the rules of another set (the user's beside the built-in ones).
+    pub fn extend(&mut self, other: RuleSet) {
+        self.collection.rules.extend(other.collection.rules);
+        self.collection
+            .correlations
+            .extend(other.collection.correlations);
+        self.collection.filters.extend(other.collection.filters);
+        self.rule_paths.extend(other.rule_paths);
+        self.files += other.files;
+        self.errors.extend(other.errors);
     }
 
     /// Loads rules from YAML text, `name` standing for its file in errors.
@@ -228,6 +252,13 @@ mod tests {
         assert_eq!(set.errors.len(), 1, "{:?}", set.errors);
         assert_eq!(set.errors[0].line, Some(11), "{:?}", set.errors);
         assert!(set.errors[0].message.contains("frobnicate"));
+    }
+
+    #[test]
+    fn the_builtin_pack_loads_whole() {
+        let set = RuleSet::builtin();
+        assert!(set.errors.is_empty(), "{:?}", set.errors);
+        assert_eq!(set.rule_count(), BUILTIN_RULES.len());
     }
 
     #[test]

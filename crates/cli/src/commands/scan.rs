@@ -1,0 +1,153 @@
+//! `vigie scan`: read logs, run the rules, write the case's findings.
+
+use std::io::{self, IsTerminal, Write};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use vigie_detect::detector::Detector;
+use vigie_detect::findings::FindingSet;
+use vigie_detect::mapping::Mapping;
+use vigie_detect::sigma::RuleSet;
+use vigie_event::Finding;
+use vigie_ingest::{InputReport, ingest_input};
+
+use crate::args::ScanArgs;
+use crate::input::Inputs;
+use crate::terminal::sanitize;
+
+/// Runs the subcommand.
+pub fn run(args: ScanArgs) -> Result<ExitCode> {
+    let mapping = match &args.mapping {
+        Some(path) => Mapping::from_file(path)?,
+        None => Mapping::builtin(),
+    };
+    let mut rules = if args.no_builtin_rules {
+        RuleSet::default()
+    } else {
+        RuleSet::builtin()
+    };
+    if !args.sigma.is_empty() {
+        rules.extend(RuleSet::load(&args.sigma));
+    }
+    for e in &rules.errors {
+        eprintln!(
+            "vigie: rule not loaded: {}",
+            sanitize(&one_line(&e.to_string()))
+        );
+    }
+    let detector = Detector::new(&rules, mapping);
+    let inputs = Inputs::prepare(&args.input)?;
+    std::fs::create_dir_all(&args.case)
+        .with_context(|| format!("cannot create the case folder {}", args.case.display()))?;
+
+    let per_set: Vec<(FindingSet, Vec<InputReport>)> = inputs.for_each_set(|set, progress| {
+        let mut findings = FindingSet::default();
+        let mut reports = Vec::with_capacity(set.len());
+        for input in set {
+            progress.set_message(sanitize(&input.display_name()));
+            reports.push(ingest_input(input, &inputs.options, &mut |event| {
+                for rule in detector.detect(event) {
+                    findings.add(rule, event);
+                }
+            }));
+            progress.inc(1);
+        }
+        (findings, reports)
+    });
+    let mut all = FindingSet::default();
+    let mut reports = Vec::new();
+    for (findings, r) in per_set {
+        all.merge(findings);
+        reports.extend(r);
+    }
+    let findings = all.into_findings(detector.rules());
+
+    let path = args.case.join("findings.jsonl");
+    let mut file = io::BufWriter::new(
+        std::fs::File::create(&path).with_context(|| format!("cannot write {}", path.display()))?,
+    );
+    for f in &findings {
+        serde_json::to_writer(&mut file, f)?;
+        file.write_all(b"\n")?;
+    }
+    file.flush()
+        .with_context(|| format!("cannot write {}", path.display()))?;
+
+    if args.json {
+        let mut out = io::stdout().lock();
+        for f in &findings {
+            serde_json::to_writer(&mut out, f)?;
+            out.write_all(b"\n")?;
+        }
+    } else if io::stdout().is_terminal() || !findings.is_empty() {
+        print_summary(&findings, &reports, &path.display().to_string())?;
+    }
+    for r in reports.iter().filter(|r| r.error.is_some()) {
+        eprintln!(
+            "vigie: {}: {}",
+            sanitize(&r.path),
+            sanitize(r.error.as_deref().unwrap_or_default())
+        );
+    }
+    let failed = !inputs.errors.is_empty()
+        || reports.iter().any(|r| r.error.is_some())
+        || !rules.errors.is_empty();
+    Ok(ExitCode::from(if failed {
+        2
+    } else if findings.is_empty() {
+        0
+    } else {
+        1
+    }))
+}
+
+const LEVELS: [&str; 5] = ["critical", "high", "medium", "low", "informational"];
+
+fn print_summary(findings: &[Finding], reports: &[InputReport], path: &str) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    let lines: u64 = reports.iter().map(|r| r.lines).sum();
+    let events: u64 = reports.iter().map(|r| r.events).sum();
+    writeln!(
+        out,
+        "{} files, {lines} lines, {events} events; {} findings in {}",
+        reports.len(),
+        findings.len(),
+        sanitize(path)
+    )?;
+    for level in LEVELS {
+        let n = findings.iter().filter(|f| f.level == level).count();
+        if n > 0 {
+            writeln!(out, "  {level:<13} {n:>5}")?;
+        }
+    }
+    let mut accounts: Vec<(&str, usize, &str)> = Vec::new();
+    for f in findings {
+        let user = f.entity.user.as_deref().unwrap_or("(no account)");
+        match accounts.iter_mut().find(|(u, _, _)| *u == user) {
+            Some((_, n, worst)) => {
+                *n += 1;
+                if rank(&f.level) < rank(worst) {
+                    *worst = &f.level;
+                }
+            }
+            None => accounts.push((user, 1, &f.level)),
+        }
+    }
+    accounts.sort_by_key(|(u, n, worst)| (rank(worst), std::cmp::Reverse(*n), *u));
+    writeln!(out, "{:<40} {:>8}  WORST", "ACCOUNT", "FINDINGS")?;
+    for (user, n, worst) in accounts.iter().take(20) {
+        writeln!(out, "{:<40} {n:>8}  {worst}", sanitize(user))?;
+    }
+    Ok(())
+}
+
+fn rank(level: &str) -> usize {
+    LEVELS
+        .iter()
+        .position(|l| *l == level)
+        .unwrap_or(LEVELS.len())
+}
+
+fn one_line(text: &str) -> String {
+    text.lines().next().unwrap_or(text).to_string()
+}

@@ -1,0 +1,118 @@
+//! The log inputs of `events` and `scan`: flags resolved into ingestion
+//! options, arguments expanded into rotated sets, and the parallel walk over
+//! the sets with a progress bar on a terminal.
+
+use std::io::{self, IsTerminal};
+
+use anyhow::{Context, Result, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use jiff::tz::TimeZone;
+use rayon::prelude::*;
+use vigie_event::Timestamp;
+use vigie_ingest::{Format, IngestOptions, Input, expand_inputs};
+
+use crate::args::InputArgs;
+use crate::terminal::sanitize;
+
+/// Resolved inputs, ready to read.
+pub struct Inputs {
+    /// How every input is read.
+    pub options: IngestOptions,
+    /// Rotated sets, each read oldest first by one worker.
+    pub sets: Vec<Vec<Input>>,
+    /// Arguments that named nothing readable (already reported on stderr).
+    pub errors: Vec<vigie_ingest::Error>,
+}
+
+impl Inputs {
+    /// Resolves the flags, starts the worker pool and expands the paths.
+    pub fn prepare(args: &InputArgs) -> Result<Inputs> {
+        let zone = match &args.tz {
+            Some(name) => TimeZone::get(name)
+                .with_context(|| format!("--tz {name:?} is not a known time zone"))?,
+            None => TimeZone::system(),
+        };
+        let reference = args
+            .reference_time
+            .as_deref()
+            .map(parse_reference)
+            .transpose()?;
+        let options = IngestOptions {
+            zone,
+            reference,
+            format: args.log_format.as_deref().and_then(Format::from_name),
+            max_line: args.max_line.max(1024),
+            max_decompressed: args.max_decompressed,
+        };
+        if let Some(n) = args.threads {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build_global()
+                .context("cannot start the worker threads")?;
+        }
+        let (sets, errors) = expand_inputs(&args.paths);
+        for e in &errors {
+            eprintln!("vigie: {}", sanitize(&e.to_string()));
+        }
+        if sets.is_empty() {
+            bail!("no input to read");
+        }
+        Ok(Inputs {
+            options,
+            sets,
+            errors,
+        })
+    }
+
+    /// Calls `per_set` on every rotated set in parallel, with a progress bar
+    /// on a terminal, and returns the results in set order.
+    pub fn for_each_set<T: Send>(
+        &self,
+        per_set: impl Fn(&[Input], &ProgressBar) -> T + Sync,
+    ) -> Vec<T> {
+        let progress = progress_bar(self.sets.iter().map(Vec::len).sum());
+        let results = self
+            .sets
+            .par_iter()
+            .map(|set| per_set(set, &progress))
+            .collect();
+        progress.finish_and_clear();
+        results
+    }
+
+    /// The zone used for timestamps without an offset, by name.
+    pub fn zone_name(&self) -> String {
+        self.options
+            .zone
+            .iana_name()
+            .unwrap_or("the system zone (unnamed)")
+            .to_string()
+    }
+}
+
+fn parse_reference(text: &str) -> Result<Timestamp> {
+    let instant = if let Ok(ts) = text.parse::<jiff::Timestamp>() {
+        ts
+    } else {
+        let date: jiff::civil::Date = text.parse().with_context(|| {
+            format!("--reference-time {text:?} is neither RFC 3339 nor YYYY-MM-DD")
+        })?;
+        TimeZone::UTC
+            .to_ambiguous_timestamp(date.to_datetime(jiff::civil::Time::midnight()))
+            .compatible()?
+    };
+    Ok(Timestamp::from_unix(instant.as_second(), 0))
+}
+
+fn progress_bar(inputs: usize) -> ProgressBar {
+    if !io::stderr().is_terminal() || inputs < 2 {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(inputs as u64);
+    if let Ok(style) =
+        ProgressStyle::with_template("{bar:30} {pos}/{len} files {elapsed} {wide_msg}")
+    {
+        bar.set_style(style);
+    }
+    bar
+}

@@ -1,0 +1,78 @@
+//! `vigie scan` on the embedded lab intrusion: findings written to the case,
+//! each pointing at real lines; exit 1 with findings, 0 without.
+
+use std::path::PathBuf;
+
+use assert_cmd::Command;
+
+fn logs() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/lab-intrusion/logs")
+}
+
+#[test]
+fn the_lab_intrusion_gives_findings_with_evidence_on_real_lines() {
+    let case = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("vigie")
+        .unwrap()
+        .args(["scan", "--tz", "UTC", "--case"])
+        .arg(case.path())
+        .arg(logs())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(case.path().join("findings.jsonl")).unwrap();
+    let findings: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let export = findings
+        .iter()
+        .find(|f| f["title"] == "Roundcube address book exported")
+        .expect("address-book export found");
+    assert_eq!(export["entity"]["source_ip"], "127.0.0.66");
+    assert_eq!(export["attack"][0], "T1087.003");
+    // Both redirect rules (alice's via the webmail, bob's via ManageSieve) forwarded one message each.
+    let mut redirected: Vec<&str> = findings
+        .iter()
+        .filter(|f| f["title"] == "Mail forwarded by a Sieve redirect")
+        .map(|f| f["entity"]["user"].as_str().unwrap())
+        .collect();
+    redirected.sort();
+    assert_eq!(redirected, ["alice@lab.test", "bob@lab.test"]);
+    for f in &findings {
+        for e in f["evidence"].as_array().unwrap() {
+            let content = std::fs::read_to_string(e["path"].as_str().unwrap()).unwrap();
+            let line = e["line"].as_u64().unwrap() as usize;
+            assert!(content.lines().nth(line - 1).is_some(), "{e}");
+        }
+    }
+    let evidence = &export["evidence"][0];
+    let line = std::fs::read_to_string(evidence["path"].as_str().unwrap())
+        .unwrap()
+        .lines()
+        .nth(evidence["line"].as_u64().unwrap() as usize - 1)
+        .unwrap()
+        .to_string();
+    assert!(line.contains("_task=addressbook&_action=export"), "{line}");
+}
+
+#[test]
+fn no_finding_is_exit_0_with_an_empty_findings_file() {
+    let case = tempfile::tempdir().unwrap();
+    Command::cargo_bin("vigie")
+        .unwrap()
+        .args(["scan", "--case"])
+        .arg(case.path())
+        .arg(logs().join("php8.2-fpm.log"))
+        .assert()
+        .code(0);
+    assert_eq!(
+        std::fs::read_to_string(case.path().join("findings.jsonl")).unwrap(),
+        ""
+    );
+}

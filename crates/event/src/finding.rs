@@ -1,0 +1,62 @@
+//! A finding: what a rule concluded, about whom, when, and on which lines.
+
+use serde::{Serialize, Serializer};
+
+use crate::Timestamp;
+
+/// One detection result as `findings.jsonl` carries it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Finding {
+    /// The rule's id.
+    pub rule_id: String,
+    /// The rule's title.
+    pub title: String,
+    /// `informational`, `low`, `medium`, `high` or `critical`.
+    pub level: String,
+    /// ATT&CK technique ids (`T1114.003`).
+    pub attack: Vec<String>,
+    /// Who and where.
+    pub entity: Entity,
+    /// Time of the first event.
+    pub first_seen: Timestamp,
+    /// Time of the last event.
+    pub last_seen: Timestamp,
+    /// Events that made the finding.
+    pub count: u64,
+    /// The lines of those events (at most [`EVIDENCE_KEPT`]; `count` says how many there were).
+    pub evidence: Vec<Evidence>,
+    /// One line saying why.
+    pub reason: String,
+}
+
+/// How many evidence lines a finding keeps.
+pub const EVIDENCE_KEPT: usize = 100;
+
+/// The account, address and session a finding is about, where known.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Entity {
+    /// `user.name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// `source.ip` (or `source.address`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_ip: Option<String>,
+    /// `session.id`, when every event of the finding shares it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
+}
+
+/// A line that made a finding.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Evidence {
+    /// `log.file.path`.
+    pub path: String,
+    /// `log.file.line`.
+    pub line: u64,
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
