@@ -20,6 +20,13 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        // `vigie scan … | head`: the reader left, nothing is wrong.
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("vigie: {}", terminal::sanitize(&format!("{e:#}")));
             ExitCode::from(2)

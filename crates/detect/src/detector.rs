@@ -57,19 +57,16 @@ impl Detector {
                 // Each rule compiled alone when the set was loaded.
                 let _ = engines.entry(*dataset).or_default().add_rule(rule);
             }
-            let id = rule.id.clone().unwrap_or_else(|| rule.title.clone());
-            by_id.insert(id.clone(), infos.len());
-            infos.push(RuleInfo {
-                id,
-                title: rule.title.clone(),
-                level: rule.level.map_or_else(
-                    || "medium".into(),
-                    |l| format!("{l:?}").to_ascii_lowercase(),
-                ),
-                attack: attack_ids(&rule.tags),
-                description: rule.description.clone(),
-                path: path.clone(),
-            });
+            let info = rule_info(
+                rule.id.as_deref(),
+                &rule.title,
+                rule.level,
+                &rule.tags,
+                rule.description.as_deref(),
+                path,
+            );
+            by_id.insert(info.id.clone(), infos.len());
+            infos.push(info);
         }
         Detector {
             mapping,
@@ -100,9 +97,36 @@ impl Detector {
             .collect()
     }
 
+    /// The index of the rule with this id (or title, for a rule without id).
+    pub fn index_of(&self, id: &str) -> Option<usize> {
+        self.by_id.get(id).copied()
+    }
+
     /// The rules, in the order [`Detector::detect`] indexes them.
     pub fn rules(&self) -> &[RuleInfo] {
         &self.rules
+    }
+}
+
+/// What findings need of a detection or correlation rule.
+pub(crate) fn rule_info(
+    id: Option<&str>,
+    title: &str,
+    level: Option<rsigma_parser::Level>,
+    tags: &[String],
+    description: Option<&str>,
+    path: &std::path::Path,
+) -> RuleInfo {
+    RuleInfo {
+        id: id.unwrap_or(title).to_string(),
+        title: title.to_string(),
+        level: level.map_or_else(
+            || "medium".into(),
+            |l| format!("{l:?}").to_ascii_lowercase(),
+        ),
+        attack: attack_ids(tags),
+        description: description.map(str::to_string),
+        path: path.to_path_buf(),
     }
 }
 

@@ -1,11 +1,14 @@
-//! The built-in rule pack (`rules/sigma/`): every rule loads, carries ATT&CK
-//! ids, a level and a description, and has a fixture in `rules/tests/` whose
-//! `fires` lines (from the lab run, or built from the vector's description)
-//! make it fire and whose `quiet` lines do not.
+//! The built-in rule pack (`rules/sigma/`): every rule and correlation loads,
+//! carries ATT&CK ids, a level and a description, and has a fixture in
+//! `rules/tests/`: lines (from the lab run, or built from the vector's
+//! description) that must make it fire, and lines that must leave it quiet.
+//! A correlation's fixture gives two streams of events, read in order.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::Deserialize;
+use vigie_detect::correlate::{Correlator, Kept};
 use vigie_detect::detector::Detector;
 use vigie_detect::mapping::Mapping;
 use vigie_detect::sigma::RuleSet;
@@ -22,44 +25,86 @@ struct Fixture {
     rule: String,
     fires: Vec<String>,
     quiet: Vec<String>,
+    /// A correlation: `fires` and `quiet` are each one stream of events.
+    #[serde(default)]
+    sequence: bool,
 }
 
-/// How many of the rules in `detector` fire on a log line.
-fn fired(detector: &Detector, line: &str) -> usize {
+/// Parses each line and hands its events to `visit`.
+fn each_event(lines: &[String], mut visit: impl FnMut(&Event<'_>)) {
     let mut time = TimeContext::new(
         jiff::tz::TimeZone::UTC,
         Timestamp::from_unix(1_795_996_800, 0),
     );
-    let mut ctx = LineContext {
-        path: "fixture",
-        number: 1,
-        time: &mut time,
-    };
+    for (n, line) in lines.iter().enumerate() {
+        let mut ctx = LineContext {
+            path: "fixture",
+            number: n as u64 + 1,
+            time: &mut time,
+        };
+        let format = classify(line).unwrap_or(Format::Syslog);
+        let parsed = parse_line(format, line, &mut ctx, &mut visit);
+        assert!(parsed.is_ok(), "fixture line does not parse: {line}");
+    }
+}
+
+/// How many rules of `detector` fire on one line.
+fn fired(detector: &Detector, line: &str) -> usize {
     let mut count = 0;
-    let format = classify(line).unwrap_or(Format::Syslog);
-    let parsed = parse_line(format, line, &mut ctx, &mut |e: &Event<'_>| {
-        count += detector.detect(e).len()
-    });
-    assert!(parsed.is_ok(), "fixture line does not parse: {line}");
+    each_event(&[line.to_string()], |e| count += detector.detect(e).len());
     count
+}
+
+/// How many findings of the correlation titled `title` a stream makes, with
+/// the whole pack loaded (correlations build on its rules).
+fn correlated(pack: &RuleSet, lines: &[String], title: &str) -> usize {
+    let detector = Detector::new(pack, Mapping::builtin());
+    let correlator = Correlator::new(pack, &detector, Mapping::builtin());
+    let path: Arc<str> = "fixture".into();
+    let mut kept = Vec::new();
+    each_event(lines, |e| {
+        let matched = detector.detect(e);
+        if correlator.wants(&matched) {
+            kept.push(Kept::new(e, matched, &path));
+        }
+    });
+    correlator
+        .run(kept, pack)
+        .iter()
+        .filter(|f| f.title == title)
+        .count()
 }
 
 #[test]
 fn every_rule_has_metadata_and_a_fixture_that_fires_and_stays_quiet() {
-    let all = RuleSet::load(&[rules_dir().join("sigma")]);
-    assert!(all.errors.is_empty(), "{:?}", all.errors);
-    for rule in &all.collection.rules {
+    let pack = RuleSet::load(&[rules_dir().join("sigma")]);
+    assert!(pack.errors.is_empty(), "{:?}", pack.errors);
+    let metadata = pack
+        .collection
+        .rules
+        .iter()
+        .map(|r| {
+            (
+                &r.title,
+                r.id.is_some() && r.level.is_some() && r.description.is_some(),
+                &r.tags,
+            )
+        })
+        .chain(pack.collection.correlations.iter().map(|c| {
+            (
+                &c.title,
+                c.id.is_some() && c.level.is_some() && c.description.is_some(),
+                &c.tags,
+            )
+        }));
+    for (title, complete, tags) in metadata {
+        assert!(complete, "{title}: id, level and description are required");
         assert!(
-            rule.id.is_some() && rule.level.is_some() && rule.description.is_some(),
-            "{}",
-            rule.title
-        );
-        assert!(
-            rule.tags.iter().any(|t| t.starts_with("attack.t")),
-            "{}: no ATT&CK technique",
-            rule.title
+            tags.iter().any(|t| t.starts_with("attack.t")),
+            "{title}: no ATT&CK technique"
         );
     }
+
     let mut fixtures = 0;
     for entry in std::fs::read_dir(rules_dir().join("tests"))
         .unwrap()
@@ -67,7 +112,24 @@ fn every_rule_has_metadata_and_a_fixture_that_fires_and_stays_quiet() {
     {
         let fixture: Fixture =
             yaml_serde::from_str(&std::fs::read_to_string(entry.path()).unwrap()).unwrap();
-        let set = RuleSet::load(&[rules_dir().join("sigma").join(&fixture.rule)]);
+        let path = rules_dir().join("sigma").join(&fixture.rule);
+        fixtures += 1;
+        let set = RuleSet::load(&[&path]);
+        if fixture.sequence {
+            let title = &set.collection.correlations[0].title;
+            assert!(
+                correlated(&pack, &fixture.fires, title) >= 1,
+                "{} should fire on its `fires` stream",
+                fixture.rule
+            );
+            assert_eq!(
+                correlated(&pack, &fixture.quiet, title),
+                0,
+                "{} should stay quiet on its `quiet` stream",
+                fixture.rule
+            );
+            continue;
+        }
         assert_eq!(set.rule_count(), 1, "{}", fixture.rule);
         let detector = Detector::new(&set, Mapping::builtin());
         for line in &fixture.fires {
@@ -86,11 +148,10 @@ fn every_rule_has_metadata_and_a_fixture_that_fires_and_stays_quiet() {
                 fixture.rule
             );
         }
-        fixtures += 1;
     }
+    let rules = pack.rule_count() + pack.collection.correlations.len();
     assert_eq!(
-        fixtures,
-        all.rule_count(),
-        "every rule needs a fixture in rules/tests/"
+        fixtures, rules,
+        "every rule and correlation needs a fixture in rules/tests/"
     );
 }

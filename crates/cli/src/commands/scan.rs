@@ -4,6 +4,9 @@ use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
+use std::sync::Arc;
+
+use vigie_detect::correlate::{Correlator, Kept};
 use vigie_detect::detector::Detector;
 use vigie_detect::findings::FindingSet;
 use vigie_detect::mapping::Mapping;
@@ -35,32 +38,46 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
             sanitize(&one_line(&e.to_string()))
         );
     }
-    let detector = Detector::new(&rules, mapping);
+    let detector = Detector::new(&rules, mapping.clone());
+    let correlator = Correlator::new(&rules, &detector, mapping);
     let inputs = Inputs::prepare(&args.input)?;
     std::fs::create_dir_all(&args.case)
         .with_context(|| format!("cannot create the case folder {}", args.case.display()))?;
 
-    let per_set: Vec<(FindingSet, Vec<InputReport>)> = inputs.for_each_set(|set, progress| {
-        let mut findings = FindingSet::default();
-        let mut reports = Vec::with_capacity(set.len());
-        for input in set {
-            progress.set_message(sanitize(&input.display_name()));
-            reports.push(ingest_input(input, &inputs.options, &mut |event| {
-                for rule in detector.detect(event) {
-                    findings.add(rule, event);
-                }
-            }));
-            progress.inc(1);
-        }
-        (findings, reports)
-    });
+    let per_set: Vec<(FindingSet, Vec<Kept>, Vec<InputReport>)> =
+        inputs.for_each_set(|set, progress| {
+            let mut findings = FindingSet::default();
+            let mut kept = Vec::new();
+            let mut reports = Vec::with_capacity(set.len());
+            for input in set {
+                let name: Arc<str> = input.display_name().into();
+                progress.set_message(sanitize(&name));
+                reports.push(ingest_input(input, &inputs.options, &mut |event| {
+                    let matched = detector.detect(event);
+                    for &rule in &matched {
+                        findings.add(rule, event);
+                    }
+                    if correlator.wants(&matched) {
+                        kept.push(Kept::new(event, matched, &name));
+                    }
+                }));
+                progress.inc(1);
+            }
+            (findings, kept, reports)
+        });
     let mut all = FindingSet::default();
+    let mut kept = Vec::new();
     let mut reports = Vec::new();
-    for (findings, r) in per_set {
+    for (findings, k, r) in per_set {
         all.merge(findings);
+        kept.extend(k);
         reports.extend(r);
     }
-    let findings = all.into_findings(detector.rules());
+    let mut findings = all.into_findings(detector.rules());
+    findings.extend(correlator.run(kept, &rules));
+    findings.sort_by(|a, b| {
+        (a.first_seen, &a.rule_id, &a.entity).cmp(&(b.first_seen, &b.rule_id, &b.entity))
+    });
 
     let path = args.case.join("findings.jsonl");
     let mut file = io::BufWriter::new(
