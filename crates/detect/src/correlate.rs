@@ -21,72 +21,46 @@ use crate::detector::{Detector, RuleInfo, rule_info};
 use crate::mapping::Mapping;
 use crate::sigma::RuleSet;
 
-/// The fields a kept event carries: what correlation rules group by and what
-/// the rules they build on test. Rules that correlations build on must read
-/// only these (the rule-pack test checks it).
-pub const KEPT_FIELDS: &[Field] = &[
+/// The fields a kept event carries when a rule that correlations build on
+/// uses keyword search (which looks at every field): the ones rules and
+/// groupings of the pack use. Otherwise a kept event carries only the fields
+/// that the correlations group by and their rules test.
+const KEYWORD_FIELDS: &[Field] = &[
     Field::EventDataset,
     Field::EventAction,
     Field::EventOutcome,
-    Field::EventCategory,
     Field::UserName,
     Field::SourceIp,
-    Field::SourceAddress,
     Field::SessionId,
-    Field::NetworkProtocol,
     Field::ProcessName,
-    Field::HttpMethod,
-    Field::HttpStatus,
-    Field::UrlPath,
-    Field::UrlQuery,
-    Field::RoundcubeTask,
-    Field::RoundcubeAction,
-    Field::RoundcubeMbox,
-    Field::RoundcubeUid,
+    Field::UrlOriginal,
+    Field::Message,
     Field::EmailTo,
     Field::EmailFrom,
-    Field::UserAgent,
 ];
 
-/// A compact, owned copy of an event that a correlation may need.
+/// A compact, owned copy of an event that a correlation may need: its time,
+/// the rules it matched, the few fields correlations read (in one string),
+/// and its file and line.
 pub struct Kept {
     timestamp: Timestamp,
-    rules: Vec<usize>,
-    fields: Vec<(Field, String)>,
+    rules: Box<[usize]>,
+    text: Box<str>,
+    spans: Box<[(Field, u32, u32)]>,
     path: Arc<str>,
     line: u64,
 }
 
 impl Kept {
-    /// Copies what correlations need of `event`, which matched `rules`.
-    pub fn new(event: &Event<'_>, rules: Vec<usize>, path: &Arc<str>) -> Kept {
-        let fields = KEPT_FIELDS
-            .iter()
-            .filter_map(|&f| {
-                let text = match event.value(f)? {
-                    Value::Str(s) => s.to_string(),
-                    Value::UInt(n) => n.to_string(),
-                    Value::Ip(ip) => ip.to_string(),
-                    Value::Time(t) => t.to_string(),
-                    Value::Keywords(k) => k.join(","),
-                };
-                Some((f, text))
-            })
-            .collect();
-        Kept {
-            timestamp: event.timestamp,
-            rules,
-            fields,
-            path: Arc::clone(path),
-            line: event.line,
-        }
+    fn get(&self, field: Field) -> Option<&str> {
+        let &(_, start, end) = self.spans.iter().find(|(f, _, _)| *f == field)?;
+        self.text.get(start as usize..end as usize)
     }
 
-    fn get(&self, field: Field) -> Option<&str> {
-        self.fields
+    fn values(&self) -> impl Iterator<Item = (Field, &str)> {
+        self.spans
             .iter()
-            .find(|(f, _)| *f == field)
-            .map(|(_, v)| v.as_str())
+            .filter_map(|&(f, s, e)| Some((f, self.text.get(s as usize..e as usize)?)))
     }
 }
 
@@ -113,22 +87,18 @@ impl SigmaEvent for KeptView<'_> {
     }
 
     fn any_string_value(&self, pred: &dyn Fn(&str) -> bool) -> bool {
-        self.kept.fields.iter().any(|(_, v)| pred(v))
+        self.kept.values().any(|(_, v)| pred(v))
     }
 
     fn all_string_values(&self) -> Vec<Cow<'_, str>> {
-        self.kept
-            .fields
-            .iter()
-            .map(|(_, v)| Cow::Borrowed(v.as_str()))
-            .collect()
+        self.kept.values().map(|(_, v)| Cow::Borrowed(v)).collect()
     }
 
     fn to_json(&self) -> Json {
         let mut map = Map::new();
         map.insert("id".into(), Json::String(self.index.to_string()));
-        for (f, v) in &self.kept.fields {
-            map.insert(f.name().into(), Json::String(v.clone()));
+        for (f, v) in self.kept.values() {
+            map.insert(f.name().into(), Json::String(v.to_string()));
         }
         Json::Object(map)
     }
@@ -140,6 +110,10 @@ pub struct Correlator {
     correlations: Vec<rsigma_parser::CorrelationRule>,
     /// For each detector rule some correlation refers to, an engine holding it alone.
     referenced: HashMap<usize, Engine>,
+    /// Referenced rules whose own matches are not findings (Sigma's `generate: false`).
+    silent: HashSet<usize>,
+    /// The fields a kept event carries.
+    fields: Vec<Field>,
     infos: HashMap<String, RuleInfo>,
 }
 
@@ -152,21 +126,51 @@ impl Correlator {
             .iter()
             .flat_map(|c| c.rules.iter().map(String::as_str))
             .collect();
+        let generating: HashSet<&str> = rules
+            .collection
+            .correlations
+            .iter()
+            .filter(|c| c.generate)
+            .flat_map(|c| c.rules.iter().map(String::as_str))
+            .collect();
         let mut referenced = HashMap::new();
+        let mut silent = HashSet::new();
+        let mut names_read: HashSet<String> = rules
+            .collection
+            .correlations
+            .iter()
+            .flat_map(|c| c.group_by.iter().cloned())
+            .collect();
+        let mut keywords = false;
         for rule in &rules.collection.rules {
-            let named = rule.id.as_deref().is_some_and(|id| names.contains(id))
-                || rule.name.as_deref().is_some_and(|n| names.contains(n));
-            if !named {
+            let keys = [rule.id.as_deref(), rule.name.as_deref()];
+            if !keys.iter().flatten().any(|k| names.contains(k)) {
                 continue;
             }
             let id = rule.id.clone().unwrap_or_else(|| rule.title.clone());
-            if let Some(index) = detector.index_of(&id) {
-                let mut engine = Engine::new();
-                // Each rule compiled alone when the set was loaded.
-                let _ = engine.add_rule(rule);
-                referenced.insert(index, engine);
+            let Some(index) = detector.index_of(&id) else {
+                continue;
+            };
+            let mut engine = Engine::new();
+            // Each rule compiled alone when the set was loaded.
+            let _ = engine.add_rule(rule);
+            referenced.insert(index, engine);
+            if !keys.iter().flatten().any(|k| generating.contains(k)) {
+                silent.insert(index);
+            }
+            for detection in rule.detection.named.values() {
+                fields_read(detection, &mut names_read, &mut keywords);
             }
         }
+        let fields = if keywords {
+            KEYWORD_FIELDS.to_vec()
+        } else {
+            let mut fields: Vec<Field> =
+                names_read.iter().filter_map(|n| mapping.field(n)).collect();
+            fields.sort();
+            fields.dedup();
+            fields
+        };
         let infos = rules
             .collection
             .correlations
@@ -187,6 +191,8 @@ impl Correlator {
             mapping,
             correlations: rules.collection.correlations.clone(),
             referenced,
+            silent,
+            fields,
             infos,
         }
     }
@@ -194,6 +200,39 @@ impl Correlator {
     /// Whether an event that matched these detector rules must be kept for stage two.
     pub fn wants(&self, matched: &[usize]) -> bool {
         matched.iter().any(|r| self.referenced.contains_key(r))
+    }
+
+    /// Whether a rule's own matches stay out of the findings: it only feeds
+    /// correlations that do not ask for them (Sigma's `generate: false`, the default).
+    pub fn is_silent(&self, rule: usize) -> bool {
+        self.silent.contains(&rule)
+    }
+
+    /// The compact copy of `event`, which matched `rules`, that stage two reads.
+    pub fn keep(&self, event: &Event<'_>, rules: Vec<usize>, path: &Arc<str>) -> Kept {
+        let mut text = String::new();
+        let mut spans = Vec::with_capacity(self.fields.len());
+        for &field in &self.fields {
+            let start = text.len();
+            match event.value(field) {
+                None => continue,
+                Some(Value::Str(s)) => text.push_str(s),
+                Some(Value::UInt(n)) => text.push_str(&n.to_string()),
+                Some(Value::Ip(ip)) => text.push_str(&ip.to_string()),
+                Some(Value::Time(t)) => text.push_str(&t.to_string()),
+                Some(Value::Keywords(k)) => text.push_str(&k.join(",")),
+            }
+            // Offsets fit: a kept event is a handful of short fields of one log line.
+            spans.push((field, start as u32, text.len() as u32));
+        }
+        Kept {
+            timestamp: event.timestamp,
+            rules: rules.into_boxed_slice(),
+            text: text.into_boxed_str(),
+            spans: spans.into_boxed_slice(),
+            path: Arc::clone(path),
+            line: event.line,
+        }
     }
 
     /// Stage two: the correlation findings of the kept events, in any order.
@@ -301,6 +340,41 @@ impl Correlator {
             f.evidence.sort();
         }
         findings
+    }
+}
+
+/// The field names a detection reads; `keywords` when it searches every field.
+fn fields_read(
+    detection: &rsigma_parser::Detection,
+    names: &mut HashSet<String>,
+    keywords: &mut bool,
+) {
+    match detection {
+        rsigma_parser::Detection::AllOf(items) => {
+            for item in items {
+                match &item.field.name {
+                    Some(name) => {
+                        names.insert(name.clone());
+                    }
+                    None => *keywords = true,
+                }
+            }
+        }
+        rsigma_parser::Detection::AnyOf(detections) | rsigma_parser::Detection::And(detections) => {
+            for d in detections {
+                fields_read(d, names, keywords);
+            }
+        }
+        rsigma_parser::Detection::ArrayMatch { field, body, .. } => {
+            names.insert(field.clone());
+            fields_read(body, names, keywords);
+        }
+        rsigma_parser::Detection::Conditional { named, .. } => {
+            for d in named.values() {
+                fields_read(d, names, keywords);
+            }
+        }
+        rsigma_parser::Detection::Keywords(_) => *keywords = true,
     }
 }
 

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde::Deserialize;
-use vigie_detect::correlate::{Correlator, Kept};
+use vigie_detect::correlate::Correlator;
 use vigie_detect::detector::Detector;
 use vigie_detect::mapping::Mapping;
 use vigie_detect::sigma::RuleSet;
@@ -65,7 +65,7 @@ fn correlated(pack: &RuleSet, lines: &[String], title: &str) -> usize {
     each_event(lines, |e| {
         let matched = detector.detect(e);
         if correlator.wants(&matched) {
-            kept.push(Kept::new(e, matched, &path));
+            kept.push(correlator.keep(e, matched, &path));
         }
     });
     correlator

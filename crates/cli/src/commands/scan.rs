@@ -55,10 +55,12 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
                 reports.push(ingest_input(input, &inputs.options, &mut |event| {
                     let matched = detector.detect(event);
                     for &rule in &matched {
-                        findings.add(rule, event);
+                        if !correlator.is_silent(rule) {
+                            findings.add(rule, event);
+                        }
                     }
                     if correlator.wants(&matched) {
-                        kept.push(Kept::new(event, matched, &name));
+                        kept.push(correlator.keep(event, matched, &name));
                     }
                 }));
                 progress.inc(1);
