@@ -181,6 +181,11 @@ pub struct ScanArgs {
     #[arg(long, value_name = "FILE")]
     pub mapping: Option<PathBuf>,
 
+    /// End of the baseline period that analytics compare accounts with (RFC 3339 or
+    /// YYYY-MM-DD). Default: the first half of the time the logs' logins cover.
+    #[arg(long, value_name = "DATE")]
+    pub baseline_until: Option<String>,
+
     /// Print the findings as JSON lines instead of the summary.
     #[arg(long)]
     pub json: bool,

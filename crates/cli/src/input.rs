@@ -35,7 +35,7 @@ impl Inputs {
         let reference = args
             .reference_time
             .as_deref()
-            .map(parse_reference)
+            .map(|t| parse_date(t, "--reference-time"))
             .transpose()?;
         let options = IngestOptions {
             zone,
@@ -90,13 +90,14 @@ impl Inputs {
     }
 }
 
-fn parse_reference(text: &str) -> Result<Timestamp> {
+/// A date flag: RFC 3339, or `YYYY-MM-DD` (midnight UTC).
+pub fn parse_date(text: &str, flag: &str) -> Result<Timestamp> {
     let instant = if let Ok(ts) = text.parse::<jiff::Timestamp>() {
         ts
     } else {
-        let date: jiff::civil::Date = text.parse().with_context(|| {
-            format!("--reference-time {text:?} is neither RFC 3339 nor YYYY-MM-DD")
-        })?;
+        let date: jiff::civil::Date = text
+            .parse()
+            .with_context(|| format!("{flag} {text:?} is neither RFC 3339 nor YYYY-MM-DD"))?;
         TimeZone::UTC
             .to_ambiguous_timestamp(date.to_datetime(jiff::civil::Time::midnight()))
             .compatible()?

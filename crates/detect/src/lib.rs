@@ -29,6 +29,7 @@
 //! assert_eq!(hunter.matches(&event)[0].title, "Webmail login failure");
 //! ```
 
+pub mod analytics;
 pub mod correlate;
 pub mod detector;
 pub mod event_view;

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use std::sync::Arc;
 
+use vigie_detect::analytics::{self, Baseline, Login};
 use vigie_detect::correlate::{Correlator, Kept};
 use vigie_detect::detector::Detector;
 use vigie_detect::findings::FindingSet;
@@ -15,7 +16,7 @@ use vigie_event::Finding;
 use vigie_ingest::{InputReport, ingest_input};
 
 use crate::args::ScanArgs;
-use crate::input::Inputs;
+use crate::input::{Inputs, parse_date};
 use crate::terminal::sanitize;
 
 /// Runs the subcommand.
@@ -41,13 +42,19 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     let detector = Detector::new(&rules, mapping.clone());
     let correlator = Correlator::new(&rules, &detector, mapping);
     let inputs = Inputs::prepare(&args.input)?;
+    let baseline_until = args
+        .baseline_until
+        .as_deref()
+        .map(|d| parse_date(d, "--baseline-until"))
+        .transpose()?;
     std::fs::create_dir_all(&args.case)
         .with_context(|| format!("cannot create the case folder {}", args.case.display()))?;
 
-    let per_set: Vec<(FindingSet, Vec<Kept>, Vec<InputReport>)> =
+    let per_set: Vec<(FindingSet, Vec<Kept>, Vec<Login>, Vec<InputReport>)> =
         inputs.for_each_set(|set, progress| {
             let mut findings = FindingSet::default();
             let mut kept = Vec::new();
+            let mut logins = Vec::new();
             let mut reports = Vec::with_capacity(set.len());
             for input in set {
                 let name: Arc<str> = input.display_name().into();
@@ -62,21 +69,33 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
                     if correlator.wants(&matched) {
                         kept.push(correlator.keep(event, matched, &name));
                     }
+                    logins.extend(Login::from_event(event));
                 }));
                 progress.inc(1);
             }
-            (findings, kept, reports)
+            (findings, kept, logins, reports)
         });
     let mut all = FindingSet::default();
     let mut kept = Vec::new();
+    let mut logins = Vec::new();
     let mut reports = Vec::new();
-    for (findings, k, r) in per_set {
+    for (findings, k, l, r) in per_set {
         all.merge(findings);
         kept.extend(k);
+        logins.extend(l);
         reports.extend(r);
     }
     let mut findings = all.into_findings(detector.rules());
     findings.extend(correlator.run(kept, &rules));
+    logins.sort_by_key(|l| l.timestamp);
+    let baseline = baseline_until
+        .map(|until| Baseline { until })
+        .or_else(|| Baseline::first_half(&logins));
+    if let Some(baseline) = baseline {
+        for analytic in analytics::all() {
+            findings.extend(analytic.run(&logins, baseline));
+        }
+    }
     findings.sort_by(|a, b| {
         (a.first_seen, &a.rule_id, &a.entity).cmp(&(b.first_seen, &b.rule_id, &b.entity))
     });
