@@ -50,40 +50,44 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     std::fs::create_dir_all(&args.case)
         .with_context(|| format!("cannot create the case folder {}", args.case.display()))?;
 
-    let per_set: Vec<(FindingSet, Vec<Kept>, Vec<Login>, Vec<InputReport>)> =
-        inputs.for_each_set(|set, progress| {
-            let mut findings = FindingSet::default();
-            let mut kept = Vec::new();
-            let mut logins = Vec::new();
-            let mut reports = Vec::with_capacity(set.len());
-            for input in set {
-                let name: Arc<str> = input.display_name().into();
-                progress.set_message(sanitize(&name));
-                reports.push(ingest_input(input, &inputs.options, &mut |event| {
-                    let matched = detector.detect(event);
-                    for &rule in &matched {
-                        if !correlator.is_silent(rule) {
-                            findings.add(rule, event);
-                        }
+    let per_set: Vec<SetResult> = inputs.for_each_set(|set, progress| {
+        let mut findings = FindingSet::default();
+        let mut kept = Vec::new();
+        let mut logins = Vec::new();
+        let mut reports = Vec::with_capacity(set.len());
+        for input in set {
+            let name: Arc<str> = input.display_name().into();
+            progress.set_message(sanitize(&name));
+            reports.push(ingest_input(input, &inputs.options, &mut |event| {
+                let matched = detector.detect(event);
+                for &rule in &matched {
+                    if !correlator.is_silent(rule) {
+                        findings.add(rule, event);
                     }
-                    if correlator.wants(&matched) {
-                        kept.push(correlator.keep(event, matched, &name));
-                    }
-                    logins.extend(Login::from_event(event));
-                }));
-                progress.inc(1);
-            }
-            (findings, kept, logins, reports)
-        });
+                }
+                if correlator.wants(&matched) {
+                    kept.push(correlator.keep(event, matched, &name));
+                }
+                logins.extend(Login::from_event(event));
+            }));
+            progress.inc(1);
+        }
+        SetResult {
+            findings,
+            kept,
+            logins,
+            reports,
+        }
+    });
     let mut all = FindingSet::default();
     let mut kept = Vec::new();
     let mut logins = Vec::new();
     let mut reports = Vec::new();
-    for (findings, k, l, r) in per_set {
-        all.merge(findings);
-        kept.extend(k);
-        logins.extend(l);
-        reports.extend(r);
+    for set in per_set {
+        all.merge(set.findings);
+        kept.extend(set.kept);
+        logins.extend(set.logins);
+        reports.extend(set.reports);
     }
     let mut findings = all.into_findings(detector.rules());
     findings.extend(correlator.run(kept, &rules));
@@ -137,6 +141,14 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     } else {
         1
     }))
+}
+
+/// What stage one gives for one rotated set.
+struct SetResult {
+    findings: FindingSet,
+    kept: Vec<Kept>,
+    logins: Vec<Login>,
+    reports: Vec<InputReport>,
 }
 
 const LEVELS: [&str; 5] = ["critical", "high", "medium", "low", "informational"];
