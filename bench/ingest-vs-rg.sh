@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side by side: `vigie events --stats` (parse every line into an event) against
 # `rg -c` with one literal, over the same >= 1 GB of synthetic mixed mail logs
-# (bench/generate.py; the data is synthetic and labelled so). Prints the best of
+# (bench/generate.py: a synthetic office, labelled so). Prints the best of
 # RUNS wall times for each, throughput, the ratio, and vigie's peak memory.
 #
 #   bench/ingest-vs-rg.sh [SIZE_MB]      (default 1100)
@@ -9,9 +9,9 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 size_mb=${1:-1100}
 runs=${RUNS:-3}
-data=${BENCH_DATA:-$root/bench/data/mixed-${size_mb}mb}
+data=${BENCH_DATA:-$root/bench/data/office-${size_mb}mb-intrusion}
 command -v rg >/dev/null || apt-get install -y -qq ripgrep >/dev/null
-[ -d "$data" ] || python3 "$root/bench/generate.py" "$data" "$size_mb"
+[ -d "$data" ] || python3 "$root/bench/generate.py" "$data" "$size_mb" --inject "$root/examples/lab-intrusion"
 cargo build --release -q -p vigie --manifest-path "$root/Cargo.toml"
 vigie=${CARGO_TARGET_DIR:-$root/target}/release/vigie
 bytes=$(du -sb "$data" | cut -f1)
@@ -21,7 +21,7 @@ best() { # best wall time and its peak RSS over $runs runs of "$@"
   local best_t=999999 best_m=0
   for _ in $(seq "$runs"); do
     /usr/bin/time -f '%e %M' -o /tmp/vigie-bench-time "$@" > /dev/null
-    read -r t m < /tmp/vigie-bench-time
+    read -r t m < <(tail -n 1 /tmp/vigie-bench-time)
     if awk "BEGIN{exit !($t < $best_t)}"; then best_t=$t; best_m=$m; fi
   done
   echo "$best_t $best_m"

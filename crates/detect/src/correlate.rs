@@ -3,64 +3,50 @@
 //!
 //! Stage one runs in parallel over files and keeps, of the events that
 //! matched a rule some correlation refers to, a compact copy ([`Kept`]: time,
-//! the fields correlations and their rules read, file and line). Stage two
-//! orders those by time across all sources and feeds them to rsigma's
-//! correlation engine; each group that reaches its condition becomes one
-//! finding whose evidence is the lines of the events in its window.
+//! which of those rules it matched, the values of the fields correlations
+//! group by, file and line; about a hundred bytes). Stage two orders those by
+//! time across all sources and feeds them, with the rule matches stage one
+//! found, to rsigma's correlation engine; each group that reaches its
+//! condition becomes one finding whose evidence is the lines of the events in
+//! its window.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rsigma_eval::event::{Event as SigmaEvent, EventValue};
-use rsigma_eval::{CorrelationConfig, CorrelationEngine, CorrelationEventMode, Engine};
+use rsigma_eval::{
+    CorrelationConfig, CorrelationEngine, CorrelationEventMode, Engine, EvaluationResult,
+};
 use serde_json::{Map, Value as Json};
 use std::borrow::Cow;
 use vigie_event::{EVIDENCE_KEPT, Entity, Event, Evidence, Field, Finding, Timestamp, Value};
 
 use crate::detector::{Detector, RuleInfo, rule_info};
+use crate::event_view::EventView;
 use crate::mapping::Mapping;
 use crate::sigma::RuleSet;
 
-/// The fields a kept event carries when a rule that correlations build on
-/// uses keyword search (which looks at every field): the ones rules and
-/// groupings of the pack use. Otherwise a kept event carries only the fields
-/// that the correlations group by and their rules test.
-const KEYWORD_FIELDS: &[Field] = &[
-    Field::EventDataset,
-    Field::EventAction,
-    Field::EventOutcome,
-    Field::UserName,
-    Field::SourceIp,
-    Field::SessionId,
-    Field::ProcessName,
-    Field::UrlOriginal,
-    Field::Message,
-    Field::EmailTo,
-    Field::EmailFrom,
-];
+/// Rules of one kept event that correlations refer to (more are not kept:
+/// no correlation of the pack reads more than two rules of one event).
+const KEPT_RULES: usize = 4;
 
-/// A compact, owned copy of an event that a correlation may need: its time,
-/// the rules it matched, the few fields correlations read (in one string),
-/// and its file and line.
+/// Separates the values of a kept event (a control character no parser keeps).
+const SEPARATOR: char = '\u{1f}';
+
+/// A compact, owned copy of an event that a correlation needs.
 pub struct Kept {
     timestamp: Timestamp,
-    rules: Box<[usize]>,
-    text: Box<str>,
-    spans: Box<[(Field, u32, u32)]>,
+    rules: [u16; KEPT_RULES],
+    rule_count: u8,
+    /// The values of [`Correlator::fields`], in order, separated by [`SEPARATOR`].
+    values: Box<str>,
     path: Arc<str>,
     line: u64,
 }
 
 impl Kept {
-    fn get(&self, field: Field) -> Option<&str> {
-        let &(_, start, end) = self.spans.iter().find(|(f, _, _)| *f == field)?;
-        self.text.get(start as usize..end as usize)
-    }
-
-    fn values(&self) -> impl Iterator<Item = (Field, &str)> {
-        self.spans
-            .iter()
-            .filter_map(|&(f, s, e)| Some((f, self.text.get(s as usize..e as usize)?)))
+    fn rules(&self) -> &[u16] {
+        &self.rules[..usize::from(self.rule_count)]
     }
 }
 
@@ -68,7 +54,18 @@ impl Kept {
 struct KeptView<'k> {
     kept: &'k Kept,
     index: usize,
+    fields: &'k [Field],
     mapping: &'k Mapping,
+}
+
+impl KeptView<'_> {
+    fn values(&self) -> impl Iterator<Item = (Field, &str)> {
+        self.fields
+            .iter()
+            .copied()
+            .zip(self.kept.values.split(SEPARATOR))
+            .filter(|(_, v)| !v.is_empty())
+    }
 }
 
 impl SigmaEvent for KeptView<'_> {
@@ -77,27 +74,22 @@ impl SigmaEvent for KeptView<'_> {
             return Some(EventValue::Str(Cow::Owned(self.index.to_string())));
         }
         let field = self.mapping.field(path)?;
-        let text = self.kept.get(field)?;
-        Some(match field {
-            Field::HttpStatus => text
-                .parse()
-                .map_or(EventValue::Str(Cow::Borrowed(text)), EventValue::Int),
-            _ => EventValue::Str(Cow::Borrowed(text)),
-        })
+        let (_, value) = self.values().find(|(f, _)| *f == field)?;
+        Some(EventValue::Str(Cow::Borrowed(value)))
     }
 
     fn any_string_value(&self, pred: &dyn Fn(&str) -> bool) -> bool {
-        self.kept.values().any(|(_, v)| pred(v))
+        self.values().any(|(_, v)| pred(v))
     }
 
     fn all_string_values(&self) -> Vec<Cow<'_, str>> {
-        self.kept.values().map(|(_, v)| Cow::Borrowed(v)).collect()
+        self.values().map(|(_, v)| Cow::Borrowed(v)).collect()
     }
 
     fn to_json(&self) -> Json {
         let mut map = Map::new();
         map.insert("id".into(), Json::String(self.index.to_string()));
-        for (f, v) in self.kept.values() {
+        for (f, v) in self.values() {
             map.insert(f.name().into(), Json::String(v.to_string()));
         }
         Json::Object(map)
@@ -108,11 +100,12 @@ impl SigmaEvent for KeptView<'_> {
 pub struct Correlator {
     mapping: Mapping,
     correlations: Vec<rsigma_parser::CorrelationRule>,
-    /// For each detector rule some correlation refers to, an engine holding it alone.
-    referenced: HashMap<usize, Engine>,
+    /// For each detector rule some correlation refers to, an engine holding it
+    /// alone, and the match it gives (made once, from the first event it matched).
+    referenced: HashMap<usize, (Engine, OnceLock<Option<EvaluationResult>>)>,
     /// Referenced rules whose own matches are not findings (Sigma's `generate: false`).
     silent: HashSet<usize>,
-    /// The fields a kept event carries.
+    /// The fields a kept event carries: what the correlations group by and count.
     fields: Vec<Field>,
     infos: HashMap<String, RuleInfo>,
 }
@@ -135,13 +128,20 @@ impl Correlator {
             .collect();
         let mut referenced = HashMap::new();
         let mut silent = HashSet::new();
-        let mut names_read: HashSet<String> = rules
-            .collection
-            .correlations
-            .iter()
-            .flat_map(|c| c.group_by.iter().cloned())
-            .collect();
-        let mut keywords = false;
+        let mut names_read: HashSet<String> = HashSet::new();
+        for c in &rules.collection.correlations {
+            names_read.extend(c.group_by.iter().cloned());
+            if let rsigma_parser::CorrelationCondition::Threshold {
+                field: Some(fields),
+                ..
+            } = &c.condition
+            {
+                names_read.extend(fields.iter().cloned());
+            }
+            for alias in &c.aliases {
+                names_read.extend(alias.mapping.values().cloned());
+            }
+        }
         for rule in &rules.collection.rules {
             let keys = [rule.id.as_deref(), rule.name.as_deref()];
             if !keys.iter().flatten().any(|k| names.contains(k)) {
@@ -154,23 +154,14 @@ impl Correlator {
             let mut engine = Engine::new();
             // Each rule compiled alone when the set was loaded.
             let _ = engine.add_rule(rule);
-            referenced.insert(index, engine);
+            referenced.insert(index, (engine, OnceLock::new()));
             if !keys.iter().flatten().any(|k| generating.contains(k)) {
                 silent.insert(index);
             }
-            for detection in rule.detection.named.values() {
-                fields_read(detection, &mut names_read, &mut keywords);
-            }
         }
-        let fields = if keywords {
-            KEYWORD_FIELDS.to_vec()
-        } else {
-            let mut fields: Vec<Field> =
-                names_read.iter().filter_map(|n| mapping.field(n)).collect();
-            fields.sort();
-            fields.dedup();
-            fields
-        };
+        let mut fields: Vec<Field> = names_read.iter().filter_map(|n| mapping.field(n)).collect();
+        fields.sort();
+        fields.dedup();
         let infos = rules
             .collection
             .correlations
@@ -210,26 +201,43 @@ impl Correlator {
 
     /// The compact copy of `event`, which matched `rules`, that stage two reads.
     pub fn keep(&self, event: &Event<'_>, rules: Vec<usize>, path: &Arc<str>) -> Kept {
-        let mut text = String::new();
-        let mut spans = Vec::with_capacity(self.fields.len());
-        for &field in &self.fields {
-            let start = text.len();
-            match event.value(field) {
-                None => continue,
-                Some(Value::Str(s)) => text.push_str(s),
-                Some(Value::UInt(n)) => text.push_str(&n.to_string()),
-                Some(Value::Ip(ip)) => text.push_str(&ip.to_string()),
-                Some(Value::Time(t)) => text.push_str(&t.to_string()),
-                Some(Value::Keywords(k)) => text.push_str(&k.join(",")),
+        let mut kept_rules = [0u16; KEPT_RULES];
+        let mut rule_count = 0;
+        for rule in rules {
+            let Some((engine, template)) = self.referenced.get(&rule) else {
+                continue;
+            };
+            if usize::from(rule_count) == KEPT_RULES {
+                break;
             }
-            // Offsets fit: a kept event is a handful of short fields of one log line.
-            spans.push((field, start as u32, text.len() as u32));
+            template.get_or_init(|| {
+                engine
+                    .evaluate(&EventView::new(event, &self.mapping))
+                    .into_iter()
+                    .next()
+            });
+            kept_rules[usize::from(rule_count)] = u16::try_from(rule).unwrap_or(u16::MAX);
+            rule_count += 1;
+        }
+        let mut values = String::new();
+        for (i, &field) in self.fields.iter().enumerate() {
+            if i > 0 {
+                values.push(SEPARATOR);
+            }
+            match event.value(field) {
+                None => {}
+                Some(Value::Str(s)) => values.extend(s.chars().filter(|c| *c != SEPARATOR)),
+                Some(Value::UInt(n)) => values.push_str(&n.to_string()),
+                Some(Value::Ip(ip)) => values.push_str(&ip.to_string()),
+                Some(Value::Time(t)) => values.push_str(&t.to_string()),
+                Some(Value::Keywords(k)) => values.push_str(&k.join(",")),
+            }
         }
         Kept {
             timestamp: event.timestamp,
-            rules: rules.into_boxed_slice(),
-            text: text.into_boxed_str(),
-            spans: spans.into_boxed_slice(),
+            rules: kept_rules,
+            rule_count,
+            values: values.into_boxed_str(),
             path: Arc::clone(path),
             line: event.line,
         }
@@ -255,13 +263,14 @@ impl Correlator {
             let view = KeptView {
                 kept: k,
                 index,
+                fields: &self.fields,
                 mapping: &self.mapping,
             };
+            // The matches stage one found, as rsigma reports them.
             let detections = k
-                .rules
+                .rules()
                 .iter()
-                .filter_map(|r| self.referenced.get(r))
-                .flat_map(|e| e.evaluate(&view))
+                .filter_map(|r| self.referenced.get(&usize::from(*r))?.1.get()?.clone())
                 .collect();
             let result =
                 engine.process_with_detections(&view, detections, k.timestamp.unix_seconds());
@@ -340,41 +349,6 @@ impl Correlator {
             f.evidence.sort();
         }
         findings
-    }
-}
-
-/// The field names a detection reads; `keywords` when it searches every field.
-fn fields_read(
-    detection: &rsigma_parser::Detection,
-    names: &mut HashSet<String>,
-    keywords: &mut bool,
-) {
-    match detection {
-        rsigma_parser::Detection::AllOf(items) => {
-            for item in items {
-                match &item.field.name {
-                    Some(name) => {
-                        names.insert(name.clone());
-                    }
-                    None => *keywords = true,
-                }
-            }
-        }
-        rsigma_parser::Detection::AnyOf(detections) | rsigma_parser::Detection::And(detections) => {
-            for d in detections {
-                fields_read(d, names, keywords);
-            }
-        }
-        rsigma_parser::Detection::ArrayMatch { field, body, .. } => {
-            names.insert(field.clone());
-            fields_read(body, names, keywords);
-        }
-        rsigma_parser::Detection::Conditional { named, .. } => {
-            for d in named.values() {
-                fields_read(d, names, keywords);
-            }
-        }
-        rsigma_parser::Detection::Keywords(_) => *keywords = true,
     }
 }
 

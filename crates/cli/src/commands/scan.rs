@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use std::sync::Arc;
 
-use vigie_detect::analytics::{self, Baseline, Login};
+use vigie_detect::analytics::{self, Baseline, LoginHistory};
 use vigie_detect::correlate::{Correlator, Kept};
 use vigie_detect::detector::Detector;
 use vigie_detect::findings::FindingSet;
@@ -53,7 +53,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     let per_set: Vec<SetResult> = inputs.for_each_set(|set, progress| {
         let mut findings = FindingSet::default();
         let mut kept = Vec::new();
-        let mut logins = Vec::new();
+        let mut logins = LoginHistory::default();
         let mut reports = Vec::with_capacity(set.len());
         for input in set {
             let name: Arc<str> = input.display_name().into();
@@ -68,7 +68,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
                 if correlator.wants(&matched) {
                     kept.push(correlator.keep(event, matched, &name));
                 }
-                logins.extend(Login::from_event(event));
+                logins.add(event, &name);
             }));
             progress.inc(1);
         }
@@ -81,17 +81,16 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     });
     let mut all = FindingSet::default();
     let mut kept = Vec::new();
-    let mut logins = Vec::new();
+    let mut logins = LoginHistory::default();
     let mut reports = Vec::new();
     for set in per_set {
         all.merge(set.findings);
         kept.extend(set.kept);
-        logins.extend(set.logins);
+        logins.merge(set.logins);
         reports.extend(set.reports);
     }
     let mut findings = all.into_findings(detector.rules());
     findings.extend(correlator.run(kept, &rules));
-    logins.sort_by_key(|l| l.timestamp);
     let baseline = baseline_until
         .map(|until| Baseline { until })
         .or_else(|| Baseline::first_half(&logins));
@@ -147,7 +146,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
 struct SetResult {
     findings: FindingSet,
     kept: Vec<Kept>,
-    logins: Vec<Login>,
+    logins: LoginHistory,
     reports: Vec<InputReport>,
 }
 

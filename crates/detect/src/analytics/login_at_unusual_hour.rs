@@ -23,22 +23,18 @@ use std::collections::HashMap;
 
 use vigie_event::Finding;
 
-use super::{Analytic, Baseline, Login, finding};
+use super::{Analytic, Baseline, Gathered, LoginHistory, finding};
 
 /// See the module documentation.
 pub struct LoginAtUnusualHour {
     /// Baseline logins an account needs before its hours count as a habit.
-    pub min_baseline: usize,
+    pub min_baseline: u64,
 }
 
 impl Default for LoginAtUnusualHour {
     fn default() -> LoginAtUnusualHour {
         LoginAtUnusualHour { min_baseline: 10 }
     }
-}
-
-fn hour(l: &Login) -> usize {
-    (l.timestamp.unix_seconds().rem_euclid(86_400) / 3600) as usize
 }
 
 impl Analytic for LoginAtUnusualHour {
@@ -50,37 +46,45 @@ impl Analytic for LoginAtUnusualHour {
         "Login at an hour unusual for the account"
     }
 
-    fn run(&self, logins: &[Login], baseline: Baseline) -> Vec<Finding> {
-        let mut hours: HashMap<&str, ([usize; 24], usize)> = HashMap::new();
-        for l in logins.iter().filter(|l| l.timestamp < baseline.until) {
-            let entry = hours.entry(&l.user).or_insert(([0; 24], 0));
-            entry.0[hour(l)] += 1;
-            entry.1 += 1;
-        }
-        let mut odd: HashMap<(&str, std::net::IpAddr), Vec<&Login>> = HashMap::new();
-        for l in logins.iter().filter(|l| l.timestamp >= baseline.until) {
-            let Some((histogram, total)) = hours.get(&*l.user) else {
-                continue;
-            };
-            let h = hour(l);
-            let near = [(h + 23) % 24, h, (h + 1) % 24]
-                .iter()
-                .map(|&x| histogram[x])
-                .sum::<usize>();
-            if *total >= self.min_baseline && near == 0 {
-                odd.entry((&l.user, l.source)).or_default().push(l);
+    fn run(&self, logins: &LoginHistory, baseline: Baseline) -> Vec<Finding> {
+        let until = baseline.until.unix_seconds();
+        let bucket_start = |day: i64, hour: u8| day * 86_400 + i64::from(hour) * 3600;
+        let mut habits: HashMap<&str, ([u64; 24], u64)> = HashMap::new();
+        for ((user, day, hour), h) in &logins.hours {
+            if bucket_start(*day, *hour) + 3600 <= until {
+                let entry = habits.entry(user).or_insert(([0; 24], 0));
+                entry.0[usize::from(*hour)] += h.count;
+                entry.1 += h.count;
             }
         }
-        odd.into_values()
-            .filter_map(|logins| {
-                let first = logins.first()?;
+        let mut odd: HashMap<(&str, std::net::IpAddr), Gathered<'_>> = HashMap::new();
+        for ((user, day, hour), h) in &logins.hours {
+            if bucket_start(*day, *hour) < until {
+                continue;
+            }
+            let Some((histogram, total)) = habits.get(&**user) else {
+                continue;
+            };
+            let hr = usize::from(*hour);
+            let near: u64 = [(hr + 23) % 24, hr, (hr + 1) % 24]
+                .iter()
+                .map(|&x| histogram[x])
+                .sum();
+            if *total >= self.min_baseline && near == 0 {
+                let entry = odd.entry((user, h.first.source)).or_default();
+                entry.0.push(&h.first);
+                entry.1 += h.count;
+            }
+        }
+        odd.into_iter()
+            .filter_map(|((user, source), (mut refs, count))| {
+                refs.sort_by_key(|l| l.timestamp);
+                let first = refs.first()?;
+                let hour = first.timestamp.unix_seconds().rem_euclid(86_400) / 3600;
                 let reason = format!(
-                    "{} logged in at {:02}:xx UTC from {}, an hour with no login in the account's baseline",
-                    first.user,
-                    hour(first),
-                    first.source
+                    "{user} logged in at {hour:02}:xx UTC from {source}, an hour with no login in the account's baseline"
                 );
-                finding(self, "low", &["T1078"], &logins, reason)
+                finding(self, "low", &["T1078"], user, &refs, count, reason)
             })
             .collect()
     }
@@ -89,19 +93,19 @@ impl Analytic for LoginAtUnusualHour {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analytics::tests::login;
+    use crate::analytics::tests::history;
     use vigie_event::Timestamp;
 
     #[test]
     fn a_night_login_after_office_hours_habit() {
-        // 12 baseline logins at 09:00-10:59 on successive days, then one at 02:xx.
-        let mut logins: Vec<Login> = (0..12)
-            .map(|d| login("bob", "192.0.2.11", d * 1440 + 9 * 60 + d))
+        // 12 baseline logins at 09:00-09:59 on successive days, then one at 09:30 and one at 02:13.
+        let mut logins: Vec<(&str, &str, i64)> = (0..12)
+            .map(|d| ("bob", "192.0.2.11", d * 1440 + 9 * 60 + d))
             .collect();
-        logins.push(login("bob", "192.0.2.11", 20 * 1440 + 9 * 60 + 30));
-        logins.push(login("bob", "198.51.100.7", 21 * 1440 + 2 * 60 + 13));
+        logins.push(("bob", "192.0.2.11", 20 * 1440 + 9 * 60 + 30));
+        logins.push(("bob", "198.51.100.7", 21 * 1440 + 2 * 60 + 13));
         let found = LoginAtUnusualHour::default().run(
-            &logins,
+            &history(&logins),
             Baseline {
                 until: Timestamp::from_unix(15 * 86_400, 0),
             },

@@ -20,12 +20,11 @@
 //! ## References
 //! ATT&CK T1078 (Valid Accounts).
 
-use std::collections::{HashMap, HashSet};
-use std::net::IpAddr;
+use std::collections::HashSet;
 
 use vigie_event::Finding;
 
-use super::{Analytic, Baseline, Login, finding};
+use super::{Analytic, Baseline, LoginHistory, LoginRef, finding};
 
 /// See the module documentation.
 pub struct LoginFromNewAddress;
@@ -39,28 +38,28 @@ impl Analytic for LoginFromNewAddress {
         "Login from an address new for the account"
     }
 
-    fn run(&self, logins: &[Login], baseline: Baseline) -> Vec<Finding> {
-        let mut known: HashMap<&str, HashSet<IpAddr>> = HashMap::new();
-        for l in logins.iter().filter(|l| l.timestamp < baseline.until) {
-            known.entry(&l.user).or_default().insert(l.source);
-        }
-        let mut new: HashMap<(&str, IpAddr), Vec<&Login>> = HashMap::new();
-        for l in logins.iter().filter(|l| l.timestamp >= baseline.until) {
-            if known
-                .get(&*l.user)
-                .is_some_and(|seen| !seen.contains(&l.source))
-            {
-                new.entry((&l.user, l.source)).or_default().push(l);
-            }
-        }
-        new.into_iter()
-            .filter_map(|((user, source), logins)| {
+    fn run(&self, logins: &LoginHistory, baseline: Baseline) -> Vec<Finding> {
+        let known: HashSet<&str> = logins
+            .sources
+            .iter()
+            .filter(|(_, h)| {
+                h.first
+                    .first()
+                    .is_some_and(|l| l.timestamp < baseline.until)
+            })
+            .map(|((user, _), _)| &**user)
+            .collect();
+        logins
+            .sources
+            .iter()
+            .filter(|((user, _), h)| known.contains(&**user) && h.first.first().is_some_and(|l| l.timestamp >= baseline.until))
+            .filter_map(|((user, source), h)| {
+                let refs: Vec<&LoginRef> = h.first.iter().collect();
                 let reason = format!(
                     "{user} logged in from {source} ({} times), an address not seen for this account before {}",
-                    logins.len(),
-                    baseline.until
+                    h.count, baseline.until
                 );
-                finding(self, "low", &["T1078"], &logins, reason)
+                finding(self, "low", &["T1078"], user, &refs, h.count, reason)
             })
             .collect()
     }
@@ -69,18 +68,18 @@ impl Analytic for LoginFromNewAddress {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analytics::tests::login;
+    use crate::analytics::tests::history;
     use vigie_event::Timestamp;
 
     #[test]
     fn flags_a_new_address_of_a_known_account_only() {
-        let logins = vec![
-            login("alice", "192.0.2.10", 1),
-            login("bob", "192.0.2.11", 2),
-            login("alice", "192.0.2.10", 20),
-            login("alice", "198.51.100.66", 21),
-            login("carol", "203.0.113.5", 22),
-        ];
+        let logins = history(&[
+            ("alice", "192.0.2.10", 1),
+            ("bob", "192.0.2.11", 2),
+            ("alice", "192.0.2.10", 20),
+            ("alice", "198.51.100.66", 21),
+            ("carol", "203.0.113.5", 22),
+        ]);
         let found = LoginFromNewAddress.run(
             &logins,
             Baseline {

@@ -23,7 +23,7 @@ use std::net::IpAddr;
 
 use vigie_event::Finding;
 
-use super::{Analytic, Baseline, Login, finding};
+use super::{Analytic, Baseline, Gathered, LoginHistory, finding};
 
 /// See the module documentation.
 pub struct LoginFromNewNetwork;
@@ -45,29 +45,38 @@ impl Analytic for LoginFromNewNetwork {
         "Login from a network new for the account"
     }
 
-    fn run(&self, logins: &[Login], baseline: Baseline) -> Vec<Finding> {
+    fn run(&self, logins: &LoginHistory, baseline: Baseline) -> Vec<Finding> {
         let mut known: HashMap<&str, HashSet<Vec<u8>>> = HashMap::new();
-        for l in logins.iter().filter(|l| l.timestamp < baseline.until) {
-            known.entry(&l.user).or_default().insert(network(l.source));
-        }
-        let mut new: HashMap<(&str, Vec<u8>), Vec<&Login>> = HashMap::new();
-        for l in logins.iter().filter(|l| l.timestamp >= baseline.until) {
-            let net = network(l.source);
-            if known.get(&*l.user).is_some_and(|seen| !seen.contains(&net)) {
-                new.entry((&l.user, net)).or_default().push(l);
+        for ((user, source), h) in &logins.sources {
+            if h.first
+                .first()
+                .is_some_and(|l| l.timestamp < baseline.until)
+            {
+                known.entry(user).or_default().insert(network(*source));
             }
         }
-        new.into_values()
-            .filter_map(|logins| {
-                let first = logins.first()?;
+        let mut new: HashMap<(&str, Vec<u8>), Gathered<'_>> = HashMap::new();
+        for ((user, source), h) in &logins.sources {
+            let net = network(*source);
+            let after = h
+                .first
+                .first()
+                .is_some_and(|l| l.timestamp >= baseline.until);
+            if after && known.get(&**user).is_some_and(|seen| !seen.contains(&net)) {
+                let entry = new.entry((user, net)).or_default();
+                entry.0.extend(h.first.iter());
+                entry.1 += h.count;
+            }
+        }
+        new.into_iter()
+            .filter_map(|((user, _), (mut refs, count))| {
+                refs.sort_by_key(|l| l.timestamp);
+                let first = refs.first()?;
                 let reason = format!(
-                    "{} logged in from {} ({} logins from that network), a network not seen for this account before {}",
-                    first.user,
-                    first.source,
-                    logins.len(),
-                    baseline.until
+                    "{user} logged in from {} ({count} logins from that network), a network not seen for this account before {}",
+                    first.source, baseline.until
                 );
-                finding(self, "medium", &["T1078"], &logins, reason)
+                finding(self, "medium", &["T1078"], user, &refs, count, reason)
             })
             .collect()
     }
@@ -76,16 +85,16 @@ impl Analytic for LoginFromNewNetwork {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analytics::tests::login;
+    use crate::analytics::tests::history;
     use vigie_event::Timestamp;
 
     #[test]
     fn a_new_address_in_a_known_network_is_not_a_new_network() {
-        let logins = vec![
-            login("alice", "192.0.2.10", 1),
-            login("alice", "192.0.2.99", 20),
-            login("alice", "2001:db8:1::5", 21),
-        ];
+        let logins = history(&[
+            ("alice", "192.0.2.10", 1),
+            ("alice", "192.0.2.99", 20),
+            ("alice", "2001:db8:1::5", 21),
+        ]);
         let found = LoginFromNewNetwork.run(
             &logins,
             Baseline {

@@ -1,8 +1,8 @@
 //! Analytics: what Sigma cannot say, in Rust behind one small trait.
 //!
 //! Each analytic reads the history of successful logins of the whole scan
-//! (every account, every source, time-ordered; gathered in stage one as
-//! compact [`Login`] records) and a baseline period, and returns findings.
+//! ([`LoginHistory`]: per account and address, per account and hour,
+//! gathered in stage one) and a baseline period, and returns findings.
 //! One analytic per file, registered in [`all`], each with a stable code.
 
 mod login_at_unusual_hour;
@@ -12,43 +12,165 @@ mod login_from_new_network;
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use std::collections::{HashMap, HashSet};
+
 use vigie_event::{Category, Event, Evidence, Finding, Outcome, Timestamp};
 
-/// A successful login, as analytics see it.
+/// One login kept as evidence.
 #[derive(Clone, Debug)]
-pub struct Login {
+pub struct LoginRef {
     /// When.
     pub timestamp: Timestamp,
-    /// The account.
-    pub user: Arc<str>,
     /// From where.
     pub source: IpAddr,
-    /// The log it came from (`roundcube.userlogins`, `dovecot`, …).
-    pub dataset: &'static str,
-    /// Its line.
-    pub evidence: Evidence,
+    /// The log file.
+    pub path: Arc<str>,
+    /// The line in it.
+    pub line: u64,
 }
 
-impl Login {
-    /// The login an event records, if it is a successful login from a known
-    /// address other than the webmail host (whose proxied logins the
-    /// webmail's own log records with the browser's address).
-    pub fn from_event(event: &Event<'_>) -> Option<Login> {
+/// Logins of one account from one address.
+#[derive(Clone, Debug)]
+pub struct SourceHistory {
+    /// Logins counted.
+    pub count: u64,
+    /// The first few, in time order ([`FIRST_KEPT`] at most).
+    pub first: Vec<LoginRef>,
+}
+
+/// Logins of one account in one hour of one day.
+#[derive(Clone, Debug)]
+pub struct HourHistory {
+    /// Logins counted.
+    pub count: u64,
+    /// The earliest of them.
+    pub first: LoginRef,
+}
+
+/// Logins gathered into one finding, and how many they stand for.
+pub(crate) type Gathered<'h> = (Vec<&'h LoginRef>, u64);
+
+/// How many logins of an account and address are kept as evidence.
+pub const FIRST_KEPT: usize = 5;
+
+/// The successful logins of a scan, aggregated so that memory grows with
+/// accounts, addresses and active hours, not with the number of logins.
+#[derive(Default)]
+pub struct LoginHistory {
+    /// Per account and address.
+    pub sources: HashMap<(Arc<str>, IpAddr), SourceHistory>,
+    /// Per account, day (since the epoch) and hour of day (UTC).
+    pub hours: HashMap<(Arc<str>, i64, u8), HourHistory>,
+    /// Earliest and latest login.
+    pub span: Option<(Timestamp, Timestamp)>,
+    users: HashSet<Arc<str>>,
+}
+
+impl LoginHistory {
+    /// Records `event` if it is a successful login from an address other than
+    /// the webmail host (whose proxied logins the webmail's own log records
+    /// with the browser's address).
+    pub fn add(&mut self, event: &Event<'_>, path: &Arc<str>) {
         let is_login = event.category == Some(Category::Authentication)
             && event.outcome == Some(Outcome::Success)
             && event.action == Some("login");
-        let source = event.source_ip.filter(|ip| !is_webmail_host(*ip))?;
-        let user = event.user_name.as_deref().filter(|_| is_login)?;
-        Some(Login {
+        let (Some(source), Some(user)) = (event.source_ip, event.user_name.as_deref()) else {
+            return;
+        };
+        if !is_login || is_webmail_host(source) {
+            return;
+        }
+        let user = match self.users.get(user) {
+            Some(u) => Arc::clone(u),
+            None => {
+                let u: Arc<str> = user.into();
+                self.users.insert(Arc::clone(&u));
+                u
+            }
+        };
+        let login = LoginRef {
             timestamp: event.timestamp,
-            user: user.into(),
             source,
-            dataset: event.dataset.name(),
-            evidence: Evidence {
-                path: event.path.to_string(),
-                line: event.line,
-            },
-        })
+            path: Arc::clone(path),
+            line: event.line,
+        };
+        self.record(user, login, 1);
+    }
+
+    fn record(&mut self, user: Arc<str>, login: LoginRef, count: u64) {
+        let t = login.timestamp;
+        self.span = Some(self.span.map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
+        let secs = t.unix_seconds();
+        let key = (
+            Arc::clone(&user),
+            secs.div_euclid(86_400),
+            (secs.rem_euclid(86_400) / 3600) as u8,
+        );
+        let hour = self.hours.entry(key).or_insert_with(|| HourHistory {
+            count: 0,
+            first: login.clone(),
+        });
+        hour.count += count;
+        if t < hour.first.timestamp {
+            hour.first = login.clone();
+        }
+        let source = self
+            .sources
+            .entry((user, login.source))
+            .or_insert_with(|| SourceHistory {
+                count: 0,
+                first: Vec::new(),
+            });
+        source.count += count;
+        let at = source.first.partition_point(|l| l.timestamp <= t);
+        if at < FIRST_KEPT {
+            source.first.insert(at, login);
+            source.first.truncate(FIRST_KEPT);
+        }
+    }
+
+    /// Adds another worker's history to this one.
+    pub fn merge(&mut self, other: LoginHistory) {
+        for ((user, _), history) in other.sources {
+            for (i, login) in history.first.into_iter().enumerate() {
+                // The count goes with the first login; the rest only add evidence.
+                let count = if i == 0 { history.count } else { 0 };
+                self.record_source_only(Arc::clone(&user), login, count);
+            }
+        }
+        for ((user, day, hour), h) in other.hours {
+            let entry = self
+                .hours
+                .entry((user, day, hour))
+                .or_insert_with(|| HourHistory {
+                    count: 0,
+                    first: h.first.clone(),
+                });
+            entry.count += h.count;
+            if h.first.timestamp < entry.first.timestamp {
+                entry.first = h.first;
+            }
+        }
+        if let Some((a, b)) = other.span {
+            self.span = Some(self.span.map_or((a, b), |(x, y)| (x.min(a), y.max(b))));
+        }
+    }
+
+    fn record_source_only(&mut self, user: Arc<str>, login: LoginRef, count: u64) {
+        let t = login.timestamp;
+        let source = self
+            .sources
+            .entry((user, login.source))
+            .or_insert_with(|| SourceHistory {
+                count: 0,
+                first: Vec::new(),
+            });
+        source.count += count;
+        let at = source.first.partition_point(|l| l.timestamp <= t);
+        if at < FIRST_KEPT {
+            source.first.insert(at, login);
+            source.first.truncate(FIRST_KEPT);
+        }
     }
 }
 
@@ -69,9 +191,8 @@ pub struct Baseline {
 impl Baseline {
     /// The first half of the time the logins cover: a default when the
     /// analyst gives no `--baseline-until`.
-    pub fn first_half(logins: &[Login]) -> Option<Baseline> {
-        let first = logins.iter().map(|l| l.timestamp).min()?;
-        let last = logins.iter().map(|l| l.timestamp).max()?;
+    pub fn first_half(history: &LoginHistory) -> Option<Baseline> {
+        let (first, last) = history.span?;
         Some(Baseline {
             until: Timestamp(first.0 + (last.0 - first.0) / 2),
         })
@@ -84,8 +205,8 @@ pub trait Analytic: Send + Sync {
     fn code(&self) -> &'static str;
     /// What the finding is called.
     fn title(&self) -> &'static str;
-    /// Findings over the time-ordered logins of the scan.
-    fn run(&self, logins: &[Login], baseline: Baseline) -> Vec<Finding>;
+    /// Findings over the logins of the scan.
+    fn run(&self, logins: &LoginHistory, baseline: Baseline) -> Vec<Finding>;
 }
 
 /// Every analytic vigie has.
@@ -97,19 +218,24 @@ pub fn all() -> Vec<Box<dyn Analytic>> {
     ]
 }
 
-/// A finding about one account and source from the logins that make it.
+/// A finding about one account from the logins that make it.
 pub(crate) fn finding(
     analytic: &dyn Analytic,
     level: &str,
     attack: &[&str],
-    logins: &[&Login],
+    user: &str,
+    logins: &[&LoginRef],
+    count: u64,
     reason: String,
 ) -> Option<Finding> {
     let first = logins.first()?;
     let mut evidence: Vec<Evidence> = logins
         .iter()
-        .map(|l| l.evidence.clone())
         .take(vigie_event::EVIDENCE_KEPT)
+        .map(|l| Evidence {
+            path: l.path.to_string(),
+            line: l.line,
+        })
         .collect();
     evidence.sort();
     Some(Finding {
@@ -118,13 +244,13 @@ pub(crate) fn finding(
         level: level.to_string(),
         attack: attack.iter().map(|a| a.to_string()).collect(),
         entity: vigie_event::Entity {
-            user: Some(first.user.to_string()),
+            user: Some(user.to_string()),
             source_ip: Some(first.source.to_string()),
             session: None,
         },
         first_seen: logins.iter().map(|l| l.timestamp).min()?,
         last_seen: logins.iter().map(|l| l.timestamp).max()?,
-        count: logins.len() as u64,
+        count,
         evidence,
         reason,
     })
@@ -134,17 +260,34 @@ pub(crate) fn finding(
 pub(crate) mod tests {
     use super::*;
 
-    /// A login of `user` from `ip` at `minute` minutes past the epoch.
-    pub fn login(user: &str, ip: &str, minute: i64) -> Login {
-        Login {
-            timestamp: Timestamp::from_unix(minute * 60, 0),
-            user: user.into(),
-            source: ip.parse().unwrap(),
-            dataset: "roundcube.userlogins",
-            evidence: Evidence {
+    /// A history of `(user, address, minute)` logins.
+    pub fn history(logins: &[(&str, &str, i64)]) -> LoginHistory {
+        let mut h = LoginHistory::default();
+        for &(user, ip, minute) in logins {
+            let login = LoginRef {
+                timestamp: Timestamp::from_unix(minute * 60, 0),
+                source: ip.parse().unwrap(),
                 path: "userlogins.log".into(),
                 line: minute as u64 + 1,
-            },
+            };
+            h.record(user.into(), login, 1);
         }
+        h
+    }
+
+    #[test]
+    fn merging_two_workers_keeps_counts_and_earliest_evidence() {
+        let mut a = history(&[("alice", "192.0.2.1", 10), ("alice", "192.0.2.1", 30)]);
+        a.merge(history(&[
+            ("alice", "192.0.2.1", 5),
+            ("bob", "192.0.2.2", 7),
+        ]));
+        let alice = &a.sources[&(Arc::from("alice"), "192.0.2.1".parse().unwrap())];
+        assert_eq!(alice.count, 3);
+        assert_eq!(alice.first[0].line, 6);
+        assert_eq!(
+            a.span,
+            Some((Timestamp::from_unix(300, 0), Timestamp::from_unix(1800, 0)))
+        );
     }
 }
