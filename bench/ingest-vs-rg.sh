@@ -17,20 +17,13 @@ vigie=${CARGO_TARGET_DIR:-$root/target}/release/vigie
 bytes=$(du -sb "$data" | cut -f1)
 cat "$data"/* > /dev/null   # both tools read from the page cache
 
-best() { # best wall time and its peak RSS over $runs runs of "$@"
-  local best_t=999999 best_m=0
-  for _ in $(seq "$runs"); do
-    /usr/bin/time -f '%e %M' -o /tmp/vigie-bench-time "$@" > /dev/null
-    read -r t m < <(tail -n 1 /tmp/vigie-bench-time)
-    if awk "BEGIN{exit !($t < $best_t)}"; then best_t=$t; best_m=$m; fi
-  done
-  echo "$best_t $best_m"
-}
+source "$root/bench/common.sh"
+stats=$(mktemp)
 
 read -r rg_t rg_m < <(best rg -c --no-messages 'Password mismatch' "$data")
 read -r vg_t vg_m < <(best "$vigie" events --stats --tz UTC "$data")
-"$vigie" events --stats --json --tz UTC "$data" > /tmp/vigie-bench-stats.json
-lines=$(python3 -c "import json;d=json.load(open('/tmp/vigie-bench-stats.json'));print(d['totals']['lines'], d['totals']['events'], d['totals']['skipped'])")
+"$vigie" events --stats --json --tz UTC "$data" > "$stats"
+lines=$(python3 -c "import json;d=json.load(open('"$stats"'));print(d['totals']['lines'], d['totals']['events'], d['totals']['skipped'])")
 
 awk -v b="$bytes" -v rt="$rg_t" -v vt="$vg_t" -v rm="$rg_m" -v vm="$vg_m" -v l="$lines" -v cores="$(nproc)" 'BEGIN {
   mb = b / 1048576

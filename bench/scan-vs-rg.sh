@@ -19,15 +19,7 @@ vigie=${CARGO_TARGET_DIR:-$root/target}/release/vigie
 case_dir=$(mktemp -d)
 cat "$data"/* > /dev/null
 
-best() { # best wall time and its peak RSS over $runs runs of "$@"
-  local best_t=999999 best_m=0
-  for _ in $(seq "$runs"); do
-    /usr/bin/time -f '%e %M' -o /tmp/vigie-bench-time "$@" > /dev/null || true
-    read -r t m < <(tail -n 1 /tmp/vigie-bench-time)
-    if awk "BEGIN{exit !($t < $best_t)}"; then best_t=$t; best_m=$m; fi
-  done
-  echo "$best_t $best_m"
-}
+source "$root/bench/common.sh"
 
 read -r rg_t _ < <(best rg -c --no-messages 'Password mismatch' "$data")
 read -r ev_t _ < <(best "$vigie" events --stats --tz UTC "$data")

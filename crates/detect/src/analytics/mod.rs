@@ -114,19 +114,7 @@ impl LoginHistory {
         if t < hour.first.timestamp {
             hour.first = login.clone();
         }
-        let source = self
-            .sources
-            .entry((user, login.source))
-            .or_insert_with(|| SourceHistory {
-                count: 0,
-                first: Vec::new(),
-            });
-        source.count += count;
-        let at = source.first.partition_point(|l| l.timestamp <= t);
-        if at < FIRST_KEPT {
-            source.first.insert(at, login);
-            source.first.truncate(FIRST_KEPT);
-        }
+        self.record_source_only(user, login, count);
     }
 
     /// Adds another worker's history to this one.
