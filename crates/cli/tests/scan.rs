@@ -35,6 +35,8 @@ fn the_lab_intrusion_gives_findings_with_evidence_on_real_lines() {
         .find(|f| f["title"] == "Roundcube address book exported")
         .expect("address-book export found");
     assert_eq!(export["entity"]["source_ip"], "127.0.0.66");
+    // The access log knows only the address; alice is the one account that logged in from it.
+    assert_eq!(export["entity"]["user"], "alice@lab.test");
     assert_eq!(export["attack"][0], "T1087.003");
     // Both redirect rules (alice's via the webmail, bob's via ManageSieve) forwarded one message each.
     let mut redirected: Vec<&str> = findings

@@ -99,6 +99,14 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
             findings.extend(analytic.run(&logins, baseline));
         }
     }
+    // A web-log finding knows only the browser's address: name the account
+    // when exactly one logged in from it.
+    for f in findings.iter_mut().filter(|f| f.entity.user.is_none()) {
+        let ip = f.entity.source_ip.as_deref().and_then(|ip| ip.parse().ok());
+        if let Some(user) = ip.and_then(|ip| logins.only_account_of(ip)) {
+            f.entity.user = Some(user.to_string());
+        }
+    }
     findings.sort_by(|a, b| {
         (a.first_seen, &a.rule_id, &a.entity).cmp(&(b.first_seen, &b.rule_id, &b.entity))
     });

@@ -144,6 +144,19 @@ impl LoginHistory {
         }
     }
 
+    /// The one account that logged in successfully from `source`, if exactly
+    /// one did: web-log findings (which know only the browser's address) are
+    /// attributed to it.
+    pub fn only_account_of(&self, source: IpAddr) -> Option<&str> {
+        let mut accounts = self
+            .sources
+            .keys()
+            .filter(|(_, ip)| *ip == source)
+            .map(|(user, _)| &**user);
+        let first = accounts.next()?;
+        accounts.all(|other| other == first).then_some(first)
+    }
+
     fn record_source_only(&mut self, user: Arc<str>, login: LoginRef, count: u64) {
         let t = login.timestamp;
         let source = self
@@ -261,6 +274,22 @@ pub(crate) mod tests {
             h.record(user.into(), login, 1);
         }
         h
+    }
+
+    #[test]
+    fn an_address_used_by_one_account_names_it() {
+        let h = history(&[
+            ("alice", "192.0.2.66", 1),
+            ("alice", "192.0.2.66", 2),
+            ("bob", "192.0.2.9", 3),
+            ("carol", "192.0.2.9", 4),
+        ]);
+        assert_eq!(
+            h.only_account_of("192.0.2.66".parse().unwrap()),
+            Some("alice")
+        );
+        assert_eq!(h.only_account_of("192.0.2.9".parse().unwrap()), None);
+        assert_eq!(h.only_account_of("192.0.2.1".parse().unwrap()), None);
     }
 
     #[test]
