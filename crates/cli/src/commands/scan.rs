@@ -13,7 +13,7 @@ use vigie_detect::findings::FindingSet;
 use vigie_detect::mapping::Mapping;
 use vigie_detect::sigma::RuleSet;
 use vigie_event::Finding;
-use vigie_ingest::{InputReport, ingest_input};
+use vigie_ingest::{Format, InputReport, ingest_input};
 
 use crate::args::ScanArgs;
 use crate::input::{Inputs, parse_date};
@@ -99,9 +99,29 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
             findings.extend(analytic.run(&logins, baseline));
         }
     }
-    // A web-log finding knows only the browser's address: name the account
-    // when exactly one logged in from it.
-    for f in findings.iter_mut().filter(|f| f.entity.user.is_none()) {
+    // A finding from the webmail's logs (access, Roundcube) knows only the
+    // browser's address: name the account when exactly one logged in from it.
+    // Mail-server findings are left alone: a brute force from an address is
+    // not about the account that address later got into.
+    let webmail_logs: std::collections::HashSet<&str> = reports
+        .iter()
+        .filter(|r| {
+            matches!(
+                r.format,
+                Some(Format::NginxAccess | Format::ApacheAccess | Format::Roundcube)
+            )
+        })
+        .map(|r| r.path.as_str())
+        .collect();
+    let from_webmail = |f: &Finding| {
+        f.evidence
+            .iter()
+            .all(|e| webmail_logs.contains(e.path.as_str()))
+    };
+    for f in findings
+        .iter_mut()
+        .filter(|f| f.entity.user.is_none() && from_webmail(f))
+    {
         let ip = f.entity.source_ip.as_deref().and_then(|ip| ip.parse().ok());
         if let Some(user) = ip.and_then(|ip| logins.only_account_of(ip)) {
             f.entity.user = Some(user.to_string());
