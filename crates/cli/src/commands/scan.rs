@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use std::sync::Arc;
 
-use vigie_detect::analytics::{self, Baseline, LoginHistory};
+use vigie_detect::analytics::{self, Baseline, Facts, LoginHistory};
 use vigie_detect::correlate::{Correlator, Kept};
 use vigie_detect::detector::Detector;
 use vigie_detect::findings::FindingSet;
@@ -91,14 +91,6 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     }
     let mut findings = all.into_findings(detector.rules());
     findings.extend(correlator.run(kept, &rules));
-    let baseline = baseline_until
-        .map(|until| Baseline { until })
-        .or_else(|| Baseline::first_half(&logins));
-    if let Some(baseline) = baseline {
-        for analytic in analytics::all() {
-            findings.extend(analytic.run(&logins, baseline));
-        }
-    }
     // A finding from the webmail's logs (access, Roundcube) knows only the
     // browser's address: name the account when exactly one logged in from it.
     // Mail-server findings are left alone: a brute force from an address is
@@ -125,6 +117,19 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         let ip = f.entity.source_ip.as_deref().and_then(|ip| ip.parse().ok());
         if let Some(user) = ip.and_then(|ip| logins.only_account_of(ip)) {
             f.entity.user = Some(user.to_string());
+        }
+    }
+    let baseline = baseline_until
+        .map(|until| Baseline { until })
+        .or_else(|| Baseline::first_half(&logins));
+    if let Some(baseline) = baseline {
+        for analytic in analytics::all() {
+            let found = analytic.run(&Facts {
+                logins: &logins,
+                baseline,
+                findings: &findings,
+            });
+            findings.extend(found);
         }
     }
     findings.sort_by(|a, b| {

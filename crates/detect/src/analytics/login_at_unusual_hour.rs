@@ -23,7 +23,7 @@ use std::collections::HashMap;
 
 use vigie_event::Finding;
 
-use super::{Analytic, Baseline, Gathered, LoginHistory, finding};
+use super::{Analytic, Facts, Gathered, finding};
 
 /// See the module documentation.
 pub struct LoginAtUnusualHour {
@@ -46,7 +46,8 @@ impl Analytic for LoginAtUnusualHour {
         "Login at an hour unusual for the account"
     }
 
-    fn run(&self, logins: &LoginHistory, baseline: Baseline) -> Vec<Finding> {
+    fn run(&self, facts: &Facts<'_>) -> Vec<Finding> {
+        let (logins, baseline) = (facts.logins, facts.baseline);
         let until = baseline.until.unix_seconds();
         let bucket_start = |day: i64, hour: u8| day * 86_400 + i64::from(hour) * 3600;
         let mut habits: HashMap<&str, ([u64; 24], u64)> = HashMap::new();
@@ -93,7 +94,7 @@ impl Analytic for LoginAtUnusualHour {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analytics::tests::history;
+    use crate::analytics::tests::{history, run_on};
     use vigie_event::Timestamp;
 
     #[test]
@@ -104,11 +105,10 @@ mod tests {
             .collect();
         logins.push(("bob", "192.0.2.11", 20 * 1440 + 9 * 60 + 30));
         logins.push(("bob", "198.51.100.7", 21 * 1440 + 2 * 60 + 13));
-        let found = LoginAtUnusualHour::default().run(
+        let found = run_on(
+            &LoginAtUnusualHour::default(),
             &history(&logins),
-            Baseline {
-                until: Timestamp::from_unix(15 * 86_400, 0),
-            },
+            Timestamp::from_unix(15 * 86_400, 0),
         );
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].entity.source_ip.as_deref(), Some("198.51.100.7"));

@@ -24,7 +24,7 @@ use std::collections::HashSet;
 
 use vigie_event::Finding;
 
-use super::{Analytic, Baseline, LoginHistory, LoginRef, finding};
+use super::{Analytic, Facts, LoginRef, finding};
 
 /// See the module documentation.
 pub struct LoginFromNewAddress;
@@ -38,7 +38,8 @@ impl Analytic for LoginFromNewAddress {
         "Login from an address new for the account"
     }
 
-    fn run(&self, logins: &LoginHistory, baseline: Baseline) -> Vec<Finding> {
+    fn run(&self, facts: &Facts<'_>) -> Vec<Finding> {
+        let (logins, baseline) = (facts.logins, facts.baseline);
         let known: HashSet<&str> = logins
             .sources
             .iter()
@@ -68,7 +69,7 @@ impl Analytic for LoginFromNewAddress {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analytics::tests::history;
+    use crate::analytics::tests::{history, run_on};
     use vigie_event::Timestamp;
 
     #[test]
@@ -80,11 +81,10 @@ mod tests {
             ("alice", "198.51.100.66", 21),
             ("carol", "203.0.113.5", 22),
         ]);
-        let found = LoginFromNewAddress.run(
+        let found = run_on(
+            &LoginFromNewAddress,
             &logins,
-            Baseline {
-                until: Timestamp::from_unix(10 * 60, 0),
-            },
+            Timestamp::from_unix(10 * 60, 0),
         );
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].entity.source_ip.as_deref(), Some("198.51.100.66"));

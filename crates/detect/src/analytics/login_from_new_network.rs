@@ -23,7 +23,7 @@ use std::net::IpAddr;
 
 use vigie_event::Finding;
 
-use super::{Analytic, Baseline, Gathered, LoginHistory, finding};
+use super::{Analytic, Facts, Gathered, finding};
 
 /// See the module documentation.
 pub struct LoginFromNewNetwork;
@@ -45,7 +45,8 @@ impl Analytic for LoginFromNewNetwork {
         "Login from a network new for the account"
     }
 
-    fn run(&self, logins: &LoginHistory, baseline: Baseline) -> Vec<Finding> {
+    fn run(&self, facts: &Facts<'_>) -> Vec<Finding> {
+        let (logins, baseline) = (facts.logins, facts.baseline);
         let mut known: HashMap<&str, HashSet<Vec<u8>>> = HashMap::new();
         for ((user, source), h) in &logins.sources {
             if h.first
@@ -85,7 +86,7 @@ impl Analytic for LoginFromNewNetwork {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analytics::tests::history;
+    use crate::analytics::tests::{history, run_on};
     use vigie_event::Timestamp;
 
     #[test]
@@ -95,11 +96,10 @@ mod tests {
             ("alice", "192.0.2.99", 20),
             ("alice", "2001:db8:1::5", 21),
         ]);
-        let found = LoginFromNewNetwork.run(
+        let found = run_on(
+            &LoginFromNewNetwork,
             &logins,
-            Baseline {
-                until: Timestamp::from_unix(10 * 60, 0),
-            },
+            Timestamp::from_unix(10 * 60, 0),
         );
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].entity.source_ip.as_deref(), Some("2001:db8:1::5"));

@@ -5,6 +5,7 @@
 //! gathered in stage one) and a baseline period, and returns findings.
 //! One analytic per file, registered in [`all`], each with a stable code.
 
+mod account_takeover_chain;
 mod login_at_unusual_hour;
 mod login_from_new_address;
 mod login_from_new_network;
@@ -200,22 +201,35 @@ impl Baseline {
     }
 }
 
+/// What analytics read: the scan's login history, its baseline, and the
+/// findings made before them (rules, correlations, earlier analytics).
+pub struct Facts<'s> {
+    /// Successful logins, aggregated.
+    pub logins: &'s LoginHistory,
+    /// The baseline period.
+    pub baseline: Baseline,
+    /// Findings so far.
+    pub findings: &'s [Finding],
+}
+
 /// A detection that Sigma cannot express.
 pub trait Analytic: Send + Sync {
     /// Stable code (`VA001`), used as the finding's `rule_id`.
     fn code(&self) -> &'static str;
     /// What the finding is called.
     fn title(&self) -> &'static str;
-    /// Findings over the logins of the scan.
-    fn run(&self, logins: &LoginHistory, baseline: Baseline) -> Vec<Finding>;
+    /// Findings over what the scan gathered.
+    fn run(&self, facts: &Facts<'_>) -> Vec<Finding>;
 }
 
-/// Every analytic vigie has.
+/// Every analytic vigie has, in the order they run (each sees the findings
+/// of those before it).
 pub fn all() -> Vec<Box<dyn Analytic>> {
     vec![
         Box::new(login_from_new_address::LoginFromNewAddress),
         Box::new(login_from_new_network::LoginFromNewNetwork),
         Box::new(login_at_unusual_hour::LoginAtUnusualHour::default()),
+        Box::new(account_takeover_chain::AccountTakeoverChain),
     ]
 }
 
@@ -260,6 +274,19 @@ pub(crate) fn finding(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    /// Runs `analytic` on `logins` with the baseline ending at `until` and no earlier findings.
+    pub fn run_on(
+        analytic: &dyn Analytic,
+        logins: &LoginHistory,
+        until: Timestamp,
+    ) -> Vec<Finding> {
+        analytic.run(&Facts {
+            logins,
+            baseline: Baseline { until },
+            findings: &[],
+        })
+    }
 
     /// A history of `(user, address, minute)` logins.
     pub fn history(logins: &[(&str, &str, i64)]) -> LoginHistory {
