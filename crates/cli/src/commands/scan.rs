@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use std::sync::Arc;
 
-use vigie_detect::analytics::{self, Baseline, Facts, LoginHistory};
+use vigie_detect::analytics::{self, Baseline, Facts, LoginHistory, VolumeHistory};
 use vigie_detect::correlate::{Correlator, Kept};
 use vigie_detect::detector::Detector;
 use vigie_detect::findings::FindingSet;
@@ -54,6 +54,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         let mut findings = FindingSet::default();
         let mut kept = Vec::new();
         let mut logins = LoginHistory::default();
+        let mut volumes = VolumeHistory::default();
         let mut reports = Vec::with_capacity(set.len());
         for input in set {
             let name: Arc<str> = input.display_name().into();
@@ -69,6 +70,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
                     kept.push(correlator.keep(event, matched, &name));
                 }
                 logins.add(event, &name);
+                volumes.add(event, &name);
             }));
             progress.inc(1);
         }
@@ -76,17 +78,20 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
             findings,
             kept,
             logins,
+            volumes,
             reports,
         }
     });
     let mut all = FindingSet::default();
     let mut kept = Vec::new();
     let mut logins = LoginHistory::default();
+    let mut volumes = VolumeHistory::default();
     let mut reports = Vec::new();
     for set in per_set {
         all.merge(set.findings);
         kept.extend(set.kept);
         logins.merge(set.logins);
+        volumes.merge(set.volumes);
         reports.extend(set.reports);
     }
     let mut findings = all.into_findings(detector.rules());
@@ -126,6 +131,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         for analytic in analytics::all() {
             let found = analytic.run(&Facts {
                 logins: &logins,
+                volumes: &volumes,
                 baseline,
                 findings: &findings,
             });
@@ -180,6 +186,7 @@ struct SetResult {
     findings: FindingSet,
     kept: Vec<Kept>,
     logins: LoginHistory,
+    volumes: VolumeHistory,
     reports: Vec<InputReport>,
 }
 

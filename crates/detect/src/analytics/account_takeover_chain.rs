@@ -168,7 +168,7 @@ fn chain_finding(analytic: &AccountTakeoverChain, steps: &[&Finding]) -> Finding
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analytics::{Baseline, LoginHistory};
+    use crate::analytics::{Baseline, LoginHistory, VolumeHistory};
     use vigie_event::Timestamp;
 
     fn finding(
@@ -204,6 +204,7 @@ mod tests {
         let logins = LoginHistory::default();
         AccountTakeoverChain.run(&Facts {
             logins: &logins,
+            volumes: &VolumeHistory::default(),
             baseline: Baseline {
                 until: Timestamp::default(),
             },

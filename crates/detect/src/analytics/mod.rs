@@ -9,6 +9,9 @@ mod account_takeover_chain;
 mod login_at_unusual_hour;
 mod login_from_new_address;
 mod login_from_new_network;
+mod mailbox_download_volume;
+
+pub use mailbox_download_volume::VolumeHistory;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -206,6 +209,8 @@ impl Baseline {
 pub struct Facts<'s> {
     /// Successful logins, aggregated.
     pub logins: &'s LoginHistory,
+    /// Bytes sent to IMAP/POP3 clients per account and day.
+    pub volumes: &'s VolumeHistory,
     /// The baseline period.
     pub baseline: Baseline,
     /// Findings so far.
@@ -229,6 +234,7 @@ pub fn all() -> Vec<Box<dyn Analytic>> {
         Box::new(login_from_new_address::LoginFromNewAddress),
         Box::new(login_from_new_network::LoginFromNewNetwork),
         Box::new(login_at_unusual_hour::LoginAtUnusualHour::default()),
+        Box::new(mailbox_download_volume::MailboxDownloadVolume::default()),
         Box::new(account_takeover_chain::AccountTakeoverChain),
     ]
 }
@@ -283,6 +289,7 @@ pub(crate) mod tests {
     ) -> Vec<Finding> {
         analytic.run(&Facts {
             logins,
+            volumes: &VolumeHistory::default(),
             baseline: Baseline { until },
             findings: &[],
         })

@@ -1,0 +1,197 @@
+//! VA005 `mailbox_download_volume`.
+//!
+//! ## What it detects
+//! A day on which an account's IMAP/POP3 sessions sent far more mail to
+//! their clients than on any day of the account's baseline: more than
+//! [`MailboxDownloadVolume::factor`] times its busiest baseline day and more
+//! than [`MailboxDownloadVolume::floor`] bytes.
+//!
+//! ## Why it matters
+//! Intruders copy whole mailboxes over IMAP with the stolen password (APT28's
+//! bulk fetches); the Dovecot logout counters (`out=`) are the only trace of
+//! how much left.
+//!
+//! ## Example
+//! `imap(bob)…: Disconnected: Logged out in=190 out=734003200 …` on a day when
+//! bob's sessions usually total a few megabytes.
+//!
+//! ## False positives
+//! A new device's first synchronisation; accounts with fewer than three
+//! baseline days are left out.
+//!
+//! ## References
+//! ATT&CK T1114.002 (Remote Email Collection), T1030.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use vigie_event::{Event, Finding, Timestamp};
+
+use super::{Analytic, Facts, LoginRef, finding};
+
+/// Sessions kept per account and day as evidence: the largest.
+const SESSIONS_KEPT: usize = 5;
+
+/// Bytes sent to IMAP/POP3 clients per account and day.
+#[derive(Default)]
+pub struct VolumeHistory {
+    days: HashMap<(Arc<str>, i64), Day>,
+}
+
+#[derive(Default)]
+struct Day {
+    bytes: u64,
+    sessions: u64,
+    largest: Vec<(u64, LoginRef)>,
+}
+
+impl VolumeHistory {
+    /// Records a Dovecot IMAP or POP3 logout with its `out=` counter.
+    pub fn add(&mut self, event: &Event<'_>, path: &Arc<str>) {
+        let mail_protocol = matches!(event.protocol.as_deref(), Some("imap" | "pop3"));
+        let (Some(user), Some(bytes)) = (event.user_name.as_deref(), event.bytes_out) else {
+            return;
+        };
+        if !mail_protocol || event.action != Some("logout") {
+            return;
+        }
+        let day = event.timestamp.unix_seconds().div_euclid(86_400);
+        let source = event
+            .source_ip
+            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+        let login = LoginRef {
+            timestamp: event.timestamp,
+            source,
+            path: Arc::clone(path),
+            line: event.line,
+        };
+        self.record(user.into(), day, bytes, 1, vec![(bytes, login)]);
+    }
+
+    fn record(
+        &mut self,
+        user: Arc<str>,
+        day: i64,
+        bytes: u64,
+        sessions: u64,
+        largest: Vec<(u64, LoginRef)>,
+    ) {
+        let entry = self.days.entry((user, day)).or_default();
+        entry.bytes += bytes;
+        entry.sessions += sessions;
+        entry.largest.extend(largest);
+        entry
+            .largest
+            .sort_by_key(|(bytes, _)| std::cmp::Reverse(*bytes));
+        entry.largest.truncate(SESSIONS_KEPT);
+    }
+
+    /// Adds another worker's history to this one.
+    pub fn merge(&mut self, other: VolumeHistory) {
+        for ((user, day), d) in other.days {
+            self.record(user, day, d.bytes, d.sessions, d.largest);
+        }
+    }
+}
+
+/// See the module documentation.
+pub struct MailboxDownloadVolume {
+    /// How many times the busiest baseline day a day must exceed.
+    pub factor: u64,
+    /// Bytes a day must exceed in any case.
+    pub floor: u64,
+}
+
+impl Default for MailboxDownloadVolume {
+    fn default() -> MailboxDownloadVolume {
+        MailboxDownloadVolume {
+            factor: 5,
+            floor: 50 * 1024 * 1024,
+        }
+    }
+}
+
+impl Analytic for MailboxDownloadVolume {
+    fn code(&self) -> &'static str {
+        "VA005"
+    }
+
+    fn title(&self) -> &'static str {
+        "Mailbox download volume far above the account's habit"
+    }
+
+    fn run(&self, facts: &Facts<'_>) -> Vec<Finding> {
+        let until_day = facts.baseline.until.unix_seconds().div_euclid(86_400);
+        let mut habit: HashMap<&str, (u64, u32)> = HashMap::new();
+        for ((user, day), d) in &facts.volumes.days {
+            if *day < until_day {
+                let h = habit.entry(user).or_insert((0, 0));
+                h.0 = h.0.max(d.bytes);
+                h.1 += 1;
+            }
+        }
+        facts
+            .volumes
+            .days
+            .iter()
+            .filter(|((_, day), _)| *day >= until_day)
+            .filter_map(|((user, day), d)| {
+                let &(busiest, days) = habit.get(&**user)?;
+                if days < 3 || d.bytes <= self.floor || d.bytes <= busiest.saturating_mul(self.factor) {
+                    return None;
+                }
+                let refs: Vec<&LoginRef> = d.largest.iter().map(|(_, l)| l).collect();
+                let date = Timestamp::from_unix(day * 86_400, 0).to_string();
+                let reason = format!(
+                    "{user}: {} MB sent to mail clients in {} sessions on {}, against at most {} MB a day in {days} baseline days",
+                    d.bytes / 1_000_000,
+                    d.sessions,
+                    &date[..10],
+                    busiest / 1_000_000
+                );
+                finding(self, "medium", &["T1114.002", "T1030"], user, &refs, d.sessions, reason)
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analytics::{Baseline, LoginHistory};
+
+    fn volumes(days: &[(&str, i64, u64)]) -> VolumeHistory {
+        let mut v = VolumeHistory::default();
+        for &(user, day, bytes) in days {
+            let login = LoginRef {
+                timestamp: Timestamp::from_unix(day * 86_400 + 3600, 0),
+                source: "192.0.2.1".parse().unwrap(),
+                path: "dovecot.log".into(),
+                line: day as u64,
+            };
+            v.record(user.into(), day, bytes, 1, vec![(bytes, login)]);
+        }
+        v
+    }
+
+    #[test]
+    fn a_mailbox_copied_in_one_day_stands_out() {
+        let mut days: Vec<(&str, i64, u64)> = (0..10).map(|d| ("bob", d, 4_000_000)).collect();
+        days.extend((0..10).map(|d| ("carol", d, 3_000_000)));
+        days.push(("bob", 12, 800_000_000));
+        days.push(("carol", 12, 5_000_000));
+        let logins = LoginHistory::default();
+        let v = volumes(&days);
+        let facts = Facts {
+            logins: &logins,
+            volumes: &v,
+            baseline: Baseline {
+                until: Timestamp::from_unix(11 * 86_400, 0),
+            },
+            findings: &[],
+        };
+        let found = MailboxDownloadVolume::default().run(&facts);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].entity.user.as_deref(), Some("bob"));
+    }
+}
