@@ -181,6 +181,16 @@ pub struct ScanArgs {
     #[arg(long, value_name = "FILE")]
     pub mapping: Option<PathBuf>,
 
+    /// MaxMind-format country database (GeoIP2/GeoLite2 Country or City): logins are
+    /// compared with each account's baseline countries.
+    #[arg(long, value_name = "FILE")]
+    pub geoip: Option<PathBuf>,
+
+    /// MaxMind-format ASN database: logins are compared with each account's baseline
+    /// network operators.
+    #[arg(long, value_name = "FILE")]
+    pub asn: Option<PathBuf>,
+
     /// End of the baseline period that analytics compare accounts with (RFC 3339 or
     /// YYYY-MM-DD). Default: the first half of the time the logs' logins cover.
     #[arg(long, value_name = "DATE")]

@@ -78,3 +78,21 @@ fn no_finding_is_exit_0_with_an_empty_findings_file() {
         ""
     );
 }
+
+#[test]
+fn an_unreadable_geoip_database_is_a_usage_error_naming_the_file() {
+    let case = tempfile::tempdir().unwrap();
+    let bad = case.path().join("broken.mmdb");
+    std::fs::write(&bad, b"not a MaxMind database").unwrap();
+    let out = Command::cargo_bin("vigie")
+        .unwrap()
+        .args(["scan", "--case"])
+        .arg(case.path())
+        .arg("--geoip")
+        .arg(&bad)
+        .arg(logs().join("mail.log"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("broken.mmdb"));
+}

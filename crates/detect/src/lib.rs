@@ -34,6 +34,7 @@ pub mod correlate;
 pub mod detector;
 pub mod event_view;
 pub mod findings;
+pub mod geo;
 pub mod hunt;
 pub mod mapping;
 pub mod sigma;

@@ -10,6 +10,7 @@ use vigie_detect::analytics::{self, Baseline, Facts, LoginHistory, VolumeHistory
 use vigie_detect::correlate::{Correlator, Kept};
 use vigie_detect::detector::Detector;
 use vigie_detect::findings::FindingSet;
+use vigie_detect::geo::GeoDb;
 use vigie_detect::mapping::Mapping;
 use vigie_detect::sigma::RuleSet;
 use vigie_event::Finding;
@@ -42,6 +43,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     let detector = Detector::new(&rules, mapping.clone());
     let correlator = Correlator::new(&rules, &detector, mapping);
     let inputs = Inputs::prepare(&args.input)?;
+    let geo = GeoDb::open(args.geoip.as_deref(), args.asn.as_deref())?;
     let baseline_until = args
         .baseline_until
         .as_deref()
@@ -132,6 +134,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
             let found = analytic.run(&Facts {
                 logins: &logins,
                 volumes: &volumes,
+                geo: (!geo.is_empty()).then_some(&geo),
                 baseline,
                 findings: &findings,
             });

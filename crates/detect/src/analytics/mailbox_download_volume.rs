@@ -185,6 +185,7 @@ mod tests {
         let facts = Facts {
             logins: &logins,
             volumes: &v,
+            geo: None,
             baseline: Baseline {
                 until: Timestamp::from_unix(11 * 86_400, 0),
             },

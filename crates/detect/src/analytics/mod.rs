@@ -8,6 +8,7 @@
 mod account_takeover_chain;
 mod login_at_unusual_hour;
 mod login_from_new_address;
+mod login_from_new_country_or_asn;
 mod login_from_new_network;
 mod mailbox_download_volume;
 
@@ -19,6 +20,8 @@ use std::sync::Arc;
 use std::collections::{HashMap, HashSet};
 
 use vigie_event::{Category, Event, Evidence, Finding, Outcome, Timestamp};
+
+use crate::geo::GeoDb;
 
 /// One login kept as evidence.
 #[derive(Clone, Debug)]
@@ -211,6 +214,8 @@ pub struct Facts<'s> {
     pub logins: &'s LoginHistory,
     /// Bytes sent to IMAP/POP3 clients per account and day.
     pub volumes: &'s VolumeHistory,
+    /// Country and ASN databases, when the analyst gave them.
+    pub geo: Option<&'s GeoDb>,
     /// The baseline period.
     pub baseline: Baseline,
     /// Findings so far.
@@ -233,6 +238,7 @@ pub fn all() -> Vec<Box<dyn Analytic>> {
     vec![
         Box::new(login_from_new_address::LoginFromNewAddress),
         Box::new(login_from_new_network::LoginFromNewNetwork),
+        Box::new(login_from_new_country_or_asn::LoginFromNewCountryOrAsn),
         Box::new(login_at_unusual_hour::LoginAtUnusualHour::default()),
         Box::new(mailbox_download_volume::MailboxDownloadVolume::default()),
         Box::new(account_takeover_chain::AccountTakeoverChain),
@@ -290,6 +296,7 @@ pub(crate) mod tests {
         analytic.run(&Facts {
             logins,
             volumes: &VolumeHistory::default(),
+            geo: None,
             baseline: Baseline { until },
             findings: &[],
         })
