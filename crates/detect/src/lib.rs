@@ -7,6 +7,16 @@
 //! specification — modifiers, condition grammar, filters and correlation
 //! rules — with a rule index so that an event is not tried against every rule).
 //!
+//! A scan runs in two stages. Stage one, in parallel over files:
+//! [`detector::Detector`] routes each event to the rules whose logsource
+//! covers its dataset ([`mapping::Mapping`]) and [`findings::FindingSet`]
+//! folds matches into findings; [`correlate::Correlator`] keeps a compact copy
+//! of the events correlations need; [`analytics::LoginHistory`] and
+//! [`analytics::VolumeHistory`] aggregate logins and downloads. Stage two:
+//! correlations over all kept events in time order, then the
+//! [`analytics::Analytic`]s (new address, network, country/ASN via
+//! [`geo::GeoDb`], unusual hour, download volume, and the takeover chain).
+//!
 //! [`hunt::Hunter`] runs a rule set over arbitrary JSON documents, with
 //! dotted access into nested objects and Windows event-log JSON (as `evtx`
 //! dumps write it) flattened to the field names Sigma rules use.
