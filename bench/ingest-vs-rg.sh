@@ -7,17 +7,8 @@
 #   bench/ingest-vs-rg.sh [SIZE_MB]      (default 1100)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-size_mb=${1:-1100}
-runs=${RUNS:-3}
-data=${BENCH_DATA:-$root/bench/data/office-${size_mb}mb-intrusion}
-command -v rg >/dev/null || apt-get install -y -qq ripgrep >/dev/null
-[ -d "$data" ] || python3 "$root/bench/generate.py" "$data" "$size_mb" --inject "$root/examples/lab-intrusion"
-cargo build --release -q -p vigie --manifest-path "$root/Cargo.toml"
-vigie=${CARGO_TARGET_DIR:-$root/target}/release/vigie
-bytes=$(du -sb "$data" | cut -f1)
-cat "$data"/* > /dev/null   # both tools read from the page cache
-
 source "$root/bench/common.sh"
+bytes=$(du -sb "$data" | cut -f1)
 stats=$(mktemp)
 
 read -r rg_t rg_m < <(best rg -c --no-messages 'Password mismatch' "$data")

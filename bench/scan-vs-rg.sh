@@ -9,17 +9,8 @@
 #   bench/scan-vs-rg.sh [SIZE_MB]      (default 1100)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-size_mb=${1:-1100}
-runs=${RUNS:-3}
-data=${BENCH_DATA:-$root/bench/data/office-${size_mb}mb-intrusion}
-command -v rg >/dev/null || apt-get install -y -qq ripgrep >/dev/null
-[ -d "$data" ] || python3 "$root/bench/generate.py" "$data" "$size_mb" --inject "$root/examples/lab-intrusion"
-cargo build --release -q -p vigie --manifest-path "$root/Cargo.toml"
-vigie=${CARGO_TARGET_DIR:-$root/target}/release/vigie
-case_dir=$(mktemp -d)
-cat "$data"/* > /dev/null
-
 source "$root/bench/common.sh"
+case_dir=$(mktemp -d)
 
 read -r rg_t _ < <(best rg -c --no-messages 'Password mismatch' "$data")
 read -r ev_t _ < <(best "$vigie" events --stats --tz UTC "$data")
