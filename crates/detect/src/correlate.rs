@@ -2,15 +2,22 @@
 //! `temporal_ordered`, value aggregations): the second stage of a scan.
 //!
 //! Stage one runs in parallel over files and keeps, of the events that
-//! matched a rule some correlation refers to, a compact copy ([`Kept`]: time,
-//! which of those rules it matched, the values of the fields correlations
-//! group by, file and line; about a hundred bytes). Stage two orders those by
-//! time across all sources and feeds them, with the rule matches stage one
-//! found, to rsigma's correlation engine; each group that reaches its
-//! condition becomes one finding whose evidence is the lines of the events in
-//! its window.
+//! matched a rule some correlation refers to, a compact copy ([`KeptEvents`]:
+//! time, which of those rules it matched, the values of the fields
+//! correlations group by, file and line; 32 bytes in a temporary file, the
+//! values interned). Stage two drops those no correlation can use (a login
+//! from an address that never failed cannot complete "login after
+//! failures"), orders the rest by time across all sources and feeds them,
+//! with the rule matches stage one found, to rsigma's correlation engine;
+//! each group that reaches its condition becomes one finding whose evidence
+//! is the lines of the events in its window.
 
 use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+
+use ahash::AHashMap;
 use std::sync::{Arc, OnceLock};
 
 use rsigma_eval::event::{Event as SigmaEvent, EventValue};
@@ -30,29 +37,241 @@ use crate::sigma::RuleSet;
 /// no correlation of the pack reads more than two rules of one event).
 const KEPT_RULES: usize = 4;
 
+/// Marks an unused slot of [`Kept::rules`].
+const NO_RULE: u16 = u16::MAX;
+
 /// Separates the values of a kept event (a control character no parser keeps).
 const SEPARATOR: char = '\u{1f}';
 
-/// A compact, owned copy of an event that a correlation needs.
-pub struct Kept {
+/// Per group key, moments in seconds.
+type Moments = AHashMap<u32, Vec<i64>>;
+
+/// A compact copy of an event that a correlation needs: 32 bytes, its values
+/// and file interned in the [`KeptEvents`] that holds it.
+#[derive(Clone, Copy)]
+struct Kept {
     timestamp: Timestamp,
-    rules: [u16; KEPT_RULES],
-    rule_count: u8,
-    /// The values of [`Correlator::fields`], in order, separated by [`SEPARATOR`].
-    values: Box<str>,
-    path: Arc<str>,
     line: u64,
+    /// The values of [`Correlator::fields`], an index into [`KeptEvents::values`].
+    values: u32,
+    path: u32,
+    rules: [u16; KEPT_RULES],
 }
 
+/// The size of a [`Kept`] in a spill file.
+const RECORD: usize = 32;
+
 impl Kept {
-    fn rules(&self) -> &[u16] {
-        &self.rules[..usize::from(self.rule_count)]
+    fn rules(&self) -> impl Iterator<Item = usize> + '_ {
+        self.rules
+            .iter()
+            .take_while(|r| **r != NO_RULE)
+            .map(|r| usize::from(*r))
+    }
+
+    fn encode(&self) -> [u8; RECORD] {
+        let mut out = [0u8; RECORD];
+        out[..8].copy_from_slice(&self.timestamp.0.to_le_bytes());
+        out[8..16].copy_from_slice(&self.line.to_le_bytes());
+        out[16..20].copy_from_slice(&self.values.to_le_bytes());
+        out[20..24].copy_from_slice(&self.path.to_le_bytes());
+        for (i, rule) in self.rules.iter().enumerate() {
+            out[24 + 2 * i..26 + 2 * i].copy_from_slice(&rule.to_le_bytes());
+        }
+        out
+    }
+
+    fn decode(record: &[u8; RECORD]) -> Kept {
+        let u64_at = |i: usize| u64::from_le_bytes(record[i..i + 8].try_into().unwrap_or_default());
+        let u32_at = |i: usize| u32::from_le_bytes(record[i..i + 4].try_into().unwrap_or_default());
+        let mut rules = [NO_RULE; KEPT_RULES];
+        for (i, rule) in rules.iter_mut().enumerate() {
+            *rule = u16::from_le_bytes([record[24 + 2 * i], record[25 + 2 * i]]);
+        }
+        Kept {
+            timestamp: Timestamp(u64_at(0) as i64),
+            line: u64_at(8),
+            values: u32_at(16),
+            path: u32_at(20),
+            rules,
+        }
+    }
+}
+
+/// The events stage one keeps for the correlations. They go to an anonymous
+/// temporary file as they come (stage one may keep millions: every login,
+/// when a correlation refers to logins), their values and file names to
+/// interners in memory; stage two reads them back twice, the second time
+/// keeping only those some correlation can use. One per worker, merged
+/// before stage two.
+#[derive(Default)]
+pub struct KeptEvents {
+    /// This worker's spill file, created at the first event.
+    writer: Option<BufWriter<File>>,
+    written: u64,
+    /// Spill files merged from other workers, with their interners mapped onto ours.
+    merged: Vec<Spill>,
+    values: Interner,
+    paths: Interner,
+    scratch: String,
+    /// The first error writing the spill file; stage two reports it.
+    error: Option<io::Error>,
+}
+
+/// A finished spill file: its events, and the map from the interner ids in
+/// it to those of the [`KeptEvents`] that holds it (none: the same).
+struct Spill {
+    file: File,
+    events: u64,
+    values: Option<Vec<u32>>,
+    paths: Option<Vec<u32>>,
+}
+
+impl KeptEvents {
+    /// How many events are kept.
+    pub fn len(&self) -> u64 {
+        self.written + self.merged.iter().map(|s| s.events).sum::<u64>()
+    }
+
+    /// Whether no event is kept.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn push(&mut self, kept: Kept) {
+        if self.error.is_some() {
+            return;
+        }
+        let writer = match &mut self.writer {
+            Some(w) => w,
+            None => match tempfile::tempfile() {
+                Ok(file) => self.writer.insert(BufWriter::with_capacity(1 << 16, file)),
+                Err(e) => {
+                    self.error = Some(e);
+                    return;
+                }
+            },
+        };
+        match writer.write_all(&kept.encode()) {
+            Ok(()) => self.written += 1,
+            Err(e) => self.error = Some(e),
+        }
+    }
+
+    /// All spill files, this worker's own first, finished for reading.
+    fn spills(&mut self) -> io::Result<&mut [Spill]> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        if let Some(writer) = self.writer.take() {
+            let file = writer
+                .into_inner()
+                .map_err(io::IntoInnerError::into_error)?;
+            self.merged.insert(
+                0,
+                Spill {
+                    file,
+                    events: self.written,
+                    values: None,
+                    paths: None,
+                },
+            );
+            self.written = 0;
+        }
+        Ok(&mut self.merged)
+    }
+
+    /// Moves the events of `other` into this one.
+    pub fn merge(&mut self, mut other: KeptEvents) {
+        let spills = match other.spills() {
+            Ok(_) => std::mem::take(&mut other.merged),
+            Err(e) => {
+                self.error.get_or_insert(e);
+                return;
+            }
+        };
+        let values: Vec<u32> = other
+            .values
+            .strings
+            .iter()
+            .map(|s| self.values.intern(s))
+            .collect();
+        let paths: Vec<u32> = other
+            .paths
+            .strings
+            .iter()
+            .map(|s| self.paths.intern(s))
+            .collect();
+        let compose = |inner: Option<Vec<u32>>, outer: &Vec<u32>| match inner {
+            None => outer.clone(),
+            Some(inner) => inner.iter().map(|&i| outer[i as usize]).collect(),
+        };
+        for spill in spills {
+            self.merged.push(Spill {
+                file: spill.file,
+                events: spill.events,
+                values: Some(compose(spill.values, &values)),
+                paths: Some(compose(spill.paths, &paths)),
+            });
+        }
+    }
+
+    /// Calls `each` on every kept event, in no particular order.
+    fn for_each(&mut self, mut each: impl FnMut(Kept)) -> io::Result<()> {
+        for spill in self.spills()? {
+            spill.file.seek(SeekFrom::Start(0))?;
+            let mut reader = BufReader::with_capacity(1 << 16, &spill.file);
+            let mut record = [0u8; RECORD];
+            for _ in 0..spill.events {
+                reader.read_exact(&mut record)?;
+                let mut kept = Kept::decode(&record);
+                let map = |ids: &Option<Vec<u32>>, id: u32| {
+                    ids.as_ref()
+                        .map_or(id, |ids| ids.get(id as usize).copied().unwrap_or(id))
+                };
+                kept.values = map(&spill.values, kept.values);
+                kept.path = map(&spill.paths, kept.path);
+                each(kept);
+            }
+        }
+        Ok(())
+    }
+
+    fn values_of(&self, kept: &Kept) -> &str {
+        &self.values.strings[kept.values as usize]
+    }
+
+    fn evidence(&self, kept: &Kept) -> Evidence {
+        Evidence {
+            path: self.paths.strings[kept.path as usize].to_string(),
+            line: kept.line,
+        }
+    }
+}
+
+/// Distinct strings, each stored once, named by their index.
+#[derive(Default)]
+struct Interner {
+    index: AHashMap<Arc<str>, u32>,
+    strings: Vec<Arc<str>>,
+}
+
+impl Interner {
+    fn intern(&mut self, s: &str) -> u32 {
+        if let Some(&i) = self.index.get(s) {
+            return i;
+        }
+        let i = u32::try_from(self.strings.len()).unwrap_or(u32::MAX);
+        let s: Arc<str> = s.into();
+        self.index.insert(Arc::clone(&s), i);
+        self.strings.push(s);
+        i
     }
 }
 
 /// A kept event as rsigma sees it; `id` is its position in the time-ordered list.
 struct KeptView<'k> {
-    kept: &'k Kept,
+    values: &'k str,
     index: usize,
     fields: &'k [Field],
     mapping: &'k Mapping,
@@ -63,7 +282,7 @@ impl KeptView<'_> {
         self.fields
             .iter()
             .copied()
-            .zip(self.kept.values.split(SEPARATOR))
+            .zip(self.values.split(SEPARATOR))
             .filter(|(_, v)| !v.is_empty())
     }
 }
@@ -108,6 +327,40 @@ pub struct Correlator {
     /// The fields a kept event carries: what the correlations group by and count.
     fields: Vec<Field>,
     infos: HashMap<String, RuleInfo>,
+    /// The correlations that let stage two drop events ([`Pruning`]).
+    prunings: Vec<Pruning>,
+    /// Referenced rules whose every event is kept: some correlation that
+    /// cannot prune (a count, a chain) reads them.
+    always: HashSet<usize>,
+    /// For the other referenced rules, the prunings that read them, and at
+    /// which position of their rules.
+    pruned_by: HashMap<usize, Vec<(usize, usize)>>,
+}
+
+/// How a `temporal` or `temporal_ordered` correlation lets stage two drop
+/// kept events: it fires only when every rule it refers to has an event in
+/// the same group within its timespan, so an event with no such company is of
+/// no use to it. A rule it refers to may be an `event_count` correlation;
+/// then only the moments that count reaches its threshold are company. (A
+/// login from an address that never failed three times in half an hour
+/// cannot complete "login after failures": this keeps stage two small.)
+struct Pruning {
+    /// Positions in [`Correlator::fields`] of the fields it groups by.
+    positions: Vec<usize>,
+    /// The rules it refers to.
+    refs: Vec<Reference>,
+    /// Its timespan, in seconds.
+    timespan: i64,
+}
+
+/// One rule a [`Pruning`] correlation refers to.
+struct Reference {
+    /// The detector rules whose events stand for it: the rule itself, or the
+    /// base rules of the correlation it chains on.
+    rules: Vec<usize>,
+    /// For a chained `event_count` with a lower bound: how many of those
+    /// events, within how many seconds, make it fire.
+    at_least: Option<(usize, i64)>,
 }
 
 impl Correlator {
@@ -128,6 +381,7 @@ impl Correlator {
             .collect();
         let mut referenced = HashMap::new();
         let mut silent = HashSet::new();
+        let mut rule_index: HashMap<&str, usize> = HashMap::new();
         let mut names_read: HashSet<String> = HashSet::new();
         for c in &rules.collection.correlations {
             names_read.extend(c.group_by.iter().cloned());
@@ -151,6 +405,9 @@ impl Correlator {
             let Some(index) = detector.index_of(&id) else {
                 continue;
             };
+            for key in keys.into_iter().flatten() {
+                rule_index.insert(key, index);
+            }
             let mut engine = Engine::new();
             // Each rule compiled alone when the set was loaded.
             let _ = engine.add_rule(rule);
@@ -178,13 +435,40 @@ impl Correlator {
                 (info.id.clone(), info)
             })
             .collect();
+        let mut prunings = Vec::new();
+        let mut always = HashSet::new();
+        let mut pruned_by: HashMap<usize, Vec<(usize, usize)>> = HashMap::new();
+        let correlations = &rules.collection.correlations;
+        for c in correlations {
+            let pruning = Pruning::of(c, correlations, &rule_index, &fields, &mapping);
+            let direct = c
+                .rules
+                .iter()
+                .enumerate()
+                .filter_map(|(position, r)| Some((position, *rule_index.get(r.as_str())?)));
+            match pruning {
+                Some(p) => {
+                    for (position, rule) in direct {
+                        pruned_by
+                            .entry(rule)
+                            .or_default()
+                            .push((prunings.len(), position));
+                    }
+                    prunings.push(p);
+                }
+                None => always.extend(direct.map(|(_, rule)| rule)),
+            }
+        }
         Correlator {
             mapping,
-            correlations: rules.collection.correlations.clone(),
+            correlations: correlations.clone(),
             referenced,
             silent,
             fields,
             infos,
+            prunings,
+            always,
+            pruned_by,
         }
     }
 
@@ -199,27 +483,23 @@ impl Correlator {
         self.silent.contains(&rule)
     }
 
-    /// The compact copy of `event`, which matched `rules`, that stage two reads.
-    pub fn keep(&self, event: &Event<'_>, rules: Vec<usize>, path: &Arc<str>) -> Kept {
-        let mut kept_rules = [0u16; KEPT_RULES];
-        let mut rule_count = 0;
-        for rule in rules {
-            let Some((engine, template)) = self.referenced.get(&rule) else {
-                continue;
-            };
-            if usize::from(rule_count) == KEPT_RULES {
-                break;
-            }
+    /// Keeps the compact copy of `event`, which matched `rules`, that stage two reads.
+    pub fn keep(&self, kept: &mut KeptEvents, event: &Event<'_>, rules: &[usize], path: &str) {
+        let mut kept_rules = [NO_RULE; KEPT_RULES];
+        let referenced = rules
+            .iter()
+            .filter_map(|r| Some((*r, self.referenced.get(r)?)));
+        for (slot, (rule, (engine, template))) in kept_rules.iter_mut().zip(referenced) {
             template.get_or_init(|| {
                 engine
                     .evaluate(&EventView::new(event, &self.mapping))
                     .into_iter()
                     .next()
             });
-            kept_rules[usize::from(rule_count)] = u16::try_from(rule).unwrap_or(u16::MAX);
-            rule_count += 1;
+            *slot = u16::try_from(rule).unwrap_or(NO_RULE);
         }
-        let mut values = String::new();
+        let values = &mut kept.scratch;
+        values.clear();
         for (i, &field) in self.fields.iter().enumerate() {
             if i > 0 {
                 values.push(SEPARATOR);
@@ -227,28 +507,134 @@ impl Correlator {
             match event.value(field) {
                 None => {}
                 Some(Value::Str(s)) => values.extend(s.chars().filter(|c| *c != SEPARATOR)),
-                Some(Value::UInt(n)) => values.push_str(&n.to_string()),
-                Some(Value::Ip(ip)) => values.push_str(&ip.to_string()),
-                Some(Value::Time(t)) => values.push_str(&t.to_string()),
+                Some(Value::UInt(n)) => write!(values, "{n}").unwrap_or_default(),
+                Some(Value::Ip(ip)) => write!(values, "{ip}").unwrap_or_default(),
+                Some(Value::Time(t)) => write!(values, "{t}").unwrap_or_default(),
                 Some(Value::Keywords(k)) => values.push_str(&k.join(",")),
             }
         }
-        Kept {
+        let values = kept.values.intern(&kept.scratch);
+        let path = kept.paths.intern(path);
+        kept.push(Kept {
             timestamp: event.timestamp,
-            rules: kept_rules,
-            rule_count,
-            values: values.into_boxed_str(),
-            path: Arc::clone(path),
             line: event.line,
+            values,
+            path,
+            rules: kept_rules,
+        });
+    }
+
+    /// The kept events some correlation can use ([`Pruning`]), in time order.
+    fn usable(&self, kept: &mut KeptEvents) -> io::Result<Vec<Kept>> {
+        // The group key of each distinct value tuple, per pruning.
+        let keys: Vec<Vec<u32>> = self
+            .prunings
+            .iter()
+            .map(|p| {
+                let mut groups = Interner::default();
+                kept.values
+                    .strings
+                    .iter()
+                    .map(|values| {
+                        let values: Vec<&str> = values.split(SEPARATOR).collect();
+                        let key: Vec<&str> = p
+                            .positions
+                            .iter()
+                            .map(|&i| values.get(i).copied().unwrap_or_default())
+                            .collect();
+                        groups.intern(&key.join("\u{1f}"))
+                    })
+                    .collect()
+            })
+            .collect();
+        let prunable =
+            |rule: usize| !self.always.contains(&rule) && self.pruned_by.contains_key(&rule);
+        // Per pruning and rule it refers to: per group, the moments (in
+        // seconds, in order) that rule counts as present; gathered only for
+        // the rules whose company a prunable rule needs.
+        let mut company: Vec<Vec<Option<Moments>>> = self
+            .prunings
+            .iter()
+            .enumerate()
+            .map(|(p, pruning)| {
+                (0..pruning.refs.len())
+                    .map(|j| {
+                        let needed = self.pruned_by.iter().any(|(&rule, readers)| {
+                            prunable(rule) && readers.iter().any(|&(q, k)| q == p && k != j)
+                        });
+                        needed.then(AHashMap::new)
+                    })
+                    .collect()
+            })
+            .collect();
+        kept.for_each(|e| {
+            for (p, pruning) in self.prunings.iter().enumerate() {
+                for (j, reference) in pruning.refs.iter().enumerate() {
+                    let Some(times) = &mut company[p][j] else {
+                        continue;
+                    };
+                    if e.rules().any(|r| reference.rules.contains(&r)) {
+                        let group = keys[p][e.values as usize];
+                        times
+                            .entry(group)
+                            .or_default()
+                            .push(e.timestamp.unix_seconds());
+                    }
+                }
+            }
+        })?;
+        for (pruning, company) in self.prunings.iter().zip(&mut company) {
+            for (reference, times) in pruning.refs.iter().zip(company) {
+                let Some(times) = times else { continue };
+                for moments in times.values_mut() {
+                    moments.sort_unstable();
+                    if let Some((count, within)) = reference.at_least {
+                        *moments = threshold_reached(moments, count, within);
+                    }
+                }
+                times.retain(|_, moments| !moments.is_empty());
+            }
         }
+        let mut usable = Vec::new();
+        kept.for_each(|e| {
+            let keep = e.rules().any(|rule| {
+                if !prunable(rule) {
+                    return self.referenced.contains_key(&rule);
+                }
+                let t = e.timestamp.unix_seconds();
+                self.pruned_by[&rule].iter().any(|&(p, position)| {
+                    let group = keys[p][e.values as usize];
+                    // A second of slack either side: windows are compared in
+                    // finer time than this test.
+                    let span = self.prunings[p].timespan + 1;
+                    company[p].iter().enumerate().all(|(j, times)| {
+                        j == position
+                            || times.as_ref().is_some_and(|times| {
+                                times.get(&group).is_some_and(|moments| {
+                                    let first = moments.partition_point(|m| *m < t - span);
+                                    moments.get(first).is_some_and(|m| *m <= t + span)
+                                })
+                            })
+                    })
+                })
+            });
+            if keep {
+                usable.push(e);
+            }
+        })?;
+        usable.sort_by_key(|k| k.timestamp);
+        Ok(usable)
     }
 
     /// Stage two: the correlation findings of the kept events, in any order.
-    pub fn run(&self, mut kept: Vec<Kept>, base_rules: &RuleSet) -> Vec<Finding> {
+    ///
+    /// Fails when the kept events cannot be written to or read back from
+    /// their temporary file.
+    pub fn run(&self, mut kept: KeptEvents, base_rules: &RuleSet) -> io::Result<Vec<Finding>> {
         if self.correlations.is_empty() || kept.is_empty() {
-            return Vec::new();
+            return Ok(Vec::new());
         }
-        kept.sort_by_key(|k| k.timestamp);
+        let events = self.usable(&mut kept)?;
         let mut engine = CorrelationEngine::new(CorrelationConfig::default());
         engine.set_correlation_event_mode(CorrelationEventMode::Refs);
         engine.set_max_correlation_events(EVIDENCE_KEPT);
@@ -259,9 +645,9 @@ impl Correlator {
             let _ = engine.add_correlation(correlation);
         }
         let mut open: HashMap<(String, Vec<(String, String)>), Finding> = HashMap::new();
-        for (index, k) in kept.iter().enumerate() {
+        for (index, k) in events.iter().enumerate() {
             let view = KeptView {
-                kept: k,
+                values: kept.values_of(k),
                 index,
                 fields: &self.fields,
                 mapping: &self.mapping,
@@ -269,8 +655,7 @@ impl Correlator {
             // The matches stage one found, as rsigma reports them.
             let detections = k
                 .rules()
-                .iter()
-                .filter_map(|r| self.referenced.get(&usize::from(*r))?.1.get()?.clone())
+                .filter_map(|r| self.referenced.get(&r)?.1.get()?.clone())
                 .collect();
             let result =
                 engine.process_with_detections(&view, detections, k.timestamp.unix_seconds());
@@ -307,13 +692,12 @@ impl Correlator {
                         reason: String::new(),
                     });
                 for &i in &refs {
-                    let Some(e) = kept.get(i) else { continue };
+                    let Some(e) = events.get(i) else {
+                        continue;
+                    };
                     finding.first_seen = finding.first_seen.min(e.timestamp);
                     finding.last_seen = finding.last_seen.max(e.timestamp);
-                    let evidence = Evidence {
-                        path: e.path.to_string(),
-                        line: e.line,
-                    };
+                    let evidence = kept.evidence(e);
                     if finding.evidence.len() < EVIDENCE_KEPT
                         && !finding.evidence.contains(&evidence)
                     {
@@ -348,8 +732,108 @@ impl Correlator {
         for f in &mut findings {
             f.evidence.sort();
         }
-        findings
+        Ok(findings)
     }
+}
+
+impl Pruning {
+    /// The pruning `correlation` allows, if it is a `temporal` or
+    /// `temporal_ordered` one without aliases whose every rule is a base rule
+    /// or a correlation of base rules grouped by at least the same fields.
+    fn of(
+        correlation: &rsigma_parser::CorrelationRule,
+        all: &[rsigma_parser::CorrelationRule],
+        rule_index: &HashMap<&str, usize>,
+        fields: &[Field],
+        mapping: &Mapping,
+    ) -> Option<Pruning> {
+        use rsigma_parser::CorrelationType::{EventCount, Temporal, TemporalOrdered};
+        let temporal = matches!(correlation.correlation_type, Temporal | TemporalOrdered);
+        if !temporal || !correlation.aliases.is_empty() || correlation.rules.is_empty() {
+            return None;
+        }
+        let group_fields = |c: &rsigma_parser::CorrelationRule| -> Option<Vec<Field>> {
+            c.group_by.iter().map(|n| mapping.field(n)).collect()
+        };
+        let grouped_by = group_fields(correlation)?;
+        let positions = grouped_by
+            .iter()
+            .map(|f| fields.binary_search(f).ok())
+            .collect::<Option<Vec<usize>>>()?;
+        let refs = correlation
+            .rules
+            .iter()
+            .map(|name| {
+                if let Some(&rule) = rule_index.get(name.as_str()) {
+                    return Some(Reference {
+                        rules: vec![rule],
+                        at_least: None,
+                    });
+                }
+                let inner = all.iter().find(|c| {
+                    c.id.as_deref() == Some(name.as_str())
+                        || c.name.as_deref() == Some(name.as_str())
+                })?;
+                let inner_fields = group_fields(inner)?;
+                if !grouped_by.iter().all(|f| inner_fields.contains(f)) {
+                    return None;
+                }
+                let rules = inner
+                    .rules
+                    .iter()
+                    .map(|r| rule_index.get(r.as_str()).copied())
+                    .collect::<Option<Vec<usize>>>()?;
+                let at_least = match (&inner.correlation_type, &inner.condition) {
+                    (
+                        EventCount,
+                        rsigma_parser::CorrelationCondition::Threshold { predicates, .. },
+                    ) if inner.group_by.len() == grouped_by.len() => {
+                        lower_bound(predicates).map(|n| (n, seconds(&inner.timespan)))
+                    }
+                    _ => None,
+                };
+                Some(Reference { rules, at_least })
+            })
+            .collect::<Option<Vec<Reference>>>()?;
+        Some(Pruning {
+            positions,
+            refs,
+            timespan: seconds(&correlation.timespan),
+        })
+    }
+}
+
+/// The least count a threshold condition accepts, when it has one.
+fn lower_bound(predicates: &[(rsigma_parser::ConditionOperator, u64)]) -> Option<usize> {
+    use rsigma_parser::ConditionOperator::{Gt, Gte};
+    predicates
+        .iter()
+        .filter_map(|(op, n)| match op {
+            Gte => usize::try_from(*n).ok(),
+            Gt => usize::try_from(n.saturating_add(1)).ok(),
+            _ => None,
+        })
+        .max()
+}
+
+fn seconds(timespan: &rsigma_parser::Timespan) -> i64 {
+    i64::try_from(timespan.seconds).unwrap_or(i64::MAX / 4)
+}
+
+/// The moments (of `moments`, in order) at which at least `count` of them
+/// fall within the preceding `within` seconds, bounds included.
+fn threshold_reached(moments: &[i64], count: usize, within: i64) -> Vec<i64> {
+    let mut first = 0;
+    let mut reached = Vec::new();
+    for (i, &t) in moments.iter().enumerate() {
+        while moments[first] < t - within {
+            first += 1;
+        }
+        if i + 1 - first >= count {
+            reached.push(t);
+        }
+    }
+    reached
 }
 
 fn entity(group: &[(String, String)]) -> Entity {

@@ -2,6 +2,7 @@
 //! values borrowed from the event.
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
 
 use rsigma_eval::event::{Event as SigmaEvent, EventValue};
 use serde_json::Value as Json;
@@ -13,12 +14,28 @@ use crate::mapping::Mapping;
 pub struct EventView<'e, 'a> {
     event: &'e Event<'a>,
     mapping: &'e Mapping,
+    /// The address fields as text, rendered once: every rule of a dataset
+    /// that tests `source.ip` would otherwise format it again.
+    addresses: [OnceCell<String>; 3],
 }
 
 impl<'e, 'a> EventView<'e, 'a> {
     /// Views `event` through `mapping`.
     pub fn new(event: &'e Event<'a>, mapping: &'e Mapping) -> EventView<'e, 'a> {
-        EventView { event, mapping }
+        EventView {
+            event,
+            mapping,
+            addresses: Default::default(),
+        }
+    }
+}
+
+fn address_slot(field: Field) -> Option<usize> {
+    match field {
+        Field::SourceIp => Some(0),
+        Field::DestinationIp => Some(1),
+        Field::ClientIp => Some(2),
+        _ => None,
     }
 }
 
@@ -43,7 +60,12 @@ fn sigma_value(value: Value<'_>) -> EventValue<'_> {
 impl SigmaEvent for EventView<'_, '_> {
     fn get_field(&self, path: &str) -> Option<EventValue<'_>> {
         let field = self.mapping.field(path)?;
-        self.event.value(field).map(sigma_value)
+        match (self.event.value(field)?, address_slot(field)) {
+            (Value::Ip(ip), Some(slot)) => Some(EventValue::Str(Cow::Borrowed(
+                self.addresses[slot].get_or_init(|| ip.to_string()),
+            ))),
+            (value, _) => Some(sigma_value(value)),
+        }
     }
 
     fn any_string_value(&self, pred: &dyn Fn(&str) -> bool) -> bool {

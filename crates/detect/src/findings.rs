@@ -1,7 +1,7 @@
 //! Detections folded into findings: one finding per rule, account and
 //! source address, with its time span, count and evidence lines.
 
-use std::collections::HashMap;
+use ahash::AHashMap;
 
 use vigie_event::{EVIDENCE_KEPT, Entity, Event, Evidence, Finding, Timestamp};
 
@@ -10,7 +10,7 @@ use crate::detector::RuleInfo;
 /// Findings being built; one per worker, merged at the end.
 #[derive(Default)]
 pub struct FindingSet {
-    open: HashMap<(usize, Option<String>, Option<String>), Building>,
+    open: AHashMap<(usize, Option<String>, Option<String>), Building>,
 }
 
 struct Building {

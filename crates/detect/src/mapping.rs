@@ -2,6 +2,8 @@
 //! data (`rules/mappings/vigie.yml`, built in; users may pass their own).
 
 use std::collections::HashMap;
+
+use ahash::AHashMap;
 use std::path::Path;
 
 use rsigma_parser::LogSource;
@@ -38,7 +40,7 @@ struct LogsourceEntry {
 /// Sigma field names to event fields, and logsources to datasets.
 #[derive(Clone, Debug)]
 pub struct Mapping {
-    fields: HashMap<String, Field>,
+    fields: AHashMap<String, Field>,
     logsources: Vec<(HashMap<String, String>, Vec<Dataset>)>,
 }
 
@@ -56,7 +58,7 @@ impl Mapping {
             message,
         };
         let file: MappingFile = yaml_serde::from_str(text).map_err(|e| fail(e.to_string()))?;
-        let mut fields = HashMap::new();
+        let mut fields = AHashMap::new();
         for (sigma, ecs) in file.fields {
             let field = Field::from_name(&ecs).ok_or_else(|| {
                 fail(format!(

@@ -5,10 +5,9 @@
 //! A correlation's fixture gives two streams of events, read in order.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use serde::Deserialize;
-use vigie_detect::correlate::Correlator;
+use vigie_detect::correlate::{Correlator, KeptEvents};
 use vigie_detect::detector::Detector;
 use vigie_detect::mapping::Mapping;
 use vigie_detect::sigma::RuleSet;
@@ -60,16 +59,16 @@ fn fired(detector: &Detector, line: &str) -> usize {
 fn correlated(pack: &RuleSet, lines: &[String], title: &str) -> usize {
     let detector = Detector::new(pack, Mapping::builtin());
     let correlator = Correlator::new(pack, &detector, Mapping::builtin());
-    let path: Arc<str> = "fixture".into();
-    let mut kept = Vec::new();
+    let mut kept = KeptEvents::default();
     each_event(lines, |e| {
         let matched = detector.detect(e);
         if correlator.wants(&matched) {
-            kept.push(correlator.keep(e, matched, &path));
+            correlator.keep(&mut kept, e, &matched, "fixture");
         }
     });
     correlator
         .run(kept, pack)
+        .expect("the kept events spill to a temporary file")
         .iter()
         .filter(|f| f.title == title)
         .count()

@@ -4,10 +4,12 @@ use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use vigie_detect::analytics::{self, Baseline, Facts, LoginHistory, VolumeHistory};
-use vigie_detect::correlate::{Correlator, Kept};
+use vigie_detect::analytics::{
+    self, Baseline, Facts, LoginHistory, OutboundHistory, VolumeHistory,
+};
+use vigie_detect::correlate::{Correlator, KeptEvents};
 use vigie_detect::detector::Detector;
 use vigie_detect::findings::FindingSet;
 use vigie_detect::geo::GeoDb;
@@ -52,52 +54,49 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     std::fs::create_dir_all(&args.case)
         .with_context(|| format!("cannot create the case folder {}", args.case.display()))?;
 
-    let per_set: Vec<SetResult> = inputs.for_each_set(|set, progress| {
-        let mut findings = FindingSet::default();
-        let mut kept = Vec::new();
-        let mut logins = LoginHistory::default();
-        let mut volumes = VolumeHistory::default();
-        let mut reports = Vec::with_capacity(set.len());
+    // Each set's state is merged as soon as the set is read, so memory holds
+    // one total and the sets in flight, not every set's until the end.
+    let total = Mutex::new(StageOne::default());
+    inputs.for_each_set(|set, progress| {
+        let mut mine = StageOne::default();
         for input in set {
             let name: Arc<str> = input.display_name().into();
             progress.set_message(sanitize(&name));
-            reports.push(ingest_input(input, &inputs.options, &mut |event| {
+            let report = ingest_input(input, &inputs.options, &mut |event| {
                 let matched = detector.detect(event);
                 for &rule in &matched {
                     if !correlator.is_silent(rule) {
-                        findings.add(rule, event);
+                        mine.findings.add(rule, event);
                     }
                 }
                 if correlator.wants(&matched) {
-                    kept.push(correlator.keep(event, matched, &name));
+                    correlator.keep(&mut mine.kept, event, &matched, &name);
                 }
-                logins.add(event, &name);
-                volumes.add(event, &name);
-            }));
+                mine.logins.add(event, &name);
+                mine.volumes.add(event, &name);
+                mine.outbound.add(event, &name);
+            });
+            mine.reports.push(report);
             progress.inc(1);
         }
-        SetResult {
-            findings,
-            kept,
-            logins,
-            volumes,
-            reports,
-        }
+        total.lock().unwrap_or_else(|e| e.into_inner()).merge(mine);
     });
-    let mut all = FindingSet::default();
-    let mut kept = Vec::new();
-    let mut logins = LoginHistory::default();
-    let mut volumes = VolumeHistory::default();
-    let mut reports = Vec::new();
-    for set in per_set {
-        all.merge(set.findings);
-        kept.extend(set.kept);
-        logins.merge(set.logins);
-        volumes.merge(set.volumes);
-        reports.extend(set.reports);
-    }
+    let StageOne {
+        findings: all,
+        kept,
+        logins,
+        volumes,
+        outbound,
+        mut reports,
+    } = total.into_inner().unwrap_or_else(|e| e.into_inner());
+    // Sets finish in any order; reports are listed by file.
+    reports.sort_by(|a, b| a.path.cmp(&b.path));
     let mut findings = all.into_findings(detector.rules());
-    findings.extend(correlator.run(kept, &rules));
+    findings.extend(
+        correlator
+            .run(kept, &rules)
+            .context("cannot keep the events correlations need in a temporary file")?,
+    );
     // A finding from the webmail's logs (access, Roundcube) knows only the
     // browser's address: name the account when exactly one logged in from it.
     // Mail-server findings are left alone: a brute force from an address is
@@ -134,6 +133,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
             let found = analytic.run(&Facts {
                 logins: &logins,
                 volumes: &volumes,
+                outbound: &outbound,
                 geo: (!geo.is_empty()).then_some(&geo),
                 baseline,
                 findings: &findings,
@@ -184,13 +184,26 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     }))
 }
 
-/// What stage one gives for one rotated set.
-struct SetResult {
+/// What stage one gathers: per rotated set, then for the whole scan.
+#[derive(Default)]
+struct StageOne {
     findings: FindingSet,
-    kept: Vec<Kept>,
+    kept: KeptEvents,
     logins: LoginHistory,
     volumes: VolumeHistory,
+    outbound: OutboundHistory,
     reports: Vec<InputReport>,
+}
+
+impl StageOne {
+    fn merge(&mut self, other: StageOne) {
+        self.findings.merge(other.findings);
+        self.kept.merge(other.kept);
+        self.logins.merge(other.logins);
+        self.volumes.merge(other.volumes);
+        self.outbound.merge(other.outbound);
+        self.reports.extend(other.reports);
+    }
 }
 
 const LEVELS: [&str; 5] = ["critical", "high", "medium", "low", "informational"];

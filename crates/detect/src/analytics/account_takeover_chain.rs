@@ -205,6 +205,7 @@ mod tests {
         AccountTakeoverChain.run(&Facts {
             logins: &logins,
             volumes: &VolumeHistory::default(),
+            outbound: &crate::analytics::OutboundHistory::default(),
             geo: None,
             baseline: Baseline {
                 until: Timestamp::default(),

@@ -23,7 +23,7 @@ use std::collections::HashMap;
 
 use vigie_event::Finding;
 
-use super::{Analytic, Facts, Gathered, finding};
+use super::{Analytic, Facts, LoginRef, finding};
 
 /// See the module documentation.
 pub struct LoginAtUnusualHour {
@@ -47,47 +47,60 @@ impl Analytic for LoginAtUnusualHour {
     }
 
     fn run(&self, facts: &Facts<'_>) -> Vec<Finding> {
-        let (logins, baseline) = (facts.logins, facts.baseline);
-        let until = baseline.until.unix_seconds();
-        let bucket_start = |day: i64, hour: u8| day * 86_400 + i64::from(hour) * 3600;
-        let mut habits: HashMap<&str, ([u64; 24], u64)> = HashMap::new();
-        for ((user, day, hour), h) in &logins.hours {
-            if bucket_start(*day, *hour) + 3600 <= until {
-                let entry = habits.entry(user).or_insert(([0; 24], 0));
-                entry.0[usize::from(*hour)] += h.count;
-                entry.1 += h.count;
+        let until = facts.baseline.until;
+        let bucket_start = |day: i64, hour: usize| day * 86_400 + hour as i64 * 3600;
+        let mut found = Vec::new();
+        for (user, hours) in &facts.logins.hours {
+            let mut histogram = [0u64; 24];
+            for (hour, h) in hours.iter().enumerate() {
+                histogram[hour] = h
+                    .days
+                    .iter()
+                    .filter(|(day, _)| bucket_start(*day, hour) + 3600 <= until.unix_seconds())
+                    .map(|(_, count)| count)
+                    .sum();
             }
-        }
-        let mut odd: HashMap<(&str, std::net::IpAddr), Gathered<'_>> = HashMap::new();
-        for ((user, day, hour), h) in &logins.hours {
-            if bucket_start(*day, *hour) < until {
+            if histogram.iter().sum::<u64>() < self.min_baseline {
                 continue;
             }
-            let Some((histogram, total)) = habits.get(&**user) else {
-                continue;
-            };
-            let hr = usize::from(*hour);
-            let near: u64 = [(hr + 23) % 24, hr, (hr + 1) % 24]
-                .iter()
-                .map(|&x| histogram[x])
-                .sum();
-            if *total >= self.min_baseline && near == 0 {
-                let entry = odd.entry((user, h.first.source)).or_default();
-                entry.0.push(&h.first);
-                entry.1 += h.count;
+            let mut odd: HashMap<std::net::IpAddr, Vec<&LoginRef>> = HashMap::new();
+            let mut count = 0;
+            for (hour, h) in hours.iter().enumerate() {
+                let near: u64 = [(hour + 23) % 24, hour, (hour + 1) % 24]
+                    .iter()
+                    .map(|&x| histogram[x])
+                    .sum();
+                if near > 0 {
+                    continue;
+                }
+                count += h
+                    .days
+                    .iter()
+                    .filter(|(day, _)| bucket_start(*day, hour) >= until.unix_seconds())
+                    .map(|(_, count)| count)
+                    .sum::<u64>();
+                for login in h.latest.iter().filter(|l| l.timestamp >= until) {
+                    odd.entry(login.source).or_default().push(login);
+                }
             }
-        }
-        odd.into_iter()
-            .filter_map(|((user, source), (mut refs, count))| {
+            let sources = odd.len();
+            for (source, mut refs) in odd {
                 refs.sort_by_key(|l| l.timestamp);
-                let first = refs.first()?;
+                let Some(first) = refs.first() else { continue };
                 let hour = first.timestamp.unix_seconds().rem_euclid(86_400) / 3600;
                 let reason = format!(
                     "{user} logged in at {hour:02}:xx UTC from {source}, an hour with no login in the account's baseline"
                 );
-                finding(self, "low", &["T1078"], user, &refs, count, reason)
-            })
-            .collect()
+                // Counts are kept per hour, not per address: exact when one address is involved.
+                let n = if sources == 1 {
+                    count
+                } else {
+                    refs.len() as u64
+                };
+                found.extend(finding(self, "low", &["T1078"], user, &refs, n, reason));
+            }
+        }
+        found
     }
 }
 

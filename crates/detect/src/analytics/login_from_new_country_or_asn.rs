@@ -128,6 +128,7 @@ mod tests {
         let facts = Facts {
             logins: &logins,
             volumes: &VolumeHistory::default(),
+            outbound: &crate::analytics::OutboundHistory::default(),
             geo: Some(&geo),
             baseline: Baseline {
                 until: Timestamp::from_unix(10 * 60, 0),

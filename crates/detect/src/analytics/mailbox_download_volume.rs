@@ -23,6 +23,8 @@
 //! ATT&CK T1114.002 (Remote Email Collection), T1030.
 
 use std::collections::HashMap;
+
+use ahash::AHashMap;
 use std::sync::Arc;
 
 use vigie_event::{Event, Finding, Timestamp};
@@ -35,7 +37,8 @@ const SESSIONS_KEPT: usize = 5;
 /// Bytes sent to IMAP/POP3 clients per account and day.
 #[derive(Default)]
 pub struct VolumeHistory {
-    days: HashMap<(Arc<str>, i64), Day>,
+    /// Per account, per day since the epoch.
+    accounts: AHashMap<Arc<str>, HashMap<i64, Day>>,
 }
 
 #[derive(Default)]
@@ -65,31 +68,47 @@ impl VolumeHistory {
             path: Arc::clone(path),
             line: event.line,
         };
-        self.record(user.into(), day, bytes, 1, vec![(bytes, login)]);
-    }
-
-    fn record(
-        &mut self,
-        user: Arc<str>,
-        day: i64,
-        bytes: u64,
-        sessions: u64,
-        largest: Vec<(u64, LoginRef)>,
-    ) {
-        let entry = self.days.entry((user, day)).or_default();
-        entry.bytes += bytes;
-        entry.sessions += sessions;
-        entry.largest.extend(largest);
-        entry
-            .largest
-            .sort_by_key(|(bytes, _)| std::cmp::Reverse(*bytes));
-        entry.largest.truncate(SESSIONS_KEPT);
+        let days = match self.accounts.get_mut(user) {
+            Some(days) => days,
+            None => self.accounts.entry(user.into()).or_default(),
+        };
+        days.entry(day).or_default().add(bytes, 1, [(bytes, login)]);
     }
 
     /// Adds another worker's history to this one.
     pub fn merge(&mut self, other: VolumeHistory) {
-        for ((user, day), d) in other.days {
-            self.record(user, day, d.bytes, d.sessions, d.largest);
+        for (user, days) in other.accounts {
+            let mine = self.accounts.entry(user).or_default();
+            for (day, d) in days {
+                mine.entry(day)
+                    .or_default()
+                    .add(d.bytes, d.sessions, d.largest);
+            }
+        }
+    }
+
+    fn days(&self) -> impl Iterator<Item = (&str, i64, &Day)> {
+        self.accounts
+            .iter()
+            .flat_map(|(user, days)| days.iter().map(move |(day, d)| (&**user, *day, d)))
+    }
+}
+
+impl Day {
+    fn add(
+        &mut self,
+        bytes: u64,
+        sessions: u64,
+        largest: impl IntoIterator<Item = (u64, LoginRef)>,
+    ) {
+        self.bytes += bytes;
+        self.sessions += sessions;
+        for session in largest {
+            let at = self.largest.partition_point(|(b, _)| *b >= session.0);
+            if at < SESSIONS_KEPT {
+                self.largest.insert(at, session);
+                self.largest.truncate(SESSIONS_KEPT);
+            }
         }
     }
 }
@@ -123,8 +142,8 @@ impl Analytic for MailboxDownloadVolume {
     fn run(&self, facts: &Facts<'_>) -> Vec<Finding> {
         let until_day = facts.baseline.until.unix_seconds().div_euclid(86_400);
         let mut habit: HashMap<&str, (u64, u32)> = HashMap::new();
-        for ((user, day), d) in &facts.volumes.days {
-            if *day < until_day {
+        for (user, day, d) in facts.volumes.days() {
+            if day < until_day {
                 let h = habit.entry(user).or_insert((0, 0));
                 h.0 = h.0.max(d.bytes);
                 h.1 += 1;
@@ -132,11 +151,10 @@ impl Analytic for MailboxDownloadVolume {
         }
         facts
             .volumes
-            .days
-            .iter()
-            .filter(|((_, day), _)| *day >= until_day)
-            .filter_map(|((user, day), d)| {
-                let &(busiest, days) = habit.get(&**user)?;
+            .days()
+            .filter(|(_, day, _)| *day >= until_day)
+            .filter_map(|(user, day, d)| {
+                let &(busiest, days) = habit.get(user)?;
                 if days < 3 || d.bytes <= self.floor || d.bytes <= busiest.saturating_mul(self.factor) {
                     return None;
                 }
@@ -169,7 +187,12 @@ mod tests {
                 path: "dovecot.log".into(),
                 line: day as u64,
             };
-            v.record(user.into(), day, bytes, 1, vec![(bytes, login)]);
+            v.accounts
+                .entry(user.into())
+                .or_default()
+                .entry(day)
+                .or_default()
+                .add(bytes, 1, [(bytes, login)]);
         }
         v
     }
@@ -185,6 +208,7 @@ mod tests {
         let facts = Facts {
             logins: &logins,
             volumes: &v,
+            outbound: &crate::analytics::OutboundHistory::default(),
             geo: None,
             baseline: Baseline {
                 until: Timestamp::from_unix(11 * 86_400, 0),

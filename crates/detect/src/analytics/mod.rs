@@ -10,14 +10,16 @@ mod login_at_unusual_hour;
 mod login_from_new_address;
 mod login_from_new_country_or_asn;
 mod login_from_new_network;
+mod mail_sent_from_new_address;
 mod mailbox_download_volume;
 
+pub use mail_sent_from_new_address::OutboundHistory;
 pub use mailbox_download_volume::VolumeHistory;
 
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use std::collections::{HashMap, HashSet};
+use ahash::AHashMap;
 
 use vigie_event::{Category, Event, Evidence, Finding, Outcome, Timestamp};
 
@@ -45,13 +47,36 @@ pub struct SourceHistory {
     pub first: Vec<LoginRef>,
 }
 
-/// Logins of one account in one hour of one day.
-#[derive(Clone, Debug)]
-pub struct HourHistory {
-    /// Logins counted.
-    pub count: u64,
-    /// The earliest of them.
-    pub first: LoginRef,
+/// Logins of one account at one hour of the day (UTC), over all days.
+#[derive(Clone, Debug, Default)]
+pub struct HourOfDay {
+    /// Logins per day (days since the epoch), in day order.
+    pub days: Vec<(i64, u64)>,
+    /// The latest few ([`FIRST_KEPT`] at most), in time order: the evidence
+    /// when this hour turns out unusual, which it only can be when rare.
+    pub latest: Vec<LoginRef>,
+}
+
+impl HourOfDay {
+    fn add(&mut self, day: i64, count: u64) {
+        match self.days.binary_search_by_key(&day, |(d, _)| *d) {
+            Ok(i) => self.days[i].1 += count,
+            Err(i) => self.days.insert(i, (day, count)),
+        }
+    }
+
+    fn keep(&mut self, login: LoginRef) {
+        let at = self
+            .latest
+            .partition_point(|l| l.timestamp <= login.timestamp);
+        if at == 0 && self.latest.len() == FIRST_KEPT {
+            return;
+        }
+        self.latest.insert(at, login);
+        if self.latest.len() > FIRST_KEPT {
+            self.latest.remove(0);
+        }
+    }
 }
 
 /// Logins gathered into one finding, and how many they stand for.
@@ -61,16 +86,15 @@ pub(crate) type Gathered<'h> = (Vec<&'h LoginRef>, u64);
 pub const FIRST_KEPT: usize = 5;
 
 /// The successful logins of a scan, aggregated so that memory grows with
-/// accounts, addresses and active hours, not with the number of logins.
+/// accounts, addresses and active days, not with the number of logins.
 #[derive(Default)]
 pub struct LoginHistory {
     /// Per account and address.
-    pub sources: HashMap<(Arc<str>, IpAddr), SourceHistory>,
-    /// Per account, day (since the epoch) and hour of day (UTC).
-    pub hours: HashMap<(Arc<str>, i64, u8), HourHistory>,
+    pub sources: AHashMap<(Arc<str>, IpAddr), SourceHistory>,
+    /// Per account, per hour of the day (UTC).
+    pub hours: AHashMap<Arc<str>, Box<[HourOfDay; 24]>>,
     /// Earliest and latest login.
     pub span: Option<(Timestamp, Timestamp)>,
-    users: HashSet<Arc<str>>,
 }
 
 impl LoginHistory {
@@ -87,13 +111,9 @@ impl LoginHistory {
         if !is_login || is_webmail_host(source) {
             return;
         }
-        let user = match self.users.get(user) {
-            Some(u) => Arc::clone(u),
-            None => {
-                let u: Arc<str> = user.into();
-                self.users.insert(Arc::clone(&u));
-                u
-            }
+        let user = match self.hours.get_key_value(user) {
+            Some((u, _)) => Arc::clone(u),
+            None => user.into(),
         };
         let login = LoginRef {
             timestamp: event.timestamp,
@@ -105,23 +125,18 @@ impl LoginHistory {
     }
 
     fn record(&mut self, user: Arc<str>, login: LoginRef, count: u64) {
+        self.record_hour(Arc::clone(&user), login.clone(), count);
+        self.record_source_only(user, login, count);
+    }
+
+    fn record_hour(&mut self, user: Arc<str>, login: LoginRef, count: u64) {
         let t = login.timestamp;
         self.span = Some(self.span.map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
         let secs = t.unix_seconds();
-        let key = (
-            Arc::clone(&user),
-            secs.div_euclid(86_400),
-            (secs.rem_euclid(86_400) / 3600) as u8,
-        );
-        let hour = self.hours.entry(key).or_insert_with(|| HourHistory {
-            count: 0,
-            first: login.clone(),
-        });
-        hour.count += count;
-        if t < hour.first.timestamp {
-            hour.first = login.clone();
-        }
-        self.record_source_only(user, login, count);
+        let hour =
+            &mut self.hours.entry(user).or_default()[(secs.rem_euclid(86_400) / 3600) as usize];
+        hour.add(secs.div_euclid(86_400), count);
+        hour.keep(login);
     }
 
     /// Adds another worker's history to this one.
@@ -133,17 +148,15 @@ impl LoginHistory {
                 self.record_source_only(Arc::clone(&user), login, count);
             }
         }
-        for ((user, day, hour), h) in other.hours {
-            let entry = self
-                .hours
-                .entry((user, day, hour))
-                .or_insert_with(|| HourHistory {
-                    count: 0,
-                    first: h.first.clone(),
-                });
-            entry.count += h.count;
-            if h.first.timestamp < entry.first.timestamp {
-                entry.first = h.first;
+        for (user, hours) in other.hours {
+            let mine = self.hours.entry(user).or_default();
+            for (mine, theirs) in mine.iter_mut().zip(*hours) {
+                for (day, count) in theirs.days {
+                    mine.add(day, count);
+                }
+                for login in theirs.latest {
+                    mine.keep(login);
+                }
             }
         }
         if let Some((a, b)) = other.span {
@@ -182,7 +195,7 @@ impl LoginHistory {
     }
 }
 
-fn is_webmail_host(ip: IpAddr) -> bool {
+pub(crate) fn is_webmail_host(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => v4.octets() == [127, 0, 0, 1],
         IpAddr::V6(v6) => v6.is_loopback(),
@@ -214,6 +227,8 @@ pub struct Facts<'s> {
     pub logins: &'s LoginHistory,
     /// Bytes sent to IMAP/POP3 clients per account and day.
     pub volumes: &'s VolumeHistory,
+    /// Mail sent per account, address and day.
+    pub outbound: &'s OutboundHistory,
     /// Country and ASN databases, when the analyst gave them.
     pub geo: Option<&'s GeoDb>,
     /// The baseline period.
@@ -241,6 +256,7 @@ pub fn all() -> Vec<Box<dyn Analytic>> {
         Box::new(login_from_new_country_or_asn::LoginFromNewCountryOrAsn),
         Box::new(login_at_unusual_hour::LoginAtUnusualHour::default()),
         Box::new(mailbox_download_volume::MailboxDownloadVolume::default()),
+        Box::new(mail_sent_from_new_address::MailSentFromNewAddress::default()),
         Box::new(account_takeover_chain::AccountTakeoverChain),
     ]
 }
@@ -296,6 +312,7 @@ pub(crate) mod tests {
         analytic.run(&Facts {
             logins,
             volumes: &VolumeHistory::default(),
+            outbound: &OutboundHistory::default(),
             geo: None,
             baseline: Baseline { until },
             findings: &[],

@@ -1,0 +1,395 @@
+//! VA007 `mail_sent_from_new_address`.
+//!
+//! ## What it detects
+//! Mail sent by an account, through the webmail (Roundcube's `sendmail` log)
+//! or by authenticated SMTP submission (Postfix `sasl_username=`, followed by
+//! its queue id to the `to=` lines), from an address the account never logged
+//! in from during the baseline, to a free-mail provider or to many external
+//! recipients.
+//!
+//! ## Why it matters
+//! An intruder who holds the account uses it: to forward what was read to a
+//! mailbox of their own (often a free-mail one), or to phish the account's
+//! correspondents from a trusted sender (Winter Vivern and APT28 do both).
+//!
+//! ## Example
+//! alice's session from 203.0.113.66, new for her, sends to
+//! `collector@gmail.com` ten minutes after logging in.
+//!
+//! ## False positives
+//! A user on the road writing to a private address. Free-mail domains are the
+//! list in `rules/data/freemail-domains.txt`; local domains are those of the
+//! accounts that log in and of the mail the server delivers itself.
+//!
+//! ## References
+//! ATT&CK T1078 (Valid Accounts), T1048 (Exfiltration Over Alternative
+//! Protocol), T1534 (Internal Spearphishing).
+
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
+use std::sync::{Arc, LazyLock};
+
+use ahash::{AHashMap, AHashSet};
+use vigie_event::{Category, Dataset, Event, Finding, Outcome};
+
+use super::{Analytic, FIRST_KEPT, Facts, LoginRef, finding, is_webmail_host};
+
+/// Free-mail domains, one a line (`#` comments), shipped with the rule pack.
+static FREEMAIL: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    include_str!("../../../../rules/data/freemail-domains.txt")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect()
+});
+
+/// Distinct recipient domains counted per account, address and day; the rest
+/// are counted together as external.
+const DOMAINS_KEPT: usize = 64;
+
+/// Submissions waiting for their `to=` lines, per rotated set; past this
+/// many, the oldest half is dropped (a queue id lives seconds, not days).
+const PENDING_KEPT: usize = 100_000;
+
+/// Mail sent per account, source address and day, gathered in stage one.
+#[derive(Default)]
+pub struct OutboundHistory {
+    days: AHashMap<(Arc<str>, IpAddr, i64), Sent>,
+    /// Domains the server delivers to itself (LMTP, local, virtual).
+    local_domains: AHashSet<Box<str>>,
+    /// Postfix submissions by queue id, until their recipients are seen.
+    pending: AHashMap<Box<str>, (Arc<str>, LoginRef)>,
+}
+
+#[derive(Default)]
+struct Sent {
+    messages: u64,
+    recipients: u64,
+    /// Recipients per domain ([`DOMAINS_KEPT`] domains at most).
+    domains: HashMap<Box<str>, u64>,
+    /// Recipients beyond the domains kept (external by assumption).
+    other: u64,
+    first: Vec<LoginRef>,
+}
+
+impl Sent {
+    fn add_recipient(&mut self, address: &str) {
+        let Some((_, domain)) = address.trim_matches(['<', '>', ' ']).rsplit_once('@') else {
+            return;
+        };
+        self.recipients += 1;
+        let domain = domain.to_ascii_lowercase();
+        if let Some(n) = self.domains.get_mut(domain.as_str()) {
+            *n += 1;
+        } else if self.domains.len() < DOMAINS_KEPT {
+            self.domains.insert(domain.into(), 1);
+        } else {
+            self.other += 1;
+        }
+    }
+
+    fn keep(&mut self, login: LoginRef) {
+        if self.first.len() < FIRST_KEPT {
+            self.first.push(login);
+        }
+    }
+}
+
+impl OutboundHistory {
+    /// Records a sent message, a submission login or a delivery.
+    pub fn add(&mut self, event: &Event<'_>, path: &Arc<str>) {
+        let reference = |source| LoginRef {
+            timestamp: event.timestamp,
+            source,
+            path: Arc::clone(path),
+            line: event.line,
+        };
+        match (event.dataset, event.action) {
+            (Dataset::RoundcubeSendmail, Some("send")) => {
+                let (Some(user), Some(source), Some(to)) = (
+                    event.user_name.as_deref(),
+                    event.source_ip,
+                    event.email_to.as_deref(),
+                ) else {
+                    return;
+                };
+                let sent = self.day(user, reference(source));
+                sent.messages += 1;
+                for address in to.split([',', ' ']).filter(|a| a.contains('@')) {
+                    sent.add_recipient(address);
+                }
+            }
+            (Dataset::Postfix, Some("login")) => {
+                let is_login = event.category == Some(Category::Authentication)
+                    && event.outcome == Some(Outcome::Success);
+                let (Some(user), Some(source), Some(queue)) = (
+                    event.user_name.as_deref(),
+                    event.source_ip,
+                    event.session_id.as_deref(),
+                ) else {
+                    return;
+                };
+                // The webmail's own submissions are in its sendmail log.
+                if !is_login || is_webmail_host(source) {
+                    return;
+                }
+                if self.pending.len() >= PENDING_KEPT {
+                    let mut ages: Vec<_> =
+                        self.pending.values().map(|(_, l)| l.timestamp).collect();
+                    ages.sort_unstable();
+                    let median = ages[ages.len() / 2];
+                    self.pending.retain(|_, (_, l)| l.timestamp >= median);
+                }
+                let user: Arc<str> = user.into();
+                self.day(&user, reference(source)).messages += 1;
+                self.pending.insert(queue.into(), (user, reference(source)));
+            }
+            (Dataset::Postfix, Some("deliver")) => {
+                let Some(to) = event.email_to.as_deref() else {
+                    return;
+                };
+                let relay = event.destination_address.as_deref().unwrap_or_default();
+                if ["lmtp", "local", "virtual", "dovecot"]
+                    .iter()
+                    .any(|r| relay.contains(r))
+                    && let Some((_, domain)) = to.rsplit_once('@')
+                {
+                    self.local_domains
+                        .insert(domain.to_ascii_lowercase().into());
+                }
+                let Some((user, login)) = event
+                    .session_id
+                    .as_deref()
+                    .and_then(|queue| self.pending.get(queue))
+                    .cloned()
+                else {
+                    return;
+                };
+                self.day(&user, login).add_recipient(to);
+            }
+            _ => {}
+        }
+    }
+
+    fn day(&mut self, user: &str, login: LoginRef) -> &mut Sent {
+        let day = login.timestamp.unix_seconds().div_euclid(86_400);
+        let sent = self
+            .days
+            .entry((user.into(), login.source, day))
+            .or_default();
+        sent.keep(login);
+        sent
+    }
+
+    /// Adds another worker's history to this one.
+    pub fn merge(&mut self, other: OutboundHistory) {
+        self.local_domains.extend(other.local_domains);
+        for (key, theirs) in other.days {
+            let mine = self.days.entry(key).or_default();
+            mine.messages += theirs.messages;
+            mine.recipients += theirs.recipients;
+            mine.other += theirs.other;
+            for (domain, n) in theirs.domains {
+                if let Some(m) = mine.domains.get_mut(&domain) {
+                    *m += n;
+                } else if mine.domains.len() < DOMAINS_KEPT {
+                    mine.domains.insert(domain, n);
+                } else {
+                    mine.other += n;
+                }
+            }
+            for login in theirs.first {
+                mine.keep(login);
+            }
+        }
+    }
+}
+
+/// See the module documentation.
+pub struct MailSentFromNewAddress {
+    /// External recipients in a day that count as many.
+    pub many: u64,
+}
+
+impl Default for MailSentFromNewAddress {
+    fn default() -> MailSentFromNewAddress {
+        MailSentFromNewAddress { many: 10 }
+    }
+}
+
+impl Analytic for MailSentFromNewAddress {
+    fn code(&self) -> &'static str {
+        "VA007"
+    }
+
+    fn title(&self) -> &'static str {
+        "Mail to free-mail or many external recipients from an address new for the account"
+    }
+
+    fn run(&self, facts: &Facts<'_>) -> Vec<Finding> {
+        let (logins, until) = (facts.logins, facts.baseline.until);
+        let outbound = facts.outbound;
+        let mut local: HashSet<&str> = outbound.local_domains.iter().map(|d| &**d).collect();
+        local.extend(
+            logins
+                .hours
+                .keys()
+                .filter_map(|u| u.rsplit_once('@').map(|(_, d)| d)),
+        );
+        let known = |user: &str, source: IpAddr| {
+            logins
+                .sources
+                .get(&(Arc::from(user), source))
+                .and_then(|h| h.first.first())
+                .is_some_and(|l| l.timestamp < until)
+        };
+        let with_baseline: HashSet<&str> = logins
+            .sources
+            .iter()
+            .filter(|(_, h)| h.first.first().is_some_and(|l| l.timestamp < until))
+            .map(|((user, _), _)| &**user)
+            .collect();
+        let mut found = Vec::new();
+        for ((user, source, _), sent) in &outbound.days {
+            let Some(first) = sent.first.first() else {
+                continue;
+            };
+            if first.timestamp < until || known(user, *source) || !with_baseline.contains(&**user) {
+                continue;
+            }
+            let freemail: Vec<&str> = sent
+                .domains
+                .keys()
+                .map(|d| &**d)
+                .filter(|d| FREEMAIL.contains(d))
+                .collect();
+            let external: u64 = sent
+                .domains
+                .iter()
+                .filter(|(d, _)| !local.contains(&***d))
+                .map(|(_, n)| n)
+                .sum::<u64>()
+                + sent.other;
+            if freemail.is_empty() && external < self.many {
+                continue;
+            }
+            let refs: Vec<&LoginRef> = sent.first.iter().collect();
+            let reason = format!(
+                "{user} sent {} messages to {} recipients ({external} external{}) from {source}, an address not seen for this account before {until}",
+                sent.messages,
+                sent.recipients,
+                if freemail.is_empty() {
+                    String::new()
+                } else {
+                    format!(", free-mail: {}", freemail.join(", "))
+                }
+            );
+            found.extend(finding(
+                self,
+                "high",
+                &["T1078", "T1048", "T1534"],
+                user,
+                &refs,
+                sent.messages,
+                reason,
+            ));
+        }
+        found
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analytics::tests::history;
+    use crate::analytics::{Baseline, VolumeHistory};
+    use vigie_event::Timestamp;
+
+    fn sent(outbound: &mut OutboundHistory, user: &str, ip: &str, minute: i64, to: &[&str]) {
+        let login = LoginRef {
+            timestamp: Timestamp::from_unix(minute * 60, 0),
+            source: ip.parse().unwrap(),
+            path: "sendmail.log".into(),
+            line: minute as u64,
+        };
+        let day = outbound.day(user, login);
+        day.messages += 1;
+        for address in to {
+            day.add_recipient(address);
+        }
+    }
+
+    fn run(outbound: &OutboundHistory) -> Vec<Finding> {
+        let logins = history(&[
+            ("alice@corp.example", "192.0.2.10", 1),
+            ("alice@corp.example", "192.0.2.10", 2000),
+            ("alice@corp.example", "203.0.113.66", 3000),
+        ]);
+        MailSentFromNewAddress::default().run(&Facts {
+            logins: &logins,
+            volumes: &VolumeHistory::default(),
+            outbound,
+            geo: None,
+            baseline: Baseline {
+                until: Timestamp::from_unix(1500 * 60, 0),
+            },
+            findings: &[],
+        })
+    }
+
+    #[test]
+    fn free_mail_from_a_new_address_is_flagged_but_not_from_the_usual_one() {
+        let mut outbound = OutboundHistory::default();
+        sent(
+            &mut outbound,
+            "alice@corp.example",
+            "192.0.2.10",
+            2001,
+            &["me@gmail.com"],
+        );
+        sent(
+            &mut outbound,
+            "alice@corp.example",
+            "203.0.113.66",
+            3001,
+            &["bob@corp.example"],
+        );
+        assert!(run(&outbound).is_empty());
+        sent(
+            &mut outbound,
+            "alice@corp.example",
+            "203.0.113.66",
+            3002,
+            &["drop@GMAIL.com"],
+        );
+        let found = run(&outbound);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].entity.source_ip.as_deref(), Some("203.0.113.66"));
+        assert!(found[0].reason.contains("gmail.com"), "{}", found[0].reason);
+    }
+
+    #[test]
+    fn many_external_recipients_from_a_new_address_are_flagged() {
+        let mut outbound = OutboundHistory::default();
+        let many: Vec<String> = (0..12)
+            .map(|i| format!("p{i}@partner{i}.example"))
+            .collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        sent(
+            &mut outbound,
+            "alice@corp.example",
+            "203.0.113.66",
+            3001,
+            &many[..9],
+        );
+        assert!(run(&outbound).is_empty(), "nine is not many");
+        sent(
+            &mut outbound,
+            "alice@corp.example",
+            "203.0.113.66",
+            3002,
+            &many[9..],
+        );
+        assert_eq!(run(&outbound).len(), 1);
+    }
+}
