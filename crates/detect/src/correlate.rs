@@ -37,6 +37,9 @@ use crate::sigma::RuleSet;
 /// no correlation of the pack reads more than two rules of one event).
 const KEPT_RULES: usize = 4;
 
+/// Events fed to the correlation engine between two evictions of its expired windows.
+const EVICT_EVERY: usize = 4096;
+
 /// Marks an unused slot of [`Kept::rules`].
 const NO_RULE: u16 = u16::MAX;
 
@@ -646,6 +649,12 @@ impl Correlator {
         }
         let mut open: HashMap<(String, Vec<(String, String)>), Finding> = HashMap::new();
         for (index, k) in events.iter().enumerate() {
+            // The engine drops expired windows only when its state is full
+            // (and then the stalest groups, expired or not): in time order,
+            // clearing them now and then keeps its memory to the live windows.
+            if index % EVICT_EVERY == 0 {
+                engine.evict_expired(k.timestamp.unix_seconds());
+            }
             let view = KeptView {
                 values: kept.values_of(k),
                 index,

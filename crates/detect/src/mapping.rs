@@ -58,7 +58,12 @@ impl Mapping {
             message,
         };
         let file: MappingFile = yaml_serde::from_str(text).map_err(|e| fail(e.to_string()))?;
-        let mut fields = AHashMap::new();
+        // ECS names first, so that a rule's field costs one lookup; a mapped
+        // name that happens to equal one overrides it.
+        let mut fields: AHashMap<String, Field> = Field::ALL
+            .iter()
+            .map(|f| (f.name().to_string(), *f))
+            .collect();
         for (sigma, ecs) in file.fields {
             let field = Field::from_name(&ecs).ok_or_else(|| {
                 fail(format!(
@@ -92,10 +97,7 @@ impl Mapping {
 
     /// The event field a rule's field name means: a mapped Sigma name, or an ECS name.
     pub fn field(&self, name: &str) -> Option<Field> {
-        self.fields
-            .get(name)
-            .copied()
-            .or_else(|| Field::from_name(name))
+        self.fields.get(name).copied()
     }
 
     /// The datasets a rule's logsource covers: those of the first entry whose

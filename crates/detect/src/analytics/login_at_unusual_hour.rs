@@ -79,7 +79,7 @@ impl Analytic for LoginAtUnusualHour {
                     .filter(|(day, _)| bucket_start(*day, hour) >= until.unix_seconds())
                     .map(|(_, count)| count)
                     .sum::<u64>();
-                for login in h.latest.iter().filter(|l| l.timestamp >= until) {
+                for login in h.first.iter().filter(|l| l.timestamp >= until) {
                     odd.entry(login.source).or_default().push(login);
                 }
             }

@@ -52,9 +52,10 @@ pub struct SourceHistory {
 pub struct HourOfDay {
     /// Logins per day (days since the epoch), in day order.
     pub days: Vec<(i64, u64)>,
-    /// The latest few ([`FIRST_KEPT`] at most), in time order: the evidence
-    /// when this hour turns out unusual, which it only can be when rare.
-    pub latest: Vec<LoginRef>,
+    /// The first few ([`FIRST_KEPT`] at most), in time order: the evidence
+    /// when this hour turns out unusual, which it only does when no baseline
+    /// login falls in it, so that these are then logins after the baseline.
+    pub first: Vec<LoginRef>,
 }
 
 impl HourOfDay {
@@ -67,14 +68,11 @@ impl HourOfDay {
 
     fn keep(&mut self, login: LoginRef) {
         let at = self
-            .latest
+            .first
             .partition_point(|l| l.timestamp <= login.timestamp);
-        if at == 0 && self.latest.len() == FIRST_KEPT {
-            return;
-        }
-        self.latest.insert(at, login);
-        if self.latest.len() > FIRST_KEPT {
-            self.latest.remove(0);
+        if at < FIRST_KEPT {
+            self.first.insert(at, login);
+            self.first.truncate(FIRST_KEPT);
         }
     }
 }
@@ -154,7 +152,7 @@ impl LoginHistory {
                 for (day, count) in theirs.days {
                     mine.add(day, count);
                 }
-                for login in theirs.latest {
+                for login in theirs.first {
                     mine.keep(login);
                 }
             }
