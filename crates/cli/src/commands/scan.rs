@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use std::sync::{Arc, Mutex};
 
 use vigie_detect::analytics::{
-    self, Baseline, Facts, LoginHistory, OutboundHistory, VolumeHistory,
+    self, Baseline, Facts, LoginHistory, OutboundHistory, VolumeHistory, WebReadingHistory,
 };
 use vigie_detect::correlate::{Correlator, KeptEvents};
 use vigie_detect::detector::Detector;
@@ -75,6 +75,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
                 mine.logins.add(event, &name);
                 mine.volumes.add(event, &name);
                 mine.outbound.add(event, &name);
+                mine.web_reading.add(event, &name);
             });
             mine.reports.push(report);
             progress.inc(1);
@@ -87,6 +88,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         logins,
         volumes,
         outbound,
+        web_reading,
         mut reports,
     } = total.into_inner().unwrap_or_else(|e| e.into_inner());
     // Sets finish in any order; reports are listed by file.
@@ -134,6 +136,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
                 logins: &logins,
                 volumes: &volumes,
                 outbound: &outbound,
+                web_reading: &web_reading,
                 geo: (!geo.is_empty()).then_some(&geo),
                 baseline,
                 findings: &findings,
@@ -192,6 +195,7 @@ struct StageOne {
     logins: LoginHistory,
     volumes: VolumeHistory,
     outbound: OutboundHistory,
+    web_reading: WebReadingHistory,
     reports: Vec<InputReport>,
 }
 
@@ -202,6 +206,7 @@ impl StageOne {
         self.logins.merge(other.logins);
         self.volumes.merge(other.volumes);
         self.outbound.merge(other.outbound);
+        self.web_reading.merge(other.web_reading);
         self.reports.extend(other.reports);
     }
 }

@@ -206,6 +206,7 @@ mod tests {
             logins: &logins,
             volumes: &VolumeHistory::default(),
             outbound: &crate::analytics::OutboundHistory::default(),
+            web_reading: &crate::analytics::WebReadingHistory::default(),
             geo: None,
             baseline: Baseline {
                 until: Timestamp::default(),

@@ -129,6 +129,7 @@ mod tests {
             logins: &logins,
             volumes: &VolumeHistory::default(),
             outbound: &crate::analytics::OutboundHistory::default(),
+            web_reading: &crate::analytics::WebReadingHistory::default(),
             geo: Some(&geo),
             baseline: Baseline {
                 until: Timestamp::from_unix(10 * 60, 0),

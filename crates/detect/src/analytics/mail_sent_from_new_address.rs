@@ -329,6 +329,7 @@ mod tests {
             logins: &logins,
             volumes: &VolumeHistory::default(),
             outbound,
+            web_reading: &crate::analytics::WebReadingHistory::default(),
             geo: None,
             baseline: Baseline {
                 until: Timestamp::from_unix(1500 * 60, 0),

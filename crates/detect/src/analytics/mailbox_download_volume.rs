@@ -209,6 +209,7 @@ mod tests {
             logins: &logins,
             volumes: &v,
             outbound: &crate::analytics::OutboundHistory::default(),
+            web_reading: &crate::analytics::WebReadingHistory::default(),
             geo: None,
             baseline: Baseline {
                 until: Timestamp::from_unix(11 * 86_400, 0),

@@ -12,9 +12,11 @@ mod login_from_new_country_or_asn;
 mod login_from_new_network;
 mod mail_sent_from_new_address;
 mod mailbox_download_volume;
+mod webmail_reading_volume;
 
 pub use mail_sent_from_new_address::OutboundHistory;
 pub use mailbox_download_volume::VolumeHistory;
+pub use webmail_reading_volume::WebReadingHistory;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -227,6 +229,8 @@ pub struct Facts<'s> {
     pub volumes: &'s VolumeHistory,
     /// Mail sent per account, address and day.
     pub outbound: &'s OutboundHistory,
+    /// Messages opened and attachments downloaded through the webmail per address and day.
+    pub web_reading: &'s WebReadingHistory,
     /// Country and ASN databases, when the analyst gave them.
     pub geo: Option<&'s GeoDb>,
     /// The baseline period.
@@ -255,6 +259,7 @@ pub fn all() -> Vec<Box<dyn Analytic>> {
         Box::new(login_at_unusual_hour::LoginAtUnusualHour::default()),
         Box::new(mailbox_download_volume::MailboxDownloadVolume::default()),
         Box::new(mail_sent_from_new_address::MailSentFromNewAddress::default()),
+        Box::new(webmail_reading_volume::WebmailReadingVolume::default()),
         Box::new(account_takeover_chain::AccountTakeoverChain),
     ]
 }
@@ -311,6 +316,7 @@ pub(crate) mod tests {
             logins,
             volumes: &VolumeHistory::default(),
             outbound: &OutboundHistory::default(),
+            web_reading: &crate::analytics::WebReadingHistory::default(),
             geo: None,
             baseline: Baseline { until },
             findings: &[],

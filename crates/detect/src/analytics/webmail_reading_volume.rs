@@ -1,0 +1,255 @@
+//! VA008 `webmail_reading_volume`.
+//!
+//! ## What it detects
+//! A day on which an account opened far more messages, or downloaded far
+//! more attachments, through the webmail than on any day of its baseline:
+//! more than [`WebmailReadingVolume::factor`] times its busiest baseline day
+//! and more than the floors ([`WebmailReadingVolume::messages_floor`],
+//! [`WebmailReadingVolume::attachments_floor`]).
+//!
+//! ## Why it matters
+//! An intruder in a webmail session reads what the account holds: message
+//! after message, attachment after attachment (the December 2025 intruder
+//! reached document files). The web server's access log is the trace
+//! (`_action=show|preview`, `_action=get` with a part or `_download=1`).
+//!
+//! ## Example
+//! A browser at 203.0.113.66, where only alice logged in, opens 400 messages
+//! in a night; alice's busiest baseline day was 30.
+//!
+//! ## False positives
+//! A user catching up after holidays. Access logs name no account: requests
+//! count for the one account that logged in from their address, and
+//! addresses several accounts used (a NAT) are left out.
+//!
+//! ## References
+//! ATT&CK T1114 (Email Collection), T1213 (Data from Information Repositories).
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use ahash::AHashMap;
+use vigie_event::{Event, Finding, Timestamp};
+
+use super::{Analytic, FIRST_KEPT, Facts, LoginRef, finding};
+
+/// Messages opened and attachments downloaded through the webmail, per
+/// browser address and day, gathered in stage one.
+#[derive(Default)]
+pub struct WebReadingHistory {
+    days: AHashMap<(IpAddr, i64), Reading>,
+}
+
+#[derive(Default, Clone, Copy)]
+struct Counts {
+    opened: u64,
+    attachments: u64,
+}
+
+#[derive(Default)]
+struct Reading {
+    counts: Counts,
+    first: Vec<LoginRef>,
+}
+
+impl WebReadingHistory {
+    /// Records a webmail request that opened a message or downloaded an attachment.
+    pub fn add(&mut self, event: &Event<'_>, path: &Arc<str>) {
+        let opened = match event.action {
+            Some("message-open") => true,
+            Some("attachment-download") => false,
+            _ => return,
+        };
+        let Some(source) = event.source_ip else {
+            return;
+        };
+        if event.http_status.is_some_and(|s| s >= 400) {
+            return;
+        }
+        let day = event.timestamp.unix_seconds().div_euclid(86_400);
+        let reading = self.days.entry((source, day)).or_default();
+        if opened {
+            reading.counts.opened += 1;
+        } else {
+            reading.counts.attachments += 1;
+        }
+        if reading.first.len() < FIRST_KEPT {
+            reading.first.push(LoginRef {
+                timestamp: event.timestamp,
+                source,
+                path: Arc::clone(path),
+                line: event.line,
+            });
+        }
+    }
+
+    /// Adds another worker's history to this one.
+    pub fn merge(&mut self, other: WebReadingHistory) {
+        for (key, theirs) in other.days {
+            let mine = self.days.entry(key).or_default();
+            mine.counts.opened += theirs.counts.opened;
+            mine.counts.attachments += theirs.counts.attachments;
+            mine.first.extend(theirs.first);
+            mine.first.sort_by_key(|l| l.timestamp);
+            mine.first.truncate(FIRST_KEPT);
+        }
+    }
+}
+
+/// See the module documentation.
+pub struct WebmailReadingVolume {
+    /// How many times the busiest baseline day a day must exceed.
+    pub factor: u64,
+    /// Messages opened a day must exceed in any case.
+    pub messages_floor: u64,
+    /// Attachments downloaded a day must exceed in any case.
+    pub attachments_floor: u64,
+}
+
+impl Default for WebmailReadingVolume {
+    fn default() -> WebmailReadingVolume {
+        WebmailReadingVolume {
+            factor: 5,
+            messages_floor: 100,
+            attachments_floor: 25,
+        }
+    }
+}
+
+impl Analytic for WebmailReadingVolume {
+    fn code(&self) -> &'static str {
+        "VA008"
+    }
+
+    fn title(&self) -> &'static str {
+        "Webmail reading far above the account's habit"
+    }
+
+    fn run(&self, facts: &Facts<'_>) -> Vec<Finding> {
+        let until_day = facts.baseline.until.unix_seconds().div_euclid(86_400);
+        // Per account and day, over the addresses attributed to it.
+        let mut per_day: HashMap<(&str, i64), (Counts, Vec<&LoginRef>)> = HashMap::new();
+        for ((source, day), reading) in &facts.web_reading.days {
+            let Some(user) = facts.logins.only_account_of(*source) else {
+                continue;
+            };
+            let entry = per_day.entry((user, *day)).or_default();
+            entry.0.opened += reading.counts.opened;
+            entry.0.attachments += reading.counts.attachments;
+            entry.1.extend(reading.first.iter());
+        }
+        let mut busiest: HashMap<&str, (Counts, u32)> = HashMap::new();
+        for ((user, day), (counts, _)) in &per_day {
+            if *day < until_day {
+                let b = busiest.entry(user).or_default();
+                b.0.opened = b.0.opened.max(counts.opened);
+                b.0.attachments = b.0.attachments.max(counts.attachments);
+                b.1 += 1;
+            }
+        }
+        let mut found = Vec::new();
+        for ((user, day), (counts, mut refs)) in per_day {
+            let Some(&(habit, days)) = busiest.get(user) else {
+                continue;
+            };
+            if day < until_day || days < 3 {
+                continue;
+            }
+            let above = |now: u64, usual: u64, floor: u64| {
+                now > floor && now > usual.saturating_mul(self.factor)
+            };
+            let opened = above(counts.opened, habit.opened, self.messages_floor);
+            let attached = above(
+                counts.attachments,
+                habit.attachments,
+                self.attachments_floor,
+            );
+            if !opened && !attached {
+                continue;
+            }
+            refs.sort_by_key(|l| l.timestamp);
+            refs.truncate(vigie_event::EVIDENCE_KEPT);
+            let date = Timestamp::from_unix(day * 86_400, 0).to_string();
+            let reason = format!(
+                "{user}: {} messages opened and {} attachments downloaded through the webmail on {}, against at most {} and {} a day in {days} baseline days",
+                counts.opened,
+                counts.attachments,
+                &date[..10],
+                habit.opened,
+                habit.attachments
+            );
+            found.extend(finding(
+                self,
+                "medium",
+                &["T1114", "T1213"],
+                user,
+                &refs,
+                counts.opened + counts.attachments,
+                reason,
+            ));
+        }
+        found
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analytics::tests::history;
+    use crate::analytics::{Baseline, OutboundHistory, VolumeHistory};
+
+    fn reading(web: &mut WebReadingHistory, ip: &str, day: i64, opened: u64, attachments: u64) {
+        let reading = web.days.entry((ip.parse().unwrap(), day)).or_default();
+        reading.counts.opened += opened;
+        reading.counts.attachments += attachments;
+        reading.first.push(LoginRef {
+            timestamp: Timestamp::from_unix(day * 86_400 + 7200, 0),
+            source: ip.parse().unwrap(),
+            path: "access.log".into(),
+            line: day as u64,
+        });
+    }
+
+    #[test]
+    fn a_night_of_reading_stands_out_but_an_ordinary_day_does_not() {
+        let logins = history(&[
+            ("alice", "192.0.2.10", 60),
+            ("alice", "203.0.113.66", 12 * 1440 + 60),
+            ("bob", "192.0.2.10", 61),
+        ]);
+        let mut web = WebReadingHistory::default();
+        for day in 0..10 {
+            reading(&mut web, "192.0.2.20", day, 30, 4);
+        }
+        reading(&mut web, "203.0.113.66", 12, 40, 3);
+        let run = |web: &WebReadingHistory| {
+            WebmailReadingVolume::default().run(&Facts {
+                logins: &logins,
+                volumes: &VolumeHistory::default(),
+                outbound: &OutboundHistory::default(),
+                web_reading: web,
+                geo: None,
+                baseline: Baseline {
+                    until: Timestamp::from_unix(11 * 86_400, 0),
+                },
+                findings: &[],
+            })
+        };
+        // 192.0.2.20 has no login: nobody to attribute it to.
+        assert!(run(&web).is_empty());
+        let mut web = WebReadingHistory::default();
+        for day in 0..10 {
+            reading(&mut web, "203.0.113.66", day, 30, 4);
+        }
+        reading(&mut web, "203.0.113.66", 12, 400, 3);
+        let found = run(&web);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].entity.user.as_deref(), Some("alice"));
+        assert!(
+            found[0].reason.contains("400 messages"),
+            "{}",
+            found[0].reason
+        );
+    }
+}
