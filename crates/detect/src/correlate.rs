@@ -248,6 +248,7 @@ impl KeptEvents {
         Evidence {
             path: self.paths.strings[kept.path as usize].to_string(),
             line: kept.line,
+            part: None,
         }
     }
 }

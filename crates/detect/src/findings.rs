@@ -54,6 +54,7 @@ impl FindingSet {
             building.evidence.push(Evidence {
                 path: event.path.to_string(),
                 line: event.line,
+                part: None,
             });
         }
     }

@@ -46,13 +46,16 @@ pub struct Entity {
     pub session: Option<String>,
 }
 
-/// A line that made a finding.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+/// A line that made a finding, or a message and its MIME part.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Evidence {
-    /// `log.file.path`.
+    /// `log.file.path`, or the message's file.
     pub path: String,
-    /// `log.file.line`.
+    /// `log.file.line`; for a message, the line it starts at (1 but in an mbox).
     pub line: u64,
+    /// For a message, the MIME part (`1.2`: the second part of the first).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub part: Option<String>,
 }
 
 impl Serialize for Timestamp {

@@ -195,6 +195,7 @@ mod tests {
             evidence: vec![Evidence {
                 path: "log".into(),
                 line: minute as u64,
+                part: None,
             }],
             reason: String::new(),
         }

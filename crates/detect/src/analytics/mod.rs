@@ -281,6 +281,7 @@ pub(crate) fn finding(
         .map(|l| Evidence {
             path: l.path.to_string(),
             line: l.line,
+            part: None,
         })
         .collect();
     evidence.sort();

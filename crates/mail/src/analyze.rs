@@ -1,0 +1,383 @@
+//! One message, parsed by mail-parser (every part decoded: base64,
+//! quoted-printable, RFC 2047/2231 headers, charsets; nested messages),
+//! described part by part and searched for webmail exploits.
+
+use std::sync::LazyLock;
+
+use mail_parser::{Address, MessageParser, MimeHeaders, PartType};
+use regex::Regex;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::html::{self, Markup};
+use crate::indicators::{self as kinds, Indicator, Level};
+use crate::store::{Location, RawMessage};
+
+/// How deep nested messages (`message/rfc822` inside each other) are followed.
+pub const MAX_NESTING: usize = 8;
+
+/// A part of a message.
+#[derive(Clone, Debug, Serialize)]
+pub struct PartReport {
+    /// IMAP-style part number (`1`, `2.1`).
+    pub part: String,
+    /// `type/subtype`.
+    pub content_type: String,
+    /// Decoded size in bytes.
+    pub size: usize,
+    /// File name (Content-Disposition `filename` or Content-Type `name`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// SHA-256 of the decoded content, for attachments and binary parts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+}
+
+/// What vigie says about one message.
+#[derive(Clone, Debug, Serialize)]
+pub struct MessageReport {
+    /// Where it was read.
+    pub location: Location,
+    /// SHA-256 of the message as stored.
+    pub sha256: String,
+    /// `Message-ID`, without angle brackets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    /// Decoded subject.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// First `From` address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// `To` and `Cc` addresses.
+    pub to: Vec<String>,
+    /// `Delivered-To` (the mailbox owner, as the delivering server wrote it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivered_to: Option<String>,
+    /// `Date`, RFC 3339.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    /// The addresses of the `Received` hops, newest first.
+    pub received_from: Vec<String>,
+    /// Every part that holds content (multipart containers left out).
+    pub parts: Vec<PartReport>,
+    /// What was found.
+    pub indicators: Vec<Indicator>,
+    /// The highest level among the indicators.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<Level>,
+    /// Why the message was analysed only in part (empty: fully parsed).
+    pub problems: Vec<String>,
+}
+
+impl MessageReport {
+    /// The CVEs of its indicators, without repeats.
+    pub fn cves(&self) -> Vec<&str> {
+        let mut cves: Vec<&str> = self
+            .indicators
+            .iter()
+            .filter_map(|i| i.cve.as_deref())
+            .collect();
+        cves.sort_unstable();
+        cves.dedup();
+        cves
+    }
+}
+
+/// Extra scanning of content (YARA-X), called with each decoded part and the
+/// raw message (`part` then `message`).
+pub type ContentScan<'s> = &'s mut dyn FnMut(&[u8], &str) -> Vec<Indicator>;
+
+static LINKREF_PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\[[^\]\n]*[<>][^\]\n]*\]:?\s*##str_replacement_\d+##").expect("valid regex")
+});
+static LINKREF_MARKUP: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\[[^\]\n]*[<>][^\]\n]*\]:?\s*(?:https?://|ftp://|www\.)").expect("valid regex")
+});
+
+/// Parses and analyses `raw`; `extra` scans content further when given.
+pub fn analyze(raw: &RawMessage, extra: Option<ContentScan<'_>>) -> MessageReport {
+    let mut report = MessageReport {
+        location: raw.location.clone(),
+        sha256: hex(&Sha256::digest(&raw.bytes)),
+        message_id: None,
+        subject: None,
+        from: None,
+        to: Vec::new(),
+        delivered_to: None,
+        date: None,
+        received_from: Vec::new(),
+        parts: Vec::new(),
+        indicators: Vec::new(),
+        level: None,
+        problems: Vec::new(),
+    };
+    let mut extra = extra;
+    if let Some(scan) = extra.as_mut() {
+        report.indicators.extend(scan(&raw.bytes, "message"));
+    }
+    match MessageParser::default().parse(&raw.bytes[..]) {
+        Some(message) if !message.parts.is_empty() => {
+            describe(&message, &mut report);
+            walk(&message, 0, "", 0, &mut report, &mut extra);
+        }
+        _ => report
+            .problems
+            .push("no MIME structure could be read".to_string()),
+    }
+    report.level = report.indicators.iter().map(|i| i.level).max();
+    report
+}
+
+fn describe(message: &mail_parser::Message<'_>, report: &mut MessageReport) {
+    report.message_id = message.message_id().map(str::to_string);
+    report.subject = message.subject().map(str::to_string);
+    report.from = message.from().and_then(first_address);
+    report.to = message
+        .to()
+        .into_iter()
+        .chain(message.cc())
+        .flat_map(|a| a.iter())
+        .filter_map(|a| a.address.as_deref().map(str::to_string))
+        .collect();
+    report.delivered_to = message
+        .header_raw("Delivered-To")
+        .map(|v| v.trim().trim_matches(['<', '>']).to_string());
+    report.date = message.date().map(|d| d.to_rfc3339());
+    report.received_from = message
+        .received_all()
+        .filter_map(|r| r.from_ip().map(|ip| ip.to_string()))
+        .collect();
+}
+
+fn first_address(address: &Address<'_>) -> Option<String> {
+    address.first()?.address.as_deref().map(str::to_string)
+}
+
+fn walk(
+    message: &mail_parser::Message<'_>,
+    id: usize,
+    path: &str,
+    depth: usize,
+    report: &mut MessageReport,
+    extra: &mut Option<ContentScan<'_>>,
+) {
+    if id == 0 {
+        headers(
+            message,
+            if path.is_empty() { "headers" } else { path },
+            report,
+        );
+    }
+    let Some(part) = message.parts.get(id) else {
+        report
+            .problems
+            .push(format!("part {id} referenced but missing"));
+        return;
+    };
+    let number = if path.is_empty() {
+        "1".to_string()
+    } else {
+        path.to_string()
+    };
+    if part.is_encoding_problem {
+        report
+            .problems
+            .push(format!("part {number}: content could not be decoded"));
+    }
+    let content_type = part
+        .content_type()
+        .map(|ct| match ct.subtype() {
+            Some(sub) => format!("{}/{}", ct.ctype(), sub),
+            None => ct.ctype().to_string(),
+        })
+        .unwrap_or_else(|| "text/plain".to_string())
+        .to_ascii_lowercase();
+    let name = part.attachment_name().map(str::to_string);
+    let renderable = renderable(&content_type, name.as_deref());
+    match &part.body {
+        PartType::Multipart(children) => {
+            for (i, child) in children.iter().enumerate() {
+                let child_path = if path.is_empty() {
+                    (i + 1).to_string()
+                } else {
+                    format!("{path}.{}", i + 1)
+                };
+                walk(message, *child as usize, &child_path, depth, report, extra);
+            }
+        }
+        PartType::Message(nested) => {
+            report.parts.push(PartReport {
+                part: number.clone(),
+                content_type,
+                size: part.len(),
+                name,
+                sha256: None,
+            });
+            if depth + 1 >= MAX_NESTING {
+                report.problems.push(format!(
+                    "part {number}: messages nested deeper than {MAX_NESTING}"
+                ));
+                return;
+            }
+            walk(nested, 0, &number, depth + 1, report, extra);
+        }
+        PartType::Html(text) => {
+            content(report, extra, &number, text.as_bytes());
+            report
+                .parts
+                .push(part_report(&number, content_type, text.as_bytes(), name));
+            let markup = if renderable && !part_is_body(message, id) {
+                Markup::Attachment
+            } else {
+                Markup::Html
+            };
+            report.indicators.extend(html::scan(text, &number, markup));
+            spypress_text(text, &number, report);
+        }
+        PartType::Text(text) => {
+            content(report, extra, &number, text.as_bytes());
+            report.parts.push(part_report(
+                &number,
+                content_type.clone(),
+                text.as_bytes(),
+                name,
+            ));
+            if renderable {
+                report
+                    .indicators
+                    .extend(html::scan(text, &number, Markup::Attachment));
+            } else {
+                linkrefs(text, &number, report);
+            }
+            spypress_text(text, &number, report);
+        }
+        PartType::Binary(bytes) | PartType::InlineBinary(bytes) => {
+            content(report, extra, &number, bytes);
+            report
+                .parts
+                .push(part_report(&number, content_type, bytes, name));
+            if renderable {
+                let text = String::from_utf8_lossy(bytes);
+                report
+                    .indicators
+                    .extend(html::scan(&text, &number, Markup::Attachment));
+            }
+        }
+    }
+}
+
+fn part_is_body(message: &mail_parser::Message<'_>, id: usize) -> bool {
+    let id = id as u32;
+    message.html_body.contains(&id) || message.text_body.contains(&id)
+}
+
+fn content(
+    report: &mut MessageReport,
+    extra: &mut Option<ContentScan<'_>>,
+    part: &str,
+    bytes: &[u8],
+) {
+    if let Some(scan) = extra.as_mut() {
+        report.indicators.extend(scan(bytes, part));
+    }
+}
+
+fn part_report(
+    number: &str,
+    content_type: String,
+    bytes: &[u8],
+    name: Option<String>,
+) -> PartReport {
+    let hashed = name.is_some() || !content_type.starts_with("text/");
+    PartReport {
+        part: number.to_string(),
+        content_type,
+        size: bytes.len(),
+        name,
+        sha256: hashed.then(|| hex(&Sha256::digest(bytes))),
+    }
+}
+
+/// Whether a part other than the body is something a browser renders as a
+/// document when served inline (CVE-2024-42008).
+fn renderable(content_type: &str, name: Option<&str>) -> bool {
+    let by_type = content_type.contains("xml")
+        || content_type.contains("svg")
+        || content_type.contains("xhtml");
+    let by_name = name.is_some_and(|n| {
+        let n = n.to_ascii_lowercase();
+        [".svg", ".xml", ".xhtml", ".xht", ".html", ".htm"]
+            .iter()
+            .any(|e| n.ends_with(e))
+    });
+    by_type || by_name
+}
+
+fn headers(message: &mail_parser::Message<'_>, part: &str, report: &mut MessageReport) {
+    for (name, value) in message.headers_raw() {
+        let lower = value.to_ascii_lowercase();
+        let markup = lower.contains("<script")
+            || lower.contains("javascript:")
+            || (lower.contains('<') && crate::html::has_handler_text(&lower));
+        if markup {
+            report.indicators.push(Indicator::new(
+                &kinds::HEADER_MARKUP,
+                part,
+                0,
+                &format!("{name}:{value}"),
+            ));
+        }
+    }
+}
+
+fn linkrefs(text: &str, part: &str, report: &mut MessageReport) {
+    let line_of = |at: usize| text[..at].matches('\n').count() as u64 + 1;
+    for m in LINKREF_PLACEHOLDER.find_iter(text) {
+        report.indicators.push(Indicator::new(
+            &kinds::LINKREF_PLACEHOLDER,
+            part,
+            line_of(m.start()),
+            m.as_str(),
+        ));
+    }
+    for m in LINKREF_MARKUP.find_iter(text) {
+        report.indicators.push(Indicator::new(
+            &kinds::LINKREF_MARKUP,
+            part,
+            line_of(m.start()),
+            m.as_str(),
+        ));
+    }
+}
+
+/// SpyPress strings in a text part (its scripts are also checked by `html`).
+fn spypress_text(text: &str, part: &str, report: &mut MessageReport) {
+    let lower = text.to_ascii_lowercase();
+    for marker in [
+        "_action_type[0]=redirect_copy",
+        "advenwolf@proton.me",
+        "c_c_f_u_",
+        "k_t_f_u_",
+        "t_e_f_u_",
+    ] {
+        if let Some(at) = lower.find(marker)
+            && !report
+                .indicators
+                .iter()
+                .any(|i| i.code == kinds::SPYPRESS_MARKER.code && i.part == part)
+        {
+            let line = text[..at].matches('\n').count() as u64 + 1;
+            report.indicators.push(Indicator::new(
+                &kinds::SPYPRESS_MARKER,
+                part,
+                line,
+                &text[at..],
+            ));
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,93 @@
+//! Scanning mail stores in parallel: Maildir messages and `.eml` files are
+//! read by the worker that analyses them; an mbox is read by one thread
+//! and its messages handed, a few at a time, to the others. Never a whole
+//! mailbox in memory.
+
+use std::sync::mpsc::sync_channel;
+
+use rayon::prelude::*;
+
+use crate::analyze::{MessageReport, analyze};
+use crate::store::{self, Location, RawMessage, Store, StoreKind, Unread};
+
+/// The compiled YARA rules a scan uses.
+#[cfg(feature = "yara")]
+pub type Rules = crate::yara::YaraRules;
+
+/// This build has no YARA: nothing to compile.
+#[cfg(not(feature = "yara"))]
+pub struct Rules;
+
+#[cfg(feature = "yara")]
+type Scanner<'r> = Option<crate::yara::YaraScanner<'r>>;
+#[cfg(not(feature = "yara"))]
+type Scanner<'r> = Option<&'r Rules>;
+
+#[cfg(feature = "yara")]
+fn scanner(rules: Option<&Rules>) -> Scanner<'_> {
+    rules.map(Rules::scanner)
+}
+
+#[cfg(not(feature = "yara"))]
+fn scanner(rules: Option<&Rules>) -> Scanner<'_> {
+    rules
+}
+
+fn analyze_with(raw: &RawMessage, scanner: &mut Scanner<'_>) -> MessageReport {
+    #[cfg(feature = "yara")]
+    if let Some(s) = scanner.as_mut() {
+        let mut scan = |data: &[u8], part: &str| s.scan(data, part);
+        return analyze(raw, Some(&mut scan));
+    }
+    let _ = scanner;
+    analyze(raw, None)
+}
+
+/// Messages an mbox reader may have read ahead of the analysers.
+const READ_AHEAD: usize = 64;
+
+/// Analyses every message of `stores`, calling `report` with each verdict
+/// and `unread` with each message that could not be read (from any thread).
+pub fn scan_stores(
+    stores: &[Store],
+    rules: Option<&Rules>,
+    report: &(dyn Fn(MessageReport) + Sync),
+    unread: &(dyn Fn(Unread) + Sync),
+) {
+    // Files first (one message each, read in parallel), then each mbox.
+    let files: Vec<Location> = stores
+        .iter()
+        .flat_map(|s| match s.kind {
+            StoreKind::Maildir => store::maildir_messages(&s.path),
+            StoreKind::Eml => vec![Location {
+                path: s.path.display().to_string(),
+                line: 1,
+                ..Location::default()
+            }],
+            StoreKind::Mbox => Vec::new(),
+        })
+        .collect();
+    files.into_par_iter().for_each_init(
+        || scanner(rules),
+        |scanner, location| match store::read_location(location) {
+            Ok(raw) => report(analyze_with(&raw, scanner)),
+            Err(u) => unread(u),
+        },
+    );
+    for mbox in stores.iter().filter(|s| s.kind == StoreKind::Mbox) {
+        let (sender, receiver) = sync_channel::<RawMessage>(READ_AHEAD);
+        rayon::scope(|scope| {
+            scope.spawn(|_| {
+                let mut send = |m: RawMessage| {
+                    let _ = sender.send(m);
+                };
+                store::read_store(mbox, &mut send, &mut |u| unread(u));
+                drop(sender);
+            });
+            receiver.into_iter().par_bridge().for_each_init(
+                || scanner(rules),
+                |scanner, raw| report(analyze_with(&raw, scanner)),
+            );
+        });
+    }
+}

@@ -1,0 +1,472 @@
+//! Mail stores: Maildir (with `cur`/`new`/`tmp`, Maildir++ folders and
+//! Dovecot's `dovecot-uidlist`), mbox (mboxrd and mboxo) and `.eml` files,
+//! found by content under the paths given, and read one message at a time.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use walkdir::WalkDir;
+
+/// A message larger than this is not analysed (counted, with its place).
+pub const MAX_MESSAGE: usize = 64 * 1024 * 1024;
+
+/// Where a message was read.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Location {
+    /// The file: the message's own (Maildir, `.eml`) or the mbox.
+    pub path: String,
+    /// The line the message starts at (1 but in an mbox).
+    pub line: u64,
+    /// The mailbox as IMAP names it (`INBOX`, `Sent`, `Archive.2024`), for a Maildir.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mailbox: Option<String>,
+    /// The IMAP UID, from Dovecot's `dovecot-uidlist`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uid: Option<u32>,
+    /// Maildir flags (`S` seen, `R` replied, `F` flagged, `T` trashed, `D` draft).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flags: Option<String>,
+}
+
+/// A message as read from its store, not yet parsed.
+pub struct RawMessage {
+    /// Where it was read.
+    pub location: Location,
+    /// Its bytes (mbox `From ` line removed, `>From ` unescaped).
+    pub bytes: Vec<u8>,
+}
+
+/// A message that was not read, and why.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Unread {
+    /// Where it is.
+    pub location: Location,
+    /// Why it was not read.
+    pub reason: String,
+}
+
+/// What kind of store a path holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoreKind {
+    /// A Maildir (or Maildir++ folder): `cur`, `new` and `tmp`.
+    Maildir,
+    /// An mbox file: messages separated by `From ` lines.
+    Mbox,
+    /// One message in a file.
+    Eml,
+}
+
+/// A store found under the paths given.
+#[derive(Clone, Debug)]
+pub struct Store {
+    /// Its path.
+    pub path: PathBuf,
+    /// Its kind.
+    pub kind: StoreKind,
+}
+
+/// Whether `dir` is a Maildir folder.
+pub fn is_maildir(dir: &Path) -> bool {
+    dir.join("cur").is_dir() && dir.join("new").is_dir()
+}
+
+/// What `file` holds, judged by its first bytes: an mbox starts with a `From `
+/// line, a message with header fields; anything else is not mail.
+pub fn sniff_file(file: &Path) -> io::Result<Option<StoreKind>> {
+    let mut head = [0u8; 4096];
+    let mut f = File::open(file)?;
+    let mut n = 0;
+    while n < head.len() {
+        let read = f.read(&mut head[n..])?;
+        if read == 0 {
+            break;
+        }
+        n += read;
+    }
+    Ok(sniff(&head[..n]))
+}
+
+/// What `head` (the first bytes of a file) holds.
+pub fn sniff(head: &[u8]) -> Option<StoreKind> {
+    if head.starts_with(b"From ") {
+        return Some(StoreKind::Mbox);
+    }
+    // A message: a run of header fields (`Name: value`, continuation lines),
+    // at least two of them, the first few lines all fields.
+    let mut fields = 0;
+    for line in head.split(|b| *b == b'\n').take(8) {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            break;
+        }
+        if line[0] == b' ' || line[0] == b'\t' {
+            continue;
+        }
+        let Some(colon) = memchr::memchr(b':', line) else {
+            return None;
+        };
+        let name = &line[..colon];
+        if name.is_empty() || !name.iter().all(|b| b.is_ascii_graphic()) {
+            return None;
+        }
+        fields += 1;
+    }
+    (fields >= 2).then_some(StoreKind::Eml)
+}
+
+/// Finds the mail stores under `paths`: Maildirs (each folder one store),
+/// mbox files and message files; other files are left alone (they are logs).
+pub fn discover(paths: &[PathBuf]) -> (Vec<Store>, Vec<Unread>) {
+    let mut stores = Vec::new();
+    let mut errors = Vec::new();
+    for path in paths {
+        let mut walk = WalkDir::new(path)
+            .follow_links(false)
+            .sort_by_file_name()
+            .into_iter();
+        while let Some(entry) = walk.next() {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(e) => {
+                    errors.push(Unread {
+                        location: Location {
+                            path: e
+                                .path()
+                                .map(|p| p.display().to_string())
+                                .unwrap_or_default(),
+                            ..Location::default()
+                        },
+                        reason: e.to_string(),
+                    });
+                    continue;
+                }
+            };
+            let p = entry.path();
+            if entry.file_type().is_dir() {
+                if is_maildir(p) {
+                    stores.push(Store {
+                        path: p.to_path_buf(),
+                        kind: StoreKind::Maildir,
+                    });
+                }
+                // A Maildir's own cur/new/tmp are read through it.
+                let name = entry.file_name().to_string_lossy();
+                if matches!(&*name, "cur" | "new" | "tmp") && p.parent().is_some_and(is_maildir) {
+                    walk.skip_current_dir();
+                }
+                continue;
+            }
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            match sniff_file(p) {
+                Ok(Some(kind)) => stores.push(Store {
+                    path: p.to_path_buf(),
+                    kind,
+                }),
+                Ok(None) => {}
+                Err(e) => errors.push(Unread {
+                    location: Location {
+                        path: p.display().to_string(),
+                        ..Location::default()
+                    },
+                    reason: e.to_string(),
+                }),
+            }
+        }
+    }
+    (stores, errors)
+}
+
+/// The IMAP name of a Maildir folder: `INBOX` for the root, `Sent` for
+/// Maildir++ `.Sent`, `Archive.2024` for `.Archive.2024`.
+pub fn mailbox_name(maildir: &Path) -> String {
+    match maildir.file_name().map(|n| n.to_string_lossy()) {
+        Some(name) if name.starts_with('.') && name.len() > 1 => name[1..].to_string(),
+        _ => "INBOX".to_string(),
+    }
+}
+
+/// Reads Dovecot's `dovecot-uidlist`: the UID of each message, by the base
+/// of its file name (the part before `:2,`). Empty when there is none.
+pub fn read_uidlist(maildir: &Path) -> HashMap<String, u32> {
+    let mut uids = HashMap::new();
+    let Ok(file) = File::open(maildir.join("dovecot-uidlist")) else {
+        return uids;
+    };
+    // Header line, then `<uid> [extensions…] :<base>` (v3) or `<uid> <base>` (v1).
+    for line in BufReader::new(file).lines().skip(1).map_while(Result::ok) {
+        let mut words = line.split_whitespace();
+        let Some(uid) = words.next().and_then(|w| w.parse().ok()) else {
+            continue;
+        };
+        let base = match line.find(" :") {
+            Some(at) => line[at + 2..].trim(),
+            None => words.last().unwrap_or_default(),
+        };
+        if !base.is_empty() {
+            uids.insert(base.to_string(), uid);
+        }
+    }
+    uids
+}
+
+/// The messages of a Maildir folder (`new`, then `cur`), with their
+/// mailbox name, UID and flags; read each with [`read_bounded`].
+pub fn maildir_messages(maildir: &Path) -> Vec<Location> {
+    let uids = read_uidlist(maildir);
+    let mailbox = mailbox_name(maildir);
+    let mut messages = Vec::new();
+    for sub in ["new", "cur"] {
+        let Ok(entries) = std::fs::read_dir(maildir.join(sub)) else {
+            continue;
+        };
+        let mut files: Vec<PathBuf> = entries.filter_map(|e| Some(e.ok()?.path())).collect();
+        files.sort();
+        for file in files.into_iter().filter(|f| f.is_file()) {
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let (base, flags) = match name.split_once(":2,") {
+                Some((base, flags)) => (base.to_string(), Some(flags.to_string())),
+                None => (name.clone(), None),
+            };
+            messages.push(Location {
+                path: file.display().to_string(),
+                line: 1,
+                mailbox: Some(mailbox.clone()),
+                uid: uids.get(&base).copied(),
+                flags,
+            });
+        }
+    }
+    messages
+}
+
+/// Reads the message at `location` (a file of its own).
+pub fn read_location(location: Location) -> Result<RawMessage, Unread> {
+    match read_bounded(Path::new(&location.path)) {
+        Ok(bytes) => Ok(RawMessage { location, bytes }),
+        Err(reason) => Err(Unread { location, reason }),
+    }
+}
+
+/// Reads one message file, at most [`MAX_MESSAGE`] bytes.
+pub fn read_bounded(file: &Path) -> Result<Vec<u8>, String> {
+    let f = File::open(file).map_err(|e| e.to_string())?;
+    let mut bytes = Vec::new();
+    f.take(MAX_MESSAGE as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() > MAX_MESSAGE {
+        return Err(format!("message larger than {MAX_MESSAGE} bytes"));
+    }
+    Ok(bytes)
+}
+
+/// Calls `each` with every message of an mbox, streaming: one message in
+/// memory at a time. `From ` separators are recognised at the start of the
+/// file and after an empty line; `>From ` (any number of `>`) loses one `>`
+/// (mboxrd; in mboxo only `>From ` was escaped, which this also undoes).
+pub fn read_mbox(
+    path: &Path,
+    each: &mut dyn FnMut(RawMessage),
+    unread: &mut dyn FnMut(Unread),
+) -> io::Result<()> {
+    let mut reader = BufReader::with_capacity(1 << 16, File::open(path)?);
+    let name = path.display().to_string();
+    let mut line = Vec::new();
+    let mut message = Vec::new();
+    let mut start: Option<u64> = None;
+    let mut too_large = false;
+    let mut previous_empty = true;
+    let mut number = 0u64;
+    let mut flush = |message: &mut Vec<u8>, start: Option<u64>, too_large: &mut bool| {
+        let Some(start) = start else { return };
+        let location = Location {
+            path: name.clone(),
+            line: start,
+            ..Location::default()
+        };
+        if *too_large {
+            unread(Unread {
+                location,
+                reason: format!("message larger than {MAX_MESSAGE} bytes"),
+            });
+        } else {
+            // The empty line before the next separator belongs to the mbox.
+            if message.ends_with(b"\n\n") {
+                message.pop();
+            } else if message.ends_with(b"\r\n\r\n") {
+                message.truncate(message.len() - 2);
+            }
+            each(RawMessage {
+                location,
+                bytes: std::mem::take(message),
+            });
+        }
+        message.clear();
+        *too_large = false;
+    };
+    loop {
+        line.clear();
+        let n = reader.read_until(b'\n', &mut line)?;
+        if n == 0 {
+            break;
+        }
+        number += 1;
+        let body = line.strip_suffix(b"\n").unwrap_or(&line);
+        let body = body.strip_suffix(b"\r").unwrap_or(body);
+        if previous_empty && line.starts_with(b"From ") {
+            flush(&mut message, start, &mut too_large);
+            start = Some(number + 1);
+            previous_empty = false;
+            continue;
+        }
+        previous_empty = body.is_empty();
+        if start.is_none() {
+            // Bytes before the first separator: not an mbox message.
+            continue;
+        }
+        if too_large {
+            continue;
+        }
+        let quoted = line.iter().take_while(|b| **b == b'>').count();
+        let unescaped = if quoted > 0 && line[quoted..].starts_with(b"From ") {
+            &line[1..]
+        } else {
+            &line[..]
+        };
+        if message.len() + unescaped.len() > MAX_MESSAGE {
+            too_large = true;
+            message.clear();
+            continue;
+        }
+        message.extend_from_slice(unescaped);
+    }
+    flush(&mut message, start, &mut too_large);
+    Ok(())
+}
+
+/// Calls `each` with every message of `store`.
+pub fn read_store(store: &Store, each: &mut dyn FnMut(RawMessage), unread: &mut dyn FnMut(Unread)) {
+    match store.kind {
+        StoreKind::Maildir => {
+            for location in maildir_messages(&store.path) {
+                match read_location(location) {
+                    Ok(message) => each(message),
+                    Err(u) => unread(u),
+                }
+            }
+        }
+        StoreKind::Mbox => {
+            if let Err(e) = read_mbox(&store.path, each, unread) {
+                unread(Unread {
+                    location: Location {
+                        path: store.path.display().to_string(),
+                        ..Location::default()
+                    },
+                    reason: format!("mbox read stopped: {e}"),
+                });
+            }
+        }
+        StoreKind::Eml => {
+            let location = Location {
+                path: store.path.display().to_string(),
+                line: 1,
+                ..Location::default()
+            };
+            match read_bounded(&store.path) {
+                Ok(bytes) => each(RawMessage { location, bytes }),
+                Err(reason) => unread(Unread { location, reason }),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffing_tells_mbox_message_and_log_apart() {
+        assert_eq!(
+            sniff(b"From alice@x Mon Jan  1 00:00:00 2024\nSubject: a\n"),
+            Some(StoreKind::Mbox)
+        );
+        assert_eq!(
+            sniff(b"Return-Path: <a@b>\r\nReceived: from x\r\n\tby y\r\nSubject: s\r\n\r\nbody"),
+            Some(StoreKind::Eml)
+        );
+        assert_eq!(
+            sniff(b"Nov 28 23:31:43 mail dovecot: imap-login: Login: user=<a>\n"),
+            None
+        );
+        assert_eq!(
+            sniff(b"127.0.0.1 - - [28/Nov/2026:22:39:28 +0000] \"GET / HTTP/1.1\" 200 1\n"),
+            None
+        );
+    }
+
+    #[test]
+    fn mbox_messages_are_split_and_unescaped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("box");
+        std::fs::write(
+            &path,
+            "From a@x Mon Jan  1 00:00:00 2024\nSubject: one\n\n>From here\n>>From there\nFrom inside a paragraph\n\nFrom b@x Mon Jan  1 00:00:01 2024\nSubject: two\n\nbody\n",
+        )
+        .unwrap();
+        let mut messages = Vec::new();
+        read_mbox(&path, &mut |m| messages.push(m), &mut |u| panic!("{u:?}")).unwrap();
+        assert_eq!(messages.len(), 2);
+        let first = String::from_utf8(messages[0].bytes.clone()).unwrap();
+        assert_eq!(
+            first,
+            "Subject: one\n\nFrom here\n>From there\nFrom inside a paragraph\n"
+        );
+        assert_eq!(messages[1].location.line, 9);
+    }
+
+    #[test]
+    fn maildir_uids_and_folders_come_from_dovecot_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("Maildir");
+        for sub in ["cur", "new", "tmp", ".Sent/cur", ".Sent/new", ".Sent/tmp"] {
+            std::fs::create_dir_all(root.join(sub)).unwrap();
+        }
+        std::fs::write(
+            root.join("dovecot-uidlist"),
+            "3 V1764369103 N3 G2a6f\n1 :1764369103.M1P2.mail\n2 W1234 :1764369104.M2P2.mail\n",
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("cur/1764369104.M2P2.mail:2,S"),
+            "Subject: b\nFrom: x@y\n\nb\n",
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("new/1764369103.M1P2.mail"),
+            "Subject: a\nFrom: x@y\n\na\n",
+        )
+        .unwrap();
+        let (stores, errors) = discover(&[dir.path().to_path_buf()]);
+        assert!(errors.is_empty());
+        assert_eq!(stores.len(), 2, "{stores:?}");
+        let mut seen = Vec::new();
+        for store in &stores {
+            read_store(store, &mut |m| seen.push(m.location), &mut |u| {
+                panic!("{u:?}")
+            });
+        }
+        assert_eq!(seen.len(), 2);
+        assert_eq!(seen[0].mailbox.as_deref(), Some("INBOX"));
+        assert_eq!(seen[0].uid, Some(1));
+        assert_eq!(seen[1].uid, Some(2));
+        assert_eq!(seen[1].flags.as_deref(), Some("S"));
+        assert_eq!(mailbox_name(&root.join(".Sent")), "Sent");
+    }
+}
