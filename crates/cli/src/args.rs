@@ -196,6 +196,14 @@ pub struct ScanArgs {
     #[arg(long, value_name = "DATE")]
     pub baseline_until: Option<String>,
 
+    /// More YARA rule files or folders, run over mail content beside the shipped rules.
+    #[arg(long, value_name = "PATH")]
+    pub yara: Vec<PathBuf>,
+
+    /// Do not look for mail stores (Maildir, mbox, .eml) among the inputs.
+    #[arg(long)]
+    pub no_mail: bool,
+
     /// Print the findings as JSON lines instead of the summary.
     #[arg(long)]
     pub json: bool,

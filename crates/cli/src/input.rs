@@ -64,6 +64,18 @@ impl Inputs {
         })
     }
 
+    /// Drops the files `is_mail` claims (mail stores are not logs); sets
+    /// left empty go.
+    pub fn without(&mut self, is_mail: impl Fn(&std::path::Path) -> bool) {
+        for set in &mut self.sets {
+            set.retain(|input| match input {
+                Input::File(path) => !is_mail(path),
+                Input::Stdin => true,
+            });
+        }
+        self.sets.retain(|set| !set.is_empty());
+    }
+
     /// Calls `per_set` on every rotated set in parallel, with a progress bar
     /// on a terminal, and returns the results in set order.
     pub fn for_each_set<T: Send>(

@@ -4,6 +4,7 @@
 mod args;
 mod commands;
 mod input;
+mod mail;
 mod terminal;
 
 use std::process::ExitCode;

@@ -1,7 +1,10 @@
 //! `vigie scan` against the ground truth of a real lab run (`shared/lab/`):
-//! every malicious step the logs can show has a finding about the step's
-//! account or source address, in the step's time window; and no benign
-//! party's address gets a high or critical finding.
+//! every malicious step has a finding about the step's account or source
+//! address, in the step's time window (the exploit mail's arrival through
+//! the mailbox scan of the run's `vmail/` folder); no benign party's address
+//! gets a high or critical finding but for the victim's own opening of the
+//! exploit mail; and that opening is linked to the message, the request and
+//! the Roundcube session.
 //!
 //! The run is `examples/lab-intrusion/` (made with the lab), or the run
 //! folder named by `VIGIE_LAB_RUN` (a `drive-scenario … --collect DIR`
@@ -14,12 +17,14 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use serde_json::Value;
 
-/// Steps whose only trace is in the mail content, not in any log: the mailbox
-/// scan (a later issue) is what finds them.
-const MAIL_ONLY: &[(&str, &str)] = &[(
-    "inbound_html_payload",
-    "the exploit mail arrives like any mail; only its HTML shows the attack",
-)];
+/// Steps whose only trace is in the mail content: without the run's
+/// mailboxes (`vmail/`, copied from the lab's `/var/vmail/lab.test`) they
+/// cannot be found.
+const MAIL_ONLY: &[&str] = &["inbound_html_payload"];
+
+/// Findings about the victim's own address that are right to be severe: the
+/// exploit mail running in the victim's webmail session.
+const ABOUT_THE_VICTIM: &[&str] = &["VC001"];
 
 fn run_dir() -> PathBuf {
     std::env::var_os("VIGIE_LAB_RUN")
@@ -69,6 +74,7 @@ fn scan(dir: &Path) -> Vec<Value> {
     ]
     .iter()
     .map(|p| logs.join(p))
+    .chain([dir.join("vmail")])
     .filter(|p| p.exists())
     .collect();
     inputs.sort();
@@ -109,7 +115,7 @@ fn every_malicious_step_has_a_finding_and_benign_parties_have_no_severe_one() {
                 continue;
             }
             let name = step["step"].as_str().unwrap();
-            if MAIL_ONLY.iter().any(|(s, _)| *s == name) {
+            if MAIL_ONLY.contains(&name) && !dir.join("vmail").is_dir() {
                 continue;
             }
             let (start, end) = (
@@ -161,6 +167,7 @@ fn every_malicious_step_has_a_finding_and_benign_parties_have_no_severe_one() {
     let severe_on_benign: Vec<&Value> = findings
         .iter()
         .filter(|f| matches!(f["level"].as_str(), Some("high" | "critical")))
+        .filter(|f| !ABOUT_THE_VICTIM.contains(&f["rule_id"].as_str().unwrap_or_default()))
         .filter(|f| {
             f["entity"]["source_ip"]
                 .as_str()
@@ -170,6 +177,94 @@ fn every_malicious_step_has_a_finding_and_benign_parties_have_no_severe_one() {
     assert!(
         severe_on_benign.is_empty(),
         "high or critical findings about benign parties: {severe_on_benign:?}"
+    );
+}
+
+#[test]
+fn the_exploit_mail_is_found_in_the_maildir_and_linked_to_its_opening() {
+    let dir = run_dir();
+    if !dir.join("vmail").is_dir() {
+        panic!(
+            "{} has no vmail/ folder (the lab's mailboxes)",
+            dir.display()
+        );
+    }
+    let truths = ground_truths(&dir);
+    let steps: Vec<&Value> = truths
+        .iter()
+        .flat_map(|t| t["steps"].as_array().unwrap())
+        .collect();
+    let step = |name: &str| *steps.iter().find(|s| s["step"] == name).unwrap();
+    let delivered = step("inbound_html_payload");
+    let opened = step("victim_opens_html_payload");
+    let victim = delivered["account"].as_str().unwrap();
+    let findings = scan(&dir);
+
+    let message = findings
+        .iter()
+        .find(|f| {
+            f["rule_id"].as_str().unwrap().starts_with("VM")
+                && f["entity"]["user"] == victim
+                && f["evidence"][0]["path"].as_str().unwrap().contains("vmail")
+        })
+        .expect("a finding for the exploit mail in the victim's Maildir");
+    assert!(
+        matches!(message["level"].as_str(), Some("high" | "critical")),
+        "{message}"
+    );
+    assert_eq!(
+        message["entity"]["source_ip"], delivered["src_ip"],
+        "the hostile MTA"
+    );
+
+    let link = findings
+        .iter()
+        .find(|f| f["rule_id"] == "VC001" && f["entity"]["source_ip"] == opened["src_ip"])
+        .expect("the opening of the exploit mail from the victim's address");
+    assert_eq!(link["entity"]["user"], victim);
+    let when = seconds(link["first_seen"].as_str().unwrap());
+    assert!(
+        (seconds(opened["start"].as_str().unwrap()) - 2
+            ..=seconds(opened["end"].as_str().unwrap()) + 2)
+            .contains(&when),
+        "{link}"
+    );
+    // The request that displayed it: the message's UID in the access log.
+    let uid = format!("_uid={}", opened["detail"]["uid"]);
+    let requests: Vec<String> = link["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["path"].as_str().unwrap().ends_with("access.log"))
+        .map(|e| {
+            let text = std::fs::read_to_string(e["path"].as_str().unwrap()).unwrap();
+            text.lines()
+                .nth(e["line"].as_u64().unwrap() as usize - 1)
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.contains(&uid) && r.contains("_action=show")
+                || r.contains(&uid) && r.contains("_action=preview")),
+        "{requests:?}"
+    );
+    // Its Roundcube session: the one the victim logged in with from that address.
+    let session = link["entity"]["session"].as_str().expect("a session");
+    let logins = dir.join(if dir.join("logs").is_dir() {
+        "logs/roundcube/userlogins.log"
+    } else {
+        "roundcube/userlogins.log"
+    });
+    let logins = std::fs::read_to_string(logins).unwrap();
+    let login = format!("Successful login for {victim}");
+    assert!(
+        logins
+            .lines()
+            .any(|l| l.contains(&login) && l.contains(&format!("in session {session}"))),
+        "session {session} not in userlogins.log"
     );
 }
 

@@ -203,13 +203,9 @@ impl State {
         // Script elements: any name ending in `script` (x:script in XHTML attachments).
         let local = name.rsplit(':').next().unwrap_or(name);
         if local == "script" {
-            let xhtml = tag
-                .attrs
-                .iter()
-                .any(|a| a.value.contains("http://www.w3.org/1999/xhtml"));
-            if self.markup == Markup::Attachment && (name.contains(':') || xhtml) {
-                self.add(&kinds::XHTML_SCRIPT_ATTACHMENT, line, &shown);
-            } else if self.markup == Markup::Attachment {
+            // In an attachment a browser renders inline, any script runs
+            // (x:script in the XHTML namespace is the sanitizer bypass).
+            if self.markup == Markup::Attachment {
                 self.add(&kinds::XHTML_SCRIPT_ATTACHMENT, line, &shown);
             } else {
                 self.add(&kinds::SCRIPT_ELEMENT, line, &shown);

@@ -76,8 +76,10 @@ pub fn scan_stores(
     );
     for mbox in stores.iter().filter(|s| s.kind == StoreKind::Mbox) {
         let (sender, receiver) = sync_channel::<RawMessage>(READ_AHEAD);
-        rayon::scope(|scope| {
-            scope.spawn(|_| {
+        // The reader blocks when the analysers fall behind: it gets a thread
+        // of its own, never one of rayon's (whose blocking could starve them).
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
                 let mut send = |m: RawMessage| {
                     let _ = sender.send(m);
                 };

@@ -104,9 +104,7 @@ pub fn sniff(head: &[u8]) -> Option<StoreKind> {
         if line[0] == b' ' || line[0] == b'\t' {
             continue;
         }
-        let Some(colon) = memchr::memchr(b':', line) else {
-            return None;
-        };
+        let colon = memchr::memchr(b':', line)?;
         let name = &line[..colon];
         if name.is_empty() || !name.iter().all(|b| b.is_ascii_graphic()) {
             return None;

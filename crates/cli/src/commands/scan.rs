@@ -20,6 +20,7 @@ use vigie_ingest::{Format, InputReport, ingest_input};
 
 use crate::args::ScanArgs;
 use crate::input::{Inputs, parse_date};
+use crate::mail;
 use crate::terminal::sanitize;
 
 /// Runs the subcommand.
@@ -44,7 +45,19 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     }
     let detector = Detector::new(&rules, mapping.clone());
     let correlator = Correlator::new(&rules, &detector, mapping);
-    let inputs = Inputs::prepare(&args.input)?;
+    let mut inputs = Inputs::prepare(&args.input)?;
+    // Mail first: which messages are flagged decides which webmail requests
+    // stage one keeps (those that opened them).
+    let mail = if args.no_mail {
+        mail::MailScan::default()
+    } else {
+        mail::scan_mail(&args.input.paths, &args.yara)
+    };
+    for e in &mail.rule_errors {
+        eprintln!("vigie: YARA rule not loaded: {}", sanitize(&one_line(e)));
+    }
+    inputs.without(|path| mail.owns(path));
+    let opens = mail::Opens::new(&mail);
     let geo = GeoDb::open(args.geoip.as_deref(), args.asn.as_deref())?;
     let baseline_until = args
         .baseline_until
@@ -56,9 +69,15 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
 
     // Each set's state is merged as soon as the set is read, so memory holds
     // one total and the sets in flight, not every set's until the end.
-    let total = Mutex::new(StageOne::default());
+    let total = Mutex::new(StageOne {
+        opens: opens.worker(),
+        ..StageOne::default()
+    });
     inputs.for_each_set(|set, progress| {
-        let mut mine = StageOne::default();
+        let mut mine = StageOne {
+            opens: opens.worker(),
+            ..StageOne::default()
+        };
         for input in set {
             let name: Arc<str> = input.display_name().into();
             progress.set_message(sanitize(&name));
@@ -76,6 +95,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
                 mine.volumes.add(event, &name);
                 mine.outbound.add(event, &name);
                 mine.web_reading.add(event, &name);
+                mine.opens.add(event, &name);
             });
             mine.reports.push(report);
             progress.inc(1);
@@ -89,6 +109,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         volumes,
         outbound,
         web_reading,
+        opens,
         mut reports,
     } = total.into_inner().unwrap_or_else(|e| e.into_inner());
     // Sets finish in any order; reports are listed by file.
@@ -144,6 +165,8 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
             findings.extend(found);
         }
     }
+    let mail_findings = mail::findings(&mail, &opens, &logins, &findings);
+    findings.extend(mail_findings);
     findings.sort_by(|a, b| {
         (a.first_seen, &a.rule_id, &a.entity).cmp(&(b.first_seen, &b.rule_id, &b.entity))
     });
@@ -166,7 +189,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
             out.write_all(b"\n")?;
         }
     } else if io::stdout().is_terminal() || !findings.is_empty() {
-        print_summary(&findings, &reports, &path.display().to_string())?;
+        print_summary(&findings, &reports, &mail, &path.display().to_string())?;
     }
     for r in reports.iter().filter(|r| r.error.is_some()) {
         eprintln!(
@@ -175,9 +198,18 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
             sanitize(r.error.as_deref().unwrap_or_default())
         );
     }
+    for u in &mail.unread {
+        eprintln!(
+            "vigie: message not read: {}:{}: {}",
+            sanitize(&u.location.path),
+            u.location.line,
+            sanitize(&u.reason)
+        );
+    }
     let failed = !inputs.errors.is_empty()
         || reports.iter().any(|r| r.error.is_some())
-        || !rules.errors.is_empty();
+        || !rules.errors.is_empty()
+        || !mail.rule_errors.is_empty();
     Ok(ExitCode::from(if failed {
         2
     } else if findings.is_empty() {
@@ -196,6 +228,7 @@ struct StageOne {
     volumes: VolumeHistory,
     outbound: OutboundHistory,
     web_reading: WebReadingHistory,
+    opens: mail::Opens,
     reports: Vec<InputReport>,
 }
 
@@ -207,13 +240,19 @@ impl StageOne {
         self.volumes.merge(other.volumes);
         self.outbound.merge(other.outbound);
         self.web_reading.merge(other.web_reading);
+        self.opens.merge(other.opens);
         self.reports.extend(other.reports);
     }
 }
 
 const LEVELS: [&str; 5] = ["critical", "high", "medium", "low", "informational"];
 
-fn print_summary(findings: &[Finding], reports: &[InputReport], path: &str) -> io::Result<()> {
+fn print_summary(
+    findings: &[Finding],
+    reports: &[InputReport],
+    mail: &mail::MailScan,
+    path: &str,
+) -> io::Result<()> {
     let mut out = io::stdout().lock();
     let lines: u64 = reports.iter().map(|r| r.lines).sum();
     let events: u64 = reports.iter().map(|r| r.events).sum();
@@ -224,6 +263,17 @@ fn print_summary(findings: &[Finding], reports: &[InputReport], path: &str) -> i
         findings.len(),
         sanitize(path)
     )?;
+    if !mail.stores.is_empty() {
+        writeln!(
+            out,
+            "{} mail stores, {} messages ({} read in part, {} not read), {} flagged",
+            mail.stores.len(),
+            mail.messages,
+            mail.partial,
+            mail.unread.len(),
+            mail.flagged.len()
+        )?;
+    }
     for level in LEVELS {
         let n = findings.iter().filter(|f| f.level == level).count();
         if n > 0 {

@@ -1,0 +1,509 @@
+//! The mail side of `vigie scan`: the mail stores among the inputs are
+//! scanned first; each flagged message becomes a finding, and the webmail
+//! requests that displayed it (`_action=show|preview|viewsource` with its
+//! `_mbox` and `_uid`, from the message's Maildir and `dovecot-uidlist`) tie
+//! it to who opened it, when, from where, in which Roundcube session, and
+//! what that account or address did next.
+
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use vigie_detect::analytics::LoginHistory;
+use vigie_event::{Dataset, EVIDENCE_KEPT, Entity, Event, Evidence, Finding, Outcome, Timestamp};
+use vigie_mail::scan::{Rules, scan_stores};
+use vigie_mail::store::{Store, StoreKind, discover};
+use vigie_mail::{Level, MessageReport, Unread};
+
+/// Messages at or above this level become findings.
+const FINDING_LEVEL: Level = Level::Low;
+
+/// How long after an exploit mail is opened later findings join its chain.
+const CHAIN_WINDOW_SECS: i64 = 24 * 3600;
+
+/// What the mail stores gave.
+#[derive(Default)]
+pub struct MailScan {
+    /// The stores found.
+    pub stores: Vec<Store>,
+    /// Messages read.
+    pub messages: u64,
+    /// Messages read only in part (see each report's problems).
+    pub partial: u64,
+    /// Flagged messages (level low or above).
+    pub flagged: Vec<MessageReport>,
+    /// Messages that could not be read.
+    pub unread: Vec<Unread>,
+    /// YARA rule files that did not compile.
+    pub rule_errors: Vec<String>,
+}
+
+impl MailScan {
+    /// Whether `path` belongs to a mail store (and is not a log).
+    pub fn owns(&self, path: &Path) -> bool {
+        self.stores.iter().any(|s| match s.kind {
+            StoreKind::Maildir => path.starts_with(&s.path),
+            StoreKind::Mbox | StoreKind::Eml => path == s.path,
+        })
+    }
+}
+
+#[cfg(feature = "yara")]
+fn load_rules(dirs: &[PathBuf]) -> (Option<Rules>, Vec<String>) {
+    let rules = Rules::load(true, dirs);
+    let errors = rules.errors.iter().map(ToString::to_string).collect();
+    (Some(rules), errors)
+}
+
+#[cfg(not(feature = "yara"))]
+fn load_rules(dirs: &[PathBuf]) -> (Option<Rules>, Vec<String>) {
+    let errors = if dirs.is_empty() {
+        Vec::new()
+    } else {
+        vec!["--yara: this build of vigie has no YARA support (feature `yara`)".to_string()]
+    };
+    (None, errors)
+}
+
+/// Finds and scans the mail stores under `paths`.
+pub fn scan_mail(paths: &[PathBuf], yara_dirs: &[PathBuf]) -> MailScan {
+    let (stores, mut unread) = discover(paths);
+    let (rules, rule_errors) = if stores.is_empty() && yara_dirs.is_empty() {
+        (None, Vec::new())
+    } else {
+        load_rules(yara_dirs)
+    };
+    let state = Mutex::new((0u64, 0u64, Vec::new()));
+    let unread_more = Mutex::new(Vec::new());
+    scan_stores(
+        &stores,
+        rules.as_ref(),
+        &|report| {
+            let mut state = state.lock().unwrap_or_else(|e| e.into_inner());
+            state.0 += 1;
+            state.1 += u64::from(!report.problems.is_empty());
+            if report.level >= Some(FINDING_LEVEL) {
+                state.2.push(report);
+            }
+        },
+        &|u| {
+            unread_more
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(u)
+        },
+    );
+    let (messages, partial, mut flagged) = state.into_inner().unwrap_or_else(|e| e.into_inner());
+    flagged.sort_by(|a, b| {
+        (&a.location.path, a.location.line).cmp(&(&b.location.path, b.location.line))
+    });
+    unread.extend(unread_more.into_inner().unwrap_or_else(|e| e.into_inner()));
+    MailScan {
+        stores,
+        messages,
+        partial,
+        flagged,
+        unread,
+        rule_errors,
+    }
+}
+
+/// A webmail request that displayed a flagged message.
+struct Open {
+    source: IpAddr,
+    timestamp: Timestamp,
+    action: String,
+    path: Arc<str>,
+    line: u64,
+}
+
+/// A successful Roundcube login, for naming the session an open belongs to.
+struct WebLogin {
+    user: String,
+    source: IpAddr,
+    timestamp: Timestamp,
+    session: String,
+}
+
+/// What stage one gathers for the mail findings: the requests that
+/// displayed a flagged message, and the webmail logins.
+#[derive(Default)]
+pub struct Opens {
+    /// `(mailbox, uid)` of the flagged messages.
+    wanted: Arc<HashSet<(String, String)>>,
+    seen: Vec<(String, String, Open)>,
+    logins: Vec<WebLogin>,
+}
+
+/// Roundcube's folder names use the server's separator; Maildir++ uses `.`.
+fn normalize_mailbox(name: &str) -> String {
+    name.replace('/', ".")
+}
+
+impl Opens {
+    /// Gathers opens of the messages of `mail`.
+    pub fn new(mail: &MailScan) -> Opens {
+        let wanted = mail
+            .flagged
+            .iter()
+            .filter_map(|r| {
+                Some((
+                    normalize_mailbox(r.location.mailbox.as_deref()?),
+                    r.location.uid?.to_string(),
+                ))
+            })
+            .collect();
+        Opens {
+            wanted: Arc::new(wanted),
+            ..Opens::default()
+        }
+    }
+
+    /// An empty gatherer for another worker, wanting the same messages.
+    pub fn worker(&self) -> Opens {
+        Opens {
+            wanted: Arc::clone(&self.wanted),
+            ..Opens::default()
+        }
+    }
+
+    /// Records `event` if it displayed a wanted message or is a webmail login.
+    pub fn add(&mut self, event: &Event<'_>, path: &Arc<str>) {
+        if self.wanted.is_empty() {
+            return;
+        }
+        if event.dataset == Dataset::RoundcubeUserlogins
+            && event.outcome == Some(Outcome::Success)
+            && let (Some(user), Some(source), Some(session)) = (
+                event.user_name.as_deref(),
+                event.source_ip,
+                event.session_id.as_deref(),
+            )
+        {
+            self.logins.push(WebLogin {
+                user: user.to_string(),
+                source,
+                timestamp: event.timestamp,
+                session: session.to_string(),
+            });
+            return;
+        }
+        let displays = matches!(
+            event.roundcube_action.as_deref(),
+            Some("show" | "preview" | "viewsource" | "print")
+        );
+        let (Some(mbox), Some(uid), Some(source)) = (
+            event.roundcube_mbox.as_deref(),
+            event.roundcube_uid.as_deref(),
+            event.source_ip,
+        ) else {
+            return;
+        };
+        let key = (normalize_mailbox(mbox), uid.to_string());
+        if !displays || event.http_status.is_some_and(|s| s >= 400) || !self.wanted.contains(&key) {
+            return;
+        }
+        self.seen.push((
+            key.0,
+            key.1,
+            Open {
+                source,
+                timestamp: event.timestamp,
+                action: event
+                    .roundcube_action
+                    .as_deref()
+                    .unwrap_or_default()
+                    .to_string(),
+                path: Arc::clone(path),
+                line: event.line,
+            },
+        ));
+    }
+
+    /// Adds another worker's gatherings.
+    pub fn merge(&mut self, other: Opens) {
+        self.seen.extend(other.seen);
+        self.logins.extend(other.logins);
+    }
+}
+
+/// The mailbox's owner: `Delivered-To`, else `<domain>/<user>/Maildir` in
+/// the path, else the first recipient.
+fn owner(report: &MessageReport) -> Option<String> {
+    if let Some(d) = &report.delivered_to {
+        return Some(d.to_ascii_lowercase());
+    }
+    let path = Path::new(&report.location.path);
+    let parts: Vec<String> = path
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    if let Some(at) = parts.iter().position(|p| p == "Maildir")
+        && at >= 2
+        && parts[at - 2].contains('.')
+    {
+        return Some(format!("{}@{}", parts[at - 1], parts[at - 2]));
+    }
+    report.to.first().map(|t| t.to_ascii_lowercase())
+}
+
+/// When the message arrived: the delivery time a Maildir file name starts
+/// with (the server's clock), else its `Date` header.
+fn arrival(report: &MessageReport) -> Option<Timestamp> {
+    let name = Path::new(&report.location.path)
+        .file_name()?
+        .to_string_lossy()
+        .into_owned();
+    let digits: String = name.chars().take_while(char::is_ascii_digit).collect();
+    if report.location.mailbox.is_some()
+        && let Ok(secs) = digits.parse::<i64>()
+        && digits.len() >= 9
+    {
+        return Some(Timestamp::from_unix(secs, 0));
+    }
+    let date: jiff::Timestamp = report.date.as_deref()?.parse().ok()?;
+    Some(Timestamp::from_unix(date.as_second(), 0))
+}
+
+fn message_evidence(report: &MessageReport) -> Vec<Evidence> {
+    let mut parts: Vec<&str> = report.indicators.iter().map(|i| i.part.as_str()).collect();
+    parts.sort_unstable();
+    parts.dedup();
+    parts
+        .into_iter()
+        .map(|part| Evidence {
+            path: report.location.path.clone(),
+            line: report.location.line,
+            part: Some(part.to_string()),
+        })
+        .collect()
+}
+
+fn describe(report: &MessageReport) -> String {
+    let indicators: Vec<String> = report
+        .indicators
+        .iter()
+        .take(8)
+        .map(|i| {
+            format!(
+                "{} {}{} in part {} line {}: {}",
+                i.code,
+                i.name,
+                i.cve
+                    .as_deref()
+                    .map(|c| format!(" ({c})"))
+                    .unwrap_or_default(),
+                i.part,
+                i.line,
+                i.snippet
+            )
+        })
+        .collect();
+    format!(
+        "message {:?} from {} to {}{}: {}",
+        report.subject.as_deref().unwrap_or(""),
+        report.from.as_deref().unwrap_or("(no sender)"),
+        owner(report).as_deref().unwrap_or("(unknown mailbox)"),
+        match (&report.location.mailbox, report.location.uid) {
+            (Some(m), Some(u)) => format!(" ({m}, UID {u})"),
+            _ => String::new(),
+        },
+        indicators.join("; ")
+    )
+}
+
+fn attack_of(report: &MessageReport) -> Vec<String> {
+    let mut attack: Vec<String> = report
+        .indicators
+        .iter()
+        .flat_map(|i| i.attack.iter().cloned())
+        .collect();
+    attack.sort();
+    attack.dedup();
+    attack
+}
+
+/// The findings of the flagged messages, and of the webmail sessions that
+/// opened them with what followed (`earlier` are the scan's other findings).
+pub fn findings(
+    mail: &MailScan,
+    opens: &Opens,
+    logins: &LoginHistory,
+    earlier: &[Finding],
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut by_key: HashMap<(&str, &str), Vec<&Open>> = HashMap::new();
+    for (mbox, uid, open) in &opens.seen {
+        by_key.entry((mbox, uid)).or_default().push(open);
+    }
+    for report in &mail.flagged {
+        let Some(level) = report.level else { continue };
+        let Some(top) = report.indicators.iter().max_by_key(|i| i.level) else {
+            continue;
+        };
+        let user = owner(report);
+        let at = arrival(report).unwrap_or_default();
+        out.push(Finding {
+            rule_id: top.code.clone(),
+            title: format!("Message carries {}", top.name),
+            level: level.name().to_string(),
+            attack: attack_of(report),
+            entity: Entity {
+                user: user.clone(),
+                source_ip: report.received_from.first().cloned(),
+                session: None,
+            },
+            first_seen: at,
+            last_seen: at,
+            count: report.indicators.len() as u64,
+            evidence: message_evidence(report),
+            reason: describe(report),
+        });
+        // Opens of this message by its owner (when the address tells who).
+        let key = match (&report.location.mailbox, report.location.uid) {
+            (Some(m), Some(u)) => (normalize_mailbox(m), u.to_string()),
+            _ => continue,
+        };
+        let seen: Vec<&Open> = by_key
+            .get(&(key.0.as_str(), key.1.as_str()))
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|o| match (logins.only_account_of(o.source), &user) {
+                (Some(who), Some(owner)) => who.eq_ignore_ascii_case(owner),
+                _ => true,
+            })
+            .collect();
+        if level < Level::High {
+            continue;
+        }
+        // One finding per address that opened it: the owner at the office
+        // and an intruder in the same account are two stories.
+        let mut by_source: HashMap<IpAddr, Vec<&Open>> = HashMap::new();
+        for open in seen {
+            by_source.entry(open.source).or_default().push(open);
+        }
+        let mut sources: Vec<(IpAddr, Vec<&Open>)> = by_source.into_iter().collect();
+        sources.sort_by_key(|(_, o)| o.iter().map(|o| o.timestamp).min());
+        for (address, mut seen) in sources {
+            seen.sort_by_key(|o| o.timestamp);
+            out.push(opened(
+                report,
+                level,
+                user.as_deref(),
+                address,
+                &seen,
+                opens,
+                earlier,
+            ));
+        }
+    }
+    out
+}
+
+/// The finding of one address opening a flagged message, with what that
+/// account or address did in the next 24 hours.
+fn opened(
+    report: &MessageReport,
+    level: Level,
+    user: Option<&str>,
+    address: IpAddr,
+    seen: &[&Open],
+    opens: &Opens,
+    earlier: &[Finding],
+) -> Finding {
+    let first = seen[0];
+    let session = opens
+        .logins
+        .iter()
+        .filter(|l| {
+            l.source == address
+                && l.timestamp <= first.timestamp
+                && user.is_none_or(|u| l.user.eq_ignore_ascii_case(u))
+        })
+        .max_by_key(|l| l.timestamp)
+        .map(|l| l.session.clone());
+    let source = address.to_string();
+    let later: Vec<&Finding> = earlier
+        .iter()
+        .filter(|f| {
+            let after = f.first_seen >= first.timestamp
+                && f.first_seen.unix_seconds() - first.timestamp.unix_seconds()
+                    <= CHAIN_WINDOW_SECS;
+            let same = f.entity.source_ip.as_deref() == Some(source.as_str())
+                || user.is_some_and(|u| {
+                    f.entity
+                        .user
+                        .as_deref()
+                        .is_some_and(|fu| fu.eq_ignore_ascii_case(u))
+                });
+            after && same
+        })
+        .collect();
+    let mut evidence = message_evidence(report);
+    evidence.extend(seen.iter().map(|o| Evidence {
+        path: o.path.to_string(),
+        line: o.line,
+        part: None,
+    }));
+    for f in &later {
+        for e in &f.evidence {
+            if evidence.len() >= EVIDENCE_KEPT {
+                break;
+            }
+            if !evidence.contains(e) {
+                evidence.push(e.clone());
+            }
+        }
+    }
+    let actions: Vec<&str> = seen.iter().map(|o| o.action.as_str()).collect();
+    let mut next: Vec<String> = later
+        .iter()
+        .map(|f| format!("{} ({})", f.title, f.level))
+        .collect();
+    next.dedup();
+    let last = later
+        .iter()
+        .map(|f| f.last_seen)
+        .chain(seen.iter().map(|o| o.timestamp))
+        .max()
+        .unwrap_or(first.timestamp);
+    let mut attack = attack_of(report);
+    attack.push("T1204.002".to_string());
+    attack.sort();
+    attack.dedup();
+    Finding {
+        rule_id: "VC001".to_string(),
+        title: "Exploit mail opened in the webmail".to_string(),
+        level: level.name().to_string(),
+        attack,
+        entity: Entity {
+            user: user.map(str::to_string),
+            source_ip: Some(source.clone()),
+            session: session.clone(),
+        },
+        first_seen: first.timestamp,
+        last_seen: last,
+        count: seen.len() as u64,
+        evidence,
+        reason: format!(
+            "{} opened the {} message {:?} ({}) from {source}{} in {} requests ({}); afterwards, within 24 h, for this account or address: {}",
+            user.unwrap_or("the mailbox owner"),
+            level.name(),
+            report.subject.as_deref().unwrap_or(""),
+            report.cves().join(", "),
+            session
+                .as_deref()
+                .map(|s| format!(" in Roundcube session {s}"))
+                .unwrap_or_default(),
+            seen.len(),
+            actions.join(", "),
+            if next.is_empty() {
+                "no finding".to_string()
+            } else {
+                next.join("; ")
+            }
+        ),
+    }
+}

