@@ -29,6 +29,28 @@ pub enum Command {
     /// Work with rule packs.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Write the HTML report and Markdown summary of a case that `vigie scan` wrote.
+    #[command(after_help = REPORT_EXAMPLES)]
+    Report(ReportArgs),
+}
+
+const REPORT_EXAMPLES: &str = "\
+Examples:
+  vigie report case-2026-11            # case-2026-11/report.html and report.md
+  vigie report case --name 'Ministry mail, Dec 2025'
+
+The HTML file is self-contained (no script, no external fetch, charts as inline SVG).";
+
+/// `vigie report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The case folder (findings.jsonl and scope.json from `vigie scan`).
+    #[arg(value_name = "DIR")]
+    pub case: PathBuf,
+
+    /// The case's name in the report (default: the folder's name).
+    #[arg(long)]
+    pub name: Option<String>,
 }
 
 const SCAN_EXAMPLES: &str = "\
@@ -36,9 +58,14 @@ Examples:
   vigie scan /var/log/ --case case-2026-11
   vigie scan mail.log* nginx/ roundcube/ --case case --sigma my-rules/ --tz Europe/Paris
   vigie scan --json logs/ --case case | jq .
+  vigie scan /var/log/ /var/vmail/ --case case --yara my-yara/   # logs and mailboxes
 
-Writes CASE/findings.jsonl, one finding a line (rule, level, ATT&CK ids,
-account and source, first and last time, count, evidence file:line).
+Mail stores among the inputs (Maildir, mbox, .eml, found by content) are
+scanned too. Writes CASE/findings.jsonl, one finding a line (rule, level,
+ATT&CK ids, account and source, first and last time, count, evidence
+file:line or message part), CASE/scope.json (per account: sessions, webmail
+actions, forwards, mail sent, exfiltration estimate by channel with the
+logs' coverage caveats) and CASE/timeline.csv / timeline.jsonl.
 Exit status: 0 no finding, 1 findings, 2 usage or input error.";
 
 const HUNT_EXAMPLES: &str = "\
@@ -203,6 +230,15 @@ pub struct ScanArgs {
     /// Do not look for mail stores (Maildir, mbox, .eml) among the inputs.
     #[arg(long)]
     pub no_mail: bool,
+
+    /// Write the scope of every account seen, not only of those with a finding.
+    #[arg(long)]
+    pub all_accounts: bool,
+
+    /// Columns of timeline.csv / timeline.jsonl.
+    #[arg(long, value_name = "PROFILE", default_value = "standard",
+          value_parser = ["standard", "verbose", "timesketch", "ecs"])]
+    pub timeline_profile: String,
 
     /// Print the findings as JSON lines instead of the summary.
     #[arg(long)]

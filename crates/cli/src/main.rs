@@ -18,6 +18,7 @@ fn main() -> ExitCode {
         args::Command::Scan(scan) => commands::scan::run(scan),
         args::Command::Hunt(hunt) => commands::hunt::run(hunt),
         args::Command::Rules(args::RulesCommand::Check(check)) => commands::rules::check(check),
+        args::Command::Report(report) => commands::report::run(report),
     };
     match result {
         Ok(code) => code,

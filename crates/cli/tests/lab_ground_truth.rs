@@ -290,3 +290,185 @@ fn a_benign_run_gives_no_high_or_critical_finding() {
     println!("benign lab run: {} high or critical findings", severe.len());
     assert!(severe.is_empty(), "{severe:?}");
 }
+
+/// The case's scope.json for the run.
+fn scope_of(dir: &Path) -> Value {
+    let case = tempfile::tempdir().unwrap();
+    let mut inputs = vec![if dir.join("logs").is_dir() {
+        dir.join("logs")
+    } else {
+        dir.to_path_buf()
+    }];
+    inputs.retain(|p| p.exists());
+    let logs = inputs[0].clone();
+    let mut args: Vec<PathBuf> = [
+        "dovecot.log",
+        "mail.log",
+        "nginx",
+        "roundcube",
+        "php8.2-fpm.log",
+    ]
+    .iter()
+    .map(|p| logs.join(p))
+    .chain([dir.join("vmail")])
+    .filter(|p| p.exists())
+    .collect();
+    args.sort();
+    let out = Command::cargo_bin("vigie")
+        .unwrap()
+        .args(["scan", "--tz", "UTC", "--case"])
+        .arg(case.path())
+        .args(&args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.code() == Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(&std::fs::read_to_string(case.path().join("scope.json")).unwrap()).unwrap()
+}
+
+fn logs_dir(dir: &Path) -> PathBuf {
+    if dir.join("logs").is_dir() {
+        dir.join("logs")
+    } else {
+        dir.to_path_buf()
+    }
+}
+
+#[test]
+fn the_scope_lists_every_step_and_the_estimate_matches_the_logs_bytes() {
+    let dir = run_dir();
+    let truths = ground_truths(&dir);
+    let scope = scope_of(&dir);
+    let account = |name: &str| {
+        scope["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["account"] == name)
+            .unwrap_or_else(|| panic!("no scope for {name}"))
+            .clone()
+    };
+    let mut listed = 0;
+    for step in truths
+        .iter()
+        .flat_map(|t| t["steps"].as_array().unwrap())
+        .filter(|s| s["malicious"] == true)
+    {
+        let name = step["step"].as_str().unwrap();
+        let a = account(step["account"].as_str().unwrap());
+        let source = step["src_ip"].as_str().unwrap();
+        let web_action = |action: &str| {
+            a["web"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|w| w["source"] == source)
+                .any(|w| {
+                    w["items"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|i| i["action"] == action)
+                })
+        };
+        let mark = |kind: &str| {
+            a["marks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["kind"] == kind && m["source"] == source)
+        };
+        let session = |protocol: &str| {
+            a["mail_sessions"].as_array().unwrap().iter().any(|s| {
+                s["source"] == source && s["protocol"] == protocol && s["attacker"] == true
+            })
+        };
+        let shown =
+            match name {
+                "inbound_html_payload" => a["messages"].as_array().unwrap().iter().any(|m| {
+                    m["rule_id"].as_str().unwrap().starts_with("VM") && m["source"] == source
+                }),
+                "webmail_bruteforce" | "imap_bruteforce" => mark("auth-failure"),
+                "webmail_login_success_new_ip" => mark("web-login"),
+                "webmail_mailbox_browse_and_attachment_download" => {
+                    web_action("message-open") && web_action("attachment-download")
+                }
+                "webmail_zip_download_mailbox" => web_action("mailbox-export"),
+                "webmail_addressbook_export" => web_action("addressbook-export"),
+                "webmail_sieve_redirect" => web_action("sieve-put"),
+                "webmail_send_from_victim" => mark("sent"),
+                "imap_bulk_fetch" => session("imap"),
+                "managesieve_redirect" => session("managesieve"),
+                other => panic!("a malicious step this test does not know: {other}"),
+            };
+        assert!(shown, "{name}: not in the scope of {}", step["account"]);
+        listed += 1;
+    }
+    println!("scope: {listed} malicious steps listed");
+
+    // The estimate against the bytes the logs record for the intruders' sessions,
+    // computed here from the raw lines.
+    let logs = logs_dir(&dir);
+    let access = std::fs::read_to_string(logs.join("nginx/roundcube.access.log")).unwrap();
+    let web_bytes = |ip: &str| -> u64 {
+        access
+            .lines()
+            .filter(|l| l.starts_with(&format!("{ip} ")))
+            .filter_map(|l| {
+                let after = l.split('"').nth(2)?.split_whitespace().collect::<Vec<_>>();
+                let status: u16 = after.first()?.parse().ok()?;
+                (200..300)
+                    .contains(&status)
+                    .then(|| after.get(1)?.parse::<u64>().ok())
+                    .flatten()
+            })
+            .sum()
+    };
+    let dovecot = std::fs::read_to_string(logs.join("dovecot.log")).unwrap();
+    let imap_bytes = |ip: &str, user: &str| -> u64 {
+        let sessions: Vec<&str> = dovecot
+            .lines()
+            .filter(|l| {
+                l.contains("imap-login:")
+                    && l.contains(" Login: ")
+                    && l.contains(&format!("rip={ip},"))
+                    && l.contains(&format!("user=<{user}>"))
+            })
+            .filter_map(|l| l.split("session=<").nth(1)?.split('>').next())
+            .collect();
+        dovecot
+            .lines()
+            .filter(|l| {
+                l.contains("Logged out") && sessions.iter().any(|s| l.contains(&format!("<{s}>")))
+            })
+            .filter_map(|l| {
+                l.split(" out=")
+                    .nth(1)?
+                    .split_whitespace()
+                    .next()?
+                    .parse::<u64>()
+                    .ok()
+            })
+            .sum()
+    };
+    let attacker = |party: &str| truths[0]["addresses"][party].as_str().unwrap().to_string();
+    for (user, expected) in [
+        ("alice@lab.test", web_bytes(&attacker("attacker_web"))),
+        (
+            "bob@lab.test",
+            imap_bytes(&attacker("attacker_imap"), "bob@lab.test"),
+        ),
+    ] {
+        let estimate = account(user)["exfiltration"]["total_bytes"]
+            .as_u64()
+            .unwrap();
+        println!(
+            "{user}: estimate {estimate} bytes, logs record {expected} bytes for the intruder's sessions"
+        );
+        assert!(expected > 0);
+        assert_eq!(estimate, expected, "{user}");
+    }
+}

@@ -59,7 +59,7 @@ pub fn write_event<W: Write>(out: &mut W, event: &Event<'_>) -> io::Result<()> {
 }
 
 /// Writes one cell, neutralized against formula injection and quoted as RFC 4180 requires.
-pub fn write_cell<W: Write>(out: &mut W, cell: &str) -> io::Result<()> {
+pub fn write_cell<W: Write + ?Sized>(out: &mut W, cell: &str) -> io::Result<()> {
     let formula = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
     let needs_quotes = formula || cell.contains([',', '"', '\n', '\r']);
     if needs_quotes {

@@ -2,5 +2,6 @@
 
 pub mod events;
 pub mod hunt;
+pub mod report;
 pub mod rules;
 pub mod scan;

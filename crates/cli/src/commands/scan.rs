@@ -6,6 +6,9 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use std::sync::{Arc, Mutex};
 
+use vigie_case::activity::Activity;
+use vigie_case::scope;
+use vigie_case::timeline::{self, Profile};
 use vigie_detect::analytics::{
     self, Baseline, Facts, LoginHistory, OutboundHistory, VolumeHistory, WebReadingHistory,
 };
@@ -96,6 +99,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
                 mine.outbound.add(event, &name);
                 mine.web_reading.add(event, &name);
                 mine.opens.add(event, &name);
+                mine.activity.add(event, &name);
             });
             mine.reports.push(report);
             progress.inc(1);
@@ -110,6 +114,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         outbound,
         web_reading,
         opens,
+        activity,
         mut reports,
     } = total.into_inner().unwrap_or_else(|e| e.into_inner());
     // Sets finish in any order; reports are listed by file.
@@ -182,6 +187,8 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     file.flush()
         .with_context(|| format!("cannot write {}", path.display()))?;
 
+    write_case(&args, &activity, &findings, &logins)?;
+
     if args.json {
         let mut out = io::stdout().lock();
         for f in &findings {
@@ -219,6 +226,38 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     }))
 }
 
+/// Writes the case's scope and timeline beside its findings.
+fn write_case(
+    args: &ScanArgs,
+    activity: &Activity,
+    findings: &[Finding],
+    logins: &LoginHistory,
+) -> Result<()> {
+    let scope = scope::scope(activity, findings, logins, args.all_accounts);
+    let write = |name: &str, body: &dyn Fn(&mut dyn Write) -> io::Result<()>| -> Result<()> {
+        let path = args.case.join(name);
+        let mut file = io::BufWriter::new(
+            std::fs::File::create(&path)
+                .with_context(|| format!("cannot write {}", path.display()))?,
+        );
+        body(&mut file)
+            .and_then(|()| file.flush())
+            .with_context(|| format!("cannot write {}", path.display()))
+    };
+    write("scope.json", &|out| {
+        serde_json::to_writer_pretty(&mut *out, &scope)?;
+        out.write_all(b"\n")
+    })?;
+    let profile = Profile::from_name(&args.timeline_profile).unwrap_or(Profile::Standard);
+    write("timeline.csv", &|out| {
+        timeline::write_csv(out, findings, profile)
+    })?;
+    write("timeline.jsonl", &|out| {
+        timeline::write_jsonl(out, findings, profile)
+    })?;
+    Ok(())
+}
+
 /// What stage one gathers: per rotated set, then for the whole scan.
 #[derive(Default)]
 struct StageOne {
@@ -229,6 +268,7 @@ struct StageOne {
     outbound: OutboundHistory,
     web_reading: WebReadingHistory,
     opens: mail::Opens,
+    activity: Activity,
     reports: Vec<InputReport>,
 }
 
@@ -241,6 +281,7 @@ impl StageOne {
         self.outbound.merge(other.outbound);
         self.web_reading.merge(other.web_reading);
         self.opens.merge(other.opens);
+        self.activity.merge(other.activity);
         self.reports.extend(other.reports);
     }
 }

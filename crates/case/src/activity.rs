@@ -1,0 +1,425 @@
+//! What every account did, gathered in stage one of a scan and bounded by
+//! accounts, addresses and days (never by the number of events): mail-client
+//! sessions with their byte counters, webmail requests per browser address,
+//! Sieve forwarding, mail sent, and which time each log family covers.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use ahash::AHashMap;
+use serde::Serialize;
+use vigie_event::{Category, Dataset, Event, Evidence, Outcome, Timestamp};
+
+/// Detailed webmail actions kept per browser address and day.
+const ITEMS_KEPT: usize = 500;
+/// Evidence lines kept per aggregate.
+const EVIDENCE_KEPT: usize = 20;
+/// Open mail-client sessions waiting for their logout, per worker.
+const OPEN_KEPT: usize = 200_000;
+/// A stretch this long without any line of a log family is a gap in it.
+pub const GAP_SECS: i64 = 24 * 3600;
+
+/// Mail-client sessions (IMAP, POP3, ManageSieve, SMTP submission) of one
+/// account from one address on one day.
+#[derive(Clone, Debug, Serialize)]
+pub struct Sessions {
+    /// Protocol.
+    pub protocol: String,
+    /// How many logins.
+    pub sessions: u64,
+    /// First login.
+    pub first: Timestamp,
+    /// Last logout (or login).
+    pub last: Timestamp,
+    /// Bytes sent to the client (Dovecot `out=`), summed over the sessions that logged out.
+    pub bytes_out: u64,
+    /// Messages fetched whole (Dovecot `body_count=`, when the log format has it).
+    pub bodies: u64,
+    /// Lines that show them.
+    pub evidence: Vec<Evidence>,
+}
+
+/// One webmail action worth listing (a message opened, a download, an export…).
+#[derive(Clone, Debug, Serialize)]
+pub struct WebItem {
+    /// When.
+    pub timestamp: Timestamp,
+    /// vigie's name for it (`message-open`, `attachment-download`, `mailbox-export`, …).
+    pub action: String,
+    /// `_mbox`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mailbox: Option<String>,
+    /// `_uid`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uid: Option<String>,
+    /// `_part`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub part: Option<String>,
+    /// Response bytes.
+    pub bytes: u64,
+    /// HTTP status.
+    pub status: u16,
+    /// The access-log line.
+    pub evidence: Evidence,
+}
+
+/// Webmail requests from one browser address on one day.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct WebDay {
+    /// Requests.
+    pub requests: u64,
+    /// Bytes of successful (2xx) responses.
+    pub bytes_out: u64,
+    /// First request.
+    pub first: Option<Timestamp>,
+    /// Last request.
+    pub last: Option<Timestamp>,
+    /// User agents seen (a few).
+    pub user_agents: BTreeSet<String>,
+    /// Requests and response bytes per action.
+    pub actions: BTreeMap<String, (u64, u64)>,
+    /// The actions worth listing, in time order ([`ITEMS_KEPT`] at most).
+    pub items: Vec<WebItem>,
+    /// Items not kept.
+    pub items_dropped: u64,
+}
+
+/// A webmail login, authentication failure, forward or sent message.
+#[derive(Clone, Debug, Serialize)]
+pub struct Mark {
+    /// When.
+    pub timestamp: Timestamp,
+    /// The account.
+    pub user: String,
+    /// From where (absent for deliveries).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<IpAddr>,
+    /// What: `web-login`, `auth-failure`, `sieve-forward`, `sent`.
+    pub kind: String,
+    /// Details: session id, forward target, recipients, protocol.
+    pub detail: String,
+    /// The line.
+    pub evidence: Evidence,
+}
+
+/// The time a family of logs covers.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Coverage {
+    /// Lines read as events.
+    pub events: u64,
+    /// Hours (since the epoch) with at least one event.
+    #[serde(skip)]
+    pub hours: BTreeSet<i64>,
+}
+
+/// Stage-one gatherings for the case.
+#[derive(Default)]
+pub struct Activity {
+    /// Mail-client sessions per (account, address, protocol, day).
+    pub sessions: AHashMap<(Arc<str>, IpAddr, String, i64), Sessions>,
+    /// Webmail requests per (browser address, day).
+    pub web: AHashMap<(IpAddr, i64), WebDay>,
+    /// Webmail logins, authentication failures, forwards and sent mail (bounded per account).
+    pub marks: Vec<Mark>,
+    marks_per_user: AHashMap<Arc<str>, u64>,
+    /// Coverage per log family (`dovecot`, `postfix`, `webmail access`, `roundcube`, …).
+    pub coverage: BTreeMap<String, Coverage>,
+    /// Mail-client logins waiting for their logout: session id → (account, address, protocol, login time).
+    open: AHashMap<Box<str>, (Arc<str>, IpAddr, String, Timestamp)>,
+}
+
+/// Marks kept per account (failures of a brute force can be many).
+const MARKS_PER_USER: u64 = 200;
+
+fn family(dataset: Dataset) -> &'static str {
+    match dataset {
+        Dataset::Dovecot => "dovecot",
+        Dataset::Postfix | Dataset::Exim => "mta",
+        Dataset::NginxAccess | Dataset::ApacheAccess => "web access",
+        Dataset::RoundcubeUserlogins
+        | Dataset::RoundcubeErrors
+        | Dataset::RoundcubeSendmail
+        | Dataset::RoundcubeSession => "roundcube",
+        _ => "other",
+    }
+}
+
+fn evidence(event: &Event<'_>, path: &Arc<str>) -> Evidence {
+    Evidence {
+        path: path.to_string(),
+        line: event.line,
+        part: None,
+    }
+}
+
+impl Activity {
+    /// Records what `event` tells about an account's activity.
+    pub fn add(&mut self, event: &Event<'_>, path: &Arc<str>) {
+        let cover = self
+            .coverage
+            .entry(family(event.dataset).to_string())
+            .or_default();
+        cover.events += 1;
+        cover
+            .hours
+            .insert(event.timestamp.unix_seconds().div_euclid(3600));
+        match event.dataset {
+            Dataset::NginxAccess | Dataset::ApacheAccess => self.web_request(event, path),
+            Dataset::Dovecot | Dataset::Postfix => self.mail_session(event, path),
+            Dataset::RoundcubeUserlogins => {
+                if let (Some(user), Some(source)) = (event.user_name.as_deref(), event.source_ip) {
+                    let kind = if event.outcome == Some(Outcome::Success) {
+                        "web-login"
+                    } else {
+                        "auth-failure"
+                    };
+                    let detail = format!(
+                        "webmail, session {}",
+                        event.session_id.as_deref().unwrap_or("?")
+                    );
+                    self.mark(user, Some(source), kind, detail, event, path);
+                }
+            }
+            Dataset::RoundcubeSendmail => {
+                if let (Some(user), Some(to)) =
+                    (event.user_name.as_deref(), event.email_to.as_deref())
+                {
+                    let detail = format!("webmail to {to}");
+                    self.mark(user, event.source_ip, "sent", detail, event, path);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn mark(
+        &mut self,
+        user: &str,
+        source: Option<IpAddr>,
+        kind: &str,
+        detail: String,
+        event: &Event<'_>,
+        path: &Arc<str>,
+    ) {
+        let n = match self.marks_per_user.get_mut(user) {
+            Some(n) => n,
+            None => self.marks_per_user.entry(user.into()).or_default(),
+        };
+        *n += 1;
+        if *n > MARKS_PER_USER {
+            return;
+        }
+        self.marks.push(Mark {
+            timestamp: event.timestamp,
+            user: user.to_string(),
+            source,
+            kind: kind.to_string(),
+            detail,
+            evidence: evidence(event, path),
+        });
+    }
+
+    fn web_request(&mut self, event: &Event<'_>, path: &Arc<str>) {
+        let Some(source) = event.source_ip else {
+            return;
+        };
+        let day = event.timestamp.unix_seconds().div_euclid(86_400);
+        let web = self.web.entry((source, day)).or_default();
+        let status = event.http_status.unwrap_or_default();
+        let bytes = event.http_response_bytes.unwrap_or_default();
+        web.requests += 1;
+        if (200..300).contains(&status) {
+            web.bytes_out += bytes;
+        }
+        web.first = Some(
+            web.first
+                .map_or(event.timestamp, |f| f.min(event.timestamp)),
+        );
+        web.last = Some(web.last.map_or(event.timestamp, |l| l.max(event.timestamp)));
+        if let Some(agent) = event.user_agent.as_deref()
+            && web.user_agents.len() < 3
+        {
+            web.user_agents.insert(agent.to_string());
+        }
+        let action = event.action.unwrap_or("http-request");
+        let entry = web.actions.entry(action.to_string()).or_default();
+        entry.0 += 1;
+        entry.1 += bytes;
+        let listed = matches!(
+            action,
+            "message-open"
+                | "message-source"
+                | "attachment-download"
+                | "mailbox-export"
+                | "addressbook-export"
+                | "addressbook-list"
+                | "sieve-put"
+                | "2fa-settings"
+                | "send"
+                | "login-attempt"
+        );
+        if !listed {
+            return;
+        }
+        if web.items.len() >= ITEMS_KEPT {
+            web.items_dropped += 1;
+            return;
+        }
+        web.items.push(WebItem {
+            timestamp: event.timestamp,
+            action: action.to_string(),
+            mailbox: event.roundcube_mbox.as_deref().map(str::to_string),
+            uid: event.roundcube_uid.as_deref().map(str::to_string),
+            part: event.roundcube_part.as_deref().map(str::to_string),
+            bytes,
+            status,
+            evidence: evidence(event, path),
+        });
+    }
+
+    fn mail_session(&mut self, event: &Event<'_>, path: &Arc<str>) {
+        let protocol = event.protocol.as_deref().unwrap_or_default();
+        if event.action == Some("sieve-redirect")
+            && let (Some(user), Some(to)) = (event.user_name.as_deref(), event.email_to.as_deref())
+        {
+            let detail = format!(
+                "forwarded to {to} (message {})",
+                event.email_message_id.as_deref().unwrap_or("?")
+            );
+            self.mark(user, None, "sieve-forward", detail, event, path);
+            return;
+        }
+        let authentication = event.category == Some(Category::Authentication);
+        if authentication && event.outcome == Some(Outcome::Failure) {
+            if let (Some(user), Some(source)) = (event.user_name.as_deref(), event.source_ip) {
+                self.mark(
+                    user,
+                    Some(source),
+                    "auth-failure",
+                    protocol.to_string(),
+                    event,
+                    path,
+                );
+            }
+            return;
+        }
+        let login = authentication && event.action == Some("login");
+        let (Some(user), Some(session)) = (event.user_name.as_deref(), event.session_id.as_deref())
+        else {
+            return;
+        };
+        if login && event.outcome == Some(Outcome::Success) {
+            let Some(source) = event.source_ip else {
+                return;
+            };
+            // Postfix: a submission's queue id, one message; Dovecot: a connection.
+            let protocol = if event.dataset == Dataset::Postfix {
+                "smtp-submission"
+            } else {
+                protocol
+            };
+            let user: Arc<str> = user.into();
+            let day = event.timestamp.unix_seconds().div_euclid(86_400);
+            let s = self
+                .sessions
+                .entry((Arc::clone(&user), source, protocol.to_string(), day))
+                .or_insert_with(|| Sessions {
+                    protocol: protocol.to_string(),
+                    sessions: 0,
+                    first: event.timestamp,
+                    last: event.timestamp,
+                    bytes_out: 0,
+                    bodies: 0,
+                    evidence: Vec::new(),
+                });
+            s.sessions += 1;
+            s.first = s.first.min(event.timestamp);
+            s.last = s.last.max(event.timestamp);
+            if s.evidence.len() < EVIDENCE_KEPT {
+                s.evidence.push(evidence(event, path));
+            }
+            if event.dataset == Dataset::Dovecot {
+                if self.open.len() >= OPEN_KEPT {
+                    // Sessions that never logged out (a crash, a cut log): forget the oldest half.
+                    let mut starts: Vec<Timestamp> = self.open.values().map(|v| v.3).collect();
+                    starts.sort_unstable();
+                    let median = starts[starts.len() / 2];
+                    self.open.retain(|_, v| v.3 >= median);
+                }
+                self.open.insert(
+                    session.into(),
+                    (user, source, protocol.to_string(), event.timestamp),
+                );
+            }
+            return;
+        }
+        if event.action == Some("logout")
+            && let Some((user, source, protocol, start)) = self.open.remove(session)
+        {
+            let day = start.unix_seconds().div_euclid(86_400);
+            if let Some(s) = self.sessions.get_mut(&(user, source, protocol, day)) {
+                s.last = s.last.max(event.timestamp);
+                s.bytes_out += event.bytes_out.unwrap_or_default();
+                s.bodies += event
+                    .message
+                    .as_deref()
+                    .and_then(|m| m.split("body_count=").nth(1))
+                    .and_then(|v| v.split(|c: char| !c.is_ascii_digit()).next())
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .unwrap_or_default();
+                if s.evidence.len() < EVIDENCE_KEPT {
+                    s.evidence.push(evidence(event, path));
+                }
+            }
+        }
+    }
+
+    /// Adds another worker's gatherings.
+    pub fn merge(&mut self, other: Activity) {
+        for (key, theirs) in other.sessions {
+            match self.sessions.get_mut(&key) {
+                Some(mine) => {
+                    mine.sessions += theirs.sessions;
+                    mine.first = mine.first.min(theirs.first);
+                    mine.last = mine.last.max(theirs.last);
+                    mine.bytes_out += theirs.bytes_out;
+                    mine.bodies += theirs.bodies;
+                    mine.evidence.extend(theirs.evidence);
+                    mine.evidence.truncate(EVIDENCE_KEPT);
+                }
+                None => {
+                    self.sessions.insert(key, theirs);
+                }
+            }
+        }
+        for (key, theirs) in other.web {
+            let mine = self.web.entry(key).or_default();
+            mine.requests += theirs.requests;
+            mine.bytes_out += theirs.bytes_out;
+            mine.first = mine.first.into_iter().chain(theirs.first).min();
+            mine.last = mine.last.into_iter().chain(theirs.last).max();
+            for agent in theirs.user_agents {
+                if mine.user_agents.len() < 3 {
+                    mine.user_agents.insert(agent);
+                }
+            }
+            for (action, (n, b)) in theirs.actions {
+                let e = mine.actions.entry(action).or_default();
+                e.0 += n;
+                e.1 += b;
+            }
+            mine.items.extend(theirs.items);
+            mine.items.sort_by_key(|i| i.timestamp);
+            mine.items_dropped +=
+                theirs.items_dropped + mine.items.len().saturating_sub(ITEMS_KEPT) as u64;
+            mine.items.truncate(ITEMS_KEPT);
+        }
+        self.marks.extend(other.marks);
+        for (family, theirs) in other.coverage {
+            let mine = self.coverage.entry(family).or_default();
+            mine.events += theirs.events;
+            mine.hours.extend(theirs.hours);
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! vigie-case: what a scan's findings mean for each account, written so that
+//! people and other tools can use it.
+//!
+//! [`activity`] gathers, in stage one, what every account did (mail-client
+//! sessions with byte counters, webmail requests, forwards, mail sent) and
+//! which time each log family covers; [`scope`] turns it, with the findings,
+//! into the compromise scope and exfiltration estimate of each account, with
+//! the limits of the evidence; [`timeline`] writes the findings in time
+//! order (CSV, JSON lines; standard, verbose, Timesketch and ECS columns);
+//! [`report`] renders the self-contained HTML report and a Markdown summary.
+
+pub mod activity;
+pub mod report;
+pub mod scope;
+pub mod timeline;

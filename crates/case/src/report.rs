@@ -1,0 +1,741 @@
+//! The case report: one self-contained HTML file (no external fetch, charts
+//! as inline SVG, a Content-Security-Policy that allows no script at all and
+//! only the report's own style, by hash) and a Markdown summary. Every
+//! string that came from a log or a mail is attacker-written: all of it is
+//! escaped, control characters included.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use base64::Engine as _;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// HTML-escapes `text`; control characters (ANSI escapes…) become U+FFFD.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\n' | '\t' => out.push(c),
+            c if c.is_control() => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Escapes `text` for a Markdown table cell (no HTML, no pipes, one line).
+pub fn escape_markdown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '|' => out.push_str("\\|"),
+            '`' | '*' | '_' | '[' | ']' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\n' | '\r' | '\t' => out.push(' '),
+            c if c.is_control() => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1200px;color:#1b1f24;padding:0 1em}\
+h1{font-size:1.6em}h2{margin-top:1.8em;border-bottom:1px solid #d0d7de}table{border-collapse:collapse;width:100%;margin:.6em 0}\
+td,th{border:1px solid #d0d7de;padding:3px 6px;vertical-align:top;text-align:left}th{background:#f6f8fa}\
+.critical{background:#7d1111;color:#fff}.high{background:#d1242f;color:#fff}.medium{background:#f5a623}.low{background:#ddf4ff}\
+.informational{background:#eee}.lvl{padding:1px 6px;border-radius:3px;white-space:nowrap}code,.mono{font-family:ui-monospace,monospace;font-size:12px;word-break:break-all}\
+.answer{background:#f6f8fa;border-left:4px solid #0969da;padding:.5em 1em;margin:.5em 0}.caveat{color:#57606a}svg{background:#fff;border:1px solid #d0d7de}";
+
+const LEVELS: [&str; 5] = ["critical", "high", "medium", "low", "informational"];
+
+fn level_color(level: &str) -> &'static str {
+    match level {
+        "critical" => "#7d1111",
+        "high" => "#d1242f",
+        "medium" => "#f5a623",
+        "low" => "#54aeff",
+        _ => "#8c959f",
+    }
+}
+
+fn s<'v>(v: &'v Value, key: &str) -> &'v str {
+    v[key].as_str().unwrap_or_default()
+}
+
+fn seconds(text: &str) -> Option<i64> {
+    text.parse::<jiff::Timestamp>().ok().map(|t| t.as_second())
+}
+
+fn human_bytes(n: u64) -> String {
+    match n {
+        0..1_000 => format!("{n} B"),
+        1_000..1_000_000 => format!("{:.1} kB", n as f64 / 1e3),
+        1_000_000..1_000_000_000 => format!("{:.1} MB", n as f64 / 1e6),
+        _ => format!("{:.2} GB", n as f64 / 1e9),
+    }
+}
+
+/// Renders the HTML report of a case from its findings and scope.
+pub fn html(case_name: &str, findings: &[Value], scope: &Value) -> String {
+    let style_hash =
+        base64::engine::general_purpose::STANDARD.encode(Sha256::digest(STYLE.as_bytes()));
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n\
+<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; script-src 'none'; style-src 'sha256-{style_hash}'; img-src data:; base-uri 'none'; form-action 'none'\">\n\
+<meta name=\"referrer\" content=\"no-referrer\">\n<title>vigie case {}</title>\n<style>{STYLE}</style></head><body>\n",
+        escape(case_name)
+    );
+    let _ = writeln!(out, "<h1>vigie case report: {}</h1>", escape(case_name));
+    let mut by_level: BTreeMap<&str, usize> = BTreeMap::new();
+    for f in findings {
+        *by_level.entry(s(f, "level")).or_default() += 1;
+    }
+    let counts: Vec<String> = LEVELS
+        .iter()
+        .filter_map(|l| {
+            by_level
+                .get(l)
+                .map(|n| format!("<span class=\"lvl {l}\">{l} {n}</span>"))
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "<p>{} findings: {}</p>",
+        findings.len(),
+        counts.join(" ")
+    );
+
+    // The four questions.
+    let severe: Vec<&Value> = findings
+        .iter()
+        .filter(|f| matches!(s(f, "level"), "high" | "critical"))
+        .collect();
+    let first_severe = severe.iter().map(|f| s(f, "first_seen")).min();
+    let accounts = scope["accounts"].as_array().cloned().unwrap_or_default();
+    let compromised: Vec<&Value> = accounts
+        .iter()
+        .filter(|a| {
+            a["attacker_sources"]
+                .as_array()
+                .is_some_and(|s| !s.is_empty())
+        })
+        .collect();
+    out.push_str("<h2>Answers</h2>\n");
+    let _ = writeln!(
+        out,
+        "<div class=\"answer\"><b>Were we breached, and when?</b> {}</div>",
+        match first_severe {
+            Some(t) => format!(
+                "{} high or critical findings; the first at <span class=\"mono\">{}</span>. Accounts with an intruder's address: {}.",
+                severe.len(),
+                escape(t),
+                if compromised.is_empty() {
+                    "none identified".to_string()
+                } else {
+                    compromised
+                        .iter()
+                        .map(|a| escape(s(a, "account")))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            ),
+            None => "no high or critical finding in what was read.".to_string(),
+        }
+    );
+    let reached: Vec<String> = compromised
+        .iter()
+        .map(|a| {
+            let opened: usize = a["web"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|w| w["attacker"] == true)
+                .flat_map(|w| w["items"].as_array().cloned().unwrap_or_default())
+                .filter(|i| {
+                    matches!(
+                        s(i, "action"),
+                        "message-open"
+                            | "message-source"
+                            | "attachment-download"
+                            | "mailbox-export"
+                            | "addressbook-export"
+                    )
+                })
+                .count();
+            let sessions: u64 = a["mail_sessions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|m| m["attacker"] == true)
+                .map(|m| m["sessions"].as_u64().unwrap_or(0))
+                .sum();
+            format!(
+                "{}: {opened} webmail reads/downloads/exports, {sessions} mail-client sessions",
+                escape(s(a, "account"))
+            )
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "<div class=\"answer\"><b>What did the intruder reach?</b> {}</div>",
+        if reached.is_empty() {
+            "nothing attributed.".to_string()
+        } else {
+            reached.join("; ")
+        }
+    );
+    let left: Vec<String> = compromised
+        .iter()
+        .map(|a| {
+            let x = &a["exfiltration"];
+            let channels: Vec<String> = x["channels"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|c| {
+                    let bytes = c["bytes"].as_u64().map(human_bytes);
+                    let messages = c["messages"].as_u64().map(|m| format!("{m} messages"));
+                    format!(
+                        "{} ({}, confidence {})",
+                        escape(s(c, "channel")),
+                        [bytes, messages]
+                            .into_iter()
+                            .flatten()
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        escape(s(c, "confidence"))
+                    )
+                })
+                .collect();
+            format!(
+                "{}: {} counted; {}",
+                escape(s(a, "account")),
+                human_bytes(x["total_bytes"].as_u64().unwrap_or(0)),
+                channels.join("; ")
+            )
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "<div class=\"answer\"><b>Did data leave?</b> {} <span class=\"caveat\">(limits of the logs: see each account's caveats)</span></div>",
+        if left.is_empty() {
+            "no channel shows data leaving from an intruder's address.".to_string()
+        } else {
+            left.join("<br>")
+        }
+    );
+    let _ = writeln!(
+        out,
+        "<div class=\"answer\"><b>Whom does the evidence point to?</b> Attribution is not part of this build's case; the ATT&amp;CK techniques seen are: {}</div>",
+        {
+            let mut t: Vec<&str> = severe
+                .iter()
+                .flat_map(|f| {
+                    f["attack"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Value::as_str)
+                })
+                .collect();
+            t.sort_unstable();
+            t.dedup();
+            escape(&t.join(", "))
+        }
+    );
+
+    out.push_str("<h2>Activity per account over time</h2>\n");
+    out.push_str(&timeline_svg(findings, &accounts));
+    out.push_str("<h2>Bytes out per intruder session</h2>\n");
+    out.push_str(&bytes_svg(&compromised));
+    out.push_str("<h2>Sources of findings</h2>\n<p class=\"caveat\">By address (countries need <code>--geoip</code>).</p>\n");
+    out.push_str(&sources_svg(findings));
+
+    out.push_str("<h2>Accounts</h2>\n");
+    for a in &accounts {
+        account_section(&mut out, a);
+    }
+    out.push_str("<h2>Log coverage</h2>\n<table><tr><th>family</th><th>events</th><th>from</th><th>to</th><th>gaps of a day or more</th></tr>\n");
+    for c in scope["coverage"].as_array().into_iter().flatten() {
+        let gaps: Vec<String> = c["gaps"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|g| {
+                format!(
+                    "{} – {}",
+                    escape(g[0].as_str().unwrap_or_default()),
+                    escape(g[1].as_str().unwrap_or_default())
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td class=\"mono\">{}</td><td class=\"mono\">{}</td><td>{}</td></tr>",
+            escape(s(c, "family")),
+            c["events"],
+            escape(s(c, "first")),
+            escape(s(c, "last")),
+            if gaps.is_empty() {
+                "none".to_string()
+            } else {
+                gaps.join("<br>")
+            }
+        );
+    }
+    out.push_str("</table>\n<h2>Findings</h2>\n<table><tr><th>first seen</th><th>level</th><th>rule</th><th>title</th><th>account</th><th>address</th><th>session</th><th>count</th><th>reason</th><th>evidence</th></tr>\n");
+    let mut sorted: Vec<&Value> = findings.iter().collect();
+    sorted.sort_by_key(|f| {
+        (
+            LEVELS.iter().position(|l| *l == s(f, "level")).unwrap_or(9),
+            s(f, "first_seen").to_string(),
+        )
+    });
+    for f in sorted {
+        let evidence: Vec<String> = f["evidence"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .take(5)
+            .map(|e| match e["part"].as_str() {
+                Some(p) => format!("{}#part={}", escape(s(e, "path")), escape(p)),
+                None => format!("{}:{}", escape(s(e, "path")), e["line"]),
+            })
+            .collect();
+        let more = f["evidence"]
+            .as_array()
+            .map_or(0, Vec::len)
+            .saturating_sub(5);
+        let _ = writeln!(
+            out,
+            "<tr><td class=\"mono\">{}</td><td><span class=\"lvl {lvl}\">{lvl}</span></td><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td class=\"mono\">{}</td><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td class=\"mono\">{}{}</td></tr>",
+            escape(s(f, "first_seen")),
+            escape(s(f, "rule_id")),
+            escape(s(f, "title")),
+            escape(f["entity"]["user"].as_str().unwrap_or("")),
+            escape(f["entity"]["source_ip"].as_str().unwrap_or("")),
+            escape(f["entity"]["session"].as_str().unwrap_or("")),
+            f["count"],
+            escape(s(f, "reason")),
+            evidence.join("<br>"),
+            if more > 0 {
+                format!("<br>(+{more} more)")
+            } else {
+                String::new()
+            },
+            lvl = escape(s(f, "level")),
+        );
+    }
+    out.push_str("</table>\n<p class=\"caveat\">Made by vigie. Every value above comes from the logs and mail read; none is a verdict.</p>\n</body></html>\n");
+    out
+}
+
+fn account_section(out: &mut String, a: &Value) {
+    let _ = writeln!(
+        out,
+        "<h3>{} <span class=\"lvl {w}\">{w}</span></h3>\n<p>{} findings; intruder addresses: {}; intrusion from {}</p>",
+        escape(s(a, "account")),
+        a["findings"],
+        escape(
+            &a["attacker_sources"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        escape(a["intrusion_start"].as_str().unwrap_or("-")),
+        w = escape(s(a, "worst")),
+    );
+    let x = &a["exfiltration"];
+    out.push_str("<table><tr><th>channel</th><th>bytes</th><th>messages</th><th>confidence</th><th>basis</th></tr>\n");
+    for c in x["channels"].as_array().into_iter().flatten() {
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(s(c, "channel")),
+            c["bytes"]
+                .as_u64()
+                .map(|b| format!("{b} ({})", human_bytes(b)))
+                .unwrap_or_else(|| "not in the logs".to_string()),
+            c["messages"]
+                .as_u64()
+                .map(|m| m.to_string())
+                .unwrap_or_default(),
+            escape(s(c, "confidence")),
+            escape(s(c, "basis"))
+        );
+    }
+    let _ = writeln!(
+        out,
+        "</table><p><b>Total counted: {}</b></p>",
+        human_bytes(x["total_bytes"].as_u64().unwrap_or(0))
+    );
+    let caveats: Vec<String> = x["caveats"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(|c| format!("<li>{}</li>", escape(c)))
+        .collect();
+    let _ = writeln!(out, "<ul class=\"caveat\">{}</ul>", caveats.join(""));
+    out.push_str("<table><tr><th>kind</th><th>address</th><th>protocol / day</th><th>first</th><th>last</th><th>sessions / requests</th><th>bytes out</th><th>user agents / actions</th></tr>\n");
+    for m in a["mail_sessions"].as_array().into_iter().flatten() {
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td class=\"mono\">{}</td><td>{}</td><td class=\"mono\">{}</td><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td></td></tr>",
+            if m["attacker"] == true {
+                "<b>intruder</b> mail client"
+            } else {
+                "mail client"
+            },
+            escape(s(m, "source")),
+            escape(s(m, "protocol")),
+            escape(s(m, "first")),
+            escape(s(m, "last")),
+            m["sessions"],
+            m["bytes_out"]
+        );
+    }
+    for w in a["web"].as_array().into_iter().flatten() {
+        let agents: Vec<&str> = w["user_agents"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        let actions: Vec<String> = w["actions"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| format!("{k}: {}", v[0]))
+            .collect();
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td class=\"mono\">{}</td><td>{}</td><td class=\"mono\">{}</td><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td>{}<br>{}</td></tr>",
+            if w["attacker"] == true {
+                "<b>intruder</b> webmail"
+            } else {
+                "webmail"
+            },
+            escape(s(w, "source")),
+            escape(s(w, "day")),
+            escape(w["first"].as_str().unwrap_or("")),
+            escape(w["last"].as_str().unwrap_or("")),
+            w["requests"],
+            w["bytes_out"],
+            escape(&agents.join(" | ")),
+            escape(&actions.join(", "))
+        );
+    }
+    out.push_str("</table>\n");
+    let items: Vec<&Value> = a["web"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|w| w["attacker"] == true)
+        .flat_map(|w| w["items"].as_array().into_iter().flatten())
+        .collect();
+    let marks: Vec<&Value> = a["marks"].as_array().into_iter().flatten().collect();
+    if !items.is_empty() || !marks.is_empty() {
+        out.push_str("<details><summary>Intruder webmail actions, logins, failures, forwards, mail sent</summary><table><tr><th>time</th><th>what</th><th>detail</th><th>line</th></tr>\n");
+        let mut rows: Vec<(String, String, String, String)> = items
+            .iter()
+            .map(|i| {
+                (
+                    s(i, "timestamp").to_string(),
+                    s(i, "action").to_string(),
+                    format!(
+                        "mbox {} uid {} part {} → {} bytes (HTTP {})",
+                        i["mailbox"].as_str().unwrap_or("-"),
+                        i["uid"].as_str().unwrap_or("-"),
+                        i["part"].as_str().unwrap_or("-"),
+                        i["bytes"],
+                        i["status"]
+                    ),
+                    format!("{}:{}", s(&i["evidence"], "path"), i["evidence"]["line"]),
+                )
+            })
+            .collect();
+        rows.extend(marks.iter().map(|m| {
+            (
+                s(m, "timestamp").to_string(),
+                s(m, "kind").to_string(),
+                format!("{} {}", m["source"].as_str().unwrap_or(""), s(m, "detail")),
+                format!("{}:{}", s(&m["evidence"], "path"), m["evidence"]["line"]),
+            )
+        }));
+        rows.sort();
+        for (t, what, detail, line) in rows {
+            let _ = writeln!(
+                out,
+                "<tr><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td class=\"mono\">{}</td></tr>",
+                escape(&t),
+                escape(&what),
+                escape(&detail),
+                escape(&line)
+            );
+        }
+        out.push_str("</table></details>\n");
+    }
+}
+
+/// Findings per account over time, each a dot coloured by level, the
+/// intrusion window (from the first intruder activity to the last severe
+/// finding) shaded.
+fn timeline_svg(findings: &[Value], accounts: &[Value]) -> String {
+    let times: Vec<i64> = findings
+        .iter()
+        .filter_map(|f| seconds(s(f, "first_seen")))
+        .collect();
+    let (Some(&t0), Some(&t1)) = (times.iter().min(), times.iter().max()) else {
+        return "<p>No finding.</p>".to_string();
+    };
+    let span = (t1 - t0).max(1) as f64;
+    let mut lanes: Vec<String> = accounts
+        .iter()
+        .map(|a| s(a, "account").to_string())
+        .collect();
+    lanes.push("(no account)".to_string());
+    let (width, left, lane) = (1100.0, 220.0, 26.0);
+    let height = 40.0 + lane * lanes.len() as f64;
+    let x = |t: i64| left + (t - t0) as f64 / span * (width - left - 20.0);
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" role=\"img\" aria-label=\"findings per account over time\">"
+    );
+    for (i, name) in lanes.iter().enumerate() {
+        let y = 20.0 + lane * i as f64;
+        if let Some(a) = accounts.get(i)
+            && let Some(start) = a["intrusion_start"].as_str().and_then(seconds)
+        {
+            let end = findings
+                .iter()
+                .filter(|f| {
+                    f["entity"]["user"].as_str() == Some(name.as_str())
+                        && matches!(s(f, "level"), "high" | "critical")
+                })
+                .filter_map(|f| seconds(s(f, "last_seen")))
+                .max()
+                .unwrap_or(start)
+                .max(start);
+            let _ = write!(
+                svg,
+                "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"#ffd8d3\"><title>intrusion window</title></rect>",
+                x(start),
+                y - 9.0,
+                (x(end) - x(start)).max(3.0),
+                18.0
+            );
+        }
+        let _ = write!(
+            svg,
+            "<text x=\"4\" y=\"{:.1}\" font-size=\"12\">{}</text><line x1=\"{left}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#d0d7de\"/>",
+            y + 4.0,
+            escape(name),
+            width - 20.0
+        );
+    }
+    for f in findings {
+        let Some(t) = seconds(s(f, "first_seen")) else {
+            continue;
+        };
+        let user = f["entity"]["user"].as_str().unwrap_or("(no account)");
+        let i = lanes
+            .iter()
+            .position(|l| l == user)
+            .unwrap_or(lanes.len() - 1);
+        let y = 20.0 + lane * i as f64;
+        let _ = write!(
+            svg,
+            "<circle cx=\"{:.1}\" cy=\"{y:.1}\" r=\"5\" fill=\"{}\"><title>{}: {}</title></circle>",
+            x(t),
+            level_color(s(f, "level")),
+            escape(s(f, "first_seen")),
+            escape(s(f, "title"))
+        );
+    }
+    let _ = write!(
+        svg,
+        "<text x=\"{left}\" y=\"{:.1}\" font-size=\"11\">{}</text><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\">{}</text></svg>",
+        height - 6.0,
+        escape(
+            findings
+                .iter()
+                .map(|f| s(f, "first_seen"))
+                .min()
+                .unwrap_or_default()
+        ),
+        width - 20.0,
+        height - 6.0,
+        escape(
+            findings
+                .iter()
+                .map(|f| s(f, "first_seen"))
+                .max()
+                .unwrap_or_default()
+        )
+    );
+    svg
+}
+
+fn bars_svg(bars: &[(String, u64)], label: &str) -> String {
+    if bars.is_empty() {
+        return "<p>Nothing to show.</p>".to_string();
+    }
+    let max = bars.iter().map(|b| b.1).max().unwrap_or(1).max(1) as f64;
+    let (width, left, row) = (1100.0, 330.0, 22.0);
+    let height = 10.0 + row * bars.len() as f64;
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" role=\"img\" aria-label=\"{}\">",
+        escape(label)
+    );
+    for (i, (name, value)) in bars.iter().enumerate() {
+        let y = 5.0 + row * i as f64;
+        let w = (*value as f64 / max * (width - left - 120.0)).max(1.0);
+        let _ = write!(
+            svg,
+            "<text x=\"4\" y=\"{:.1}\" font-size=\"12\">{}</text><rect x=\"{left}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"16\" fill=\"#0969da\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\">{}</text>",
+            y + 12.0,
+            escape(name),
+            left + w + 6.0,
+            y + 12.0,
+            escape(&format!("{value}"))
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+fn bytes_svg(compromised: &[&Value]) -> String {
+    let mut bars = Vec::new();
+    for a in compromised {
+        let account = s(a, "account");
+        for m in a["mail_sessions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|m| m["attacker"] == true)
+        {
+            bars.push((
+                format!(
+                    "{account} {} {} ({} sessions)",
+                    s(m, "protocol"),
+                    s(m, "source"),
+                    m["sessions"]
+                ),
+                m["bytes_out"].as_u64().unwrap_or(0),
+            ));
+        }
+        for w in a["web"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|w| w["attacker"] == true)
+        {
+            bars.push((
+                format!("{account} webmail {} {}", s(w, "source"), s(w, "day")),
+                w["bytes_out"].as_u64().unwrap_or(0),
+            ));
+        }
+    }
+    bars_svg(&bars, "bytes out per intruder session")
+}
+
+fn sources_svg(findings: &[Value]) -> String {
+    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    for f in findings {
+        if let Some(ip) = f["entity"]["source_ip"].as_str() {
+            *counts.entry(ip.to_string()).or_default() += 1;
+        }
+    }
+    let mut bars: Vec<(String, u64)> = counts.into_iter().collect();
+    bars.sort_by_key(|b| std::cmp::Reverse(b.1));
+    bars.truncate(20);
+    bars_svg(&bars, "findings per source address")
+}
+
+/// The Markdown summary of a case.
+pub fn markdown(case_name: &str, findings: &[Value], scope: &Value) -> String {
+    let mut out = format!("# vigie case {}\n\n", escape_markdown(case_name));
+    let _ = writeln!(out, "{} findings.\n", findings.len());
+    out.push_str("| account | worst | findings | intruder addresses | bytes counted | channels |\n|---|---|---|---|---|---|\n");
+    for a in scope["accounts"].as_array().into_iter().flatten() {
+        let channels: Vec<String> = a["exfiltration"]["channels"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| s(c, "channel").to_string())
+            .collect();
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} |",
+            escape_markdown(s(a, "account")),
+            escape_markdown(s(a, "worst")),
+            a["findings"],
+            escape_markdown(
+                &a["attacker_sources"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            a["exfiltration"]["total_bytes"],
+            escape_markdown(&channels.join(", "))
+        );
+    }
+    out.push_str(
+        "\n| first seen | level | rule | title | account | address |\n|---|---|---|---|---|---|\n",
+    );
+    for f in findings
+        .iter()
+        .filter(|f| matches!(s(f, "level"), "high" | "critical"))
+    {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} |",
+            escape_markdown(s(f, "first_seen")),
+            escape_markdown(s(f, "level")),
+            escape_markdown(s(f, "rule_id")),
+            escape_markdown(s(f, "title")),
+            escape_markdown(f["entity"]["user"].as_str().unwrap_or("")),
+            escape_markdown(f["entity"]["source_ip"].as_str().unwrap_or(""))
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_leaves_no_markup_and_no_control_bytes() {
+        let hostile = "<script>alert(1)</script><img src=x onerror=alert(2)></style>\u{1b}[31m\"'&";
+        let e = escape(hostile);
+        assert!(
+            !e.contains('<') && !e.contains('>') && !e.contains('\u{1b}') && !e.contains('"'),
+            "{e}"
+        );
+        let m = escape_markdown("a|b<script>`x`\u{1b}[0m");
+        assert!(
+            !m.contains('<') && !m.contains('\u{1b}') && m.contains("\\|"),
+            "{m}"
+        );
+    }
+}

@@ -1,0 +1,496 @@
+//! Compromise scope and exfiltration estimate per account, from the scan's
+//! activity and findings, with the limits of the evidence: which time each
+//! log family covers, and its gaps.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+
+use serde::Serialize;
+use vigie_detect::analytics::LoginHistory;
+use vigie_event::{Evidence, Finding, Timestamp};
+
+use crate::activity::{Activity, GAP_SECS, Mark, Sessions, WebDay};
+
+/// Findings that do not make their address an intruder's: a message's
+/// sending server (VM…), the victim's own opening of an exploit mail (VC001).
+fn names_an_intruder(f: &Finding) -> bool {
+    matches!(f.level.as_str(), "high" | "critical")
+        && !f.rule_id.starts_with("VM")
+        && f.rule_id != "VC001"
+}
+
+/// Mail-client sessions from one address.
+#[derive(Clone, Debug, Serialize)]
+pub struct SessionScope {
+    /// The address.
+    pub source: String,
+    /// Whether the findings tie it to the intrusion.
+    pub attacker: bool,
+    /// The sessions (per protocol and day).
+    #[serde(flatten)]
+    pub sessions: Sessions,
+}
+
+/// Webmail requests from one browser address on one day.
+#[derive(Clone, Debug, Serialize)]
+pub struct WebScope {
+    /// The address.
+    pub source: String,
+    /// Whether the findings tie it to the intrusion.
+    pub attacker: bool,
+    /// Day (`YYYY-MM-DD`).
+    pub day: String,
+    /// What it did.
+    #[serde(flatten)]
+    pub web: WebDay,
+}
+
+/// One channel data may have left by.
+#[derive(Clone, Debug, Serialize)]
+pub struct Channel {
+    /// `imap/pop3 download`, `webmail download`, `sieve forwarding`, `mail sent`.
+    pub channel: String,
+    /// Bytes, when the logs count them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
+    /// Messages, when the logs count them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub messages: Option<u64>,
+    /// `high` (a server's own byte counter), `medium` (includes more than mail
+    /// content), `low` (a count without sizes).
+    pub confidence: String,
+    /// How it was computed.
+    pub basis: String,
+    /// Lines (a few).
+    pub evidence: Vec<Evidence>,
+}
+
+/// What left, by channel, and what cannot be excluded.
+#[derive(Clone, Debug, Serialize)]
+pub struct Exfiltration {
+    /// Bytes counted by the channels that count bytes.
+    pub total_bytes: u64,
+    /// Per channel.
+    pub channels: Vec<Channel>,
+    /// The limits: what the logs do not cover.
+    pub caveats: Vec<String>,
+}
+
+/// Everything the logs show of one account.
+#[derive(Clone, Debug, Serialize)]
+pub struct AccountScope {
+    /// The account.
+    pub account: String,
+    /// Worst finding level about it.
+    pub worst: String,
+    /// Findings about it.
+    pub findings: usize,
+    /// Addresses the findings tie to the intrusion of this account.
+    pub attacker_sources: Vec<String>,
+    /// When the first of those addresses was first seen acting on it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub intrusion_start: Option<Timestamp>,
+    /// Mail-client sessions.
+    pub mail_sessions: Vec<SessionScope>,
+    /// Webmail activity from addresses attributed to the account.
+    pub web: Vec<WebScope>,
+    /// Logins, failures, forwards and mail sent.
+    pub marks: Vec<Mark>,
+    /// Flagged messages in the account's mailbox, and their openings.
+    pub messages: Vec<MessageScope>,
+    /// The estimate.
+    pub exfiltration: Exfiltration,
+}
+
+/// A flagged message of the account (from the mailbox scan's findings).
+#[derive(Clone, Debug, Serialize)]
+pub struct MessageScope {
+    /// Arrival, or the opening for `VC001`.
+    pub time: Timestamp,
+    /// The finding's rule (`VM…` for the message, `VC001` for an opening).
+    pub rule_id: String,
+    /// Its title.
+    pub title: String,
+    /// Its level.
+    pub level: String,
+    /// Who opened it from where, for an opening.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// The message file and part, then the requests.
+    pub evidence: Vec<Evidence>,
+}
+
+/// The time one family of logs covers.
+#[derive(Clone, Debug, Serialize)]
+pub struct FamilyCoverage {
+    /// `dovecot`, `mta`, `web access`, `roundcube`.
+    pub family: String,
+    /// Events read.
+    pub events: u64,
+    /// First hour with an event.
+    pub first: Timestamp,
+    /// End of the last hour with an event.
+    pub last: Timestamp,
+    /// Stretches of [`GAP_SECS`] or more without any event.
+    pub gaps: Vec<(Timestamp, Timestamp)>,
+}
+
+/// The case's scope file.
+#[derive(Clone, Debug, Serialize)]
+pub struct CaseScope {
+    /// Per account.
+    pub accounts: Vec<AccountScope>,
+    /// Per log family.
+    pub coverage: Vec<FamilyCoverage>,
+}
+
+const RANK: [&str; 5] = ["informational", "low", "medium", "high", "critical"];
+
+fn rank(level: &str) -> usize {
+    RANK.iter().position(|l| *l == level).unwrap_or(0)
+}
+
+fn day(timestamp: Timestamp) -> String {
+    timestamp.to_string().chars().take(10).collect()
+}
+
+/// The coverage of each log family.
+pub fn coverage(activity: &Activity) -> Vec<FamilyCoverage> {
+    activity
+        .coverage
+        .iter()
+        .filter(|(_, c)| !c.hours.is_empty())
+        .map(|(family, c)| {
+            let hours: Vec<i64> = c.hours.iter().copied().collect();
+            let gaps = hours
+                .windows(2)
+                .filter(|w| (w[1] - w[0] - 1) * 3600 >= GAP_SECS)
+                .map(|w| {
+                    (
+                        Timestamp::from_unix((w[0] + 1) * 3600, 0),
+                        Timestamp::from_unix(w[1] * 3600, 0),
+                    )
+                })
+                .collect();
+            FamilyCoverage {
+                family: family.clone(),
+                events: c.events,
+                first: Timestamp::from_unix(hours[0] * 3600, 0),
+                last: Timestamp::from_unix((hours[hours.len() - 1] + 1) * 3600, 0),
+                gaps,
+            }
+        })
+        .collect()
+}
+
+/// The scope of every account with a finding (or of every account seen, with `all`).
+pub fn scope(
+    activity: &Activity,
+    findings: &[Finding],
+    logins: &LoginHistory,
+    all: bool,
+) -> CaseScope {
+    let coverage = coverage(activity);
+    let mut accounts: BTreeSet<String> = findings
+        .iter()
+        .filter_map(|f| f.entity.user.as_deref().map(str::to_ascii_lowercase))
+        .collect();
+    if all {
+        accounts.extend(
+            activity
+                .sessions
+                .keys()
+                .map(|(u, ..)| u.to_ascii_lowercase()),
+        );
+        accounts.extend(activity.marks.iter().map(|m| m.user.to_ascii_lowercase()));
+    }
+    let scopes = accounts
+        .into_iter()
+        .map(|account| account_scope(&account, activity, findings, logins, &coverage))
+        .collect();
+    CaseScope {
+        accounts: scopes,
+        coverage,
+    }
+}
+
+fn account_scope(
+    account: &str,
+    activity: &Activity,
+    findings: &[Finding],
+    logins: &LoginHistory,
+    coverage: &[FamilyCoverage],
+) -> AccountScope {
+    let about: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| {
+            f.entity
+                .user
+                .as_deref()
+                .is_some_and(|u| u.eq_ignore_ascii_case(account))
+        })
+        .collect();
+    let logged_in_from = |source: IpAddr| {
+        logins
+            .sources
+            .keys()
+            .any(|(u, ip)| *ip == source && u.eq_ignore_ascii_case(account))
+    };
+    // Addresses tied to the intrusion: of severe findings naming the
+    // account, and of severe findings naming only an address that then
+    // logged in to this account.
+    let mut attackers: BTreeSet<IpAddr> = BTreeSet::new();
+    for f in findings.iter().filter(|f| names_an_intruder(f)) {
+        let Some(source) = f.entity.source_ip.as_deref().and_then(|s| s.parse().ok()) else {
+            continue;
+        };
+        let names_it = f
+            .entity
+            .user
+            .as_deref()
+            .is_some_and(|u| u.eq_ignore_ascii_case(account));
+        if names_it || (f.entity.user.is_none() && logged_in_from(source)) {
+            attackers.insert(source);
+        }
+    }
+    let web_login_of = |source: IpAddr| {
+        activity.marks.iter().any(|m| {
+            m.kind == "web-login"
+                && m.source == Some(source)
+                && m.user.eq_ignore_ascii_case(account)
+        })
+    };
+    let attributed = |source: IpAddr| {
+        logins
+            .only_account_of(source)
+            .is_some_and(|u| u.eq_ignore_ascii_case(account))
+            || web_login_of(source)
+    };
+    let mut mail_sessions: Vec<SessionScope> = activity
+        .sessions
+        .iter()
+        .filter(|((u, ..), _)| u.eq_ignore_ascii_case(account))
+        .map(|((_, source, ..), s)| SessionScope {
+            source: source.to_string(),
+            attacker: attackers.contains(source),
+            sessions: s.clone(),
+        })
+        .collect();
+    mail_sessions.sort_by(|a, b| (a.sessions.first, &a.source).cmp(&(b.sessions.first, &b.source)));
+    let mut web: Vec<WebScope> = activity
+        .web
+        .iter()
+        .filter(|((source, _), _)| attributed(*source))
+        .map(|((source, d), w)| WebScope {
+            source: source.to_string(),
+            attacker: attackers.contains(source),
+            day: day(Timestamp::from_unix(d * 86_400, 0)),
+            web: w.clone(),
+        })
+        .collect();
+    web.sort_by(|a, b| (a.web.first, &a.source).cmp(&(b.web.first, &b.source)));
+    let mut marks: Vec<Mark> = activity
+        .marks
+        .iter()
+        .filter(|m| m.user.eq_ignore_ascii_case(account))
+        .cloned()
+        .collect();
+    marks.sort_by_key(|m| m.timestamp);
+
+    let intrusion_start = mail_sessions
+        .iter()
+        .filter(|s| s.attacker)
+        .map(|s| s.sessions.first)
+        .chain(
+            web.iter()
+                .filter(|w| w.attacker)
+                .filter_map(|w| w.web.first),
+        )
+        .chain(
+            marks
+                .iter()
+                .filter(|m| m.source.is_some_and(|s| attackers.contains(&s)))
+                .map(|m| m.timestamp),
+        )
+        .min();
+    let exfiltration = estimate(
+        &mail_sessions,
+        &web,
+        &marks,
+        &attackers,
+        intrusion_start,
+        coverage,
+    );
+    let messages = about
+        .iter()
+        .filter(|f| f.rule_id.starts_with("VM") || f.rule_id == "VC001")
+        .map(|f| MessageScope {
+            time: f.first_seen,
+            rule_id: f.rule_id.clone(),
+            title: f.title.clone(),
+            level: f.level.clone(),
+            source: f.entity.source_ip.clone(),
+            evidence: f.evidence.iter().take(10).cloned().collect(),
+        })
+        .collect();
+    AccountScope {
+        account: account.to_string(),
+        worst: about
+            .iter()
+            .map(|f| f.level.as_str())
+            .max_by_key(|l| rank(l))
+            .unwrap_or("informational")
+            .to_string(),
+        findings: about.len(),
+        attacker_sources: attackers.iter().map(ToString::to_string).collect(),
+        intrusion_start,
+        mail_sessions,
+        web,
+        marks,
+        messages,
+        exfiltration,
+    }
+}
+
+fn estimate(
+    sessions: &[SessionScope],
+    web: &[WebScope],
+    marks: &[Mark],
+    attackers: &BTreeSet<IpAddr>,
+    start: Option<Timestamp>,
+    coverage: &[FamilyCoverage],
+) -> Exfiltration {
+    let mut channels = Vec::new();
+    let client: Vec<&SessionScope> = sessions
+        .iter()
+        .filter(|s| s.attacker && matches!(s.sessions.protocol.as_str(), "imap" | "pop3"))
+        .collect();
+    if !client.is_empty() {
+        channels.push(Channel {
+            channel: "imap/pop3 download".to_string(),
+            bytes: Some(client.iter().map(|s| s.sessions.bytes_out).sum()),
+            messages: Some(client.iter().map(|s| s.sessions.bodies).sum()),
+            confidence: "high".to_string(),
+            basis: format!(
+                "Dovecot logout counters (out=, body_count=) of {} sessions from {}",
+                client.iter().map(|s| s.sessions.sessions).sum::<u64>(),
+                attackers
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            evidence: client
+                .iter()
+                .flat_map(|s| s.sessions.evidence.iter().cloned())
+                .take(20)
+                .collect(),
+        });
+    }
+    let browser: Vec<&WebScope> = web.iter().filter(|w| w.attacker).collect();
+    if !browser.is_empty() {
+        let mut by_action: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+        for w in &browser {
+            for (action, (n, b)) in &w.web.actions {
+                let e = by_action.entry(action).or_default();
+                e.0 += n;
+                e.1 += b;
+            }
+        }
+        let detail: Vec<String> = by_action
+            .iter()
+            .map(|(a, (n, b))| format!("{a}: {n} requests, {b} bytes"))
+            .collect();
+        channels.push(Channel {
+            channel: "webmail download".to_string(),
+            bytes: Some(browser.iter().map(|w| w.web.bytes_out).sum()),
+            messages: Some(
+                browser
+                    .iter()
+                    .flat_map(|w| w.web.items.iter())
+                    .filter(|i| matches!(i.action.as_str(), "message-open" | "message-source") && (200..300).contains(&i.status))
+                    .map(|i| (i.mailbox.clone(), i.uid.clone()))
+                    .collect::<BTreeSet<_>>()
+                    .len() as u64,
+            ),
+            confidence: "medium".to_string(),
+            basis: format!(
+                "web server response bytes of every successful request from the intruder's browser (pages included, compressed as sent); {}",
+                detail.join("; ")
+            ),
+            evidence: browser.iter().flat_map(|w| w.web.items.iter().map(|i| i.evidence.clone())).take(20).collect(),
+        });
+    }
+    let after = |m: &&Mark| start.is_some_and(|s| m.timestamp >= s);
+    let forwards: Vec<&Mark> = marks
+        .iter()
+        .filter(|m| m.kind == "sieve-forward")
+        .filter(after)
+        .collect();
+    if !forwards.is_empty() {
+        let targets: BTreeSet<&str> = forwards
+            .iter()
+            .filter_map(|m| {
+                m.detail
+                    .strip_prefix("forwarded to ")
+                    .and_then(|d| d.split(' ').next())
+            })
+            .collect();
+        channels.push(Channel {
+            channel: "sieve forwarding".to_string(),
+            bytes: None,
+            messages: Some(forwards.len() as u64),
+            confidence: "low".to_string(),
+            basis: format!(
+                "Pigeonhole 'forwarded to' lines after the intrusion began, to {}; sizes are not in these lines",
+                targets.into_iter().collect::<Vec<_>>().join(", ")
+            ),
+            evidence: forwards.iter().map(|m| m.evidence.clone()).take(20).collect(),
+        });
+    }
+    let sent: Vec<&Mark> = marks
+        .iter()
+        .filter(|m| m.kind == "sent" && m.source.is_some_and(|s| attackers.contains(&s)))
+        .collect();
+    if !sent.is_empty() {
+        channels.push(Channel {
+            channel: "mail sent".to_string(),
+            bytes: None,
+            messages: Some(sent.len() as u64),
+            confidence: "low".to_string(),
+            basis: "messages submitted from the intruder's addresses (Roundcube sendmail log, Postfix SASL submissions)".to_string(),
+            evidence: sent.iter().map(|m| m.evidence.clone()).take(20).collect(),
+        });
+    }
+    let mut caveats = Vec::new();
+    for (family, channel) in [
+        ("dovecot", "IMAP/POP3 download"),
+        ("web access", "webmail download"),
+        ("mta", "outbound mail"),
+    ] {
+        match coverage.iter().find(|c| c.family == family) {
+            None => caveats.push(format!(
+                "no {family} log was read: {channel} cannot be assessed at all"
+            )),
+            Some(c) => {
+                caveats.push(format!(
+                    "{family} logs cover {} to {}: {channel} before or after cannot be excluded",
+                    c.first, c.last
+                ));
+                for (a, b) in &c.gaps {
+                    caveats.push(format!(
+                        "no {family} log from {a} to {b}: {channel} in that gap cannot be excluded"
+                    ));
+                }
+            }
+        }
+    }
+    if channels.is_empty() {
+        caveats.push("no channel shows data leaving from the intruder's addresses within the time the logs cover".to_string());
+    }
+    Exfiltration {
+        total_bytes: channels.iter().filter_map(|c| c.bytes).sum(),
+        channels,
+        caveats,
+    }
+}
