@@ -105,8 +105,12 @@ pub fn sniff(head: &[u8]) -> Option<StoreKind> {
             continue;
         }
         let colon = memchr::memchr(b':', line)?;
+        // Field names as mail software writes them: a letter, then letters,
+        // digits and hyphens (a log line's timestamp starts with a digit).
         let name = &line[..colon];
-        if name.is_empty() || !name.iter().all(|b| b.is_ascii_graphic()) {
+        let well_formed = name.first().is_some_and(u8::is_ascii_alphabetic)
+            && name.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-');
+        if !well_formed {
             return None;
         }
         fields += 1;
