@@ -12,9 +12,9 @@ use serde::Serialize;
 use vigie_event::{Category, Dataset, Event, Evidence, Outcome, Timestamp};
 
 /// Detailed webmail actions kept per browser address and day.
-const ITEMS_KEPT: usize = 500;
+const ITEMS_KEPT: usize = 50;
 /// Evidence lines kept per aggregate.
-const EVIDENCE_KEPT: usize = 20;
+const EVIDENCE_KEPT: usize = 4;
 /// Open mail-client sessions waiting for their logout, per worker.
 const OPEN_KEPT: usize = 200_000;
 /// A stretch this long without any line of a log family is a gap in it.
@@ -64,7 +64,7 @@ pub struct WebItem {
     pub evidence: Evidence,
 }
 
-/// Webmail requests from one browser address on one day.
+/// Webmail requests from one browser address.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct WebDay {
     /// Requests.
@@ -75,14 +75,34 @@ pub struct WebDay {
     pub first: Option<Timestamp>,
     /// Last request.
     pub last: Option<Timestamp>,
-    /// User agents seen (a few).
-    pub user_agents: BTreeSet<String>,
+    /// User agents seen (the first two).
+    pub user_agents: Vec<Box<str>>,
     /// Requests and response bytes per action.
-    pub actions: BTreeMap<String, (u64, u64)>,
+    #[serde(serialize_with = "as_map")]
+    pub actions: Vec<(&'static str, (u64, u64))>,
     /// The actions worth listing, in time order ([`ITEMS_KEPT`] at most).
     pub items: Vec<WebItem>,
     /// Items not kept.
     pub items_dropped: u64,
+}
+
+fn as_map<S: serde::Serializer>(actions: &[(&'static str, (u64, u64))], serializer: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = serializer.serialize_map(Some(actions.len()))?;
+    for (action, counts) in actions {
+        map.serialize_entry(action, counts)?;
+    }
+    map.end()
+}
+
+fn add_action(actions: &mut Vec<(&'static str, (u64, u64))>, action: &'static str, n: u64, bytes: u64) {
+    match actions.iter_mut().find(|(a, _)| *a == action) {
+        Some((_, c)) => {
+            c.0 += n;
+            c.1 += bytes;
+        }
+        None => actions.push((action, (n, bytes))),
+    }
 }
 
 /// A webmail login, authentication failure, forward or sent message.
@@ -117,20 +137,26 @@ pub struct Coverage {
 #[derive(Default)]
 pub struct Activity {
     /// Mail-client sessions per (account, address, protocol, day).
-    pub sessions: AHashMap<(Arc<str>, IpAddr, String, i64), Sessions>,
-    /// Webmail requests per (browser address, day).
-    pub web: AHashMap<(IpAddr, i64), WebDay>,
+    pub sessions: AHashMap<(Arc<str>, IpAddr, &'static str, i64), Sessions>,
+    /// Webmail requests per browser address.
+    pub web: AHashMap<IpAddr, WebDay>,
     /// Webmail logins, authentication failures, forwards and sent mail (bounded per account).
     pub marks: Vec<Mark>,
-    marks_per_user: AHashMap<Arc<str>, u64>,
+    /// Marks seen per (account, kind, address), kept or not.
+    marks_seen: AHashMap<(Arc<str>, &'static str, Option<IpAddr>), u64>,
     /// Coverage per log family (`dovecot`, `postfix`, `webmail access`, `roundcube`, …).
-    pub coverage: BTreeMap<String, Coverage>,
+    pub coverage: BTreeMap<&'static str, Coverage>,
     /// Mail-client logins waiting for their logout: session id → (account, address, protocol, login time).
-    open: AHashMap<Box<str>, (Arc<str>, IpAddr, String, Timestamp)>,
+    open: AHashMap<Box<str>, (Arc<str>, IpAddr, &'static str, Timestamp)>,
+    /// Account names, each allocated once.
+    users: ahash::AHashSet<Arc<str>>,
 }
 
-/// Marks kept per account (failures of a brute force can be many).
-const MARKS_PER_USER: u64 = 200;
+/// Marks kept per account, kind and address: a brute force's thousands of
+/// failures must not crowd out the one login from a new address that follows.
+const MARKS_PER_KEY: u64 = 20;
+/// Forwards and mail sent are each a message that left: more are kept.
+const LEAVING_PER_KEY: u64 = 2_000;
 
 fn family(dataset: Dataset) -> &'static str {
     match dataset {
@@ -141,6 +167,20 @@ fn family(dataset: Dataset) -> &'static str {
         | Dataset::RoundcubeErrors
         | Dataset::RoundcubeSendmail
         | Dataset::RoundcubeSession => "roundcube",
+        _ => "other",
+    }
+}
+
+/// The protocols sessions are kept for, by their static names.
+fn protocol_name(protocol: &str) -> &'static str {
+    match protocol {
+        "imap" => "imap",
+        "pop3" => "pop3",
+        "managesieve" => "managesieve",
+        "smtp" => "smtp",
+        "lmtp" => "lmtp",
+        "submission" => "submission",
+        "" => "",
         _ => "other",
     }
 }
@@ -158,7 +198,7 @@ impl Activity {
     pub fn add(&mut self, event: &Event<'_>, path: &Arc<str>) {
         let cover = self
             .coverage
-            .entry(family(event.dataset).to_string())
+            .entry(family(event.dataset))
             .or_default();
         cover.events += 1;
         cover
@@ -197,17 +237,19 @@ impl Activity {
         &mut self,
         user: &str,
         source: Option<IpAddr>,
-        kind: &str,
+        kind: &'static str,
         detail: String,
         event: &Event<'_>,
         path: &Arc<str>,
     ) {
-        let n = match self.marks_per_user.get_mut(user) {
-            Some(n) => n,
-            None => self.marks_per_user.entry(user.into()).or_default(),
-        };
+        let n = self.marks_seen.entry((user.into(), kind, source)).or_default();
         *n += 1;
-        if *n > MARKS_PER_USER {
+        let cap = if matches!(kind, "sieve-forward" | "sent") {
+            LEAVING_PER_KEY
+        } else {
+            MARKS_PER_KEY
+        };
+        if *n > cap {
             return;
         }
         self.marks.push(Mark {
@@ -224,8 +266,7 @@ impl Activity {
         let Some(source) = event.source_ip else {
             return;
         };
-        let day = event.timestamp.unix_seconds().div_euclid(86_400);
-        let web = self.web.entry((source, day)).or_default();
+        let web = self.web.entry(source).or_default();
         let status = event.http_status.unwrap_or_default();
         let bytes = event.http_response_bytes.unwrap_or_default();
         web.requests += 1;
@@ -238,14 +279,14 @@ impl Activity {
         );
         web.last = Some(web.last.map_or(event.timestamp, |l| l.max(event.timestamp)));
         if let Some(agent) = event.user_agent.as_deref()
-            && web.user_agents.len() < 3
+            && web.user_agents.len() < 2
+            && !web.user_agents.iter().any(|a| &**a == agent)
         {
-            web.user_agents.insert(agent.to_string());
+            web.user_agents.push(agent.into());
         }
         let action = event.action.unwrap_or("http-request");
-        let entry = web.actions.entry(action.to_string()).or_default();
-        entry.0 += 1;
-        entry.1 += bytes;
+        add_action(&mut web.actions, action, 1, bytes);
+        // What reaches mail or settings; logins and listings are counted only.
         let listed = matches!(
             action,
             "message-open"
@@ -253,11 +294,9 @@ impl Activity {
                 | "attachment-download"
                 | "mailbox-export"
                 | "addressbook-export"
-                | "addressbook-list"
                 | "sieve-put"
                 | "2fa-settings"
                 | "send"
-                | "login-attempt"
         );
         if !listed {
             return;
@@ -279,7 +318,7 @@ impl Activity {
     }
 
     fn mail_session(&mut self, event: &Event<'_>, path: &Arc<str>) {
-        let protocol = event.protocol.as_deref().unwrap_or_default();
+        let protocol = protocol_name(event.protocol.as_deref().unwrap_or_default());
         if event.action == Some("sieve-redirect")
             && let (Some(user), Some(to)) = (event.user_name.as_deref(), event.email_to.as_deref())
         {
@@ -319,11 +358,18 @@ impl Activity {
             } else {
                 protocol
             };
-            let user: Arc<str> = user.into();
+            let user: Arc<str> = match self.users.get(user) {
+                Some(u) => Arc::clone(u),
+                None => {
+                    let u: Arc<str> = user.into();
+                    self.users.insert(Arc::clone(&u));
+                    u
+                }
+            };
             let day = event.timestamp.unix_seconds().div_euclid(86_400);
             let s = self
                 .sessions
-                .entry((Arc::clone(&user), source, protocol.to_string(), day))
+                .entry((Arc::clone(&user), source, protocol, day))
                 .or_insert_with(|| Sessions {
                     protocol: protocol.to_string(),
                     sessions: 0,
@@ -349,7 +395,7 @@ impl Activity {
                 }
                 self.open.insert(
                     session.into(),
-                    (user, source, protocol.to_string(), event.timestamp),
+                    (user, source, protocol, event.timestamp),
                 );
             }
             return;
@@ -400,14 +446,12 @@ impl Activity {
             mine.first = mine.first.into_iter().chain(theirs.first).min();
             mine.last = mine.last.into_iter().chain(theirs.last).max();
             for agent in theirs.user_agents {
-                if mine.user_agents.len() < 3 {
-                    mine.user_agents.insert(agent);
+                if mine.user_agents.len() < 2 && !mine.user_agents.contains(&agent) {
+                    mine.user_agents.push(agent);
                 }
             }
             for (action, (n, b)) in theirs.actions {
-                let e = mine.actions.entry(action).or_default();
-                e.0 += n;
-                e.1 += b;
+                add_action(&mut mine.actions, action, n, b);
             }
             mine.items.extend(theirs.items);
             mine.items.sort_by_key(|i| i.timestamp);
@@ -416,6 +460,9 @@ impl Activity {
             mine.items.truncate(ITEMS_KEPT);
         }
         self.marks.extend(other.marks);
+        for (key, n) in other.marks_seen {
+            *self.marks_seen.entry(key).or_default() += n;
+        }
         for (family, theirs) in other.coverage {
             let mine = self.coverage.entry(family).or_default();
             mine.events += theirs.events;

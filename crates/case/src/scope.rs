@@ -2,7 +2,7 @@
 //! activity and findings, with the limits of the evidence: which time each
 //! log family covers, and its gaps.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 
 use serde::Serialize;
@@ -31,14 +31,14 @@ pub struct SessionScope {
     pub sessions: Sessions,
 }
 
-/// Webmail requests from one browser address on one day.
+/// Webmail requests from one browser address.
 #[derive(Clone, Debug, Serialize)]
 pub struct WebScope {
     /// The address.
     pub source: String,
     /// Whether the findings tie it to the intrusion.
     pub attacker: bool,
-    /// Day (`YYYY-MM-DD`).
+    /// Its first day (`YYYY-MM-DD`).
     pub day: String,
     /// What it did.
     #[serde(flatten)]
@@ -173,7 +173,7 @@ pub fn coverage(activity: &Activity) -> Vec<FamilyCoverage> {
                 })
                 .collect();
             FamilyCoverage {
-                family: family.clone(),
+                family: family.to_string(),
                 events: c.events,
                 first: Timestamp::from_unix(hours[0] * 3600, 0),
                 last: Timestamp::from_unix((hours[hours.len() - 1] + 1) * 3600, 0),
@@ -204,9 +204,10 @@ pub fn scope(
         );
         accounts.extend(activity.marks.iter().map(|m| m.user.to_ascii_lowercase()));
     }
+    let index = Index::new(activity, logins);
     let scopes = accounts
         .into_iter()
-        .map(|account| account_scope(&account, activity, findings, logins, &coverage))
+        .map(|account| account_scope(&account, activity, findings, &index, &coverage))
         .collect();
     CaseScope {
         accounts: scopes,
@@ -214,11 +215,67 @@ pub fn scope(
     }
 }
 
+/// An account's sessions from one address, protocol and day.
+type SessionKey = (std::sync::Arc<str>, IpAddr, &'static str, i64);
+
+/// Who is behind each address, built once for all accounts (per-account
+/// scans of every login and mark would be quadratic on a large case).
+struct Index {
+    /// Accounts (lower-cased) that logged in from each address.
+    logged_in: HashMap<IpAddr, BTreeSet<String>>,
+    /// The browser addresses attributed to each account: the only account
+    /// that logged in from it, or a Roundcube login of it from there.
+    web_sources: HashMap<String, BTreeSet<IpAddr>>,
+    /// Marks per account (lower-cased).
+    marks: HashMap<String, Vec<usize>>,
+    /// Mail-client session keys per account (lower-cased).
+    sessions: HashMap<String, Vec<SessionKey>>,
+}
+
+impl Index {
+    fn new(activity: &Activity, logins: &LoginHistory) -> Index {
+        let mut logged_in: HashMap<IpAddr, BTreeSet<String>> = HashMap::new();
+        for (user, ip) in logins.sources.keys() {
+            logged_in.entry(*ip).or_default().insert(user.to_ascii_lowercase());
+        }
+        let mut web_sources: HashMap<String, BTreeSet<IpAddr>> = HashMap::new();
+        let web_ips: BTreeSet<IpAddr> = activity.web.keys().copied().collect();
+        for ip in web_ips {
+            if let Some(users) = logged_in.get(&ip)
+                && users.len() == 1
+                && let Some(user) = users.first()
+            {
+                web_sources.entry(user.clone()).or_default().insert(ip);
+            }
+        }
+        let mut marks: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, m) in activity.marks.iter().enumerate() {
+            let user = m.user.to_ascii_lowercase();
+            if m.kind == "web-login"
+                && let Some(ip) = m.source
+            {
+                web_sources.entry(user.clone()).or_default().insert(ip);
+            }
+            marks.entry(user).or_default().push(i);
+        }
+        let mut sessions: HashMap<String, Vec<SessionKey>> = HashMap::new();
+        for key in activity.sessions.keys() {
+            sessions.entry(key.0.to_ascii_lowercase()).or_default().push(key.clone());
+        }
+        Index {
+            logged_in,
+            web_sources,
+            marks,
+            sessions,
+        }
+    }
+}
+
 fn account_scope(
     account: &str,
     activity: &Activity,
     findings: &[Finding],
-    logins: &LoginHistory,
+    index: &Index,
     coverage: &[FamilyCoverage],
 ) -> AccountScope {
     let about: Vec<&Finding> = findings
@@ -231,10 +288,10 @@ fn account_scope(
         })
         .collect();
     let logged_in_from = |source: IpAddr| {
-        logins
-            .sources
-            .keys()
-            .any(|(u, ip)| *ip == source && u.eq_ignore_ascii_case(account))
+        index
+            .logged_in
+            .get(&source)
+            .is_some_and(|users| users.contains(account))
     };
     // Addresses tied to the intrusion: of severe findings naming the
     // account, and of severe findings naming only an address that then
@@ -253,47 +310,39 @@ fn account_scope(
             attackers.insert(source);
         }
     }
-    let web_login_of = |source: IpAddr| {
-        activity.marks.iter().any(|m| {
-            m.kind == "web-login"
-                && m.source == Some(source)
-                && m.user.eq_ignore_ascii_case(account)
-        })
-    };
-    let attributed = |source: IpAddr| {
-        logins
-            .only_account_of(source)
-            .is_some_and(|u| u.eq_ignore_ascii_case(account))
-            || web_login_of(source)
-    };
-    let mut mail_sessions: Vec<SessionScope> = activity
+    let mut mail_sessions: Vec<SessionScope> = index
         .sessions
-        .iter()
-        .filter(|((u, ..), _)| u.eq_ignore_ascii_case(account))
-        .map(|((_, source, ..), s)| SessionScope {
-            source: source.to_string(),
-            attacker: attackers.contains(source),
-            sessions: s.clone(),
+        .get(account)
+        .into_iter()
+        .flatten()
+        .filter_map(|key| {
+            Some(SessionScope {
+                source: key.1.to_string(),
+                attacker: attackers.contains(&key.1),
+                sessions: activity.sessions.get(key)?.clone(),
+            })
         })
         .collect();
     mail_sessions.sort_by(|a, b| (a.sessions.first, &a.source).cmp(&(b.sessions.first, &b.source)));
+    let sources = index.web_sources.get(account);
     let mut web: Vec<WebScope> = activity
         .web
         .iter()
-        .filter(|((source, _), _)| attributed(*source))
-        .map(|((source, d), w)| WebScope {
+        .filter(|(source, _)| sources.is_some_and(|s| s.contains(source)))
+        .map(|(source, w)| WebScope {
             source: source.to_string(),
             attacker: attackers.contains(source),
-            day: day(Timestamp::from_unix(d * 86_400, 0)),
+            day: w.first.map(day).unwrap_or_default(),
             web: w.clone(),
         })
         .collect();
     web.sort_by(|a, b| (a.web.first, &a.source).cmp(&(b.web.first, &b.source)));
-    let mut marks: Vec<Mark> = activity
+    let mut marks: Vec<Mark> = index
         .marks
-        .iter()
-        .filter(|m| m.user.eq_ignore_ascii_case(account))
-        .cloned()
+        .get(account)
+        .into_iter()
+        .flatten()
+        .map(|&i| activity.marks[i].clone())
         .collect();
     marks.sort_by_key(|m| m.timestamp);
 
@@ -391,7 +440,7 @@ fn estimate(
     if !browser.is_empty() {
         let mut by_action: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
         for w in &browser {
-            for (action, (n, b)) in &w.web.actions {
+            for (action, (n, b)) in w.web.actions.iter() {
                 let e = by_action.entry(action).or_default();
                 e.0 += n;
                 e.1 += b;

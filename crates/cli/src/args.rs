@@ -232,8 +232,12 @@ pub struct ScanArgs {
     pub no_mail: bool,
 
     /// Write the scope of every account seen, not only of those with a finding.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "findings_only")]
     pub all_accounts: bool,
+
+    /// Write only findings.jsonl: no scope, no timeline (a faster first triage).
+    #[arg(long)]
+    pub findings_only: bool,
 
     /// Columns of timeline.csv / timeline.jsonl.
     #[arg(long, value_name = "PROFILE", default_value = "standard",

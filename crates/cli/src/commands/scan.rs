@@ -99,7 +99,9 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
                 mine.outbound.add(event, &name);
                 mine.web_reading.add(event, &name);
                 mine.opens.add(event, &name);
-                mine.activity.add(event, &name);
+                if !args.findings_only {
+                    mine.activity.add(event, &name);
+                }
             });
             mine.reports.push(report);
             progress.inc(1);
@@ -187,7 +189,9 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     file.flush()
         .with_context(|| format!("cannot write {}", path.display()))?;
 
-    write_case(&args, &activity, &findings, &logins)?;
+    if !args.findings_only {
+        write_case(&args, &activity, &findings, &logins)?;
+    }
 
     if args.json {
         let mut out = io::stdout().lock();
