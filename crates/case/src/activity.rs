@@ -86,7 +86,10 @@ pub struct WebDay {
     pub items_dropped: u64,
 }
 
-fn as_map<S: serde::Serializer>(actions: &[(&'static str, (u64, u64))], serializer: S) -> Result<S::Ok, S::Error> {
+fn as_map<S: serde::Serializer>(
+    actions: &[(&'static str, (u64, u64))],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
     use serde::ser::SerializeMap;
     let mut map = serializer.serialize_map(Some(actions.len()))?;
     for (action, counts) in actions {
@@ -95,7 +98,12 @@ fn as_map<S: serde::Serializer>(actions: &[(&'static str, (u64, u64))], serializ
     map.end()
 }
 
-fn add_action(actions: &mut Vec<(&'static str, (u64, u64))>, action: &'static str, n: u64, bytes: u64) {
+fn add_action(
+    actions: &mut Vec<(&'static str, (u64, u64))>,
+    action: &'static str,
+    n: u64,
+    bytes: u64,
+) {
     match actions.iter_mut().find(|(a, _)| *a == action) {
         Some((_, c)) => {
             c.0 += n;
@@ -196,10 +204,7 @@ fn evidence(event: &Event<'_>, path: &Arc<str>) -> Evidence {
 impl Activity {
     /// Records what `event` tells about an account's activity.
     pub fn add(&mut self, event: &Event<'_>, path: &Arc<str>) {
-        let cover = self
-            .coverage
-            .entry(family(event.dataset))
-            .or_default();
+        let cover = self.coverage.entry(family(event.dataset)).or_default();
         cover.events += 1;
         cover
             .hours
@@ -242,7 +247,10 @@ impl Activity {
         event: &Event<'_>,
         path: &Arc<str>,
     ) {
-        let n = self.marks_seen.entry((user.into(), kind, source)).or_default();
+        let n = self
+            .marks_seen
+            .entry((user.into(), kind, source))
+            .or_default();
         *n += 1;
         let cap = if matches!(kind, "sieve-forward" | "sent") {
             LEAVING_PER_KEY
@@ -393,10 +401,8 @@ impl Activity {
                     let median = starts[starts.len() / 2];
                     self.open.retain(|_, v| v.3 >= median);
                 }
-                self.open.insert(
-                    session.into(),
-                    (user, source, protocol, event.timestamp),
-                );
+                self.open
+                    .insert(session.into(), (user, source, protocol, event.timestamp));
             }
             return;
         }

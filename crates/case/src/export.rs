@@ -27,7 +27,14 @@ fn uuid(key: &str) -> String {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
 }
 
 fn stix_time(t: Timestamp) -> String {
@@ -48,10 +55,16 @@ fn observables(findings: &[Finding], scope: &CaseScope) -> Observables {
     let mut addresses: BTreeMap<String, (Timestamp, Timestamp, u64, Vec<String>)> = BTreeMap::new();
     for account in &scope.accounts {
         for source in &account.attacker_sources {
-            for f in findings.iter().filter(|f| f.entity.source_ip.as_deref() == Some(source.as_str())) {
-                let e = addresses
-                    .entry(source.clone())
-                    .or_insert((f.first_seen, f.last_seen, 0, Vec::new()));
+            for f in findings
+                .iter()
+                .filter(|f| f.entity.source_ip.as_deref() == Some(source.as_str()))
+            {
+                let e = addresses.entry(source.clone()).or_insert((
+                    f.first_seen,
+                    f.last_seen,
+                    0,
+                    Vec::new(),
+                ));
                 e.0 = e.0.min(f.first_seen);
                 e.1 = e.1.max(f.last_seen);
                 e.2 += f.count.max(1);
@@ -62,12 +75,23 @@ fn observables(findings: &[Finding], scope: &CaseScope) -> Observables {
         }
     }
     let mut forward_targets: BTreeMap<String, (Timestamp, Timestamp, u64)> = BTreeMap::new();
-    for account in scope.accounts.iter().filter(|a| !a.attacker_sources.is_empty()) {
+    for account in scope
+        .accounts
+        .iter()
+        .filter(|a| !a.attacker_sources.is_empty())
+    {
         for m in account.marks.iter().filter(|m| m.kind == "sieve-forward") {
-            let Some(target) = m.detail.strip_prefix("forwarded to ").and_then(|d| d.split(' ').next()) else {
+            let Some(target) = m
+                .detail
+                .strip_prefix("forwarded to ")
+                .and_then(|d| d.split(' ').next())
+            else {
                 continue;
             };
-            let e = forward_targets.entry(target.to_string()).or_insert((m.timestamp, m.timestamp, 0));
+            let e =
+                forward_targets
+                    .entry(target.to_string())
+                    .or_insert((m.timestamp, m.timestamp, 0));
             e.0 = e.0.min(m.timestamp);
             e.1 = e.1.max(m.timestamp);
             e.2 += 1;
@@ -90,7 +114,12 @@ fn techniques(findings: &[Finding]) -> BTreeMap<String, Vec<&Finding>> {
 }
 
 /// The STIX 2.1 bundle of a case.
-pub fn stix_bundle(case_name: &str, findings: &[Finding], scope: &CaseScope, now: Timestamp) -> Value {
+pub fn stix_bundle(
+    case_name: &str,
+    findings: &[Finding],
+    scope: &CaseScope,
+    now: Timestamp,
+) -> Value {
     let created = stix_time(now);
     let identity = format!("identity--{}", uuid(&format!("vigie identity {case_name}")));
     let incident = format!("incident--{}", uuid(&format!("incident {case_name}")));
@@ -98,17 +127,32 @@ pub fn stix_bundle(case_name: &str, findings: &[Finding], scope: &CaseScope, now
         json!({"type": "identity", "spec_version": "2.1", "id": identity, "created": created, "modified": created,
                "name": "vigie", "identity_class": "system", "description": "vigie mail-server forensics; the organisation whose logs were read"}),
     ];
-    let accounts: Vec<&str> = scope.accounts.iter().filter(|a| !a.attacker_sources.is_empty()).map(|a| a.account.as_str()).collect();
+    let accounts: Vec<&str> = scope
+        .accounts
+        .iter()
+        .filter(|a| !a.attacker_sources.is_empty())
+        .map(|a| a.account.as_str())
+        .collect();
     objects.push(json!({
         "type": "incident", "spec_version": "2.1", "id": incident, "created": created, "modified": created,
         "name": format!("Mail server intrusion: {case_name}"),
         "description": format!("{} findings; accounts with an intruder's address: {}", findings.len(), if accounts.is_empty() { "none".to_string() } else { accounts.join(", ") }),
     }));
     let obs = observables(findings, scope);
-    let mut indicator_of = |pattern: String, name: String, first: Timestamp, last: Timestamp, count: u64, sco: Value, description: String, objects: &mut Vec<Value>| {
+    let indicator_of = |pattern: String,
+                        name: String,
+                        first: Timestamp,
+                        last: Timestamp,
+                        count: u64,
+                        sco: Value,
+                        description: String,
+                        objects: &mut Vec<Value>| {
         let indicator = format!("indicator--{}", uuid(&format!("indicator {pattern}")));
         let sco_id = sco["id"].as_str().unwrap_or_default().to_string();
-        let observed = format!("observed-data--{}", uuid(&format!("observed {case_name} {pattern}")));
+        let observed = format!(
+            "observed-data--{}",
+            uuid(&format!("observed {case_name} {pattern}"))
+        );
         objects.push(json!({"type": "indicator", "spec_version": "2.1", "id": indicator, "created": created, "modified": created,
             "name": name, "description": description, "indicator_types": ["malicious-activity"],
             "pattern": pattern, "pattern_type": "stix", "valid_from": stix_time(first)}));
@@ -125,17 +169,36 @@ pub fn stix_bundle(case_name: &str, findings: &[Finding], scope: &CaseScope, now
         let v6 = address.contains(':');
         let kind = if v6 { "ipv6-addr" } else { "ipv4-addr" };
         let sco = json!({"type": kind, "spec_version": "2.1", "id": format!("{kind}--{}", uuid(&format!("{kind} {address}"))), "value": address});
-        indicator_of(format!("[{kind}:value = '{address}']"), format!("Intruder address {address}"), *first, *last, *count, sco,
-            format!("Seen in: {}", titles.join("; ")), &mut objects);
+        indicator_of(
+            format!("[{kind}:value = '{address}']"),
+            format!("Intruder address {address}"),
+            *first,
+            *last,
+            *count,
+            sco,
+            format!("Seen in: {}", titles.join("; ")),
+            &mut objects,
+        );
     }
     for (target, (first, last, count)) in &obs.forward_targets {
         let escaped = target.replace('\\', "\\\\").replace('\'', "\\'");
         let sco = json!({"type": "email-addr", "spec_version": "2.1", "id": format!("email-addr--{}", uuid(&format!("email {target}"))), "value": target});
-        indicator_of(format!("[email-addr:value = '{escaped}']"), format!("Mail forwarded to {target}"), *first, *last, *count, sco,
-            "Target of a Sieve redirect created in a compromised account".to_string(), &mut objects);
+        indicator_of(
+            format!("[email-addr:value = '{escaped}']"),
+            format!("Mail forwarded to {target}"),
+            *first,
+            *last,
+            *count,
+            sco,
+            "Target of a Sieve redirect created in a compromised account".to_string(),
+            &mut objects,
+        );
     }
     for (technique, used) in techniques(findings) {
-        let pattern = format!("attack-pattern--{}", uuid(&format!("attack-pattern {technique}")));
+        let pattern = format!(
+            "attack-pattern--{}",
+            uuid(&format!("attack-pattern {technique}"))
+        );
         objects.push(json!({"type": "attack-pattern", "spec_version": "2.1", "id": pattern, "created": created, "modified": created,
             "name": technique, "external_references": [{"source_name": "mitre-attack", "external_id": technique,
             "url": format!("https://attack.mitre.org/techniques/{}/", technique.replace('.', "/"))}]}));
@@ -147,7 +210,12 @@ pub fn stix_bundle(case_name: &str, findings: &[Finding], scope: &CaseScope, now
 }
 
 /// The MISP event of a case (MISP's event JSON, `{"Event": …}`).
-pub fn misp_event(case_name: &str, findings: &[Finding], scope: &CaseScope, now: Timestamp) -> Value {
+pub fn misp_event(
+    case_name: &str,
+    findings: &[Finding],
+    scope: &CaseScope,
+    now: Timestamp,
+) -> Value {
     let obs = observables(findings, scope);
     let mut attributes = Vec::new();
     for (address, (first, last, count, titles)) in &obs.addresses {
@@ -190,7 +258,11 @@ pub fn attack_layer(case_name: &str, findings: &[Finding]) -> Value {
                    "comment": titles.into_iter().collect::<Vec<_>>().join("; ")})
         })
         .collect();
-    let max = techniques.iter().filter_map(|t| t["score"].as_u64()).max().unwrap_or(1);
+    let max = techniques
+        .iter()
+        .filter_map(|t| t["score"].as_u64())
+        .max()
+        .unwrap_or(1);
     json!({
         "name": format!("vigie: {case_name}"),
         "versions": {"attack": ATTACK_VERSION, "navigator": NAVIGATOR_VERSION, "layer": LAYER_VERSION},

@@ -7,9 +7,11 @@
 //! into the compromise scope and exfiltration estimate of each account, with
 //! the limits of the evidence; [`timeline`] writes the findings in time
 //! order (CSV, JSON lines; standard, verbose, Timesketch and ECS columns);
-//! [`report`] renders the self-contained HTML report and a Markdown summary.
+//! [`report`] renders the self-contained HTML report and a Markdown summary;
+//! [`export`] writes a STIX 2.1 bundle, a MISP event and an ATT&CK Navigator layer.
 
 pub mod activity;
+pub mod export;
 pub mod report;
 pub mod scope;
 pub mod timeline;

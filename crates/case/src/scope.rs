@@ -236,7 +236,10 @@ impl Index {
     fn new(activity: &Activity, logins: &LoginHistory) -> Index {
         let mut logged_in: HashMap<IpAddr, BTreeSet<String>> = HashMap::new();
         for (user, ip) in logins.sources.keys() {
-            logged_in.entry(*ip).or_default().insert(user.to_ascii_lowercase());
+            logged_in
+                .entry(*ip)
+                .or_default()
+                .insert(user.to_ascii_lowercase());
         }
         let mut web_sources: HashMap<String, BTreeSet<IpAddr>> = HashMap::new();
         let web_ips: BTreeSet<IpAddr> = activity.web.keys().copied().collect();
@@ -260,7 +263,10 @@ impl Index {
         }
         let mut sessions: HashMap<String, Vec<SessionKey>> = HashMap::new();
         for key in activity.sessions.keys() {
-            sessions.entry(key.0.to_ascii_lowercase()).or_default().push(key.clone());
+            sessions
+                .entry(key.0.to_ascii_lowercase())
+                .or_default()
+                .push(key.clone());
         }
         Index {
             logged_in,

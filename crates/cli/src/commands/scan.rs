@@ -7,8 +7,8 @@ use anyhow::{Context, Result};
 use std::sync::{Arc, Mutex};
 
 use vigie_case::activity::Activity;
-use vigie_case::scope;
 use vigie_case::timeline::{self, Profile};
+use vigie_case::{export, scope};
 use vigie_detect::analytics::{
     self, Baseline, Facts, LoginHistory, OutboundHistory, VolumeHistory, WebReadingHistory,
 };
@@ -259,6 +259,30 @@ fn write_case(
     write("timeline.jsonl", &|out| {
         timeline::write_jsonl(out, findings, profile)
     })?;
+    let name = args
+        .case
+        .canonicalize()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| args.case.display().to_string());
+    let now = vigie_event::Timestamp::from_unix(jiff::Timestamp::now().as_second(), 0);
+    let exports = [
+        (
+            "stix-bundle.json",
+            export::stix_bundle(&name, findings, &scope, now),
+        ),
+        (
+            "misp-event.json",
+            export::misp_event(&name, findings, &scope, now),
+        ),
+        ("attack-layer.json", export::attack_layer(&name, findings)),
+    ];
+    for (file, value) in exports {
+        write(file, &|out| {
+            serde_json::to_writer_pretty(&mut *out, &value)?;
+            out.write_all(b"\n")
+        })?;
+    }
     Ok(())
 }
 
