@@ -14,7 +14,9 @@ case_dir=$(mktemp -d)
 
 read -r rg_t _ < <(best rg -c --no-messages 'Password mismatch' "$data")
 read -r ev_t _ < <(best "$vigie" events --stats --tz UTC "$data")
-read -r sc_t sc_m < <(best "$vigie" scan --tz UTC --case "$case_dir" "$data")
+# Detection only: the case files (scope, timeline, exports) are measured by
+# bench/case-overhead.sh.
+read -r sc_t sc_m < <(best "$vigie" scan --tz UTC --findings-only --case "$case_dir" "$data")
 rules=$("$vigie" rules check "$root/rules/sigma" | tail -1)
 python3 "$root/bench/check-findings.py" "$case_dir/findings.jsonl" "$data.ground-truth.json" "$data" \
   "$rg_t" "$ev_t" "$sc_t" "$sc_m" "$rules"

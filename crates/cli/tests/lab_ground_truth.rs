@@ -57,14 +57,11 @@ fn seconds(rfc3339: &str) -> i64 {
     rfc3339.parse::<jiff::Timestamp>().unwrap().as_second()
 }
 
-fn scan(dir: &Path) -> Vec<Value> {
+/// Scans the run's logs (and `vigie/` mailboxes) into a new case folder.
+fn run_scan(dir: &Path) -> tempfile::TempDir {
     let case = tempfile::tempdir().unwrap();
     // The lab's servers write local time; the lab machine runs in UTC.
-    let logs = if dir.join("logs").is_dir() {
-        dir.join("logs")
-    } else {
-        dir.to_path_buf()
-    };
+    let logs = logs_dir(dir);
     let mut inputs: Vec<PathBuf> = [
         "dovecot.log",
         "mail.log",
@@ -90,6 +87,11 @@ fn scan(dir: &Path) -> Vec<Value> {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    case
+}
+
+fn scan(dir: &Path) -> Vec<Value> {
+    let case = run_scan(dir);
     std::fs::read_to_string(case.path().join("findings.jsonl"))
         .unwrap()
         .lines()
@@ -293,39 +295,7 @@ fn a_benign_run_gives_no_high_or_critical_finding() {
 
 /// The case's scope.json for the run.
 fn scope_of(dir: &Path) -> Value {
-    let case = tempfile::tempdir().unwrap();
-    let mut inputs = vec![if dir.join("logs").is_dir() {
-        dir.join("logs")
-    } else {
-        dir.to_path_buf()
-    }];
-    inputs.retain(|p| p.exists());
-    let logs = inputs[0].clone();
-    let mut args: Vec<PathBuf> = [
-        "dovecot.log",
-        "mail.log",
-        "nginx",
-        "roundcube",
-        "php8.2-fpm.log",
-    ]
-    .iter()
-    .map(|p| logs.join(p))
-    .chain([dir.join("vmail")])
-    .filter(|p| p.exists())
-    .collect();
-    args.sort();
-    let out = Command::cargo_bin("vigie")
-        .unwrap()
-        .args(["scan", "--tz", "UTC", "--case"])
-        .arg(case.path())
-        .args(&args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.code() == Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let case = run_scan(dir);
     serde_json::from_str(&std::fs::read_to_string(case.path().join("scope.json")).unwrap()).unwrap()
 }
 
