@@ -183,7 +183,8 @@ pub fn coverage(activity: &Activity) -> Vec<FamilyCoverage> {
         .collect()
 }
 
-/// The scope of every account with a finding (or of every account seen, with `all`).
+/// The scope of every account with a finding or targeted by an intruder's
+/// address (or of every account seen, with `all`).
 pub fn scope(
     activity: &Activity,
     findings: &[Finding],
@@ -195,6 +196,23 @@ pub fn scope(
         .iter()
         .filter_map(|f| f.entity.user.as_deref().map(str::to_ascii_lowercase))
         .collect();
+    // Accounts an intruder's address tried to get into belong to the case too.
+    let severe: BTreeSet<&str> = findings
+        .iter()
+        .filter(|f| names_an_intruder(f))
+        .filter_map(|f| f.entity.source_ip.as_deref())
+        .collect();
+    accounts.extend(
+        activity
+            .marks
+            .iter()
+            .filter(|m| m.kind == "auth-failure")
+            .filter(|m| {
+                m.source
+                    .is_some_and(|s| severe.contains(s.to_string().as_str()))
+            })
+            .map(|m| m.user.to_ascii_lowercase()),
+    );
     if all {
         accounts.extend(
             activity

@@ -363,8 +363,12 @@ fn the_scope_lists_every_step_and_the_estimate_matches_the_logs_bytes() {
                 }),
                 "webmail_bruteforce" | "imap_bruteforce" => mark("auth-failure"),
                 "webmail_login_success_new_ip" => mark("web-login"),
+                // Attachments only when the run had some to download.
                 "webmail_mailbox_browse_and_attachment_download" => {
-                    web_action("message-open") && web_action("attachment-download")
+                    let downloads = step["detail"]["downloads"]
+                        .as_array()
+                        .is_some_and(|d| !d.is_empty());
+                    web_action("message-open") && (!downloads || web_action("attachment-download"))
                 }
                 "webmail_zip_download_mailbox" => web_action("mailbox-export"),
                 "webmail_addressbook_export" => web_action("addressbook-export"),
