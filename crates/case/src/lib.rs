@@ -8,10 +8,12 @@
 //! the limits of the evidence; [`timeline`] writes the findings in time
 //! order (CSV, JSON lines; standard, verbose, Timesketch and ECS columns);
 //! [`report`] renders the self-contained HTML report and a Markdown summary;
-//! [`export`] writes a STIX 2.1 bundle, a MISP event and an ATT&CK Navigator layer.
+//! [`export`] writes a STIX 2.1 bundle, a MISP event and an ATT&CK Navigator layer;
+//! [`store`] keeps all of it in the case database, `case.sqlite`.
 
 pub mod activity;
 pub mod export;
 pub mod report;
 pub mod scope;
+pub mod store;
 pub mod timeline;

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use vigie_case::activity::Activity;
 use vigie_case::timeline::{self, Profile};
-use vigie_case::{export, scope};
+use vigie_case::{export, scope, store};
 use vigie_detect::analytics::{
     self, Baseline, Facts, LoginHistory, OutboundHistory, VolumeHistory, WebReadingHistory,
 };
@@ -190,7 +190,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         .with_context(|| format!("cannot write {}", path.display()))?;
 
     if !args.findings_only {
-        write_case(&args, &activity, &findings, &logins)?;
+        write_case(&args, &activity, &findings, &logins, &reports)?;
     }
 
     if args.json {
@@ -236,6 +236,7 @@ fn write_case(
     activity: &Activity,
     findings: &[Finding],
     logins: &LoginHistory,
+    reports: &[InputReport],
 ) -> Result<()> {
     let scope = scope::scope(activity, findings, logins, args.all_accounts);
     let write = |name: &str, body: &dyn Fn(&mut dyn Write) -> io::Result<()>| -> Result<()> {
@@ -283,6 +284,22 @@ fn write_case(
             out.write_all(b"\n")
         })?;
     }
+    let sources: Vec<store::SourceRow> = reports
+        .iter()
+        .map(|r| store::SourceRow {
+            path: r.path.clone(),
+            format: r.format.map(|f| f.name().to_string()),
+            lines: r.lines,
+            events: r.events,
+            skipped: serde_json::to_value(r)
+                .map(|v| v["skipped"].to_string())
+                .unwrap_or_default(),
+            error: r.error.clone(),
+        })
+        .collect();
+    let database = args.case.join("case.sqlite");
+    store::write(&database, &sources, findings, &scope, &now.to_string())
+        .with_context(|| format!("cannot write {}", database.display()))?;
     Ok(())
 }
 

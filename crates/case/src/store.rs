@@ -1,0 +1,170 @@
+//! The case database (`DIR/case.sqlite`): sources read, findings with their
+//! evidence, entities (accounts, addresses, sessions), each account's scope
+//! and exfiltration estimate, and the logs' coverage. A later scan of more
+//! input adds to it: findings and evidence are keyed by their content, so
+//! what is already there is not stored twice.
+
+use std::path::Path;
+
+use rusqlite::{Connection, params};
+use sha2::{Digest, Sha256};
+use vigie_event::Finding;
+
+use crate::scope::CaseScope;
+
+/// One input file as the scan read it.
+pub struct SourceRow {
+    /// Its path.
+    pub path: String,
+    /// The format detected (`syslog`, `nginx-access`, …).
+    pub format: Option<String>,
+    /// Lines read.
+    pub lines: u64,
+    /// Lines that became events.
+    pub events: u64,
+    /// Lines skipped, per reason, as JSON.
+    pub skipped: String,
+    /// Why reading stopped early, if it did.
+    pub error: Option<String>,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS sources (
+    path TEXT PRIMARY KEY, format TEXT, lines INTEGER, events INTEGER, skipped TEXT, error TEXT, scanned_at TEXT);
+CREATE TABLE IF NOT EXISTS findings (
+    key TEXT PRIMARY KEY, rule_id TEXT, title TEXT, level TEXT, attack TEXT, user TEXT, source_ip TEXT,
+    session TEXT, first_seen TEXT, last_seen TEXT, count INTEGER, reason TEXT);
+CREATE TABLE IF NOT EXISTS evidence (
+    finding TEXT REFERENCES findings(key), path TEXT, line INTEGER, part TEXT,
+    UNIQUE (finding, path, line, part));
+CREATE TABLE IF NOT EXISTS entities (kind TEXT, value TEXT, UNIQUE (kind, value));
+CREATE TABLE IF NOT EXISTS scope (account TEXT PRIMARY KEY, worst TEXT, attacker_sources TEXT, intrusion_start TEXT, json TEXT);
+CREATE TABLE IF NOT EXISTS exfiltration (
+    account TEXT, channel TEXT, bytes INTEGER, messages INTEGER, confidence TEXT, basis TEXT, UNIQUE (account, channel));
+CREATE TABLE IF NOT EXISTS coverage (family TEXT PRIMARY KEY, events INTEGER, first TEXT, last TEXT, gaps TEXT);
+CREATE INDEX IF NOT EXISTS evidence_finding ON evidence (finding);
+";
+
+/// What identifies a finding across scans: its rule, entity and first time.
+fn finding_key(f: &Finding) -> String {
+    let text = format!(
+        "{}\u{1f}{:?}\u{1f}{:?}\u{1f}{:?}\u{1f}{}",
+        f.rule_id, f.entity.user, f.entity.source_ip, f.entity.session, f.first_seen
+    );
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Writes (or adds to) the case database at `path`.
+pub fn write(
+    path: &Path,
+    sources: &[SourceRow],
+    findings: &[Finding],
+    scope: &CaseScope,
+    scanned_at: &str,
+) -> rusqlite::Result<()> {
+    let mut db = Connection::open(path)?;
+    db.execute_batch(SCHEMA)?;
+    let tx = db.transaction()?;
+    {
+        let mut source = tx.prepare(
+            "INSERT OR REPLACE INTO sources (path, format, lines, events, skipped, error, scanned_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?;
+        for s in sources {
+            source.execute(params![
+                s.path,
+                s.format,
+                s.lines as i64,
+                s.events as i64,
+                s.skipped,
+                s.error,
+                scanned_at
+            ])?;
+        }
+        let mut finding = tx.prepare(
+            "INSERT OR REPLACE INTO findings (key, rule_id, title, level, attack, user, source_ip, session, first_seen, last_seen, count, reason)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        )?;
+        let mut evidence = tx.prepare(
+            "INSERT OR IGNORE INTO evidence (finding, path, line, part) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        let mut entity =
+            tx.prepare("INSERT OR IGNORE INTO entities (kind, value) VALUES (?1, ?2)")?;
+        for f in findings {
+            let key = finding_key(f);
+            finding.execute(params![
+                key,
+                f.rule_id,
+                f.title,
+                f.level,
+                f.attack.join(" "),
+                f.entity.user,
+                f.entity.source_ip,
+                f.entity.session,
+                f.first_seen.to_string(),
+                f.last_seen.to_string(),
+                f.count as i64,
+                f.reason
+            ])?;
+            for e in &f.evidence {
+                // NULL parts would never collide in UNIQUE: store "" for a log line.
+                evidence.execute(params![
+                    key,
+                    e.path,
+                    e.line as i64,
+                    e.part.as_deref().unwrap_or("")
+                ])?;
+            }
+            for (kind, value) in [
+                ("account", &f.entity.user),
+                ("address", &f.entity.source_ip),
+                ("session", &f.entity.session),
+            ] {
+                if let Some(v) = value {
+                    entity.execute(params![kind, v])?;
+                }
+            }
+        }
+        let mut account = tx.prepare(
+            "INSERT OR REPLACE INTO scope (account, worst, attacker_sources, intrusion_start, json) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        let mut channel = tx.prepare(
+            "INSERT OR REPLACE INTO exfiltration (account, channel, bytes, messages, confidence, basis) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        for a in &scope.accounts {
+            let json = serde_json::to_string(a).unwrap_or_default();
+            account.execute(params![
+                a.account,
+                a.worst,
+                a.attacker_sources.join(" "),
+                a.intrusion_start.map(|t| t.to_string()),
+                json
+            ])?;
+            for c in &a.exfiltration.channels {
+                channel.execute(params![
+                    a.account,
+                    c.channel,
+                    c.bytes.map(|b| b as i64),
+                    c.messages.map(|m| m as i64),
+                    c.confidence,
+                    c.basis
+                ])?;
+            }
+        }
+        let mut coverage = tx.prepare("INSERT OR REPLACE INTO coverage (family, events, first, last, gaps) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+        for c in &scope.coverage {
+            let gaps = serde_json::to_string(&c.gaps).unwrap_or_default();
+            coverage.execute(params![
+                c.family,
+                c.events as i64,
+                c.first.to_string(),
+                c.last.to_string(),
+                gaps
+            ])?;
+        }
+    }
+    tx.commit()
+}

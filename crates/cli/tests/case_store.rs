@@ -1,0 +1,69 @@
+//! The case database: a scan writes `case.sqlite` with its sources,
+//! findings, evidence, entities, scope and estimate; a second scan of the
+//! same and more input adds what is new and duplicates nothing.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use rusqlite::Connection;
+
+fn scan(case: &Path, inputs: &[PathBuf]) {
+    let out = Command::cargo_bin("vigie")
+        .unwrap()
+        .args(["scan", "--tz", "UTC", "--case"])
+        .arg(case)
+        .args(inputs)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn count(db: &Connection, table: &str) -> i64 {
+    db.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn rescans_add_without_duplicating() {
+    let example = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/lab-intrusion");
+    let case = tempfile::tempdir().unwrap();
+    scan(case.path(), &[example.join("logs")]);
+    let db = Connection::open(case.path().join("case.sqlite")).unwrap();
+    let (findings, evidence) = (count(&db, "findings"), count(&db, "evidence"));
+    let lines = std::fs::read_to_string(case.path().join("findings.jsonl"))
+        .unwrap()
+        .lines()
+        .count() as i64;
+    assert_eq!(findings, lines);
+    assert!(count(&db, "sources") >= 9 && evidence > findings);
+    let bob: i64 = db
+        .query_row(
+            "SELECT bytes FROM exfiltration WHERE account = 'bob@lab.test' AND channel = 'imap/pop3 download'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(bob > 0);
+
+    // More input: the mailboxes add the message findings; nothing doubles.
+    scan(case.path(), &[example.join("logs"), example.join("vmail")]);
+    let with_mail = count(&db, "findings");
+    assert!(with_mail > findings, "{with_mail} vs {findings}");
+    let mail: i64 = db
+        .query_row(
+            "SELECT count(*) FROM findings WHERE rule_id LIKE 'VM%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(mail >= 1);
+    let evidence = count(&db, "evidence");
+    scan(case.path(), &[example.join("logs"), example.join("vmail")]);
+    assert_eq!(count(&db, "findings"), with_mail);
+    assert_eq!(count(&db, "evidence"), evidence);
+}
