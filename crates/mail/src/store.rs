@@ -67,9 +67,15 @@ pub struct Store {
     pub kind: StoreKind,
 }
 
-/// Whether `dir` is a Maildir folder.
+/// Whether `dir` is a Maildir folder: `cur/` and one more sign of it (`new/`,
+/// `tmp/`, Dovecot's `dovecot-uidlist`, a Maildir++ `maildirfolder`). Copies
+/// often lose the empty `new/` and `tmp/` (git keeps no empty folder).
 pub fn is_maildir(dir: &Path) -> bool {
-    dir.join("cur").is_dir() && dir.join("new").is_dir()
+    dir.join("cur").is_dir()
+        && (dir.join("new").is_dir()
+            || dir.join("tmp").is_dir()
+            || dir.join("dovecot-uidlist").is_file()
+            || dir.join("maildirfolder").is_file())
 }
 
 /// What `file` holds, judged by its first bytes: an mbox starts with a `From `
@@ -470,5 +476,12 @@ mod tests {
         assert_eq!(seen[1].uid, Some(2));
         assert_eq!(seen[1].flags.as_deref(), Some("S"));
         assert_eq!(mailbox_name(&root.join(".Sent")), "Sent");
+
+        // A copy that lost its empty new/ and tmp/ (git keeps no empty folder).
+        let copy = dir.path().join("copy");
+        std::fs::create_dir_all(copy.join("cur")).unwrap();
+        assert!(!is_maildir(&copy), "cur/ alone is not enough");
+        std::fs::write(copy.join("dovecot-uidlist"), "3 V1 N2\n1 :1.M1P1.x\n").unwrap();
+        assert!(is_maildir(&copy));
     }
 }
