@@ -49,11 +49,13 @@ count=$(find "$data/cur" -type f | wc -l)
 bytes=$(du -sb "$data" | cut -f1)
 cat "$data"/cur/* > /dev/null   # page cache warm for both
 
+timing=$(mktemp)
+trap 'rm -f "$timing"' EXIT
 best() {
   local best_t=999999 best_m=0
   for _ in $(seq "$runs"); do
-    /usr/bin/time -f "%e %M" -o /tmp/bench-time "$@" >/dev/null 2>/tmp/bench-err || true
-    read -r t m < <(tail -1 /tmp/bench-time)
+    /usr/bin/time -f "%e %M" -o "$timing" "$@" >/dev/null 2>&1 || true
+    read -r t m < <(tail -1 "$timing")
     if awk "BEGIN{exit !($t < $best_t)}"; then best_t=$t; best_m=$m; fi
   done
   echo "$best_t $best_m"

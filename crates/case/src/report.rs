@@ -188,14 +188,13 @@ pub fn html(case_name: &str, findings: &[Value], scope: &Value) -> String {
             )
         })
         .collect();
-    let _ = writeln!(
-        out,
-        "<div class=\"answer\"><b>What did the intruder reach?</b> {}</div>",
-        if reached.is_empty() {
-            "nothing attributed.".to_string()
-        } else {
-            reached.join("; ")
-        }
+    answer(
+        &mut out,
+        "What did the intruder reach?",
+        &reached,
+        "; ",
+        "nothing attributed.",
+        "",
     );
     let left: Vec<String> = compromised
         .iter()
@@ -228,14 +227,13 @@ pub fn html(case_name: &str, findings: &[Value], scope: &Value) -> String {
             )
         })
         .collect();
-    let _ = writeln!(
-        out,
-        "<div class=\"answer\"><b>Did data leave?</b> {} <span class=\"caveat\">(limits of the logs: see each account's caveats)</span></div>",
-        if left.is_empty() {
-            "no channel shows data leaving from an intruder's address.".to_string()
-        } else {
-            left.join("<br>")
-        }
+    answer(
+        &mut out,
+        "Did data leave?",
+        &left,
+        "<br>",
+        "no channel shows data leaving from an intruder's address.",
+        " <span class=\"caveat\">(limits of the logs: see each account's caveats)</span>",
     );
     let _ = writeln!(
         out,
@@ -341,6 +339,20 @@ pub fn html(case_name: &str, findings: &[Value], scope: &Value) -> String {
     }
     out.push_str("</table>\n<p class=\"caveat\">Made by vigie. Every value above comes from the logs and mail read; none is a verdict.</p>\n</body></html>\n");
     out
+}
+
+/// One of the report's answers: `parts` (already escaped) joined by `sep`,
+/// or `none` when there are none, then `note`.
+fn answer(out: &mut String, question: &str, parts: &[String], sep: &str, none: &str, note: &str) {
+    let text = if parts.is_empty() {
+        none.to_string()
+    } else {
+        parts.join(sep)
+    };
+    let _ = writeln!(
+        out,
+        "<div class=\"answer\"><b>{question}</b> {text}{note}</div>"
+    );
 }
 
 fn account_section(out: &mut String, a: &Value) {

@@ -69,13 +69,16 @@ impl HourOfDay {
     }
 
     fn keep(&mut self, login: LoginRef) {
-        let at = self
-            .first
-            .partition_point(|l| l.timestamp <= login.timestamp);
-        if at < FIRST_KEPT {
-            self.first.insert(at, login);
-            self.first.truncate(FIRST_KEPT);
-        }
+        keep_first(&mut self.first, login);
+    }
+}
+
+/// Keeps `login` in `first` if it is among the [`FIRST_KEPT`] earliest.
+fn keep_first(first: &mut Vec<LoginRef>, login: LoginRef) {
+    let at = first.partition_point(|l| l.timestamp <= login.timestamp);
+    if at < FIRST_KEPT {
+        first.insert(at, login);
+        first.truncate(FIRST_KEPT);
     }
 }
 
@@ -178,7 +181,6 @@ impl LoginHistory {
     }
 
     fn record_source_only(&mut self, user: Arc<str>, login: LoginRef, count: u64) {
-        let t = login.timestamp;
         let source = self
             .sources
             .entry((user, login.source))
@@ -187,11 +189,7 @@ impl LoginHistory {
                 first: Vec::new(),
             });
         source.count += count;
-        let at = source.first.partition_point(|l| l.timestamp <= t);
-        if at < FIRST_KEPT {
-            source.first.insert(at, login);
-            source.first.truncate(FIRST_KEPT);
-        }
+        keep_first(&mut source.first, login);
     }
 }
 
