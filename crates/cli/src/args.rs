@@ -22,7 +22,7 @@ pub enum Command {
     Events(EventsArgs),
     /// Read logs, run the detection rules and write the findings of a case.
     #[command(after_help = SCAN_EXAMPLES)]
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// Run Sigma rules over JSON or JSON-lines documents (any source, dotted field names).
     #[command(after_help = HUNT_EXAMPLES)]
     Hunt(HuntArgs),
@@ -32,6 +32,71 @@ pub enum Command {
     /// Write the HTML report and Markdown summary of a case that `vigie scan` wrote.
     #[command(after_help = REPORT_EXAMPLES)]
     Report(ReportArgs),
+    /// Import indicator feeds (STIX 2.1, MISP, CSV or plain lists) and manage the stored sets.
+    #[command(subcommand)]
+    Intel(IntelCommand),
+}
+
+/// `vigie intel …`.
+#[derive(Subcommand, Debug)]
+pub enum IntelCommand {
+    /// Import feeds into a stored set that every later scan matches.
+    #[command(after_help = INTEL_IMPORT_EXAMPLES)]
+    Import(IntelImportArgs),
+    /// List the stored sets.
+    List(IntelDirArgs),
+    /// Remove a stored set.
+    Remove(IntelRemoveArgs),
+}
+
+const INTEL_IMPORT_EXAMPLES: &str = "\
+Examples:
+  vigie intel import eset-winter-vivern.json            # a MISP event
+  vigie intel import roundpress.stix.json --name roundpress
+  vigie intel import iocs.csv blocklist.txt --name soc-2026-11
+  vigie intel list
+  vigie scan /var/log --case case --ioc extra.txt       # a feed for one scan only
+
+The format is found by content. Refanged forms (hxxp, [.], [@]) are read.
+Each file's report says how many entries were read, used, and refused by
+reason. A set of the same name is replaced. Exit status: 0 imported, 2 a
+file could not be read (the others are still imported).";
+
+/// Where the stored sets are.
+#[derive(Debug, Args)]
+pub struct IntelDirArgs {
+    /// The store (default: $XDG_DATA_HOME/vigie/intel or ~/.local/share/vigie/intel).
+    #[arg(long, value_name = "DIR")]
+    pub intel_dir: Option<PathBuf>,
+
+    /// One JSON object a line instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `vigie intel import`.
+#[derive(Debug, Args)]
+pub struct IntelImportArgs {
+    /// Feed files.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+
+    /// The set's name (default: the first file's name).
+    #[arg(long)]
+    pub name: Option<String>,
+
+    #[command(flatten)]
+    pub store: IntelDirArgs,
+}
+
+/// `vigie intel remove`.
+#[derive(Debug, Args)]
+pub struct IntelRemoveArgs {
+    /// The set's name, as `vigie intel list` shows it.
+    pub name: String,
+
+    #[command(flatten)]
+    pub store: IntelDirArgs,
 }
 
 const REPORT_EXAMPLES: &str = "\
@@ -226,6 +291,18 @@ pub struct ScanArgs {
     /// More YARA rule files or folders, run over mail content beside the shipped rules.
     #[arg(long, value_name = "PATH")]
     pub yara: Vec<PathBuf>,
+
+    /// An indicator feed for this scan only (STIX 2.1, MISP, CSV or plain list); repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub ioc: Vec<PathBuf>,
+
+    /// The store of imported sets to match (default: the user's; see `vigie intel`).
+    #[arg(long, value_name = "DIR")]
+    pub intel_dir: Option<PathBuf>,
+
+    /// Match no stored set (only --ioc feeds).
+    #[arg(long)]
+    pub no_intel_store: bool,
 
     /// Do not look for mail stores (Maildir, mbox, .eml) among the inputs.
     #[arg(long)]

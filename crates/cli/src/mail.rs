@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use vigie_detect::analytics::LoginHistory;
 use vigie_event::{Dataset, EVIDENCE_KEPT, Entity, Event, Evidence, Finding, Outcome, Timestamp};
+use vigie_intel::matcher::{IntelHits, IntelIndex, MessageAt};
 use vigie_mail::scan::{Rules, scan_stores};
 use vigie_mail::store::{Store, StoreKind, discover};
 use vigie_mail::{Level, MessageReport, Unread};
@@ -37,6 +38,8 @@ pub struct MailScan {
     pub unread: Vec<Unread>,
     /// YARA rule files that did not compile.
     pub rule_errors: Vec<String>,
+    /// Messages that matched indicators.
+    pub intel: IntelHits,
 }
 
 impl MailScan {
@@ -66,8 +69,9 @@ fn load_rules(dirs: &[PathBuf]) -> (Option<Rules>, Vec<String>) {
     (None, errors)
 }
 
-/// Finds and scans the mail stores under `paths`.
-pub fn scan_mail(paths: &[PathBuf], yara_dirs: &[PathBuf]) -> MailScan {
+/// Finds and scans the mail stores under `paths`, matching each message
+/// against `intel`.
+pub fn scan_mail(paths: &[PathBuf], yara_dirs: &[PathBuf], intel: &IntelIndex) -> MailScan {
     let (stores, mut unread) = discover(paths);
     let (rules, rule_errors) = if stores.is_empty() && yara_dirs.is_empty() {
         (None, Vec::new())
@@ -76,10 +80,14 @@ pub fn scan_mail(paths: &[PathBuf], yara_dirs: &[PathBuf]) -> MailScan {
     };
     let state = Mutex::new((0u64, 0u64, Vec::new()));
     let unread_more = Mutex::new(Vec::new());
+    let hits = Mutex::new(IntelHits::default());
     scan_stores(
         &stores,
         rules.as_ref(),
         &|report| {
+            if !intel.is_empty() {
+                match_message(intel, &report, &hits);
+            }
             let mut state = state.lock().unwrap_or_else(|e| e.into_inner());
             state.0 += 1;
             state.1 += u64::from(!report.problems.is_empty());
@@ -106,7 +114,64 @@ pub fn scan_mail(paths: &[PathBuf], yara_dirs: &[PathBuf]) -> MailScan {
         flagged,
         unread,
         rule_errors,
+        intel: hits.into_inner().unwrap_or_else(|e| e.into_inner()),
     }
+}
+
+/// Matches a message's sender, recipients, `Received` hops, links and
+/// digests (of the message and of each part).
+fn match_message(intel: &IntelIndex, report: &MessageReport, hits: &Mutex<IntelHits>) {
+    let mut found: Vec<(u32, &'static str, String)> = Vec::new();
+    if let Some(from) = &report.from {
+        intel.email(from, &mut |id| {
+            found.push((id, "email.from.address", from.clone()))
+        });
+    }
+    for to in &report.to {
+        intel.email(to, &mut |id| {
+            found.push((id, "email.to.address", to.clone()))
+        });
+    }
+    for hop in &report.received_from {
+        intel.host(hop, &mut |id| {
+            found.push((id, "email.received.from", hop.clone()))
+        });
+    }
+    for link in &report.links {
+        intel.url(link, &mut |id| found.push((id, "email.link", link.clone())));
+    }
+    intel.digest(&report.sha256, &mut |id| {
+        found.push((id, "email.sha256", report.sha256.clone()))
+    });
+    for part in &report.parts {
+        if let Some(sha) = &part.sha256 {
+            intel.digest(sha, &mut |id| {
+                found.push((
+                    id,
+                    "file.hash.sha256",
+                    format!("{sha} (part {})", part.part),
+                ))
+            });
+        }
+    }
+    if found.is_empty() {
+        return;
+    }
+    found.sort();
+    found.dedup();
+    let user = owner(report);
+    let at = MessageAt {
+        user: user.as_deref(),
+        timestamp: arrival(report).unwrap_or_default(),
+        evidence: Evidence {
+            path: report.location.path.clone(),
+            line: report.location.line,
+            part: None,
+        },
+    };
+    hits.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .add_message(&found, &at);
 }
 
 /// A webmail request that displayed a flagged message.

@@ -15,10 +15,13 @@ fn main() -> ExitCode {
     let cli = args::Cli::parse();
     let result = match cli.command {
         args::Command::Events(events) => commands::events::run(events),
-        args::Command::Scan(scan) => commands::scan::run(scan),
+        args::Command::Scan(scan) => commands::scan::run(*scan),
         args::Command::Hunt(hunt) => commands::hunt::run(hunt),
         args::Command::Rules(args::RulesCommand::Check(check)) => commands::rules::check(check),
         args::Command::Report(report) => commands::report::run(report),
+        args::Command::Intel(args::IntelCommand::Import(import)) => commands::intel::import(import),
+        args::Command::Intel(args::IntelCommand::List(list)) => commands::intel::list(list),
+        args::Command::Intel(args::IntelCommand::Remove(remove)) => commands::intel::remove(remove),
     };
     match result {
         Ok(code) => code,

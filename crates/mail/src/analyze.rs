@@ -59,6 +59,9 @@ pub struct MessageReport {
     pub date: Option<String>,
     /// The addresses of the `Received` hops, newest first.
     pub received_from: Vec<String>,
+    /// The `http(s)://` links of its text and HTML parts (at most [`MAX_LINKS`], no repeats).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<String>,
     /// Every part that holds content (multipart containers left out).
     pub parts: Vec<PartReport>,
     /// What was found.
@@ -95,6 +98,35 @@ static LINKREF_MARKUP: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\[[^\]\n]*[<>][^\]\n]*\]:?\s*(?:https?://|ftp://|www\.)").expect("valid regex")
 });
 
+/// Links kept per message (for indicator matching).
+pub const MAX_LINKS: usize = 500;
+
+/// Collects the `http://` and `https://` links of `text` (scheme in any case).
+fn links(text: &str, report: &mut MessageReport) {
+    let bytes = text.as_bytes();
+    for at in memchr::memmem::find_iter(bytes, b"://") {
+        if report.links.len() >= MAX_LINKS {
+            return;
+        }
+        let start = [5, 4].into_iter().find(|&n| {
+            at >= n && {
+                let scheme = &bytes[at - n..at];
+                scheme.eq_ignore_ascii_case(b"https") || scheme.eq_ignore_ascii_case(b"http")
+            }
+        });
+        let Some(n) = start else { continue };
+        let end = bytes[at + 3..]
+            .iter()
+            .position(|b| b.is_ascii_whitespace() || b"\"'<>()[]{}\\^`|".contains(b))
+            .map_or(bytes.len(), |p| at + 3 + p);
+        // Both ends sit on ASCII bytes, so the slice is valid UTF-8.
+        let link = &text[at - n..end];
+        if end > at + 3 && !report.links.iter().any(|l| l == link) {
+            report.links.push(link.to_string());
+        }
+    }
+}
+
 /// Parses and analyses `raw`; `extra` scans content further when given.
 pub fn analyze(raw: &RawMessage, extra: Option<ContentScan<'_>>) -> MessageReport {
     let mut report = MessageReport {
@@ -107,6 +139,7 @@ pub fn analyze(raw: &RawMessage, extra: Option<ContentScan<'_>>) -> MessageRepor
         delivered_to: None,
         date: None,
         received_from: Vec::new(),
+        links: Vec::new(),
         parts: Vec::new(),
         indicators: Vec::new(),
         level: None,
@@ -234,6 +267,7 @@ fn walk(
             };
             report.indicators.extend(html::scan(text, &number, markup));
             spypress_text(text, &number, report);
+            links(text, report);
         }
         PartType::Text(text) => {
             content(report, extra, &number, text.as_bytes());
@@ -251,6 +285,7 @@ fn walk(
                 linkrefs(text, &number, report);
             }
             spypress_text(text, &number, report);
+            links(text, report);
         }
         PartType::Binary(bytes) | PartType::InlineBinary(bytes) => {
             content(report, extra, &number, bytes);

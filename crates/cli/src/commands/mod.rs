@@ -2,6 +2,7 @@
 
 pub mod events;
 pub mod hunt;
+pub mod intel;
 pub mod report;
 pub mod rules;
 pub mod scan;

@@ -20,8 +20,11 @@ use vigie_detect::mapping::Mapping;
 use vigie_detect::sigma::RuleSet;
 use vigie_event::Finding;
 use vigie_ingest::{Format, InputReport, ingest_input};
+use vigie_intel::attribution::{self, Attribution, Profiles};
+use vigie_intel::matcher::{IntelHits, IntelIndex};
 
 use crate::args::ScanArgs;
+use crate::commands::intel::load_for_scan;
 use crate::input::{Inputs, parse_date};
 use crate::mail;
 use crate::terminal::sanitize;
@@ -49,12 +52,15 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     let detector = Detector::new(&rules, mapping.clone());
     let correlator = Correlator::new(&rules, &detector, mapping);
     let mut inputs = Inputs::prepare(&args.input)?;
+    let (indicators, intel_failed) =
+        load_for_scan(&args.ioc, args.intel_dir.as_deref(), args.no_intel_store);
+    let intel = IntelIndex::new(indicators);
     // Mail first: which messages are flagged decides which webmail requests
     // stage one keeps (those that opened them).
-    let mail = if args.no_mail {
+    let mut mail = if args.no_mail {
         mail::MailScan::default()
     } else {
-        mail::scan_mail(&args.input.paths, &args.yara)
+        mail::scan_mail(&args.input.paths, &args.yara, &intel)
     };
     for e in &mail.rule_errors {
         eprintln!("vigie: YARA rule not loaded: {}", sanitize(&one_line(e)));
@@ -99,6 +105,9 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
                 mine.outbound.add(event, &name);
                 mine.web_reading.add(event, &name);
                 mine.opens.add(event, &name);
+                if !intel.is_empty() {
+                    mine.intel.add_event(&intel, event, &name);
+                }
                 if !args.findings_only {
                     mine.activity.add(event, &name);
                 }
@@ -117,6 +126,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         web_reading,
         opens,
         activity,
+        intel: mut intel_hits,
         mut reports,
     } = total.into_inner().unwrap_or_else(|e| e.into_inner());
     // Sets finish in any order; reports are listed by file.
@@ -174,6 +184,9 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     }
     let mail_findings = mail::findings(&mail, &opens, &logins, &findings);
     findings.extend(mail_findings);
+    intel_hits.merge(std::mem::take(&mut mail.intel));
+    let actor_matches = intel_hits.actor_matches(&intel);
+    findings.extend(intel_hits.into_findings(&intel));
     findings.sort_by(|a, b| {
         (a.first_seen, &a.rule_id, &a.entity).cmp(&(b.first_seen, &b.rule_id, &b.entity))
     });
@@ -189,8 +202,9 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     file.flush()
         .with_context(|| format!("cannot write {}", path.display()))?;
 
+    let attribution = attribution::attribute(&findings, &actor_matches, &Profiles::builtin());
     if !args.findings_only {
-        write_case(&args, &activity, &findings, &logins, &reports)?;
+        write_case(&args, &activity, &findings, &logins, &reports, &attribution)?;
     }
 
     if args.json {
@@ -201,6 +215,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         }
     } else if io::stdout().is_terminal() || !findings.is_empty() {
         print_summary(&findings, &reports, &mail, &path.display().to_string())?;
+        print_attribution(&attribution)?;
     }
     for r in reports.iter().filter(|r| r.error.is_some()) {
         eprintln!(
@@ -220,7 +235,8 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     let failed = !inputs.errors.is_empty()
         || reports.iter().any(|r| r.error.is_some())
         || !rules.errors.is_empty()
-        || !mail.rule_errors.is_empty();
+        || !mail.rule_errors.is_empty()
+        || intel_failed;
     Ok(ExitCode::from(if failed {
         2
     } else if findings.is_empty() {
@@ -237,6 +253,7 @@ fn write_case(
     findings: &[Finding],
     logins: &LoginHistory,
     reports: &[InputReport],
+    attribution: &Attribution,
 ) -> Result<()> {
     let scope = scope::scope(activity, findings, logins, args.all_accounts);
     let write = |name: &str, body: &dyn Fn(&mut dyn Write) -> io::Result<()>| -> Result<()> {
@@ -249,6 +266,10 @@ fn write_case(
             .and_then(|()| file.flush())
             .with_context(|| format!("cannot write {}", path.display()))
     };
+    write("attribution.json", &|out| {
+        serde_json::to_writer_pretty(&mut *out, attribution)?;
+        out.write_all(b"\n")
+    })?;
     write("scope.json", &|out| {
         serde_json::to_writer_pretty(&mut *out, &scope)?;
         out.write_all(b"\n")
@@ -314,6 +335,7 @@ struct StageOne {
     web_reading: WebReadingHistory,
     opens: mail::Opens,
     activity: Activity,
+    intel: IntelHits,
     reports: Vec<InputReport>,
 }
 
@@ -327,6 +349,7 @@ impl StageOne {
         self.web_reading.merge(other.web_reading);
         self.opens.merge(other.opens);
         self.activity.merge(other.activity);
+        self.intel.merge(other.intel);
         self.reports.extend(other.reports);
     }
 }
@@ -383,6 +406,32 @@ fn print_summary(
     writeln!(out, "{:<40} {:>8}  WORST", "ACCOUNT", "FINDINGS")?;
     for (user, n, worst) in accounts.iter().take(20) {
         writeln!(out, "{:<40} {n:>8}  {worst}", sanitize(user))?;
+    }
+    Ok(())
+}
+
+/// The hypotheses, best first, a line each (the detail is in attribution.json).
+fn print_attribution(attribution: &Attribution) -> io::Result<()> {
+    if attribution.hypotheses.is_empty() {
+        return Ok(());
+    }
+    let mut out = io::stdout().lock();
+    writeln!(
+        out,
+        "HYPOTHESES (support, not verdicts)           SCORE  SUPPORT"
+    )?;
+    for h in attribution.hypotheses.iter().take(8) {
+        let name = match &h.campaign {
+            Some(c) => format!("{} [{c}]", h.name),
+            None => h.name.clone(),
+        };
+        writeln!(
+            out,
+            "  {:<42} {:>5.1}  {}",
+            sanitize(&name),
+            h.score,
+            h.support
+        )?;
     }
     Ok(())
 }

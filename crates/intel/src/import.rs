@@ -1,0 +1,201 @@
+//! Reading a feed file: its format found by content, every indicator counted
+//! as used or refused with the reason.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::indicator::Indicator;
+use crate::{misp, plain, stix};
+
+/// The largest feed file read (a hostile or mistaken input must not exhaust memory).
+pub const MAX_FEED_BYTES: u64 = 512 << 20;
+
+/// The formats vigie reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FeedFormat {
+    /// A STIX 2.x bundle (or list of objects).
+    Stix,
+    /// A MISP event (or a list or search response of events).
+    Misp,
+    /// One indicator a line, or CSV with an indicator column.
+    Plain,
+}
+
+impl FeedFormat {
+    /// Its name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            FeedFormat::Stix => "stix",
+            FeedFormat::Misp => "misp",
+            FeedFormat::Plain => "plain",
+        }
+    }
+}
+
+/// What one file gave.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct ImportReport {
+    /// The file.
+    pub file: String,
+    /// Its format, once known.
+    pub format: Option<FeedFormat>,
+    /// Indicator entries read (STIX indicators, MISP attributes, list lines).
+    pub read: u64,
+    /// Entries that gave at least one usable indicator.
+    pub used: u64,
+    /// Indicators kept (an entry can give several).
+    pub indicators: u64,
+    /// Entries refused, by reason.
+    pub refused: BTreeMap<String, u64>,
+    /// Values inside used entries that were dropped, by reason.
+    pub notes: BTreeMap<String, u64>,
+}
+
+/// Where an importer puts what it reads.
+pub struct Sink<'a> {
+    /// The counts.
+    pub report: &'a mut ImportReport,
+    /// The indicators.
+    pub out: &'a mut Vec<Indicator>,
+    /// The set name written into each indicator.
+    pub source: &'a str,
+}
+
+impl Sink<'_> {
+    /// Keeps an indicator.
+    pub fn add(&mut self, mut indicator: Indicator) {
+        indicator.source = self.source.to_string();
+        self.report.indicators += 1;
+        self.out.push(indicator);
+    }
+
+    /// Counts a refused entry.
+    pub fn refuse(&mut self, reason: &str) {
+        *self.report.refused.entry(reason.to_string()).or_default() += 1;
+    }
+
+    /// Counts a refused entry (an owned reason).
+    pub fn refuse_owned(&mut self, reason: String) {
+        *self.report.refused.entry(reason).or_default() += 1;
+    }
+
+    /// Counts a value dropped from an entry that was otherwise used.
+    pub fn note(&mut self, reason: &str) {
+        *self.report.notes.entry(reason.to_string()).or_default() += 1;
+    }
+}
+
+/// Why a file could not be imported at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// It could not be read.
+    #[error("{file}: {source}")]
+    Io {
+        /// The file.
+        file: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// It is larger than [`MAX_FEED_BYTES`].
+    #[error("{file}: larger than {MAX_FEED_BYTES} bytes")]
+    TooLarge {
+        /// The file.
+        file: String,
+    },
+    /// It is JSON but not STIX or MISP, or broken JSON.
+    #[error("{file}: {reason}")]
+    Format {
+        /// The file.
+        file: String,
+        /// What is wrong, with the line and column for broken JSON.
+        reason: String,
+    },
+}
+
+/// Reads `path` into indicators of the set `source`.
+pub fn import_file(
+    path: &Path,
+    source: &str,
+) -> Result<(Vec<Indicator>, ImportReport), ImportError> {
+    let file = path.display().to_string();
+    let io = |e| ImportError::Io {
+        file: file.clone(),
+        source: e,
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .map_err(io)?
+        .take(MAX_FEED_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_FEED_BYTES {
+        return Err(ImportError::TooLarge { file });
+    }
+    import_bytes(&bytes, &file, source)
+}
+
+/// Reads the feed `bytes` (named `file` in reports) into indicators of the set `source`.
+pub fn import_bytes(
+    bytes: &[u8],
+    file: &str,
+    source: &str,
+) -> Result<(Vec<Indicator>, ImportReport), ImportError> {
+    let mut report = ImportReport {
+        file: file.to_string(),
+        ..ImportReport::default()
+    };
+    let mut out = Vec::new();
+    let text = String::from_utf8_lossy(bytes);
+    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
+    let mut sink = Sink {
+        report: &mut report,
+        out: &mut out,
+        source,
+    };
+    if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        let json: Value = serde_json::from_str(trimmed).map_err(|e| ImportError::Format {
+            file: file.to_string(),
+            reason: format!(
+                "invalid JSON at line {} column {}: {e}",
+                e.line(),
+                e.column()
+            ),
+        })?;
+        let format = if misp::is_misp(&json) {
+            FeedFormat::Misp
+        } else if is_stix(&json) {
+            FeedFormat::Stix
+        } else {
+            return Err(ImportError::Format {
+                file: file.to_string(),
+                reason: "JSON that is neither a STIX bundle nor a MISP event".into(),
+            });
+        };
+        sink.report.format = Some(format);
+        match format {
+            FeedFormat::Misp => misp::import(&json, &mut sink),
+            _ => stix::import(&json, &mut sink),
+        }
+    } else {
+        sink.report.format = Some(FeedFormat::Plain);
+        plain::import(trimmed, file, &mut sink);
+    }
+    Ok((out, report))
+}
+
+fn is_stix(json: &Value) -> bool {
+    let typed = |v: &Value| {
+        v.get("type")
+            .and_then(Value::as_str)
+            .is_some_and(|t| t == "bundle" || v.get("spec_version").is_some() || t == "indicator")
+    };
+    match json {
+        Value::Array(items) => items.first().is_some_and(typed),
+        other => typed(other),
+    }
+}
