@@ -59,6 +59,12 @@ fn seconds(rfc3339: &str) -> i64 {
 
 /// Scans the run's logs (and `vigie/` mailboxes) into a new case folder.
 fn run_scan(dir: &Path) -> tempfile::TempDir {
+    run_scan_with(dir, &[])
+}
+
+/// The same, with more flags (indicator feeds); the user's stored indicator
+/// sets are never read.
+fn run_scan_with(dir: &Path, flags: &[&std::ffi::OsStr]) -> tempfile::TempDir {
     let case = tempfile::tempdir().unwrap();
     // The lab's servers write local time; the lab machine runs in UTC.
     let logs = logs_dir(dir);
@@ -77,8 +83,9 @@ fn run_scan(dir: &Path) -> tempfile::TempDir {
     inputs.sort();
     let out = Command::cargo_bin("vigie")
         .unwrap()
-        .args(["scan", "--tz", "UTC", "--case"])
+        .args(["scan", "--tz", "UTC", "--no-intel-store", "--case"])
         .arg(case.path())
+        .args(flags)
         .args(&inputs)
         .output()
         .unwrap();
@@ -291,6 +298,180 @@ fn a_benign_run_gives_no_high_or_critical_finding() {
         .collect();
     println!("benign lab run: {} high or critical findings", severe.len());
     assert!(severe.is_empty(), "{severe:?}");
+    let attribution = json_file(&run_scan(&dir), "attribution.json");
+    assert_eq!(
+        attribution["hypotheses"],
+        serde_json::json!([]),
+        "the benign run claims nothing"
+    );
+}
+
+fn json_file(case: &tempfile::TempDir, name: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(case.path().join(name)).unwrap()).unwrap()
+}
+
+fn findings_of(case: &tempfile::TempDir) -> Vec<Value> {
+    std::fs::read_to_string(case.path().join("findings.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// The text of an evidence line (`path`, 1-based `line`).
+fn evidence_line(evidence: &Value) -> String {
+    let text = std::fs::read_to_string(evidence["path"].as_str().unwrap()).unwrap();
+    let line = evidence["line"].as_u64().unwrap() as usize;
+    text.lines().nth(line - 1).unwrap_or_default().to_string()
+}
+
+#[test]
+fn the_attackers_address_and_sieve_target_from_stix_and_csv_feeds_are_found() {
+    let dir = run_dir();
+    let truth = &ground_truths(&dir)[0];
+    let attacker = truth["addresses"]["attacker_web"].as_str().unwrap();
+    let attacker_mx = truth["addresses"]["attacker_mx"].as_str().unwrap();
+    let target = truth["exfil_address"].as_str().unwrap();
+    let feeds = tempfile::tempdir().unwrap();
+    // A STIX 2.1 bundle with the web attacker's address and the Sieve target
+    // (defanged, as analysts publish them) in one OR pattern.
+    let stix = feeds.path().join("lab.stix.json");
+    let pattern = format!("[ipv4-addr:value = '{attacker}'] OR [email-addr:value = '{target}']");
+    let bundle = serde_json::json!({
+        "type": "bundle", "id": "bundle--4c1d0d4c-8a5e-4d51-9a5e-2f0e2a1c0b01",
+        "objects": [{
+            "type": "indicator", "spec_version": "2.1",
+            "id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+            "created": "2026-11-29T00:00:00Z", "modified": "2026-11-29T00:00:00Z",
+            "pattern": pattern, "pattern_type": "stix",
+            "valid_from": "2026-11-29T00:00:00Z", "indicator_types": ["malicious-activity"]
+        }]
+    });
+    std::fs::write(&stix, bundle.to_string()).unwrap();
+    // A CSV list with the sending server's address, defanged.
+    let csv = feeds.path().join("lab.csv");
+    std::fs::write(
+        &csv,
+        format!(
+            "type,value,tags\nip,{},exploit mail relay\n",
+            attacker_mx.replace('.', "[.]")
+        ),
+    )
+    .unwrap();
+    let case = run_scan_with(
+        &dir,
+        &[
+            "--ioc".as_ref(),
+            stix.as_os_str(),
+            "--ioc".as_ref(),
+            csv.as_os_str(),
+        ],
+    );
+    let found: Vec<Value> = findings_of(&case)
+        .into_iter()
+        .filter(|f| f["rule_id"].as_str().unwrap().starts_with("VI"))
+        .collect();
+    for f in &found {
+        println!("{} {} {}", f["rule_id"], f["entity"], f["reason"]);
+    }
+    // Every evidence line of a log match holds the matched value.
+    for f in found.iter().filter(|f| f["rule_id"] == "VI001") {
+        for e in f["evidence"].as_array().unwrap() {
+            let line = evidence_line(e);
+            assert!(
+                [attacker, target, attacker_mx]
+                    .iter()
+                    .any(|v| line.contains(v)),
+                "{line}"
+            );
+        }
+    }
+    let about = |field: &str, value: &str| {
+        found
+            .iter()
+            .filter(|f| {
+                f["reason"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with(&format!("{field} {value} "))
+            })
+            .collect::<Vec<_>>()
+    };
+    // The attacker's web requests, with the accounts it touched.
+    let web = about("source.ip", attacker);
+    assert!(
+        web.iter().any(
+            |f| f["evidence"].as_array().unwrap().iter().any(|e| e["path"]
+                .as_str()
+                .unwrap()
+                .ends_with("roundcube.access.log"))
+        )
+    );
+    assert!(web.iter().any(|f| f["entity"]["user"] == "alice@lab.test"));
+    // The Sieve redirects: Dovecot's forwarding lines of each victim, and the MTA's delivery.
+    let forwards = about("email.to.address", target);
+    for victim in ["alice@lab.test", "bob@lab.test"] {
+        assert!(
+            forwards.iter().any(|f| f["entity"]["user"] == victim),
+            "no forward match for {victim}"
+        );
+    }
+    // The exploit mail, through its Received hop.
+    if dir.join("vmail").is_dir() {
+        let mail = about("email.received.from", attacker_mx);
+        assert!(
+            mail.iter()
+                .any(|f| f["rule_id"] == "VI002" && f["entity"]["user"] == "alice@lab.test"),
+            "{mail:?}"
+        );
+    }
+}
+
+#[test]
+fn attribution_ranks_the_webmail_espionage_actors_above_crime_and_hacktivism() {
+    let dir = run_dir();
+    let attribution = json_file(&run_scan(&dir), "attribution.json");
+    let hypotheses = attribution["hypotheses"].as_array().unwrap();
+    for h in hypotheses {
+        println!(
+            "{:>5} {:<12} {} {}",
+            h["score"], h["support"], h["name"], h["campaign"]
+        );
+    }
+    let score = |name: &str| {
+        hypotheses
+            .iter()
+            .find(|h| h["name"] == name)
+            .map_or(0.0, |h| h["score"].as_f64().unwrap())
+    };
+    let generic_crime = score("Financially motivated crime");
+    let hacktivism = score("Hacktivism");
+    // The campaign's actors are listed side by side, each above the generic
+    // criminal and hacktivist hypotheses, with their evidence.
+    for actor in ["APT28", "TA458", "Winter Vivern"] {
+        let h = hypotheses
+            .iter()
+            .find(|h| h["name"] == actor)
+            .unwrap_or_else(|| panic!("{actor} not listed"));
+        assert!(
+            h["score"].as_f64().unwrap() > generic_crime.max(hacktivism),
+            "{actor}"
+        );
+        assert!(!h["evidence_for"].as_array().unwrap().is_empty());
+        assert_eq!(h["campaign"], "RoundPress (webmail XSS)");
+    }
+    assert!(score("State espionage") > generic_crime.max(hacktivism));
+    let observed = &attribution["observed"]["behaviours"];
+    for b in [
+        "webmail-exploit-mail",
+        "forwarding-rule",
+        "credential-attack",
+    ] {
+        if b == "webmail-exploit-mail" && !dir.join("vmail").is_dir() {
+            continue;
+        }
+        assert!(observed.get(b).is_some(), "{b} not observed: {observed}");
+    }
 }
 
 /// The case's scope.json for the run.
