@@ -87,7 +87,7 @@ fn human_bytes(n: u64) -> String {
 }
 
 /// Renders the HTML report of a case from its findings and scope.
-pub fn html(case_name: &str, findings: &[Value], scope: &Value) -> String {
+pub fn html(case_name: &str, findings: &[Value], scope: &Value, attribution: &Value) -> String {
     let style_hash =
         base64::engine::general_purpose::STANDARD.encode(Sha256::digest(STYLE.as_bytes()));
     let mut out = String::new();
@@ -235,24 +235,34 @@ pub fn html(case_name: &str, findings: &[Value], scope: &Value) -> String {
         "no channel shows data leaving from an intruder's address.",
         " <span class=\"caveat\">(limits of the logs: see each account's caveats)</span>",
     );
-    let _ = writeln!(
-        out,
-        "<div class=\"answer\"><b>Whom does the evidence point to?</b> Attribution is not part of this build's case; the ATT&amp;CK techniques seen are: {}</div>",
-        {
-            let mut t: Vec<&str> = severe
-                .iter()
-                .flat_map(|f| {
-                    f["attack"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .filter_map(Value::as_str)
-                })
-                .collect();
-            t.sort_unstable();
-            t.dedup();
-            escape(&t.join(", "))
-        }
+    let hypotheses: Vec<&Value> = attribution["hypotheses"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .collect();
+    let top: Vec<String> = hypotheses
+        .iter()
+        .take(4)
+        .map(|h| {
+            format!(
+                "{} ({} support, score {})",
+                escape(s(h, "name")),
+                escape(s(h, "support")),
+                h["score"]
+            )
+        })
+        .collect();
+    answer(
+        &mut out,
+        "Whom does the evidence point to?",
+        &top,
+        "; ",
+        &escape(
+            attribution["statement"]
+                .as_str()
+                .unwrap_or("attribution was not computed for this case."),
+        ),
+        " <span class=\"caveat\">(hypotheses weighed below, none is a verdict)</span>",
     );
 
     out.push_str("<h2>Activity per account over time</h2>\n");
@@ -294,7 +304,9 @@ pub fn html(case_name: &str, findings: &[Value], scope: &Value) -> String {
             }
         );
     }
-    out.push_str("</table>\n<h2>Findings</h2>\n<table><tr><th>first seen</th><th>level</th><th>rule</th><th>title</th><th>account</th><th>address</th><th>session</th><th>count</th><th>reason</th><th>evidence</th></tr>\n");
+    out.push_str("</table>\n");
+    attribution_section(&mut out, attribution, &hypotheses);
+    out.push_str("<h2>Findings</h2>\n<table><tr><th>first seen</th><th>level</th><th>rule</th><th>title</th><th>account</th><th>address</th><th>session</th><th>count</th><th>reason</th><th>evidence</th></tr>\n");
     let mut sorted: Vec<&Value> = findings.iter().collect();
     sorted.sort_by_key(|f| {
         (
@@ -353,6 +365,52 @@ fn answer(out: &mut String, question: &str, parts: &[String], sep: &str, none: &
         out,
         "<div class=\"answer\"><b>{question}</b> {text}{note}</div>"
     );
+}
+
+/// The hypotheses side by side: score, support, evidence for and against,
+/// what would raise or lower each.
+fn attribution_section(out: &mut String, attribution: &Value, hypotheses: &[&Value]) {
+    out.push_str("<h2>Attribution hypotheses</h2>\n");
+    let _ = writeln!(
+        out,
+        "<p class=\"caveat\">{} Profiles: {}.</p>",
+        escape(s(attribution, "statement")),
+        escape(s(attribution, "profiles"))
+    );
+    if hypotheses.is_empty() {
+        return;
+    }
+    out.push_str("<table><tr><th>hypothesis</th><th>score</th><th>support</th><th>evidence for</th><th>evidence against</th><th>would raise it</th><th>would lower it</th></tr>\n");
+    let list = |v: &Value| -> String {
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(escape)
+            .collect::<Vec<_>>()
+            .join("<br>")
+    };
+    for h in hypotheses {
+        let mut name = escape(s(h, "name"));
+        if let Some(c) = h["campaign"].as_str() {
+            let _ = write!(name, "<br><small>campaign: {}</small>", escape(c));
+        }
+        if let Some(c) = h["country"].as_str() {
+            let _ = write!(name, "<br><small>country: {}</small>", escape(c));
+        }
+        let _ = writeln!(
+            out,
+            "<tr><td>{name}<br><small>{}</small></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(s(h, "kind")),
+            h["score"],
+            escape(s(h, "support")),
+            list(&h["evidence_for"]),
+            list(&h["evidence_against"]),
+            list(&h["would_raise"]),
+            list(&h["would_lower"]),
+        );
+    }
+    out.push_str("</table>\n");
 }
 
 fn account_section(out: &mut String, a: &Value) {
@@ -681,7 +739,7 @@ fn sources_svg(findings: &[Value]) -> String {
 }
 
 /// The Markdown summary of a case.
-pub fn markdown(case_name: &str, findings: &[Value], scope: &Value) -> String {
+pub fn markdown(case_name: &str, findings: &[Value], scope: &Value, attribution: &Value) -> String {
     let mut out = format!("# vigie case {}\n\n", escape_markdown(case_name));
     let _ = writeln!(out, "{} findings.\n", findings.len());
     out.push_str("| account | worst | findings | intruder addresses | bytes counted | channels |\n|---|---|---|---|---|---|\n");
@@ -710,6 +768,33 @@ pub fn markdown(case_name: &str, findings: &[Value], scope: &Value) -> String {
             a["exfiltration"]["total_bytes"],
             escape_markdown(&channels.join(", "))
         );
+    }
+    let _ = writeln!(
+        out,
+        "\n{}\n",
+        escape_markdown(
+            attribution["statement"]
+                .as_str()
+                .unwrap_or("Attribution was not computed.")
+        )
+    );
+    let hypotheses = attribution["hypotheses"].as_array().into_iter().flatten();
+    let mut table =
+        String::from("| hypothesis | campaign | score | support |\n|---|---|---|---|\n");
+    let mut any = false;
+    for h in hypotheses {
+        any = true;
+        let _ = writeln!(
+            table,
+            "| {} | {} | {} | {} |",
+            escape_markdown(s(h, "name")),
+            escape_markdown(s(h, "campaign")),
+            h["score"],
+            escape_markdown(s(h, "support"))
+        );
+    }
+    if any {
+        out.push_str(&table);
     }
     out.push_str(
         "\n| first seen | level | rule | title | account | address |\n|---|---|---|---|---|---|\n",

@@ -26,11 +26,16 @@ pub struct SourceRow {
     pub skipped: String,
     /// Why reading stopped early, if it did.
     pub error: Option<String>,
+    /// The earliest event time in the file.
+    pub first_seen: Option<String>,
+    /// The latest event time in the file.
+    pub last_seen: Option<String>,
 }
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS sources (
-    path TEXT PRIMARY KEY, format TEXT, lines INTEGER, events INTEGER, skipped TEXT, error TEXT, scanned_at TEXT);
+    path TEXT PRIMARY KEY, format TEXT, lines INTEGER, events INTEGER, skipped TEXT, error TEXT, scanned_at TEXT,
+    first_seen TEXT, last_seen TEXT);
 CREATE TABLE IF NOT EXISTS findings (
     key TEXT PRIMARY KEY, rule_id TEXT, title TEXT, level TEXT, attack TEXT, user TEXT, source_ip TEXT,
     session TEXT, first_seen TEXT, last_seen TEXT, count INTEGER, reason TEXT);
@@ -42,6 +47,8 @@ CREATE TABLE IF NOT EXISTS scope (account TEXT PRIMARY KEY, worst TEXT, attacker
 CREATE TABLE IF NOT EXISTS exfiltration (
     account TEXT, channel TEXT, bytes INTEGER, messages INTEGER, confidence TEXT, basis TEXT, UNIQUE (account, channel));
 CREATE TABLE IF NOT EXISTS coverage (family TEXT PRIMARY KEY, events INTEGER, first TEXT, last TEXT, gaps TEXT);
+CREATE TABLE IF NOT EXISTS hypotheses (
+    name TEXT PRIMARY KEY, kind TEXT, campaign TEXT, score REAL, support TEXT, json TEXT);
 CREATE INDEX IF NOT EXISTS evidence_finding ON evidence (finding);
 ";
 
@@ -64,14 +71,24 @@ pub fn write(
     sources: &[SourceRow],
     findings: &[Finding],
     scope: &CaseScope,
+    hypotheses: &[serde_json::Value],
     scanned_at: &str,
 ) -> rusqlite::Result<()> {
     let mut db = Connection::open(path)?;
     db.execute_batch(SCHEMA)?;
+    // A case written by an earlier vigie lacks the newer columns.
+    for column in ["first_seen", "last_seen"] {
+        let present = db
+            .prepare("SELECT 1 FROM pragma_table_info('sources') WHERE name = ?1")?
+            .exists([column])?;
+        if !present {
+            db.execute(&format!("ALTER TABLE sources ADD COLUMN {column} TEXT"), [])?;
+        }
+    }
     let tx = db.transaction()?;
     {
         let mut source = tx.prepare(
-            "INSERT OR REPLACE INTO sources (path, format, lines, events, skipped, error, scanned_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT OR REPLACE INTO sources (path, format, lines, events, skipped, error, scanned_at, first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )?;
         for s in sources {
             source.execute(params![
@@ -81,7 +98,9 @@ pub fn write(
                 s.events as i64,
                 s.skipped,
                 s.error,
-                scanned_at
+                scanned_at,
+                s.first_seen,
+                s.last_seen
             ])?;
         }
         let mut finding = tx.prepare(
@@ -163,6 +182,21 @@ pub fn write(
                 c.first.to_string(),
                 c.last.to_string(),
                 gaps
+            ])?;
+        }
+        // Hypotheses are the latest scan's weighing of everything: replaced whole.
+        tx.execute("DELETE FROM hypotheses", [])?;
+        let mut hypothesis = tx.prepare(
+            "INSERT INTO hypotheses (name, kind, campaign, score, support, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        for h in hypotheses {
+            hypothesis.execute(params![
+                h["name"].as_str(),
+                h["kind"].as_str(),
+                h["campaign"].as_str(),
+                h["score"].as_f64(),
+                h["support"].as_str(),
+                h.to_string()
             ])?;
         }
     }

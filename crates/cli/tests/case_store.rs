@@ -10,7 +10,7 @@ use rusqlite::Connection;
 fn scan(case: &Path, inputs: &[PathBuf]) {
     let out = Command::cargo_bin("vigie")
         .unwrap()
-        .args(["scan", "--tz", "UTC", "--case"])
+        .args(["scan", "--tz", "UTC", "--no-intel-store", "--case"])
         .arg(case)
         .args(inputs)
         .output()
@@ -66,4 +66,41 @@ fn rescans_add_without_duplicating() {
     scan(case.path(), &[example.join("logs"), example.join("vmail")]);
     assert_eq!(count(&db, "findings"), with_mail);
     assert_eq!(count(&db, "evidence"), evidence);
+}
+
+#[test]
+fn sources_carry_the_span_they_cover_and_hypotheses_are_kept() {
+    let example = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/lab-intrusion");
+    let case = tempfile::tempdir().unwrap();
+    scan(case.path(), &[example.join("logs"), example.join("vmail")]);
+    let db = Connection::open(case.path().join("case.sqlite")).unwrap();
+    // The access log is written in request order: its span runs from its
+    // first line's time to its last line's.
+    let log = example.join("logs/nginx/roundcube.access.log");
+    let text = std::fs::read_to_string(&log).unwrap();
+    let stamp = |line: &str| {
+        let inside = &line[line.find('[').unwrap() + 1..line.find(']').unwrap()];
+        jiff::Timestamp::strptime("%d/%b/%Y:%H:%M:%S %z", inside)
+            .unwrap()
+            .to_string()
+    };
+    let (first, last): (String, String) = db
+        .query_row(
+            "SELECT first_seen, last_seen FROM sources WHERE path LIKE '%roundcube.access.log'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let seconds = |t: &str| t.parse::<jiff::Timestamp>().unwrap().as_second();
+    assert_eq!(seconds(&first), seconds(&stamp(lines[0])));
+    assert_eq!(seconds(&last), seconds(&stamp(lines[lines.len() - 1])));
+    let apt28: f64 = db
+        .query_row(
+            "SELECT score FROM hypotheses WHERE name = 'APT28'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(apt28 > 0.0);
 }

@@ -137,6 +137,12 @@ pub struct InputReport {
     pub invalid_utf8_lines: u64,
     /// Timestamps read in the `--tz` zone because the line had no offset.
     pub zone_resolved: u64,
+    /// The earliest event time (the span the file covers starts here).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_seen: Option<Timestamp>,
+    /// The latest event time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_seen: Option<Timestamp>,
     /// An error that ended the input early (unreadable, truncated or oversized
     /// compressed stream); the lines before it were read and counted.
     pub error: Option<String>,
@@ -154,6 +160,8 @@ impl InputReport {
             skipped: BTreeMap::new(),
             invalid_utf8_lines: 0,
             zone_resolved: 0,
+            first_seen: None,
+            last_seen: None,
             error: None,
         }
     }
@@ -237,7 +245,16 @@ pub fn ingest_input(
             number: line.number,
             time: &mut time,
         };
-        match parse::parse_line(preferred, &text, &mut ctx, sink) {
+        let (first, last) = (&mut report.first_seen, &mut report.last_seen);
+        let mut spanned = |event: &Event<'_>| {
+            // An unknown time (zero) says nothing of the span.
+            if event.timestamp != Timestamp::default() {
+                *first = Some(first.map_or(event.timestamp, |t| t.min(event.timestamp)));
+                *last = Some(last.map_or(event.timestamp, |t| t.max(event.timestamp)));
+            }
+            sink(event)
+        };
+        match parse::parse_line(preferred, &text, &mut ctx, &mut spanned) {
             Ok(dataset) => {
                 report.events += 1;
                 *report.datasets.entry(dataset.name()).or_default() += 1;

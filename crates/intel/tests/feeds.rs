@@ -39,10 +39,7 @@ fn files(dir: &Path) -> Vec<PathBuf> {
         let path = entry.path();
         if path.is_dir() {
             found.extend(files(&path));
-        } else if path
-            .extension()
-            .is_some_and(|e| e == "json" || e == "csv")
-        {
+        } else if path.extension().is_some_and(|e| e == "json" || e == "csv") {
             found.push(path);
         }
     }
@@ -78,7 +75,10 @@ fn real_stix_and_misp_feeds_are_imported_and_every_refusal_has_a_reason() {
     let mut totals: BTreeMap<&str, (u64, u64, u64, u64)> = BTreeMap::new();
     let mut refusals: BTreeMap<String, u64> = BTreeMap::new();
     let mut not_feeds = Vec::new();
-    println!("{:<64} {:>6} {:>5} {:>5} {:>7}", "FILE", "FORMAT", "READ", "USED", "REFUSED");
+    println!(
+        "{:<64} {:>6} {:>5} {:>5} {:>7}",
+        "FILE", "FORMAT", "READ", "USED", "REFUSED"
+    );
     for path in files(&dir) {
         let name = path.strip_prefix(&dir).unwrap().display().to_string();
         let (indicators, report): (_, ImportReport) = match import_file(&path, "test") {
@@ -100,7 +100,11 @@ fn real_stix_and_misp_feeds_are_imported_and_every_refusal_has_a_reason() {
             report.used,
             refused
         );
-        assert_eq!(report.used + refused, report.read, "{name}: every entry used or refused");
+        assert_eq!(
+            report.used + refused,
+            report.read,
+            "{name}: every entry used or refused"
+        );
         let text = std::fs::read_to_string(&path).unwrap();
         if format != FeedFormat::Plain {
             let json: Value = serde_json::from_str(&text).unwrap();
@@ -111,10 +115,19 @@ fn real_stix_and_misp_feeds_are_imported_and_every_refusal_has_a_reason() {
         let haystack = refang(&text).to_ascii_lowercase();
         for i in &indicators {
             let needle = i.value.split('/').next().unwrap();
-            assert!(haystack.contains(needle), "{name}: {} not in the file", i.value);
+            assert!(
+                haystack.contains(needle),
+                "{name}: {} not in the file",
+                i.value
+            );
         }
         let t = totals.entry(format.name()).or_default();
-        *t = (t.0 + 1, t.1 + report.read, t.2 + report.used, t.3 + indicators.len() as u64);
+        *t = (
+            t.0 + 1,
+            t.1 + report.read,
+            t.2 + report.used,
+            t.3 + indicators.len() as u64,
+        );
         for (reason, n) in report.refused {
             *refusals.entry(reason).or_default() += n;
         }

@@ -37,6 +37,16 @@ pub fn run(args: ReportArgs) -> Result<ExitCode> {
             args.case.join("scope.json").display()
         )
     })?;
+    // Cases written before attribution existed have no attribution.json.
+    let attribution: Value = match read("attribution.json") {
+        Ok(text) => serde_json::from_str(&text).with_context(|| {
+            format!(
+                "{}: not an attribution file",
+                args.case.join("attribution.json").display()
+            )
+        })?,
+        Err(_) => Value::Null,
+    };
     let name = args.name.clone().unwrap_or_else(|| {
         args.case
             .canonicalize()
@@ -45,11 +55,14 @@ pub fn run(args: ReportArgs) -> Result<ExitCode> {
             .unwrap_or_else(|| args.case.display().to_string())
     });
     let html = args.case.join("report.html");
-    std::fs::write(&html, report::html(&name, &findings, &scope))
+    std::fs::write(&html, report::html(&name, &findings, &scope, &attribution))
         .with_context(|| format!("cannot write {}", html.display()))?;
     let md = args.case.join("report.md");
-    std::fs::write(&md, report::markdown(&name, &findings, &scope))
-        .with_context(|| format!("cannot write {}", md.display()))?;
+    std::fs::write(
+        &md,
+        report::markdown(&name, &findings, &scope, &attribution),
+    )
+    .with_context(|| format!("cannot write {}", md.display()))?;
     println!(
         "{}\n{}",
         sanitize(&html.display().to_string()),

@@ -316,11 +316,25 @@ fn write_case(
                 .map(|v| v["skipped"].to_string())
                 .unwrap_or_default(),
             error: r.error.clone(),
+            first_seen: r.first_seen.map(|t| t.to_string()),
+            last_seen: r.last_seen.map(|t| t.to_string()),
         })
         .collect();
     let database = args.case.join("case.sqlite");
-    store::write(&database, &sources, findings, &scope, &now.to_string())
-        .with_context(|| format!("cannot write {}", database.display()))?;
+    let hypotheses: Vec<serde_json::Value> = attribution
+        .hypotheses
+        .iter()
+        .filter_map(|h| serde_json::to_value(h).ok())
+        .collect();
+    store::write(
+        &database,
+        &sources,
+        findings,
+        &scope,
+        &hypotheses,
+        &now.to_string(),
+    )
+    .with_context(|| format!("cannot write {}", database.display()))?;
     Ok(())
 }
 
