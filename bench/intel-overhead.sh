@@ -29,17 +29,24 @@ make = [
 ]
 kinds = [m for w, m in make for _ in range(w)]
 with open(path, "w") as out:
-    # The injected intruder's addresses and Sieve target (bench/generate.py
-    # injects the lab run), defanged as feeds publish them.
-    out.write("127.0.0[.]66\n127.0.0[.]67\ncollector[@]exfil[.]example\n")
+    # The injected intruder's addresses (as bench/generate.py maps them) and
+    # Sieve target, defanged as feeds publish them.
+    out.write("185.220.101[.]66\n185.220.101[.]67\ncollector[@]exfil[.]example\n")
     for _ in range(count - 3):
         out.write(rnd.choice(kinds)() + "\n")
 PY
-read -r o_t o_m < <(best "$vigie" scan --tz UTC --findings-only --no-intel-store --case "$cases/none" "$data")
-read -r w_t w_m < <(best "$vigie" scan --tz UTC --findings-only --no-intel-store --ioc "$feed" --case "$cases/with" "$data")
+# Alternated, best of RUNS each: a burst of load on the machine then hits both.
+o_t=999999 w_t=999999 o_m=0 w_m=0
+for _ in $(seq "$runs"); do
+  read -r t m < <(runs=1 best "$vigie" scan --tz UTC --findings-only --no-intel-store --case "$cases/none" "$data")
+  if awk "BEGIN{exit !($t < $o_t)}"; then o_t=$t; o_m=$m; fi
+  read -r t m < <(runs=1 best "$vigie" scan --tz UTC --findings-only --no-intel-store --ioc "$feed" --case "$cases/with" "$data")
+  if awk "BEGIN{exit !($t < $w_t)}"; then w_t=$t; w_m=$m; fi
+done
 mb=$(du -sm "$data" | cut -f1)
 printf "%-44s %8s %8s %10s\n" "vigie scan --findings-only" "wall s" "MB/s" "peak MB"
 printf "%-44s %8.2f %8.1f %10.0f\n" "no indicators" "$o_t" "$(awk "BEGIN{print $mb/$o_t}")" "$(awk "BEGIN{print $o_m/1024}")"
 printf "%-44s %8.2f %8.1f %10.0f\n" "$count indicators (--ioc, imported each run)" "$w_t" "$(awk "BEGIN{print $mb/$w_t}")" "$(awk "BEGIN{print $w_m/1024}")"
-printf "matching costs %.1f %% (target <= 10 %%); %s indicator findings\n" \
-  "$(awk "BEGIN{print ($w_t/$o_t-1)*100}")" "$(grep -c '"rule_id":"VI00' "$cases/with/findings.jsonl" || true)"
+printf "matching costs %.1f %% (target <= 10 %%); %s indicator findings, %s of them on the injected intruder's indicators\n" \
+  "$(awk "BEGIN{print ($w_t/$o_t-1)*100}")" "$(grep -c '"rule_id":"VI00' "$cases/with/findings.jsonl" || true)" \
+  "$(grep '"rule_id":"VI00' "$cases/with/findings.jsonl" | grep -c -e '185\.220\.101\.6[67]' -e 'collector@exfil' || true)"

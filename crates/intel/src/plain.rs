@@ -73,24 +73,30 @@ pub fn import(text: &str, file: &str, sink: &mut Sink<'_>) {
         } else {
             b','
         });
-        // One line, one record: an IOC list never quotes a line break.
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .trim(csv::Trim::All)
-            .delimiter(delimiter)
-            .buffer_capacity(line.len().max(64))
-            .from_reader(line.as_bytes());
-        let Some(record) = reader.records().next() else {
-            continue;
+        // One line, one record (an IOC list never quotes a line break); the
+        // CSV reader only for lines that quote, a split for the others.
+        let record;
+        let cells: Vec<&str> = if line.contains('"') {
+            let mut reader = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .trim(csv::Trim::All)
+                .delimiter(delimiter)
+                .from_reader(line.as_bytes());
+            record = match reader.records().next() {
+                Some(Ok(r)) => r,
+                _ => {
+                    sink.report.read += 1;
+                    sink.refuse("CSV line not readable");
+                    continue;
+                }
+            };
+            record.iter().collect()
+        } else {
+            line.split(char::from(delimiter)).map(str::trim).collect()
         };
-        let Ok(record) = record else {
-            sink.report.read += 1;
-            sink.refuse("CSV line not readable");
-            continue;
-        };
-        if std::mem::take(&mut first_record) && record.iter().all(|c| guess(c).is_err()) {
-            let columns: Vec<Column> = record.iter().map(column).collect();
+        if std::mem::take(&mut first_record) && cells.iter().all(|c| guess(c).is_err()) {
+            let columns: Vec<Column> = cells.iter().map(|c| column(c)).collect();
             if columns.contains(&Column::Value) {
                 header = Some(columns);
                 continue;
@@ -98,7 +104,7 @@ pub fn import(text: &str, file: &str, sink: &mut Sink<'_>) {
         }
         sink.report.read += 1;
         read_record(
-            &record,
+            &cells,
             header.as_deref(),
             &format!("{file}:{}", n + 1),
             sink,
@@ -107,7 +113,7 @@ pub fn import(text: &str, file: &str, sink: &mut Sink<'_>) {
 }
 
 fn read_record(
-    record: &csv::StringRecord,
+    record: &[&str],
     header: Option<&[Column]>,
     at: &str,
     sink: &mut Sink<'_>,
@@ -118,7 +124,7 @@ fn read_record(
             .iter()
             .zip(columns)
             .find(|(c, col)| **col == want && !c.is_empty())
-            .map(|(c, _)| c)
+            .map(|(c, _)| *c)
     };
     let named_kind = cell(Column::Type).map(|t| kind_named(t).ok_or(t));
     if let Some(Err(t)) = named_kind {
@@ -149,9 +155,9 @@ fn read_record(
             .iter()
             .zip(columns)
             .filter(|(c, col)| **col == Column::Value && !c.is_empty())
-            .map(|(c, _)| c)
+            .map(|(c, _)| *c)
             .collect(),
-        None => record.iter().filter(|c| !c.is_empty()).collect(),
+        None => record.iter().copied().filter(|c| !c.is_empty()).collect(),
     };
     let mut used = false;
     let mut why = "type not recognised";
