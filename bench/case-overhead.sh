@@ -10,8 +10,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/bench/common.sh"
 with=$(mktemp -d)
 without=$(mktemp -d)
-read -r w_t w_m < <(best "$vigie" scan --tz UTC --case "$with" "$data")
-read -r o_t o_m < <(best "$vigie" scan --tz UTC --findings-only --case "$without" "$data")
+read -r o_t o_m w_t w_m < <(best_alternating \
+  "$vigie scan --tz UTC --findings-only --no-intel-store --case $without $data" \
+  "$vigie scan --tz UTC --no-intel-store --case $with $data")
 printf "%-40s %8s %10s\n" "vigie scan" "wall s" "peak MB"
 printf "%-40s %8.2f %10.0f\n" "--findings-only (no case files)" "$o_t" "$(awk "BEGIN{print $o_m/1024}")"
 printf "%-40s %8.2f %10.0f\n" "with scope.json and timeline" "$w_t" "$(awk "BEGIN{print $w_m/1024}")"

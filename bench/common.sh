@@ -23,3 +23,18 @@ best() {
   done
   echo "$best_t $best_m"
 }
+
+# `best_alternating "CMD A" "CMD B"`: runs A and B alternately $runs times, so
+# a burst of load on the machine hits both, and prints the best wall time of
+# each with that run's peak RSS: "tA mA tB mB". (The commands are eval'd.)
+best_alternating() {
+  local ta=999999 ma=0 tb=999999 mb=0 t m
+  for _ in $(seq "$runs"); do
+    read -r t m < <(runs=1 eval best "$1")
+    if awk "BEGIN{exit !($t < $ta)}"; then ta=$t; ma=$m; fi
+    read -r t m < <(runs=1 eval best "$2")
+    if awk "BEGIN{exit !($t < $tb)}"; then tb=$t; mb=$m; fi
+  done
+  echo "$ta $ma $tb $mb"
+}
+

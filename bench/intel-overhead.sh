@@ -35,14 +35,9 @@ with open(path, "w") as out:
     for _ in range(count - 3):
         out.write(rnd.choice(kinds)() + "\n")
 PY
-# Alternated, best of RUNS each: a burst of load on the machine then hits both.
-o_t=999999 w_t=999999 o_m=0 w_m=0
-for _ in $(seq "$runs"); do
-  read -r t m < <(runs=1 best "$vigie" scan --tz UTC --findings-only --no-intel-store --case "$cases/none" "$data")
-  if awk "BEGIN{exit !($t < $o_t)}"; then o_t=$t; o_m=$m; fi
-  read -r t m < <(runs=1 best "$vigie" scan --tz UTC --findings-only --no-intel-store --ioc "$feed" --case "$cases/with" "$data")
-  if awk "BEGIN{exit !($t < $w_t)}"; then w_t=$t; w_m=$m; fi
-done
+read -r o_t o_m w_t w_m < <(best_alternating \
+  "$vigie scan --tz UTC --findings-only --no-intel-store --case $cases/none $data" \
+  "$vigie scan --tz UTC --findings-only --no-intel-store --ioc $feed --case $cases/with $data")
 mb=$(du -sm "$data" | cut -f1)
 printf "%-44s %8s %8s %10s\n" "vigie scan --findings-only" "wall s" "MB/s" "peak MB"
 printf "%-44s %8.2f %8.1f %10.0f\n" "no indicators" "$o_t" "$(awk "BEGIN{print $mb/$o_t}")" "$(awk "BEGIN{print $o_m/1024}")"

@@ -5,9 +5,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use ahash::AHashMap;
+use memchr::memmem;
 use serde::Serialize;
 use vigie_event::{Category, Dataset, Event, Evidence, Outcome, Timestamp};
 
@@ -152,8 +153,13 @@ pub struct Activity {
     pub marks: Vec<Mark>,
     /// Marks seen per (account, kind, address), kept or not.
     marks_seen: AHashMap<(Arc<str>, &'static str, Option<IpAddr>), u64>,
-    /// Coverage per log family (`dovecot`, `postfix`, `webmail access`, `roundcube`, …).
-    pub coverage: BTreeMap<&'static str, Coverage>,
+    /// Coverage per log family (`dovecot`, `postfix`, `webmail access`, `roundcube`, …),
+    /// but for the current run (see `run`).
+    coverage: BTreeMap<&'static str, Coverage>,
+    /// Events of one family in one hour, in a row (a log file is mostly
+    /// in time order): counted here and folded into `coverage` when the
+    /// family or hour changes, not looked up per event.
+    run: Option<(&'static str, i64, u64)>,
     /// Mail-client logins waiting for their logout: session id → (account, address, protocol, login time).
     open: AHashMap<Box<str>, (Arc<str>, IpAddr, &'static str, Timestamp)>,
     /// Account names, each allocated once.
@@ -204,11 +210,18 @@ fn evidence(event: &Event<'_>, path: &Arc<str>) -> Evidence {
 impl Activity {
     /// Records what `event` tells about an account's activity.
     pub fn add(&mut self, event: &Event<'_>, path: &Arc<str>) {
-        let cover = self.coverage.entry(family(event.dataset)).or_default();
-        cover.events += 1;
-        cover
-            .hours
-            .insert(event.timestamp.unix_seconds().div_euclid(3600));
+        let (family, hour) = (
+            family(event.dataset),
+            event.timestamp.unix_seconds().div_euclid(3600),
+        );
+        match &mut self.run {
+            Some((f, h, n)) if std::ptr::eq(*f, family) && *h == hour => *n += 1,
+            run => {
+                if let Some(done) = run.replace((family, hour, 1)) {
+                    fold(&mut self.coverage, done);
+                }
+            }
+        }
         match event.dataset {
             Dataset::NginxAccess | Dataset::ApacheAccess => self.web_request(event, path),
             Dataset::Dovecot | Dataset::Postfix => self.mail_session(event, path),
@@ -416,7 +429,13 @@ impl Activity {
                 s.bodies += event
                     .message
                     .as_deref()
-                    .and_then(|m| m.split("body_count=").nth(1))
+                    .and_then(|m| {
+                        static BODY_COUNT: LazyLock<memmem::Finder<'static>> =
+                            LazyLock::new(|| memmem::Finder::new("body_count="));
+                        BODY_COUNT
+                            .find(m.as_bytes())
+                            .map(|at| &m[at + "body_count=".len()..])
+                    })
                     .and_then(|v| v.split(|c: char| !c.is_ascii_digit()).next())
                     .and_then(|v| v.parse::<u64>().ok())
                     .unwrap_or_default();
@@ -474,5 +493,26 @@ impl Activity {
             mine.events += theirs.events;
             mine.hours.extend(theirs.hours);
         }
+        if let Some(run) = other.run {
+            fold(&mut self.coverage, run);
+        }
     }
+
+    /// Coverage per log family.
+    pub fn coverage(&self) -> BTreeMap<&'static str, Coverage> {
+        let mut all = self.coverage.clone();
+        if let Some(run) = self.run {
+            fold(&mut all, run);
+        }
+        all
+    }
+}
+
+fn fold(
+    coverage: &mut BTreeMap<&'static str, Coverage>,
+    (family, hour, n): (&'static str, i64, u64),
+) {
+    let cover = coverage.entry(family).or_default();
+    cover.events += n;
+    cover.hours.insert(hour);
 }

@@ -9,10 +9,13 @@
 //! order (CSV, JSON lines; standard, verbose, Timesketch and ECS columns);
 //! [`report`] renders the self-contained HTML report and a Markdown summary;
 //! [`export`] writes a STIX 2.1 bundle, a MISP event and an ATT&CK Navigator layer;
-//! [`store`] keeps all of it in the case database, `case.sqlite`.
+//! [`store`] keeps all of it in the case database, `case.sqlite`; with the
+//! `parquet` feature, `parquet` writes every normalized event as Parquet.
 
 pub mod activity;
 pub mod export;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 pub mod report;
 pub mod scope;
 pub mod store;

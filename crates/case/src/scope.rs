@@ -157,7 +157,7 @@ fn day(timestamp: Timestamp) -> String {
 /// The coverage of each log family.
 pub fn coverage(activity: &Activity) -> Vec<FamilyCoverage> {
     activity
-        .coverage
+        .coverage()
         .iter()
         .filter(|(_, c)| !c.hours.is_empty())
         .map(|(family, c)| {

@@ -292,6 +292,10 @@ pub struct ScanArgs {
     #[arg(long, value_name = "PATH")]
     pub yara: Vec<PathBuf>,
 
+    /// Also write every normalized event to CASE/events.parquet (one column per ECS field).
+    #[arg(long)]
+    pub events_parquet: bool,
+
     /// An indicator feed for this scan only (STIX 2.1, MISP, CSV or plain list); repeatable.
     #[arg(long, value_name = "FILE")]
     pub ioc: Vec<PathBuf>,

@@ -3,6 +3,7 @@
 
 mod args;
 mod commands;
+mod events_out;
 mod input;
 mod mail;
 mod terminal;

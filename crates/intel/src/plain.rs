@@ -112,12 +112,7 @@ pub fn import(text: &str, file: &str, sink: &mut Sink<'_>) {
     }
 }
 
-fn read_record(
-    record: &[&str],
-    header: Option<&[Column]>,
-    at: &str,
-    sink: &mut Sink<'_>,
-) {
+fn read_record(record: &[&str], header: Option<&[Column]>, at: &str, sink: &mut Sink<'_>) {
     let cell = |want: Column| -> Option<&str> {
         let columns = header?;
         record

@@ -25,6 +25,7 @@ use vigie_intel::matcher::{IntelHits, IntelIndex};
 
 use crate::args::ScanArgs;
 use crate::commands::intel::load_for_scan;
+use crate::events_out::{Batch, EventsOut};
 use crate::input::{Inputs, parse_date};
 use crate::mail;
 use crate::terminal::sanitize;
@@ -75,6 +76,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         .transpose()?;
     std::fs::create_dir_all(&args.case)
         .with_context(|| format!("cannot create the case folder {}", args.case.display()))?;
+    let events_out = EventsOut::open(args.events_parquet, &args.case)?;
 
     // Each set's state is merged as soon as the set is read, so memory holds
     // one total and the sets in flight, not every set's until the end.
@@ -108,6 +110,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
                 if !intel.is_empty() {
                     mine.intel.add_event(&intel, event, &name);
                 }
+                events_out.add(&mut mine.events_out, event);
                 if !args.findings_only {
                     mine.activity.add(event, &name);
                 }
@@ -115,6 +118,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
             mine.reports.push(report);
             progress.inc(1);
         }
+        events_out.flush(&mut mine.events_out);
         total.lock().unwrap_or_else(|e| e.into_inner()).merge(mine);
     });
     let StageOne {
@@ -127,10 +131,12 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         opens,
         activity,
         intel: mut intel_hits,
+        events_out: _,
         mut reports,
     } = total.into_inner().unwrap_or_else(|e| e.into_inner());
     // Sets finish in any order; reports are listed by file.
     reports.sort_by(|a, b| a.path.cmp(&b.path));
+    events_out.close()?;
     let mut findings = all.into_findings(detector.rules());
     findings.extend(
         correlator
@@ -350,6 +356,7 @@ struct StageOne {
     opens: mail::Opens,
     activity: Activity,
     intel: IntelHits,
+    events_out: Batch,
     reports: Vec<InputReport>,
 }
 
