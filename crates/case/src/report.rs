@@ -269,12 +269,13 @@ pub fn html(case_name: &str, findings: &[Value], scope: &Value, attribution: &Va
     out.push_str(&timeline_svg(findings, &accounts));
     out.push_str("<h2>Bytes out per intruder session</h2>\n");
     out.push_str(&bytes_svg(&compromised));
-    out.push_str("<h2>Sources of findings</h2>\n<p class=\"caveat\">By address (countries need <code>--geoip</code>).</p>\n");
-    out.push_str(&sources_svg(findings));
+    let places = &scope["places"];
+    out.push_str("<h2>Sources of findings</h2>\n");
+    out.push_str(&sources_svg(findings, places));
 
     out.push_str("<h2>Accounts</h2>\n");
     for a in &accounts {
-        account_section(&mut out, a);
+        account_section(&mut out, a, places);
     }
     out.push_str("<h2>Log coverage</h2>\n<table><tr><th>family</th><th>events</th><th>from</th><th>to</th><th>gaps of a day or more</th></tr>\n");
     for c in scope["coverage"].as_array().into_iter().flatten() {
@@ -413,7 +414,24 @@ fn attribution_section(out: &mut String, attribution: &Value, hypotheses: &[&Val
     out.push_str("</table>\n");
 }
 
-fn account_section(out: &mut String, a: &Value) {
+/// An address with its country and network operator, when the scan had GeoIP/ASN databases.
+fn located(address: &str, places: &Value) -> String {
+    let place = &places[address];
+    let mut parts = Vec::new();
+    if let Some(country) = place["country"].as_str() {
+        parts.push(country.to_string());
+    }
+    if let Some(asn) = place["asn"].as_u64() {
+        parts.push(format!("AS{asn}"));
+    }
+    if parts.is_empty() {
+        address.to_string()
+    } else {
+        format!("{address} ({})", parts.join(", "))
+    }
+}
+
+fn account_section(out: &mut String, a: &Value, places: &Value) {
     let _ = writeln!(
         out,
         "<h3>{} <span class=\"lvl {w}\">{w}</span></h3>\n<p>{} findings; intruder addresses: {}; intrusion from {}</p>",
@@ -425,6 +443,7 @@ fn account_section(out: &mut String, a: &Value) {
                 .into_iter()
                 .flatten()
                 .filter_map(Value::as_str)
+                .map(|ip| located(ip, places))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
@@ -473,7 +492,7 @@ fn account_section(out: &mut String, a: &Value) {
             } else {
                 "mail client"
             },
-            escape(s(m, "source")),
+            escape(&located(s(m, "source"), places)),
             escape(s(m, "protocol")),
             escape(s(m, "first")),
             escape(s(m, "last")),
@@ -502,7 +521,7 @@ fn account_section(out: &mut String, a: &Value) {
             } else {
                 "webmail"
             },
-            escape(s(w, "source")),
+            escape(&located(s(w, "source"), places)),
             escape(s(w, "day")),
             escape(w["first"].as_str().unwrap_or("")),
             escape(w["last"].as_str().unwrap_or("")),
@@ -725,17 +744,34 @@ fn bytes_svg(compromised: &[&Value]) -> String {
     bars_svg(&bars, "bytes out per intruder session")
 }
 
-fn sources_svg(findings: &[Value]) -> String {
+/// Findings per source country when the scan had a GeoIP database, else per address.
+fn sources_svg(findings: &[Value], places: &Value) -> String {
+    let by_country = places.as_object().is_some_and(|p| !p.is_empty());
     let mut counts: BTreeMap<String, u64> = BTreeMap::new();
     for f in findings {
         if let Some(ip) = f["entity"]["source_ip"].as_str() {
-            *counts.entry(ip.to_string()).or_default() += 1;
+            let key = if by_country {
+                places[ip]["country"]
+                    .as_str()
+                    .unwrap_or("unknown")
+                    .to_string()
+            } else {
+                ip.to_string()
+            };
+            *counts.entry(key).or_default() += 1;
         }
     }
     let mut bars: Vec<(String, u64)> = counts.into_iter().collect();
     bars.sort_by_key(|b| std::cmp::Reverse(b.1));
     bars.truncate(20);
-    bars_svg(&bars, "findings per source address")
+    if by_country {
+        bars_svg(&bars, "findings per source country")
+    } else {
+        bars_svg(
+            &bars,
+            "findings per source address (countries need --geoip)",
+        )
+    }
 }
 
 /// The Markdown summary of a case.

@@ -7,6 +7,7 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 use vigie_detect::analytics::LoginHistory;
+use vigie_detect::geo::GeoDb;
 use vigie_event::{Evidence, Finding, Timestamp};
 
 use crate::activity::{Activity, GAP_SECS, Mark, Sessions, WebDay};
@@ -142,6 +143,51 @@ pub struct CaseScope {
     pub accounts: Vec<AccountScope>,
     /// Per log family.
     pub coverage: Vec<FamilyCoverage>,
+    /// Country and network operator of the addresses the scope and the
+    /// findings name, from the GeoIP/ASN databases given (`--geoip`, `--asn`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub places: BTreeMap<String, Place>,
+}
+
+/// Where an address is, as the databases say.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Place {
+    /// ISO country code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// Autonomous system number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub asn: Option<u32>,
+}
+
+/// Fills `scope.places` for every address of the scope and the findings.
+pub fn locate(scope: &mut CaseScope, findings: &[Finding], geo: &GeoDb) {
+    if geo.is_empty() {
+        return;
+    }
+    let named = findings
+        .iter()
+        .filter_map(|f| f.entity.source_ip.clone())
+        .chain(scope.accounts.iter().flat_map(|a| {
+            a.attacker_sources
+                .iter()
+                .cloned()
+                .chain(a.mail_sessions.iter().map(|m| m.source.clone()))
+                .chain(a.web.iter().map(|w| w.source.clone()))
+        }))
+        .collect::<BTreeSet<String>>();
+    for address in named {
+        let Ok(ip) = address.parse::<IpAddr>() else {
+            continue;
+        };
+        let place = Place {
+            country: geo.country(ip),
+            asn: geo.asn(ip),
+        };
+        if place != Place::default() {
+            scope.places.insert(address, place);
+        }
+    }
 }
 
 const RANK: [&str; 5] = ["informational", "low", "medium", "high", "critical"];
@@ -230,6 +276,7 @@ pub fn scope(
     CaseScope {
         accounts: scopes,
         coverage,
+        places: BTreeMap::new(),
     }
 }
 

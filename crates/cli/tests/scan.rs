@@ -96,3 +96,81 @@ fn an_unreadable_geoip_database_is_a_usage_error_naming_the_file() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("broken.mmdb"));
 }
+
+/// Country and ASN databases (MaxMind format, written here) placing the
+/// lab's intruder addresses (127.0.0.64/26) and its office (127.0.0.0/27).
+fn geo_databases(dir: &std::path::Path) -> (PathBuf, PathBuf) {
+    #[derive(serde::Serialize)]
+    struct Country {
+        country: Iso,
+    }
+    #[derive(serde::Serialize)]
+    struct Iso {
+        iso_code: &'static str,
+    }
+    #[derive(serde::Serialize)]
+    struct Asn {
+        autonomous_system_number: u32,
+    }
+    let mut countries = mmdb_writer::Writer::new("GeoLite2-Country");
+    let mut asns = mmdb_writer::Writer::new("GeoLite2-ASN");
+    for (net, iso, asn) in [
+        ("127.0.0.64/26", "RU", 64_511),
+        ("127.0.0.0/27", "FR", 64_500),
+    ] {
+        let net: ipnet::IpNet = net.parse().unwrap();
+        let country = Country {
+            country: Iso { iso_code: iso },
+        };
+        countries.insert(net, &country).unwrap();
+        let number = Asn {
+            autonomous_system_number: asn,
+        };
+        asns.insert(net, &number).unwrap();
+    }
+    let (c, a) = (dir.join("country.mmdb"), dir.join("asn.mmdb"));
+    std::fs::write(&c, countries.to_bytes().unwrap()).unwrap();
+    std::fs::write(&a, asns.to_bytes().unwrap()).unwrap();
+    (c, a)
+}
+
+#[test]
+fn geoip_places_the_scopes_addresses_and_the_report_charts_countries() {
+    let case = tempfile::tempdir().unwrap();
+    let (country, asn) = geo_databases(case.path());
+    let out = Command::cargo_bin("vigie")
+        .unwrap()
+        .args(["scan", "--tz", "UTC", "--no-intel-store", "--geoip"])
+        .arg(&country)
+        .arg("--asn")
+        .arg(&asn)
+        .arg("--case")
+        .arg(case.path())
+        .arg(logs())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let scope: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(case.path().join("scope.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        scope["places"]["127.0.0.66"],
+        serde_json::json!({"country": "RU", "asn": 64511})
+    );
+    assert_eq!(scope["places"]["127.0.0.10"]["country"], "FR");
+    let report = Command::cargo_bin("vigie")
+        .unwrap()
+        .arg("report")
+        .arg(case.path())
+        .output()
+        .unwrap();
+    assert!(report.status.success());
+    let html = std::fs::read_to_string(case.path().join("report.html")).unwrap();
+    assert!(html.contains("findings per source country"));
+    assert!(html.contains("127.0.0.66 (RU, AS64511)"));
+}

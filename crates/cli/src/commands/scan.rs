@@ -210,7 +210,15 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
 
     let attribution = attribution::attribute(&findings, &actor_matches, &Profiles::builtin());
     if !args.findings_only {
-        write_case(&args, &activity, &findings, &logins, &reports, &attribution)?;
+        write_case(
+            &args,
+            &activity,
+            &findings,
+            &logins,
+            &reports,
+            &attribution,
+            &geo,
+        )?;
     }
 
     if args.json {
@@ -260,8 +268,10 @@ fn write_case(
     logins: &LoginHistory,
     reports: &[InputReport],
     attribution: &Attribution,
+    geo: &GeoDb,
 ) -> Result<()> {
-    let scope = scope::scope(activity, findings, logins, args.all_accounts);
+    let mut scope = scope::scope(activity, findings, logins, args.all_accounts);
+    scope::locate(&mut scope, findings, geo);
     let write = |name: &str, body: &dyn Fn(&mut dyn Write) -> io::Result<()>| -> Result<()> {
         let path = args.case.join(name);
         let mut file = io::BufWriter::new(
