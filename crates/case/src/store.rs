@@ -52,7 +52,8 @@ CREATE TABLE IF NOT EXISTS hypotheses (
 CREATE INDEX IF NOT EXISTS evidence_finding ON evidence (finding);
 ";
 
-/// What identifies a finding across scans: its rule, entity and first time.
+/// What identifies a finding across scans: its rule, entity and first time
+/// (an overlapping older row of the same rule and entity is replaced).
 fn finding_key(f: &Finding) -> String {
     let text = format!(
         "{}\u{1f}{:?}\u{1f}{:?}\u{1f}{:?}\u{1f}{}",
@@ -112,8 +113,35 @@ pub fn write(
         )?;
         let mut entity =
             tx.prepare("INSERT OR IGNORE INTO entities (kind, value) VALUES (?1, ?2)")?;
+        // A finding of the same rule and entity whose time overlaps this
+        // one is the same finding seen with less input (a rescan with
+        // earlier logs moves its first time, hence its key): it is replaced.
+        let mut superseded = tx.prepare(
+            "SELECT key FROM findings WHERE rule_id = ?1 AND user IS ?2 AND source_ip IS ?3 AND session IS ?4
+             AND first_seen <= ?5 AND last_seen >= ?6 AND key != ?7",
+        )?;
+        let mut forget_evidence = tx.prepare("DELETE FROM evidence WHERE finding = ?1")?;
+        let mut forget_finding = tx.prepare("DELETE FROM findings WHERE key = ?1")?;
         for f in findings {
             let key = finding_key(f);
+            let older: Vec<String> = superseded
+                .query_map(
+                    params![
+                        f.rule_id,
+                        f.entity.user,
+                        f.entity.source_ip,
+                        f.entity.session,
+                        f.last_seen.to_string(),
+                        f.first_seen.to_string(),
+                        key
+                    ],
+                    |r| r.get(0),
+                )?
+                .collect::<rusqlite::Result<_>>()?;
+            for old in older {
+                forget_evidence.execute([&old])?;
+                forget_finding.execute([&old])?;
+            }
             finding.execute(params![
                 key,
                 f.rule_id,

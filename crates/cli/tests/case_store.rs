@@ -104,3 +104,54 @@ fn sources_carry_the_span_they_cover_and_hypotheses_are_kept() {
         .unwrap();
     assert!(apt28 > 0.0);
 }
+
+#[test]
+fn earlier_logs_added_later_replace_a_finding_instead_of_doubling_it() {
+    let example =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/lab-intrusion/logs");
+    // The first scan has the Dovecot log without the IMAP brute force's
+    // first attempt (its first two lines); the second has all of it, so the
+    // brute-force findings start earlier.
+    let late = tempfile::tempdir().unwrap();
+    let dovecot = std::fs::read_to_string(example.join("dovecot.log")).unwrap();
+    let first = dovecot
+        .lines()
+        .position(|l| l.contains("127.0.0.67"))
+        .unwrap();
+    let cut: String = dovecot
+        .lines()
+        .enumerate()
+        .filter(|(i, _)| *i != first && *i != first + 1)
+        .map(|(_, l)| format!("{l}\n"))
+        .collect();
+    let partial = late.path().join("dovecot.log");
+    std::fs::write(&partial, cut).unwrap();
+    let inputs =
+        |dovecot: PathBuf| vec![dovecot, example.join("mail.log"), example.join("roundcube")];
+    let case = tempfile::tempdir().unwrap();
+    scan(case.path(), &inputs(partial));
+    scan(case.path(), &inputs(example.join("dovecot.log")));
+    let fresh = tempfile::tempdir().unwrap();
+    scan(fresh.path(), &inputs(example.join("dovecot.log")));
+    let rows = |dir: &Path| {
+        let db = Connection::open(dir.join("case.sqlite")).unwrap();
+        let mut stmt = db
+            .prepare(
+                "SELECT rule_id, user, source_ip, first_seen FROM findings ORDER BY 1, 2, 3, 4",
+            )
+            .unwrap();
+        stmt.query_map([], |r| {
+            Ok(format!(
+                "{} {:?} {:?} {}",
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, String>(3)?
+            ))
+        })
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap()
+    };
+    assert_eq!(rows(case.path()), rows(fresh.path()));
+}
