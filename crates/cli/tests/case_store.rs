@@ -4,23 +4,12 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use rusqlite::Connection;
 
+mod common;
+
 fn scan(case: &Path, inputs: &[PathBuf]) {
-    let out = Command::cargo_bin("vigie")
-        .unwrap()
-        .args(["scan", "--tz", "UTC", "--no-intel-store", "--case"])
-        .arg(case)
-        .args(inputs)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::scan(case, &[], inputs);
 }
 
 fn count(db: &Connection, table: &str) -> i64 {
@@ -30,7 +19,7 @@ fn count(db: &Connection, table: &str) -> i64 {
 
 #[test]
 fn rescans_add_without_duplicating() {
-    let example = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/lab-intrusion");
+    let example = common::example();
     let case = tempfile::tempdir().unwrap();
     scan(case.path(), &[example.join("logs")]);
     let db = Connection::open(case.path().join("case.sqlite")).unwrap();
@@ -70,7 +59,7 @@ fn rescans_add_without_duplicating() {
 
 #[test]
 fn sources_carry_the_span_they_cover_and_hypotheses_are_kept() {
-    let example = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/lab-intrusion");
+    let example = common::example();
     let case = tempfile::tempdir().unwrap();
     scan(case.path(), &[example.join("logs"), example.join("vmail")]);
     let db = Connection::open(case.path().join("case.sqlite")).unwrap();
@@ -107,8 +96,7 @@ fn sources_carry_the_span_they_cover_and_hypotheses_are_kept() {
 
 #[test]
 fn earlier_logs_added_later_replace_a_finding_instead_of_doubling_it() {
-    let example =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/lab-intrusion/logs");
+    let example = common::example().join("logs");
     // The first scan has the Dovecot log without the IMAP brute force's
     // first attempt (its first two lines); the second has all of it, so the
     // brute-force findings start earlier.

@@ -4,9 +4,10 @@
 //! writes as JSON for the same logs: the same events (by file and line),
 //! with the same times and source addresses.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::path::PathBuf;
 
 use arrow_array::{Array, StringArray, TimestampMicrosecondArray, UInt64Array};
 use assert_cmd::Command;
@@ -15,27 +16,12 @@ use serde_json::Value;
 
 #[test]
 fn every_event_is_in_the_parquet_file() {
-    let logs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/lab-intrusion/logs");
+    let logs = common::example().join("logs");
     let case = tempfile::tempdir().unwrap();
-    let scan = Command::cargo_bin("vigie")
-        .unwrap()
-        .args([
-            "scan",
-            "--tz",
-            "UTC",
-            "--no-intel-store",
-            "--events-parquet",
-            "--case",
-        ])
-        .arg(case.path())
-        .arg(&logs)
-        .output()
-        .unwrap();
-    assert_eq!(
-        scan.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&scan.stderr)
+    common::scan(
+        case.path(),
+        &["--events-parquet".as_ref()],
+        std::slice::from_ref(&logs),
     );
 
     // (path, line) → (microseconds, source.ip), from the JSON events.

@@ -4,28 +4,19 @@
 //! version and valid technique ids, the MISP event the intruders' address
 //! and the forward target.
 
-use std::path::PathBuf;
 use std::process::Command as Process;
 
-use assert_cmd::Command;
 use serde_json::Value;
 
+mod common;
+
 fn case() -> tempfile::TempDir {
-    let example = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/lab-intrusion");
+    let example = common::example();
     let case = tempfile::tempdir().unwrap();
-    let out = Command::cargo_bin("vigie")
-        .unwrap()
-        .args(["scan", "--tz", "UTC", "--case"])
-        .arg(case.path())
-        .arg(example.join("logs"))
-        .arg(example.join("vmail"))
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    common::scan(
+        case.path(),
+        &[],
+        &[example.join("logs"), example.join("vmail")],
     );
     case
 }

@@ -5,6 +5,8 @@
 //! creates no injected element (checked in the DOM Chromium dumps); the
 //! terminal output holds no escape byte; the CSV cells are neutralized.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 
@@ -71,19 +73,7 @@ fn hostile_text_stays_text_in_the_report_the_terminal_and_the_csv() {
     let dir = tempfile::tempdir().unwrap();
     let inputs = write_inputs(dir.path());
     let case = dir.path().join("case");
-    let scan = Command::cargo_bin("vigie")
-        .unwrap()
-        .args(["scan", "--tz", "UTC", "--case"])
-        .arg(&case)
-        .args(&inputs)
-        .output()
-        .unwrap();
-    assert_eq!(
-        scan.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&scan.stderr)
-    );
+    let scan = common::scan(&case, &[], &inputs);
     let findings = std::fs::read_to_string(case.join("findings.jsonl")).unwrap();
     assert!(
         findings.contains("onerror"),

@@ -12,9 +12,10 @@
 //! names the folder of a benign-only run, that run must give no high or
 //! critical finding at all.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use serde_json::Value;
 
 /// Steps whose only trace is in the mail content: without the run's
@@ -29,9 +30,7 @@ const ABOUT_THE_VICTIM: &[&str] = &["VC001"];
 fn run_dir() -> PathBuf {
     std::env::var_os("VIGIE_LAB_RUN")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/lab-intrusion")
-        })
+        .unwrap_or_else(common::example)
 }
 
 fn ground_truths(dir: &Path) -> Vec<Value> {
@@ -81,19 +80,7 @@ fn run_scan_with(dir: &Path, flags: &[&std::ffi::OsStr]) -> tempfile::TempDir {
     .filter(|p| p.exists())
     .collect();
     inputs.sort();
-    let out = Command::cargo_bin("vigie")
-        .unwrap()
-        .args(["scan", "--tz", "UTC", "--no-intel-store", "--case"])
-        .arg(case.path())
-        .args(flags)
-        .args(&inputs)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.code() == Some(0) || out.status.code() == Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::scan_any(case.path(), flags, &inputs);
     case
 }
 

@@ -5,26 +5,16 @@ use std::path::PathBuf;
 
 use assert_cmd::Command;
 
+mod common;
+
 fn logs() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/lab-intrusion/logs")
+    common::example().join("logs")
 }
 
 #[test]
 fn the_lab_intrusion_gives_findings_with_evidence_on_real_lines() {
     let case = tempfile::tempdir().unwrap();
-    let out = Command::cargo_bin("vigie")
-        .unwrap()
-        .args(["scan", "--tz", "UTC", "--case"])
-        .arg(case.path())
-        .arg(logs())
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::scan(case.path(), &[], &[logs()]);
     let text = std::fs::read_to_string(case.path().join("findings.jsonl")).unwrap();
     let findings: Vec<serde_json::Value> = text
         .lines()
@@ -97,63 +87,26 @@ fn an_unreadable_geoip_database_is_a_usage_error_naming_the_file() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("broken.mmdb"));
 }
 
-/// Country and ASN databases (MaxMind format, written here) placing the
-/// lab's intruder addresses (127.0.0.64/26) and its office (127.0.0.0/27).
-fn geo_databases(dir: &std::path::Path) -> (PathBuf, PathBuf) {
-    #[derive(serde::Serialize)]
-    struct Country {
-        country: Iso,
-    }
-    #[derive(serde::Serialize)]
-    struct Iso {
-        iso_code: &'static str,
-    }
-    #[derive(serde::Serialize)]
-    struct Asn {
-        autonomous_system_number: u32,
-    }
-    let mut countries = mmdb_writer::Writer::new("GeoLite2-Country");
-    let mut asns = mmdb_writer::Writer::new("GeoLite2-ASN");
-    for (net, iso, asn) in [
-        ("127.0.0.64/26", "RU", 64_511),
-        ("127.0.0.0/27", "FR", 64_500),
-    ] {
-        let net: ipnet::IpNet = net.parse().unwrap();
-        let country = Country {
-            country: Iso { iso_code: iso },
-        };
-        countries.insert(net, &country).unwrap();
-        let number = Asn {
-            autonomous_system_number: asn,
-        };
-        asns.insert(net, &number).unwrap();
-    }
-    let (c, a) = (dir.join("country.mmdb"), dir.join("asn.mmdb"));
-    std::fs::write(&c, countries.to_bytes().unwrap()).unwrap();
-    std::fs::write(&a, asns.to_bytes().unwrap()).unwrap();
-    (c, a)
-}
-
 #[test]
 fn geoip_places_the_scopes_addresses_and_the_report_charts_countries() {
     let case = tempfile::tempdir().unwrap();
-    let (country, asn) = geo_databases(case.path());
-    let out = Command::cargo_bin("vigie")
-        .unwrap()
-        .args(["scan", "--tz", "UTC", "--no-intel-store", "--geoip"])
-        .arg(&country)
-        .arg("--asn")
-        .arg(&asn)
-        .arg("--case")
-        .arg(case.path())
-        .arg(logs())
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    // The lab's intruder addresses (127.0.0.64/26) and its office (127.0.0.0/27).
+    let (country, asn) = vigie_detect::geo::testing::write_databases(
+        case.path(),
+        &[
+            ("127.0.0.64/26", "RU", 64_511),
+            ("127.0.0.0/27", "FR", 64_500),
+        ],
+    );
+    common::scan(
+        case.path(),
+        &[
+            "--geoip".as_ref(),
+            country.as_os_str(),
+            "--asn".as_ref(),
+            asn.as_os_str(),
+        ],
+        &[logs()],
     );
     let scope: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(case.path().join("scope.json")).unwrap())

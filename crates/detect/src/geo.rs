@@ -75,6 +75,48 @@ impl GeoDb {
     }
 }
 
+/// MaxMind-format databases for tests (feature `test-support`): no test
+/// ever fetches GeoLite2.
+#[cfg(any(test, feature = "test-support"))]
+pub mod testing {
+    use std::path::{Path, PathBuf};
+
+    #[derive(serde::Serialize)]
+    struct Country<'a> {
+        country: Iso<'a>,
+    }
+    #[derive(serde::Serialize)]
+    struct Iso<'a> {
+        iso_code: &'a str,
+    }
+    #[derive(serde::Serialize)]
+    struct Asn {
+        autonomous_system_number: u32,
+    }
+
+    /// Writes `country.mmdb` and `asn.mmdb` into `dir`, placing each
+    /// network (CIDR) in its ISO country and autonomous system.
+    pub fn write_databases(dir: &Path, places: &[(&str, &str, u32)]) -> (PathBuf, PathBuf) {
+        let mut countries = mmdb_writer::Writer::new("GeoLite2-Country");
+        let mut asns = mmdb_writer::Writer::new("GeoLite2-ASN");
+        for &(net, iso_code, asn) in places {
+            let net: ipnet::IpNet = net.parse().expect("a CIDR network");
+            let country = Country {
+                country: Iso { iso_code },
+            };
+            countries.insert(net, &country).expect("country record");
+            let number = Asn {
+                autonomous_system_number: asn,
+            };
+            asns.insert(net, &number).expect("ASN record");
+        }
+        let (c, a) = (dir.join("country.mmdb"), dir.join("asn.mmdb"));
+        std::fs::write(&c, countries.to_bytes().expect("country database")).expect("writable");
+        std::fs::write(&a, asns.to_bytes().expect("ASN database")).expect("writable");
+        (c, a)
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -82,45 +124,13 @@ pub(crate) mod tests {
     /// Writes a country and an ASN database: 192.0.2.0/24 is FR in AS64500,
     /// 198.51.100.0/24 is RU in AS64511.
     pub fn databases(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
-        #[derive(serde::Serialize)]
-        struct Country {
-            country: Iso,
-        }
-        #[derive(serde::Serialize)]
-        struct Iso {
-            iso_code: &'static str,
-        }
-        #[derive(serde::Serialize)]
-        struct Asn {
-            autonomous_system_number: u32,
-        }
-        let mut countries = mmdb_writer::Writer::new("GeoLite2-Country");
-        let mut asns = mmdb_writer::Writer::new("GeoLite2-ASN");
-        for (net, iso, asn) in [
-            ("192.0.2.0/24", "FR", 64_500),
-            ("198.51.100.0/24", "RU", 64_511),
-        ] {
-            let net: ipnet::IpNet = net.parse().unwrap();
-            countries
-                .insert(
-                    net,
-                    &Country {
-                        country: Iso { iso_code: iso },
-                    },
-                )
-                .unwrap();
-            asns.insert(
-                net,
-                &Asn {
-                    autonomous_system_number: asn,
-                },
-            )
-            .unwrap();
-        }
-        let (c, a) = (dir.join("country.mmdb"), dir.join("asn.mmdb"));
-        std::fs::write(&c, countries.to_bytes().unwrap()).unwrap();
-        std::fs::write(&a, asns.to_bytes().unwrap()).unwrap();
-        (c, a)
+        super::testing::write_databases(
+            dir,
+            &[
+                ("192.0.2.0/24", "FR", 64_500),
+                ("198.51.100.0/24", "RU", 64_511),
+            ],
+        )
     }
 
     #[test]

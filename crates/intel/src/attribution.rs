@@ -399,16 +399,13 @@ pub fn attribute(findings: &[Finding], matches: &[ActorMatch], profiles: &Profil
             ));
         }
         if let Some(c) = &actor.curated {
-            for (b, w) in &c.behaviours {
-                if let Some(shown) = observed.behaviours.get(b) {
-                    points += w;
-                    evidence_for.push(format!(
-                        "{} (+{w}): {}",
-                        behaviour_name(b),
-                        shown.join("; ")
-                    ));
-                }
-            }
+            points += weigh(
+                &c.behaviours,
+                &observed,
+                &behaviour_name,
+                '+',
+                &mut evidence_for,
+            );
             let own: Vec<&String> = cves.iter().filter(|c2| c.cves.contains(c2)).collect();
             if !own.is_empty() {
                 points += (3.0 * own.len() as f64).min(6.0);
@@ -513,30 +510,22 @@ pub fn attribute(findings: &[Finding], matches: &[ActorMatch], profiles: &Profil
         .collect();
 
     for g in &profiles.generic {
-        let mut points = 0.0;
-        let mut against = 0.0;
         let mut evidence_for = Vec::new();
         let mut evidence_against = Vec::new();
-        for (b, w) in &g.support {
-            if let Some(shown) = observed.behaviours.get(b) {
-                points += w;
-                evidence_for.push(format!(
-                    "{} (+{w}): {}",
-                    behaviour_name(b),
-                    shown.join("; ")
-                ));
-            }
-        }
-        for (b, w) in &g.against {
-            if let Some(shown) = observed.behaviours.get(b) {
-                against += w;
-                evidence_against.push(format!(
-                    "{} (−{w}): {}",
-                    behaviour_name(b),
-                    shown.join("; ")
-                ));
-            }
-        }
+        let mut points = weigh(
+            &g.support,
+            &observed,
+            &behaviour_name,
+            '+',
+            &mut evidence_for,
+        );
+        let against = weigh(
+            &g.against,
+            &observed,
+            &behaviour_name,
+            '−',
+            &mut evidence_against,
+        );
         if g.name == "State espionage" && !matches.is_empty() {
             points += 2.0;
             evidence_for.push(format!(
@@ -585,6 +574,25 @@ pub fn attribute(findings: &[Finding], matches: &[ActorMatch], profiles: &Profil
         hypotheses,
         profiles: about,
     }
+}
+
+/// The points of the observed behaviours among `weights`; each adds an
+/// evidence line (`name (+w): the findings that show it`).
+fn weigh(
+    weights: &BTreeMap<String, f64>,
+    observed: &Observed,
+    name: &dyn Fn(&str) -> String,
+    sign: char,
+    evidence: &mut Vec<String>,
+) -> f64 {
+    let mut points = 0.0;
+    for (b, w) in weights {
+        if let Some(shown) = observed.behaviours.get(b) {
+            points += w;
+            evidence.push(format!("{} ({sign}{w}): {}", name(b), shown.join("; ")));
+        }
+    }
+    points
 }
 
 fn join(items: &[&String]) -> String {
