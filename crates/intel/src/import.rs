@@ -54,7 +54,14 @@ pub struct ImportReport {
     pub refused: BTreeMap<String, u64>,
     /// Values inside used entries that were dropped, by reason.
     pub notes: BTreeMap<String, u64>,
+    /// Indicators kept, by kind (`ip`, `domain`, …): what the types were taken to be.
+    pub kinds: BTreeMap<String, u64>,
+    /// The first entries refused for each reason (pattern, value or line), to look at.
+    pub examples: BTreeMap<String, Vec<String>>,
 }
+
+/// Refused entries shown per reason.
+const EXAMPLES_KEPT: usize = 3;
 
 /// Where an importer puts what it reads.
 pub struct Sink<'a> {
@@ -64,23 +71,43 @@ pub struct Sink<'a> {
     pub out: &'a mut Vec<Indicator>,
     /// The set name written into each indicator.
     pub source: &'a str,
+    /// The entry being read (a STIX pattern, a MISP value, a line), for examples.
+    entry: String,
 }
 
 impl Sink<'_> {
+    /// Starts reading an entry (`text` is what refusals show of it).
+    pub fn begin(&mut self, text: &str) {
+        self.report.read += 1;
+        self.entry.clear();
+        // One line, no control character: it is shown on terminals.
+        self.entry.extend(
+            text.chars()
+                .take(200)
+                .map(|c| if c.is_control() { ' ' } else { c }),
+        );
+    }
+
     /// Keeps an indicator.
     pub fn add(&mut self, mut indicator: Indicator) {
         indicator.source = self.source.to_string();
         self.report.indicators += 1;
+        let kind = indicator.kind.map_or("?", crate::indicator::Kind::name);
+        *self.report.kinds.entry(kind.to_string()).or_default() += 1;
         self.out.push(indicator);
     }
 
     /// Counts a refused entry.
     pub fn refuse(&mut self, reason: &str) {
-        *self.report.refused.entry(reason.to_string()).or_default() += 1;
+        self.refuse_owned(reason.to_string());
     }
 
     /// Counts a refused entry (an owned reason).
     pub fn refuse_owned(&mut self, reason: String) {
+        let examples = self.report.examples.entry(reason.clone()).or_default();
+        if examples.len() < EXAMPLES_KEPT {
+            examples.push(self.entry.clone());
+        }
         *self.report.refused.entry(reason).or_default() += 1;
     }
 
@@ -156,6 +183,7 @@ pub fn import_bytes(
         report: &mut report,
         out: &mut out,
         source,
+        entry: String::new(),
     };
     if trimmed.starts_with('{') || trimmed.starts_with('[') {
         let json: Value = serde_json::from_str(trimmed).map_err(|e| ImportError::Format {

@@ -46,7 +46,11 @@ pub fn import(json: &Value, sink: &mut Sink<'_>) {
             attributes.extend(list(object, "Attribute").map(|a| (a, name)));
         }
         for (attribute, object) in attributes {
-            sink.report.read += 1;
+            sink.begin(&format!(
+                "{} {}",
+                attribute.get("type").and_then(Value::as_str).unwrap_or("?"),
+                attribute.get("value").and_then(Value::as_str).unwrap_or("")
+            ));
             read_attribute(attribute, object, info, &event_tags, actor.as_deref(), sink);
         }
     }

@@ -86,7 +86,7 @@ pub fn import(text: &str, file: &str, sink: &mut Sink<'_>) {
             record = match reader.records().next() {
                 Some(Ok(r)) => r,
                 _ => {
-                    sink.report.read += 1;
+                    sink.begin(line);
                     sink.refuse("CSV line not readable");
                     continue;
                 }
@@ -102,7 +102,7 @@ pub fn import(text: &str, file: &str, sink: &mut Sink<'_>) {
                 continue;
             }
         }
-        sink.report.read += 1;
+        sink.begin(line);
         read_record(
             &cells,
             header.as_deref(),

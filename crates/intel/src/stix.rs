@@ -32,7 +32,12 @@ pub fn import(json: &Value, sink: &mut Sink<'_>) {
         if object.get("type").and_then(Value::as_str) != Some("indicator") {
             continue;
         }
-        sink.report.read += 1;
+        sink.begin(
+            object
+                .get("pattern")
+                .and_then(Value::as_str)
+                .unwrap_or("(no pattern)"),
+        );
         let id = object.get("id").and_then(Value::as_str).unwrap_or_default();
         if object.get("revoked").and_then(Value::as_bool) == Some(true) {
             sink.refuse("revoked");

@@ -84,8 +84,14 @@ fn print_report(out: &mut dyn Write, r: &ImportReport) -> io::Result<()> {
         r.indicators,
         r.refused.values().sum::<u64>()
     )?;
+    for (kind, n) in &r.kinds {
+        writeln!(out, "  kept    {n:>6}  {kind}")?;
+    }
     for (reason, n) in &r.refused {
         writeln!(out, "  refused {n:>6}  {}", sanitize(reason))?;
+        for example in r.examples.get(reason).into_iter().flatten() {
+            writeln!(out, "                  e.g. {}", sanitize(example))?;
+        }
     }
     for (reason, n) in &r.notes {
         writeln!(
