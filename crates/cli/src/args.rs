@@ -124,13 +124,18 @@ Examples:
   vigie scan mail.log* nginx/ roundcube/ --case case --sigma my-rules/ --tz Europe/Paris
   vigie scan --json logs/ --case case | jq .
   vigie scan /var/log/ /var/vmail/ --case case --yara my-yara/   # logs and mailboxes
+  vigie scan /var/log/ --case case --ioc roundpress.stix.json     # plus an indicator feed
+  vigie scan /var/log/ --case case --events-parquet --geoip GeoLite2-Country.mmdb
 
 Mail stores among the inputs (Maildir, mbox, .eml, found by content) are
 scanned too. Writes CASE/findings.jsonl, one finding a line (rule, level,
 ATT&CK ids, account and source, first and last time, count, evidence
 file:line or message part), CASE/scope.json (per account: sessions, webmail
 actions, forwards, mail sent, exfiltration estimate by channel with the
-logs' coverage caveats) and CASE/timeline.csv / timeline.jsonl.
+logs' coverage caveats), CASE/timeline.csv / timeline.jsonl,
+CASE/attribution.json (hypotheses with evidence for and against, never a
+verdict), STIX/MISP/ATT&CK exports and CASE/case.sqlite. Indicator sets
+imported with `vigie intel import` are matched too (--no-intel-store: not).
 Exit status: 0 no finding, 1 findings, 2 usage or input error.";
 
 const HUNT_EXAMPLES: &str = "\
