@@ -37,8 +37,39 @@ pub struct Sessions {
     pub bytes_out: u64,
     /// Messages fetched whole (Dovecot `body_count=`, when the log format has it).
     pub bodies: u64,
+    /// The first [`SESSIONS_LISTED`] sessions, one by one.
+    pub each: Vec<OneSession>,
     /// Lines that show them.
     pub evidence: Vec<Evidence>,
+}
+
+/// A mail-client login waiting for its logout.
+struct OpenSession {
+    user: Arc<str>,
+    source: IpAddr,
+    protocol: &'static str,
+    start: Timestamp,
+    /// Its place in the key's `each`, when it is listed.
+    listed: Option<usize>,
+}
+
+/// Sessions listed one by one per account, address, protocol and day (the
+/// rest are in the totals): an intruder's few sessions are all listed, an
+/// office client's 144 a day do not fill memory.
+pub const SESSIONS_LISTED: usize = 8;
+
+/// One mail-client session.
+#[derive(Clone, Debug, Serialize)]
+pub struct OneSession {
+    /// Login.
+    pub start: Timestamp,
+    /// Logout, when the log has it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end: Option<Timestamp>,
+    /// Bytes sent to the client (Dovecot `out=`).
+    pub bytes_out: u64,
+    /// Messages fetched whole (Dovecot `body_count=`).
+    pub bodies: u64,
 }
 
 /// One webmail action worth listing (a message opened, a download, an export…).
@@ -161,7 +192,7 @@ pub struct Activity {
     /// family or hour changes, not looked up per event.
     run: Option<(&'static str, i64, u64)>,
     /// Mail-client logins waiting for their logout: session id → (account, address, protocol, login time).
-    open: AHashMap<Box<str>, (Arc<str>, IpAddr, &'static str, Timestamp)>,
+    open: AHashMap<Box<str>, OpenSession>,
     /// Account names, each allocated once.
     users: ahash::AHashSet<Arc<str>>,
 }
@@ -398,9 +429,19 @@ impl Activity {
                     last: event.timestamp,
                     bytes_out: 0,
                     bodies: 0,
+                    each: Vec::new(),
                     evidence: Vec::new(),
                 });
             s.sessions += 1;
+            let listed = (s.each.len() < SESSIONS_LISTED).then(|| {
+                s.each.push(OneSession {
+                    start: event.timestamp,
+                    end: None,
+                    bytes_out: 0,
+                    bodies: 0,
+                });
+                s.each.len() - 1
+            });
             s.first = s.first.min(event.timestamp);
             s.last = s.last.max(event.timestamp);
             if s.evidence.len() < EVIDENCE_KEPT {
@@ -409,24 +450,35 @@ impl Activity {
             if event.dataset == Dataset::Dovecot {
                 if self.open.len() >= OPEN_KEPT {
                     // Sessions that never logged out (a crash, a cut log): forget the oldest half.
-                    let mut starts: Vec<Timestamp> = self.open.values().map(|v| v.3).collect();
+                    let mut starts: Vec<Timestamp> = self.open.values().map(|v| v.start).collect();
                     starts.sort_unstable();
                     let median = starts[starts.len() / 2];
-                    self.open.retain(|_, v| v.3 >= median);
+                    self.open.retain(|_, v| v.start >= median);
                 }
-                self.open
-                    .insert(session.into(), (user, source, protocol, event.timestamp));
+                let open = OpenSession {
+                    user,
+                    source,
+                    protocol,
+                    start: event.timestamp,
+                    listed,
+                };
+                self.open.insert(session.into(), open);
             }
             return;
         }
         if event.action == Some("logout")
-            && let Some((user, source, protocol, start)) = self.open.remove(session)
+            && let Some(OpenSession {
+                user,
+                source,
+                protocol,
+                start,
+                listed,
+            }) = self.open.remove(session)
         {
             let day = start.unix_seconds().div_euclid(86_400);
             if let Some(s) = self.sessions.get_mut(&(user, source, protocol, day)) {
-                s.last = s.last.max(event.timestamp);
-                s.bytes_out += event.bytes_out.unwrap_or_default();
-                s.bodies += event
+                let bytes = event.bytes_out.unwrap_or_default();
+                let bodies = event
                     .message
                     .as_deref()
                     .and_then(|m| {
@@ -439,6 +491,14 @@ impl Activity {
                     .and_then(|v| v.split(|c: char| !c.is_ascii_digit()).next())
                     .and_then(|v| v.parse::<u64>().ok())
                     .unwrap_or_default();
+                s.last = s.last.max(event.timestamp);
+                s.bytes_out += bytes;
+                s.bodies += bodies;
+                if let Some(one) = listed.and_then(|i| s.each.get_mut(i)) {
+                    one.end = Some(event.timestamp);
+                    one.bytes_out = bytes;
+                    one.bodies = bodies;
+                }
                 if s.evidence.len() < EVIDENCE_KEPT {
                     s.evidence.push(evidence(event, path));
                 }
@@ -458,6 +518,10 @@ impl Activity {
                     mine.bodies += theirs.bodies;
                     mine.evidence.extend(theirs.evidence);
                     mine.evidence.truncate(EVIDENCE_KEPT);
+                    // Two workers' shares of one day (rotated sets): the earliest listed.
+                    mine.each.extend(theirs.each);
+                    mine.each.sort_by_key(|o| o.start);
+                    mine.each.truncate(SESSIONS_LISTED);
                 }
                 None => {
                     self.sessions.insert(key, theirs);

@@ -499,6 +499,29 @@ fn account_section(out: &mut String, a: &Value, places: &Value) {
             m["sessions"],
             m["bytes_out"]
         );
+        // An intruder's sessions one by one (the first few of each day).
+        let each: Vec<String> = m["each"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|_| m["attacker"] == true)
+            .map(|one| {
+                format!(
+                    "{} → {}: {} bytes, {} messages",
+                    escape(s(one, "start")),
+                    escape(one["end"].as_str().unwrap_or("no logout")),
+                    one["bytes_out"],
+                    one["bodies"]
+                )
+            })
+            .collect();
+        if !each.is_empty() {
+            let _ = writeln!(
+                out,
+                "<tr><td></td><td colspan=\"7\" class=\"mono\">{}</td></tr>",
+                each.join("<br>")
+            );
+        }
     }
     for w in a["web"].as_array().into_iter().flatten() {
         let agents: Vec<&str> = w["user_agents"]

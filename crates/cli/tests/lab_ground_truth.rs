@@ -519,11 +519,22 @@ fn the_scope_lists_every_step_and_the_estimate_matches_the_logs_bytes() {
                 .iter()
                 .any(|m| m["kind"] == kind && m["source"] == source)
         };
-        let session = |protocol: &str| {
-            a["mail_sessions"].as_array().unwrap().iter().any(|s| {
-                s["source"] == source && s["protocol"] == protocol && s["attacker"] == true
-            })
-        };
+        // The intruder's session itself is listed, within the step's time.
+        let (from, to) = (
+            seconds(step["start"].as_str().unwrap()) - 2,
+            seconds(step["end"].as_str().unwrap()) + 2,
+        );
+        let session =
+            |protocol: &str| {
+                a["mail_sessions"].as_array().unwrap().iter().any(|s| {
+                    s["source"] == source
+                        && s["protocol"] == protocol
+                        && s["attacker"] == true
+                        && s["each"].as_array().unwrap().iter().any(|one| {
+                            (from..=to).contains(&seconds(one["start"].as_str().unwrap()))
+                        })
+                })
+            };
         let shown =
             match name {
                 "inbound_html_payload" => a["messages"].as_array().unwrap().iter().any(|m| {
