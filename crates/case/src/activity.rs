@@ -38,6 +38,7 @@ pub struct Sessions {
     /// Messages fetched whole (Dovecot `body_count=`, when the log format has it).
     pub bodies: u64,
     /// The first [`SESSIONS_LISTED`] sessions, one by one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub each: Vec<OneSession>,
     /// Lines that show them.
     pub evidence: Vec<Evidence>,

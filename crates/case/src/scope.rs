@@ -387,10 +387,16 @@ fn account_scope(
         .into_iter()
         .flatten()
         .filter_map(|key| {
+            let attacker = attackers.contains(&key.1);
+            let mut sessions = activity.sessions.get(key)?.clone();
+            // One by one for the intruder's addresses; totals for the others.
+            if !attacker {
+                sessions.each.clear();
+            }
             Some(SessionScope {
                 source: key.1.to_string(),
-                attacker: attackers.contains(&key.1),
-                sessions: activity.sessions.get(key)?.clone(),
+                attacker,
+                sessions,
             })
         })
         .collect();
