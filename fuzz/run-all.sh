@@ -9,5 +9,5 @@ jobs=${JOBS:-2}
 export RUSTC_BOOTSTRAP=1
 cargo fuzz build -O
 mkdir -p logs
-printf '%s\n' syslog exim web roundcube journald input |
+printf '%s\n' syslog exim web roundcube journald input intel |
   xargs -P "$jobs" -I{} sh -c "mkdir -p corpus/{}; cargo fuzz run -O {} corpus/{} -- -max_total_time=$seconds -rss_limit_mb=2048 > logs/{}.log 2>&1; echo \"{}: exit \$?: \$(grep -E '^(Done|#[0-9]+ +DONE)' logs/{}.log | tail -1)\""

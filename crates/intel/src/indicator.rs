@@ -114,7 +114,11 @@ pub fn refang(text: &str) -> String {
         }
     }
     for (from, to) in [("hxxps", "https"), ("hxxp", "http"), ("fxp", "ftp")] {
-        if out.len() >= from.len() && out[..from.len()].eq_ignore_ascii_case(from) {
+        // `get`: the first bytes may end inside a multi-byte character.
+        if out
+            .get(..from.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(from))
+        {
             out.replace_range(..from.len(), to);
         }
     }
@@ -292,6 +296,9 @@ mod tests {
             Ok((Kind::Ip, "203.161.50.145".into()))
         );
         assert_eq!(guess("Zhblz[.]COM"), Ok((Kind::Domain, "zhblz.com".into())));
+        // Found by fuzzing: a multi-byte character where `hxxp` would be.
+        assert_eq!(guess("hé.example"), Err("type not recognised"));
+        assert_eq!(guess("éé"), Err("type not recognised"));
     }
 
     #[test]
