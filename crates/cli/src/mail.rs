@@ -11,9 +11,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use vigie_detect::analytics::LoginHistory;
+use vigie_detect::analytics::is_freemail;
 use vigie_event::{Dataset, EVIDENCE_KEPT, Entity, Event, Evidence, Finding, Outcome, Timestamp};
 use vigie_intel::matcher::{IntelHits, IntelIndex, MessageAt};
 use vigie_mail::scan::{Rules, scan_stores};
+use vigie_mail::sieve::{MAX_SCRIPT_BYTES, Redirect, redirects};
 use vigie_mail::store::{Store, StoreKind, discover};
 use vigie_mail::{Level, MessageReport, Unread};
 
@@ -40,6 +42,64 @@ pub struct MailScan {
     pub rule_errors: Vec<String>,
     /// Messages that matched indicators.
     pub intel: IntelHits,
+    /// The Sieve scripts found beside the mailboxes.
+    pub scripts: Vec<SieveScript>,
+}
+
+/// A Sieve script and what it redirects.
+pub struct SieveScript {
+    /// The file.
+    pub path: String,
+    /// The mailbox owner (from the messages of the Maildir beside it), when known.
+    pub owner: Option<String>,
+    /// Whether it is the active one (`.dovecot.sieve` points at it).
+    pub active: bool,
+    /// Its last change (the file's time).
+    pub modified: Timestamp,
+    /// Its `redirect` actions.
+    pub redirects: Vec<Redirect>,
+}
+
+/// The folder of a mail user (`…/alice` for `…/alice/Maildir/cur/…` or
+/// `…/alice/sieve/x.sieve`), where Dovecot keeps both.
+fn user_folder(path: &Path) -> Option<PathBuf> {
+    let mut up = path.parent();
+    while let Some(dir) = up {
+        if dir
+            .file_name()
+            .is_some_and(|n| n == "Maildir" || n == "sieve")
+        {
+            return dir.parent().map(Path::to_path_buf);
+        }
+        up = dir.parent();
+    }
+    None
+}
+
+fn read_script(path: &Path, owners: &HashMap<PathBuf, String>) -> Result<SieveScript, String> {
+    use std::io::Read;
+    let mut text = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_SCRIPT_BYTES as u64).read_to_end(&mut text))
+        .map_err(|e| e.to_string())?;
+    let folder = user_folder(path).or_else(|| path.parent().map(Path::to_path_buf));
+    let active = folder
+        .as_ref()
+        .and_then(|f| std::fs::canonicalize(f.join(".dovecot.sieve")).ok())
+        .is_some_and(|target| std::fs::canonicalize(path).is_ok_and(|me| me == target));
+    let modified = std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| Timestamp::from_unix(d.as_secs() as i64, 0))
+        .unwrap_or_default();
+    Ok(SieveScript {
+        path: path.display().to_string(),
+        owner: folder.and_then(|f| owners.get(&f).cloned()),
+        active,
+        modified,
+        redirects: redirects(&String::from_utf8_lossy(&text)),
+    })
 }
 
 impl MailScan {
@@ -47,7 +107,7 @@ impl MailScan {
     pub fn owns(&self, path: &Path) -> bool {
         self.stores.iter().any(|s| match s.kind {
             StoreKind::Maildir => path.starts_with(&s.path),
-            StoreKind::Mbox | StoreKind::Eml => path == s.path,
+            StoreKind::Mbox | StoreKind::Eml | StoreKind::Sieve => path == s.path,
         })
     }
 }
@@ -81,12 +141,22 @@ pub fn scan_mail(paths: &[PathBuf], yara_dirs: &[PathBuf], intel: &IntelIndex) -
     let state = Mutex::new((0u64, 0u64, Vec::new()));
     let unread_more = Mutex::new(Vec::new());
     let hits = Mutex::new(IntelHits::default());
+    // Each user folder's owner, from its messages, for its Sieve scripts.
+    let owners: Mutex<HashMap<PathBuf, String>> = Mutex::new(HashMap::new());
     scan_stores(
         &stores,
         rules.as_ref(),
         &|report| {
             if !intel.is_empty() {
                 match_message(intel, &report, &hits);
+            }
+            if let Some(folder) = user_folder(Path::new(&report.location.path)) {
+                let mut owners = owners.lock().unwrap_or_else(|e| e.into_inner());
+                if !owners.contains_key(&folder)
+                    && let Some(owner) = report.delivered_to.as_deref()
+                {
+                    owners.insert(folder, owner.to_ascii_lowercase());
+                }
             }
             let mut state = state.lock().unwrap_or_else(|e| e.into_inner());
             state.0 += 1;
@@ -107,6 +177,24 @@ pub fn scan_mail(paths: &[PathBuf], yara_dirs: &[PathBuf], intel: &IntelIndex) -
         (&a.location.path, a.location.line).cmp(&(&b.location.path, b.location.line))
     });
     unread.extend(unread_more.into_inner().unwrap_or_else(|e| e.into_inner()));
+    let owners = owners.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut intel_hits = hits.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut scripts = Vec::new();
+    for store in stores.iter().filter(|s| s.kind == StoreKind::Sieve) {
+        match read_script(&store.path, &owners) {
+            Ok(script) => {
+                match_script(intel, &script, &mut intel_hits);
+                scripts.push(script);
+            }
+            Err(reason) => unread.push(Unread {
+                location: vigie_mail::Location {
+                    path: store.path.display().to_string(),
+                    ..vigie_mail::Location::default()
+                },
+                reason,
+            }),
+        }
+    }
     MailScan {
         stores,
         messages,
@@ -114,8 +202,100 @@ pub fn scan_mail(paths: &[PathBuf], yara_dirs: &[PathBuf], intel: &IntelIndex) -
         flagged,
         unread,
         rule_errors,
-        intel: hits.into_inner().unwrap_or_else(|e| e.into_inner()),
+        intel: intel_hits,
+        scripts,
     }
+}
+
+/// Matches a Sieve script's redirect targets.
+fn match_script(intel: &IntelIndex, script: &SieveScript, hits: &mut IntelHits) {
+    for r in &script.redirects {
+        let mut found = Vec::new();
+        intel.email(&r.address, &mut |id| {
+            found.push((id, "sieve.redirect", r.address.clone()))
+        });
+        let at = MessageAt {
+            user: script.owner.as_deref(),
+            timestamp: script.modified,
+            evidence: Evidence {
+                path: script.path.clone(),
+                line: r.line,
+                part: None,
+            },
+        };
+        hits.add_script(&found, &at);
+    }
+}
+
+/// `VS001`: a Sieve script redirecting mail outside the owner's domain —
+/// the persistence RoundPress-style intrusions leave (THREATS.md §2).
+pub fn script_findings(mail: &MailScan) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for script in &mail.scripts {
+        let own_domain = script
+            .owner
+            .as_deref()
+            .and_then(|o| o.rsplit_once('@'))
+            .map(|(_, d)| d.to_ascii_lowercase());
+        for r in &script.redirects {
+            let domain = r
+                .address
+                .rsplit_once('@')
+                .map(|(_, d)| d.to_ascii_lowercase())
+                .unwrap_or_default();
+            if own_domain.as_deref() == Some(domain.as_str()) {
+                continue;
+            }
+            let freemail = is_freemail(&domain);
+            let mut reason = format!(
+                "{} script redirects {}mail to {}",
+                if script.active {
+                    "the active"
+                } else {
+                    "an inactive"
+                },
+                if r.copy { "a copy of every " } else { "" },
+                r.address
+            );
+            if freemail {
+                reason.push_str(" (a free-mail provider)");
+            }
+            match &script.owner {
+                Some(owner) => reason.push_str(&format!(", outside {owner}'s domain")),
+                None => reason.push_str(
+                    "; the mailbox owner is unknown (no message with Delivered-To beside it)",
+                ),
+            }
+            reason.push_str(
+                "; the time is the file's last change, true only if it was copied with its times",
+            );
+            out.push(Finding {
+                rule_id: "VS001".to_string(),
+                title: "Sieve script redirects mail to an outside address".to_string(),
+                level: if script.active && (freemail || script.owner.is_some()) {
+                    "high"
+                } else {
+                    "medium"
+                }
+                .to_string(),
+                attack: vec!["T1114.003".to_string(), "T1020".to_string()],
+                entity: Entity {
+                    user: script.owner.clone(),
+                    ..Entity::default()
+                },
+                first_seen: script.modified,
+                last_seen: script.modified,
+                count: 1,
+                evidence: vec![Evidence {
+                    path: script.path.clone(),
+                    line: r.line,
+                    part: None,
+                }],
+                reason,
+            });
+        }
+    }
+    out
 }
 
 /// Matches a message's sender, recipients, `Received` hops, links and

@@ -403,6 +403,18 @@ fn the_attackers_address_and_sieve_target_from_stix_and_csv_feeds_are_found() {
             "no forward match for {victim}"
         );
     }
+    // The Sieve scripts' redirect lines, in both victims' mail folders.
+    if dir.join("vmail").is_dir() {
+        let scripts = about("sieve.redirect", target);
+        for victim in ["alice@lab.test", "bob@lab.test"] {
+            assert!(
+                scripts
+                    .iter()
+                    .any(|f| f["rule_id"] == "VI003" && f["entity"]["user"] == victim),
+                "no Sieve script match for {victim}"
+            );
+        }
+    }
     // The exploit mail, through its Received hop.
     if dir.join("vmail").is_dir() {
         let mail = about("email.received.from", attacker_mx);
@@ -624,4 +636,47 @@ fn the_scope_lists_every_step_and_the_estimate_matches_the_logs_bytes() {
         assert!(expected > 0);
         assert_eq!(estimate, expected, "{user}");
     }
+}
+
+#[test]
+fn sieve_scripts_redirecting_outside_are_findings_on_their_lines() {
+    let dir = run_dir();
+    if !dir.join("vmail").is_dir() {
+        return; // a run without its mailboxes has no scripts to read
+    }
+    let findings = scan(&dir);
+    let scripts: Vec<&Value> = findings
+        .iter()
+        .filter(|f| f["rule_id"] == "VS001")
+        .collect();
+    for f in &scripts {
+        println!("{} {} {}", f["level"], f["entity"], f["reason"]);
+    }
+    let steps: Vec<Value> = ground_truths(&dir)
+        .iter()
+        .flat_map(|t| t["steps"].as_array().unwrap().clone())
+        .filter(|s| s["malicious"] == true && s["detail"]["target"].is_string())
+        .collect();
+    assert!(!steps.is_empty(), "the run sets no Sieve redirect");
+    for step in &steps {
+        let (account, target) = (
+            step["account"].as_str().unwrap(),
+            step["detail"]["target"].as_str().unwrap(),
+        );
+        let found = scripts
+            .iter()
+            .find(|f| {
+                f["entity"]["user"] == account && f["reason"].as_str().unwrap().contains(target)
+            })
+            .unwrap_or_else(|| panic!("no VS001 for {account} → {target}"));
+        assert_eq!(found["level"], "high");
+        // The evidence is the script's redirect line.
+        assert!(evidence_line(&found["evidence"][0]).contains(target));
+    }
+    // Scripts without an outside redirect (carol's fileinto rule) give none.
+    assert!(
+        scripts
+            .iter()
+            .all(|f| steps.iter().any(|s| s["account"] == f["entity"]["user"]))
+    );
 }

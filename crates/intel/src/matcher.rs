@@ -248,8 +248,16 @@ struct HitKey {
     field: &'static str,
     user: Option<Box<str>>,
     source: Option<IpAddr>,
-    /// Messages and log lines make different findings.
-    message: bool,
+    /// Log lines, messages and Sieve scripts make different findings.
+    origin: Origin,
+}
+
+/// Where a match was found.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Origin {
+    Log,
+    Message,
+    Script,
 }
 
 struct HitGroup {
@@ -271,11 +279,11 @@ pub struct ActorMatch {
     pub source: String,
 }
 
-/// Where a message is, for a message match.
+/// Where a message (or a Sieve script) is, for a match in it.
 pub struct MessageAt<'a> {
     /// The mailbox owner, when known.
     pub user: Option<&'a str>,
-    /// Its `Date`.
+    /// Its arrival (a script: its last change).
     pub timestamp: Timestamp,
     /// The file and line.
     pub evidence: Evidence,
@@ -290,7 +298,7 @@ impl IntelHits {
                 field,
                 user: event.user_name.as_deref().map(Into::into),
                 source: event.source_ip,
-                message: false,
+                origin: Origin::Log,
             };
             let evidence = Evidence {
                 path: path.to_string(),
@@ -303,13 +311,27 @@ impl IntelHits {
 
     /// Records matches found in a message (`(id, field, value)` each).
     pub fn add_message(&mut self, hits: &[(u32, &'static str, String)], at: &MessageAt<'_>) {
+        self.add_found(hits, at, Origin::Message);
+    }
+
+    /// Records matches found in a Sieve script (`at`: the script's line).
+    pub fn add_script(&mut self, hits: &[(u32, &'static str, String)], at: &MessageAt<'_>) {
+        self.add_found(hits, at, Origin::Script);
+    }
+
+    fn add_found(
+        &mut self,
+        hits: &[(u32, &'static str, String)],
+        at: &MessageAt<'_>,
+        origin: Origin,
+    ) {
         for (id, field, value) in hits {
             let key = HitKey {
                 indicator: *id,
                 field,
                 user: at.user.map(Into::into),
                 source: None,
-                message: true,
+                origin,
             };
             self.add(key, value, at.timestamp, at.evidence.clone());
         }
@@ -372,7 +394,7 @@ impl IntelHits {
     }
 
     /// One finding per indicator, field and entity: `VI001` for log lines,
-    /// `VI002` for messages.
+    /// `VI002` for messages, `VI003` for Sieve scripts.
     pub fn into_findings(self, index: &IntelIndex) -> Vec<Finding> {
         let mut findings: Vec<Finding> = self
             .groups
@@ -397,13 +419,20 @@ impl IntelHits {
                 }
                 g.evidence
                     .sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+                let (rule_id, title) = match key.origin {
+                    Origin::Log => ("VI001", format!("Known {kind} in the logs: {}", i.value)),
+                    Origin::Message => (
+                        "VI002",
+                        format!("Message matches a known {kind}: {}", i.value),
+                    ),
+                    Origin::Script => (
+                        "VI003",
+                        format!("Sieve script names a known {kind}: {}", i.value),
+                    ),
+                };
                 Finding {
-                    rule_id: if key.message { "VI002" } else { "VI001" }.to_string(),
-                    title: if key.message {
-                        format!("Message matches a known {kind}: {}", i.value)
-                    } else {
-                        format!("Known {kind} in the logs: {}", i.value)
-                    },
+                    rule_id: rule_id.to_string(),
+                    title,
                     level: level.to_string(),
                     attack: i.tags.iter().filter(|t| is_technique(t)).cloned().collect(),
                     entity: Entity {

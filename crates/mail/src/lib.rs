@@ -6,12 +6,14 @@
 //! describes it part by part; [`html`] tokenizes its markup (html5ever) and
 //! [`indicators`] names what it finds, each with a level and, where one fits,
 //! a CVE and ATT&CK ids; [`yara`] (feature `yara`) adds YARA-X rules.
-//! [`scan`] ties them together in parallel.
+//! [`scan`] ties them together in parallel; [`sieve`] reads the `redirect`
+//! actions of the Sieve scripts kept beside the mailboxes.
 
 pub mod analyze;
 pub mod html;
 pub mod indicators;
 pub mod scan;
+pub mod sieve;
 pub mod store;
 #[cfg(feature = "yara")]
 pub mod yara;

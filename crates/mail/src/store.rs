@@ -56,6 +56,8 @@ pub enum StoreKind {
     Mbox,
     /// One message in a file.
     Eml,
+    /// A Sieve script (`*.sieve`): read for its redirects, not as mail.
+    Sieve,
 }
 
 /// A store found under the paths given.
@@ -167,6 +169,13 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Store>, Vec<Unread>) {
                 continue;
             }
             if !entry.file_type().is_file() {
+                continue;
+            }
+            if p.extension().is_some_and(|e| e == "sieve") {
+                stores.push(Store {
+                    path: p.to_path_buf(),
+                    kind: StoreKind::Sieve,
+                });
                 continue;
             }
             match sniff_file(p) {
@@ -359,7 +368,7 @@ pub fn read_mbox(
     Ok(())
 }
 
-/// Calls `each` with every message of `store`.
+/// Calls `each` with every message of `store` (a Sieve script has none).
 pub fn read_store(store: &Store, each: &mut dyn FnMut(RawMessage), unread: &mut dyn FnMut(Unread)) {
     match store.kind {
         StoreKind::Maildir => {
@@ -392,6 +401,8 @@ pub fn read_store(store: &Store, each: &mut dyn FnMut(RawMessage), unread: &mut 
                 Err(reason) => unread(Unread { location, reason }),
             }
         }
+        // No message in it (see `sieve`).
+        StoreKind::Sieve => {}
     }
 }
 

@@ -190,6 +190,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     }
     let mail_findings = mail::findings(&mail, &opens, &logins, &findings);
     findings.extend(mail_findings);
+    findings.extend(mail::script_findings(&mail));
     intel_hits.merge(std::mem::take(&mut mail.intel));
     let actor_matches = intel_hits.actor_matches(&intel);
     findings.extend(intel_hits.into_findings(&intel));
@@ -406,12 +407,16 @@ fn print_summary(
     if !mail.stores.is_empty() {
         writeln!(
             out,
-            "{} mail stores, {} messages ({} read in part, {} not read), {} flagged",
-            mail.stores.len(),
+            "{} mail stores, {} messages ({} read in part, {} not read), {} flagged; {} Sieve scripts",
+            mail.stores
+                .iter()
+                .filter(|s| s.kind != vigie_mail::StoreKind::Sieve)
+                .count(),
             mail.messages,
             mail.partial,
             mail.unread.len(),
-            mail.flagged.len()
+            mail.flagged.len(),
+            mail.scripts.len()
         )?;
     }
     for level in LEVELS {

@@ -43,6 +43,11 @@ static FREEMAIL: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
         .collect()
 });
 
+/// Whether `domain` is a free-mail provider's (`rules/data/freemail-domains.txt`).
+pub fn is_freemail(domain: &str) -> bool {
+    FREEMAIL.contains(domain.to_ascii_lowercase().as_str())
+}
+
 /// Distinct recipient domains counted per account, address and day; the rest
 /// are counted together as external.
 const DOMAINS_KEPT: usize = 64;

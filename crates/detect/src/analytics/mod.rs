@@ -14,7 +14,7 @@ mod mail_sent_from_new_address;
 mod mailbox_download_volume;
 mod webmail_reading_volume;
 
-pub use mail_sent_from_new_address::OutboundHistory;
+pub use mail_sent_from_new_address::{OutboundHistory, is_freemail};
 pub use mailbox_download_volume::VolumeHistory;
 pub use webmail_reading_volume::WebReadingHistory;
 
