@@ -66,15 +66,18 @@ fn imported_sets_are_listed_matched_by_scans_and_removed() {
 
     // A scan matches the stored set without being told about the file.
     let case = dir.path().join("case");
-    let scan = Command::cargo_bin("vigie")
-        .unwrap()
-        .args(["scan", "--tz", "UTC", "--findings-only", "--intel-dir"])
-        .arg(&store)
-        .arg("--case")
-        .arg(&case)
-        .arg(common::example().join("logs"))
-        .output()
-        .unwrap();
+    let scan_with_store = || {
+        Command::cargo_bin("vigie")
+            .unwrap()
+            .args(["scan", "--tz", "UTC", "--findings-only", "--intel-dir"])
+            .arg(&store)
+            .arg("--case")
+            .arg(&case)
+            .arg(common::example().join("logs"))
+            .output()
+            .unwrap()
+    };
+    let scan = scan_with_store();
     assert_eq!(
         scan.status.code(),
         Some(1),
@@ -96,15 +99,7 @@ fn imported_sets_are_listed_matched_by_scans_and_removed() {
 
     // A damaged set is named and makes the scan's status 2; the others still load.
     std::fs::write(store.join("broken.json"), "{ not json").unwrap();
-    let scan = Command::cargo_bin("vigie")
-        .unwrap()
-        .args(["scan", "--tz", "UTC", "--findings-only", "--intel-dir"])
-        .arg(&store)
-        .arg("--case")
-        .arg(&case)
-        .arg(common::example().join("logs"))
-        .output()
-        .unwrap();
+    let scan = scan_with_store();
     assert_eq!(scan.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&scan.stderr).contains("broken.json"));
     std::fs::remove_file(store.join("broken.json")).unwrap();
