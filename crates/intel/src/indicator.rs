@@ -234,7 +234,7 @@ fn normalize_url(value: &str) -> Result<String, Refusal> {
         let host = normalize_ip(host)
             .or_else(|_| normalize_domain(host))
             .map_err(|_| "not a URL")?;
-        if value.chars().any(char::is_whitespace) {
+        if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err("not a URL");
         }
         return Ok(format!("{host}{path}"));
@@ -248,7 +248,7 @@ fn normalize_url(value: &str) -> Result<String, Refusal> {
     }
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let host = &rest[..end];
-    if host.is_empty() || value.chars().any(char::is_whitespace) {
+    if host.is_empty() || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err("not a URL");
     }
     Ok(format!(
@@ -262,7 +262,7 @@ fn normalize_url(value: &str) -> Result<String, Refusal> {
 fn normalize_email(value: &str) -> Result<String, Refusal> {
     let v = value.strip_prefix("mailto:").unwrap_or(value);
     let (local, domain) = v.rsplit_once('@').ok_or("not an e-mail address")?;
-    if local.is_empty() || local.contains(char::is_whitespace) {
+    if local.is_empty() || local.contains(|c: char| c.is_whitespace() || c.is_control()) {
         return Err("not an e-mail address");
     }
     let domain = normalize_domain(domain).map_err(|_| "not an e-mail address")?;
@@ -299,6 +299,8 @@ mod tests {
         // Found by fuzzing: a multi-byte character where `hxxp` would be.
         assert_eq!(guess("hé.example"), Err("type not recognised"));
         assert_eq!(guess("éé"), Err("type not recognised"));
+        // A feed is hostile too: no control character reaches a finding.
+        assert_eq!(guess("http://x.example/\u{1b}[31m"), Err("not a URL"));
     }
 
     #[test]
