@@ -479,16 +479,18 @@ fn owner(report: &MessageReport) -> Option<String> {
     if let Some(d) = &report.delivered_to {
         return Some(d.to_ascii_lowercase());
     }
-    let path = Path::new(&report.location.path);
-    let parts: Vec<String> = path
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect();
-    if let Some(at) = parts.iter().position(|p| p == "Maildir")
-        && at >= 2
-        && parts[at - 2].contains('.')
+    // `<domain>/<user>/Maildir/…`
+    if let Some(folder) = user_folder(Path::new(&report.location.path))
+        && let (Some(user), Some(domain)) = (
+            folder.file_name().map(|n| n.to_string_lossy()),
+            folder
+                .parent()
+                .and_then(Path::file_name)
+                .map(|n| n.to_string_lossy()),
+        )
+        && domain.contains('.')
     {
-        return Some(format!("{}@{}", parts[at - 1], parts[at - 2]));
+        return Some(format!("{user}@{domain}"));
     }
     report.to.first().map(|t| t.to_ascii_lowercase())
 }

@@ -85,12 +85,7 @@ fn run_scan_with(dir: &Path, flags: &[&std::ffi::OsStr]) -> tempfile::TempDir {
 }
 
 fn scan(dir: &Path) -> Vec<Value> {
-    let case = run_scan(dir);
-    std::fs::read_to_string(case.path().join("findings.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    findings_of(&run_scan(dir))
 }
 
 #[test]
@@ -475,8 +470,7 @@ fn attribution_ranks_the_webmail_espionage_actors_above_crime_and_hacktivism() {
 
 /// The case's scope.json for the run.
 fn scope_of(dir: &Path) -> Value {
-    let case = run_scan(dir);
-    serde_json::from_str(&std::fs::read_to_string(case.path().join("scope.json")).unwrap()).unwrap()
+    json_file(&run_scan(dir), "scope.json")
 }
 
 fn logs_dir(dir: &Path) -> PathBuf {

@@ -97,6 +97,9 @@ struct Generic {
     #[serde(rename = "for")]
     support: BTreeMap<String, f64>,
     against: BTreeMap<String, f64>,
+    /// Points when indicators attributed to a named actor matched.
+    #[serde(default)]
+    named_actor_indicators: f64,
     raise: Vec<String>,
     lower: Vec<String>,
 }
@@ -526,8 +529,8 @@ pub fn attribute(findings: &[Finding], matches: &[ActorMatch], profiles: &Profil
             '−',
             &mut evidence_against,
         );
-        if g.name == "State espionage" && !matches.is_empty() {
-            points += 2.0;
+        if g.named_actor_indicators > 0.0 && !matches.is_empty() {
+            points += g.named_actor_indicators;
             evidence_for.push(format!(
                 "indicators attributed to named actors matched: {}",
                 matches

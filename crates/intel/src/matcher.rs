@@ -268,6 +268,15 @@ struct HitGroup {
     evidence: Vec<Evidence>,
 }
 
+impl HitGroup {
+    /// Keeps an evidence line, up to [`EVIDENCE_KEPT`], without repeats.
+    fn keep(&mut self, evidence: Evidence) {
+        if self.evidence.len() < EVIDENCE_KEPT && !self.evidence.contains(&evidence) {
+            self.evidence.push(evidence);
+        }
+    }
+}
+
 /// A match of an indicator attributed to an actor, for attribution.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ActorMatch {
@@ -338,6 +347,7 @@ impl IntelHits {
     }
 
     fn add(&mut self, key: HitKey, value: &str, at: Timestamp, evidence: Evidence) {
+        // No allocation when the group exists: a listed scanner can match millions of lines.
         let group = self.groups.entry(key).or_insert_with(|| HitGroup {
             value: value.to_string(),
             first: at,
@@ -348,9 +358,7 @@ impl IntelHits {
         group.count += 1;
         group.first = group.first.min(at);
         group.last = group.last.max(at);
-        if group.evidence.len() < EVIDENCE_KEPT && !group.evidence.contains(&evidence) {
-            group.evidence.push(evidence);
-        }
+        group.keep(evidence);
     }
 
     /// Adds another worker's matches.
@@ -361,11 +369,7 @@ impl IntelHits {
                     mine.count += g.count;
                     mine.first = mine.first.min(g.first);
                     mine.last = mine.last.max(g.last);
-                    for e in g.evidence {
-                        if mine.evidence.len() < EVIDENCE_KEPT && !mine.evidence.contains(&e) {
-                            mine.evidence.push(e);
-                        }
-                    }
+                    g.evidence.into_iter().for_each(|e| mine.keep(e));
                 }
                 None => {
                     self.groups.insert(key, g);
