@@ -24,6 +24,7 @@
 //! }
 //! ```
 
+pub mod follow;
 pub mod parse;
 pub mod sniff;
 pub mod source;
@@ -149,7 +150,8 @@ pub struct InputReport {
 }
 
 impl InputReport {
-    fn new(path: String) -> InputReport {
+    /// An empty report for the input shown as `path`.
+    pub fn new(path: String) -> InputReport {
         InputReport {
             path,
             format: None,
@@ -180,6 +182,14 @@ impl InputReport {
     }
 }
 
+/// A system time as an event time, to the second.
+fn timestamp_of(when: SystemTime) -> Timestamp {
+    let secs = when
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    Timestamp::from_unix(i64::try_from(secs).unwrap_or(i64::MAX / 1_000_000), 0)
+}
+
 /// Reads one input to the end, giving every event to `sink`.
 pub fn ingest_input(
     input: &Input,
@@ -196,14 +206,9 @@ pub fn ingest_input(
         }
     };
     report.compression = opened.compression;
-    let reference = options.reference.unwrap_or_else(|| {
-        let when = opened.modified.unwrap_or_else(SystemTime::now);
-        let secs = when
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        Timestamp::from_unix(i64::try_from(secs).unwrap_or(i64::MAX / 1_000_000), 0)
-    });
-    let mut time = TimeContext::new(options.zone.clone(), reference);
+    let reference = options
+        .reference
+        .unwrap_or_else(|| timestamp_of(opened.modified.unwrap_or_else(SystemTime::now)));
     let mut lines = source::LineReader::new(opened.reader, options.max_line);
     let format = match options.format {
         Some(f) => Some(f),
@@ -216,22 +221,52 @@ pub fn ingest_input(
         },
     };
     report.format = format;
-    // A file with no recognizable first lines is still read: each line is
-    // tried by its own shape, and what nothing claims is counted.
-    let preferred = format.unwrap_or(Format::Syslog);
+    let mut parser = LineParser::new(report, options.zone.clone(), reference);
     loop {
-        let line = match lines.next_line() {
-            Ok(Some(line)) => line,
+        match lines.next_line() {
+            Ok(Some(line)) => parser.line(&line, sink),
             Ok(None) => break,
             Err(e) => {
-                report.error = Some(format!("after line {}: {e}", report.lines));
+                parser.report.error = Some(format!("after line {}: {e}", parser.report.lines));
                 break;
             }
-        };
+        }
+    }
+    parser.finish()
+}
+
+/// Turns the lines of one input into events and counts them in its
+/// [`InputReport`]: what [`ingest_input`] does to a whole file, and
+/// [`follow`] to the lines a live file gains.
+pub struct LineParser {
+    /// The counts so far; its `format` is the parser tried first.
+    pub report: InputReport,
+    time: TimeContext,
+}
+
+impl LineParser {
+    /// Parses into `report` (whose path and format are set), reading
+    /// zone-less times in `zone` and year-less ones before `reference`.
+    pub fn new(report: InputReport, zone: TimeZone, reference: Timestamp) -> LineParser {
+        LineParser {
+            report,
+            time: TimeContext::new(zone, reference),
+        }
+    }
+
+    /// Changes the instant year-less times are placed before (a followed
+    /// file's lines are written now).
+    pub fn set_reference(&mut self, reference: Timestamp) {
+        self.time.set_reference(reference);
+    }
+
+    /// Parses one line, giving its event to `sink` or counting why it made none.
+    pub fn line(&mut self, line: &source::Line<'_>, sink: &mut dyn FnMut(&Event<'_>)) {
+        let report = &mut self.report;
         report.lines += 1;
         if line.too_long {
             report.skip(SkipReason::LineTooLong, line.number);
-            continue;
+            return;
         }
         let text = match std::str::from_utf8(line.bytes) {
             Ok(t) => std::borrow::Cow::Borrowed(t),
@@ -241,9 +276,9 @@ pub fn ingest_input(
             }
         };
         let mut ctx = LineContext {
-            path: &path,
+            path: &report.path,
             number: line.number,
-            time: &mut time,
+            time: &mut self.time,
         };
         let (first, last) = (&mut report.first_seen, &mut report.last_seen);
         let mut spanned = |event: &Event<'_>| {
@@ -254,6 +289,9 @@ pub fn ingest_input(
             }
             sink(event)
         };
+        // A file with no recognizable first lines is still read: each line is
+        // tried by its own shape, and what nothing claims is counted.
+        let preferred = report.format.unwrap_or(Format::Syslog);
         match parse::parse_line(preferred, &text, &mut ctx, &mut spanned) {
             Ok(dataset) => {
                 report.events += 1;
@@ -262,6 +300,10 @@ pub fn ingest_input(
             Err(reason) => report.skip(reason, line.number),
         }
     }
-    report.zone_resolved = time.zone_resolved;
-    report
+
+    /// The input's report, once its last line is parsed.
+    pub fn finish(mut self) -> InputReport {
+        self.report.zone_resolved = self.time.zone_resolved;
+        self.report
+    }
 }

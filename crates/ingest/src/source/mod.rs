@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 pub use decompress::{Compression, Limited};
 pub use lines::{Line, LineReader};
-pub use rotate::group_rotations;
+pub use rotate::{group_rotations, is_rotation};
 
 use crate::Error;
 

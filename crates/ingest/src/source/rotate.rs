@@ -25,6 +25,12 @@ pub fn group_rotations(files: Vec<PathBuf>) -> Vec<Vec<PathBuf>> {
         .collect()
 }
 
+/// Whether a file name is a rotation of a log (`mail.log.1`,
+/// `maillog-20261127`, `mail.log.2.gz`), not the live file.
+pub fn is_rotation(name: &str) -> bool {
+    rotation_of(name).1 != RotationAge::Current
+}
+
 /// How old a rotation is: smaller sorts first, so older files have smaller ages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum RotationAge {

@@ -1,0 +1,482 @@
+//! Following live logs (`vigie watch`): the lines files gain, as they gain them.
+//!
+//! A [`Follower`] polls. Each poll it looks at every file again: a file whose
+//! path now names another file (logrotate's create mode) is read to its end
+//! and replaced by the new one, read from its start; a file shorter than what
+//! was read (copytruncate) is read again from its start; a folder's new live
+//! files are followed from their start. Rotated and compressed files
+//! (`mail.log.1`, `mail.log.2.gz`) are history, not followed. A line is
+//! parsed once its newline is written; a line longer than the limit is
+//! counted as too long, and its bytes past the limit are not kept.
+
+use std::collections::BTreeMap;
+use std::fs::{File, Metadata};
+use std::io::{self, Read, Seek, SeekFrom};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use vigie_event::{Event, Timestamp};
+
+use crate::source::{Compression, Line, is_rotation};
+use crate::{IngestOptions, InputReport, LineParser, sniff};
+
+/// Most bytes read from one file in one poll after the first, so one busy
+/// file cannot hold back the others' alerts.
+const READ_PER_POLL: usize = 8 * 1024 * 1024;
+
+/// Bytes of a file's start that detect its format.
+const SNIFF_BYTES: usize = 64 * 1024;
+
+/// Something a poll noticed about a followed file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// A file is followed from now on (`from_start`: read from its first line).
+    Followed {
+        /// The file.
+        path: PathBuf,
+        /// Whether its existing lines are read.
+        from_start: bool,
+    },
+    /// The path names a new file: the old one was read to its end.
+    Rotated(PathBuf),
+    /// The file shrank: it is read again from its start.
+    Truncated(PathBuf),
+    /// The file is gone; it is followed again if it comes back.
+    Removed(PathBuf),
+    /// A file in a followed folder is not followed: compressed, or no line
+    /// of its start has the shape of a log.
+    Ignored {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: &'static str,
+    },
+    /// Reading failed; the file is tried again at the next poll.
+    Failed {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        error: String,
+    },
+}
+
+/// Files and folders followed for the lines they gain.
+pub struct Follower {
+    roots: Vec<PathBuf>,
+    options: IngestOptions,
+    files: BTreeMap<PathBuf, Followed>,
+    /// Files of folders that are not followed, so they are reported once.
+    ignored: BTreeMap<PathBuf, &'static str>,
+    started: bool,
+    from_start: bool,
+}
+
+/// One followed file.
+struct Followed {
+    file: File,
+    identity: (u64, u64),
+    offset: u64,
+    /// The bytes of the line not finished yet (at most `max_line`).
+    pending: Vec<u8>,
+    /// Whether that line already passed the limit.
+    overlong: bool,
+    /// Line number of the last line given out, in the current file.
+    number: u64,
+    parser: LineParser,
+    /// Whether the format still waits for the file's first bytes.
+    sniffing: bool,
+}
+
+impl Follower {
+    /// Follows `roots` (files and folders). At the first poll existing
+    /// lines are skipped, unless `from_start`; files that appear later are
+    /// always read from their start.
+    pub fn new(roots: Vec<PathBuf>, options: IngestOptions, from_start: bool) -> Follower {
+        Follower {
+            roots,
+            options,
+            files: BTreeMap::new(),
+            ignored: BTreeMap::new(),
+            started: false,
+            from_start,
+        }
+    }
+
+    /// Reads what the files gained since the last poll, giving each event to
+    /// `sink`, and returns what changed.
+    pub fn poll(&mut self, sink: &mut dyn FnMut(&Event<'_>)) -> Vec<Change> {
+        let mut changes = Vec::new();
+        let now = now();
+        let initial = !self.started;
+        self.started = true;
+        for path in self.live_files() {
+            if self.files.contains_key(&path) || self.ignored.contains_key(&path) {
+                continue;
+            }
+            let from_start = !initial || self.from_start;
+            let explicit = self.roots.contains(&path);
+            match self.open(&path, from_start, explicit) {
+                Ok(Ok(followed)) => {
+                    self.files.insert(path.clone(), followed);
+                    changes.push(Change::Followed { path, from_start });
+                }
+                Ok(Err(reason)) => {
+                    self.ignored.insert(path.clone(), reason);
+                    changes.push(Change::Ignored { path, reason });
+                }
+                Err(e) => changes.push(Change::Failed {
+                    path,
+                    error: e.to_string(),
+                }),
+            }
+        }
+        let max_line = self.options.max_line;
+        // What is there at start is read whole: it is one catch-up, and the
+        // caller tells it from what comes after by the first poll.
+        let budget = if initial { usize::MAX } else { READ_PER_POLL };
+        let mut gone = Vec::new();
+        for (path, followed) in &mut self.files {
+            followed.parser.set_reference(now);
+            match followed.poll(path, max_line, budget, sink) {
+                Ok(Some(change)) => {
+                    if matches!(change, Change::Removed(_)) {
+                        gone.push(path.clone());
+                    }
+                    changes.push(change);
+                }
+                Ok(None) => {}
+                Err(e) => changes.push(Change::Failed {
+                    path: path.clone(),
+                    error: e.to_string(),
+                }),
+            }
+        }
+        for path in gone {
+            self.files.remove(&path);
+        }
+        changes
+    }
+
+    /// The reports of the files followed now: lines read, events, skips.
+    pub fn reports(&self) -> impl Iterator<Item = &InputReport> {
+        self.files.values().map(|f| &f.parser.report)
+    }
+
+    /// The files to follow now: each file root, and the live files of each
+    /// folder root (not rotations, not compressed).
+    fn live_files(&self) -> Vec<PathBuf> {
+        let mut files = Vec::new();
+        for root in &self.roots {
+            if !root.is_dir() {
+                files.push(root.clone());
+                continue;
+            }
+            for entry in walkdir::WalkDir::new(root)
+                .sort_by_file_name()
+                .into_iter()
+                .flatten()
+            {
+                let name = entry.file_name().to_string_lossy();
+                if entry.file_type().is_file() && !is_rotation(&name) {
+                    files.push(entry.into_path());
+                }
+            }
+        }
+        files
+    }
+
+    /// Opens `path`; `Ok(Err(reason))` when a folder's file is not a log.
+    fn open(
+        &self,
+        path: &Path,
+        from_start: bool,
+        explicit: bool,
+    ) -> io::Result<Result<Followed, &'static str>> {
+        let mut file = File::open(path)?;
+        let meta = file.metadata()?;
+        let head = read_head(&mut file)?;
+        if Compression::sniff(&head) != Compression::None {
+            return Ok(Err("compressed: a rotation, not a live log"));
+        }
+        let format = match self.options.format {
+            Some(f) => Some(f),
+            None => sniff::detect(&head, &path.display().to_string()),
+        };
+        if format.is_none() && !head.is_empty() && !explicit {
+            return Ok(Err("no line of its start has the shape of a log"));
+        }
+        let mut report = InputReport::new(path.display().to_string());
+        report.format = format;
+        let mut followed = Followed {
+            identity: identity(&meta),
+            offset: 0,
+            pending: Vec::new(),
+            overlong: false,
+            number: 0,
+            parser: LineParser::new(report, self.options.zone.clone(), now()),
+            sniffing: head.is_empty() && self.options.format.is_none(),
+            file,
+        };
+        if !from_start {
+            followed.skip_to_last_line_end(meta.len())?;
+        }
+        Ok(Ok(followed))
+    }
+}
+
+impl Followed {
+    /// Reads what the file gained; reports a rotation, truncation or removal.
+    fn poll(
+        &mut self,
+        path: &Path,
+        max_line: usize,
+        budget: usize,
+        sink: &mut dyn FnMut(&Event<'_>),
+    ) -> io::Result<Option<Change>> {
+        let meta = match std::fs::metadata(path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                self.read_new(max_line, usize::MAX, sink)?;
+                return Ok(Some(Change::Removed(path.to_path_buf())));
+            }
+            Err(e) => return Err(e),
+        };
+        if identity(&meta) != self.identity {
+            // The old file keeps what was written before the rotation.
+            self.read_new(max_line, usize::MAX, sink)?;
+            self.file = File::open(path)?;
+            self.identity = identity(&self.file.metadata()?);
+            self.restart();
+            self.read_new(max_line, budget, sink)?;
+            return Ok(Some(Change::Rotated(path.to_path_buf())));
+        }
+        if meta.len() < self.offset {
+            self.restart();
+            self.file.seek(SeekFrom::Start(0))?;
+            self.read_new(max_line, budget, sink)?;
+            return Ok(Some(Change::Truncated(path.to_path_buf())));
+        }
+        if meta.len() > self.offset {
+            self.read_new(max_line, budget, sink)?;
+        }
+        Ok(None)
+    }
+
+    /// Forgets the position: the file is read again from its first line.
+    fn restart(&mut self) {
+        self.offset = 0;
+        self.number = 0;
+        self.pending.clear();
+        self.overlong = false;
+    }
+
+    /// Starts after the last complete line of a file `len` bytes long.
+    fn skip_to_last_line_end(&mut self, len: u64) -> io::Result<()> {
+        let tail = len.min(SNIFF_BYTES as u64);
+        self.file.seek(SeekFrom::Start(len - tail))?;
+        let mut buf = vec![0; tail as usize];
+        self.file.read_exact(&mut buf)?;
+        let after_newline = memchr::memrchr(b'\n', &buf).map_or(0, |i| i + 1);
+        self.offset = len - tail + after_newline as u64;
+        self.file.seek(SeekFrom::Start(self.offset))?;
+        Ok(())
+    }
+
+    /// Reads up to `budget` new bytes and parses the lines they finish.
+    fn read_new(
+        &mut self,
+        max_line: usize,
+        budget: usize,
+        sink: &mut dyn FnMut(&Event<'_>),
+    ) -> io::Result<()> {
+        let mut buf = vec![0; 256 * 1024];
+        let mut read = 0;
+        while read < budget {
+            let want = buf.len().min(budget - read);
+            let n = match self.file.read(&mut buf[..want]) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if self.sniffing {
+                self.sniffing = false;
+                let path = self.parser.report.path.clone();
+                self.parser.report.format = sniff::detect(&buf[..n], &path);
+            }
+            read += n;
+            self.offset += n as u64;
+            self.take_lines(&buf[..n], max_line, sink);
+        }
+        Ok(())
+    }
+
+    /// Parses the lines `chunk` finishes; keeps its unfinished end.
+    fn take_lines(&mut self, chunk: &[u8], max_line: usize, sink: &mut dyn FnMut(&Event<'_>)) {
+        let mut rest = chunk;
+        while let Some(pos) = memchr::memchr(b'\n', rest) {
+            self.keep(&rest[..pos], max_line);
+            self.number += 1;
+            let bytes = self.pending.strip_suffix(b"\r").unwrap_or(&self.pending);
+            let line = Line {
+                bytes,
+                number: self.number,
+                too_long: self.overlong,
+            };
+            self.parser.line(&line, sink);
+            self.pending.clear();
+            self.overlong = false;
+            rest = &rest[pos + 1..];
+        }
+        self.keep(rest, max_line);
+    }
+
+    /// Adds bytes to the unfinished line, up to `max_line`.
+    fn keep(&mut self, bytes: &[u8], max_line: usize) {
+        let room = max_line.saturating_sub(self.pending.len());
+        if bytes.len() > room {
+            self.overlong = true;
+        }
+        self.pending
+            .extend_from_slice(&bytes[..bytes.len().min(room)]);
+    }
+}
+
+/// The instant year-less times of a live file are placed before.
+fn now() -> Timestamp {
+    crate::timestamp_of(std::time::SystemTime::now())
+}
+
+/// Device and inode: what tells a rotated file from its successor.
+fn identity(meta: &Metadata) -> (u64, u64) {
+    (meta.dev(), meta.ino())
+}
+
+/// The first bytes of a file, which tell its compression and format; the
+/// file is left at its start.
+fn read_head(file: &mut File) -> io::Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(SNIFF_BYTES);
+    file.by_ref()
+        .take(SNIFF_BYTES as u64)
+        .read_to_end(&mut head)?;
+    file.seek(SeekFrom::Start(0))?;
+    Ok(head)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    /// Appends `text` to `path`.
+    fn append(path: &Path, text: &str) {
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+    }
+
+    /// Polls once, returning the (line, user) of each event.
+    fn lines(follower: &mut Follower) -> Vec<(u64, Option<String>)> {
+        let mut seen = Vec::new();
+        follower.poll(&mut |e| seen.push((e.line, e.user_name.as_deref().map(str::to_string))));
+        seen
+    }
+
+    const LOGIN: &str = "Nov 28 22:39:29 mx dovecot: imap-login: Login: user=<alice@lab.test>, method=PLAIN, rip=127.0.0.66, lip=127.0.0.1, mpid=1, session=<a>\n";
+    const OTHER: &str = "Nov 28 22:39:30 mx dovecot: imap-login: Login: user=<bob@lab.test>, method=PLAIN, rip=127.0.0.66, lip=127.0.0.1, mpid=2, session=<b>\n";
+
+    #[test]
+    fn existing_lines_are_skipped_then_new_and_partial_lines_come_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("mail.log");
+        append(&log, LOGIN);
+        let mut follower = Follower::new(vec![log.clone()], IngestOptions::default(), false);
+        assert!(lines(&mut follower).is_empty());
+        let (head, tail) = OTHER.split_at(40);
+        append(&log, head);
+        assert!(lines(&mut follower).is_empty(), "half a line is not parsed");
+        append(&log, tail);
+        // Line numbers count from where following began.
+        assert_eq!(lines(&mut follower), [(1, Some("bob@lab.test".into()))]);
+    }
+
+    #[test]
+    fn a_rotated_file_is_read_to_its_end_and_its_successor_from_its_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("mail.log");
+        append(&log, LOGIN);
+        let mut follower = Follower::new(vec![dir.path().into()], IngestOptions::default(), true);
+        assert_eq!(lines(&mut follower).len(), 1);
+        append(&log, OTHER);
+        std::fs::rename(&log, dir.path().join("mail.log.1")).unwrap();
+        append(&log, LOGIN);
+        let mut seen = Vec::new();
+        let changes = follower.poll(&mut |e| seen.push(e.user_name.as_deref().map(str::to_string)));
+        assert_eq!(changes, [Change::Rotated(log.clone())]);
+        assert_eq!(
+            seen,
+            [Some("bob@lab.test".into()), Some("alice@lab.test".into())]
+        );
+    }
+
+    #[test]
+    fn a_truncated_file_is_read_again_from_its_first_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("mail.log");
+        append(&log, &LOGIN.repeat(3));
+        let mut follower = Follower::new(vec![log.clone()], IngestOptions::default(), true);
+        assert_eq!(lines(&mut follower).len(), 3);
+        std::fs::write(&log, OTHER).unwrap();
+        let mut seen = Vec::new();
+        let changes = follower.poll(&mut |e| seen.push(e.line));
+        assert_eq!(changes, [Change::Truncated(log.clone())]);
+        assert_eq!(seen, [1]);
+    }
+
+    #[test]
+    fn an_overlong_line_is_counted_and_not_kept_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("mail.log");
+        std::fs::write(&log, "").unwrap();
+        let options = IngestOptions {
+            max_line: 64,
+            ..IngestOptions::default()
+        };
+        let mut follower = Follower::new(vec![log.clone()], options, false);
+        follower.poll(&mut |_| {});
+        append(&log, &"x".repeat(100));
+        follower.poll(&mut |_| {});
+        append(&log, &format!("{}\nshort\n", "y".repeat(100)));
+        follower.poll(&mut |_| {});
+        let report = follower.reports().next().unwrap();
+        assert_eq!(report.lines, 2);
+        let too_long = &report.skipped[&crate::SkipReason::LineTooLong];
+        assert_eq!(
+            (too_long.count, too_long.first_lines.as_slice()),
+            (1, &[1][..])
+        );
+    }
+
+    #[test]
+    fn a_folders_compressed_and_non_log_files_are_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("old.gz"), [0x1f, 0x8b, 8, 0]).unwrap();
+        std::fs::write(dir.path().join("notes.txt"), "hello\n").unwrap();
+        append(&dir.path().join("mail.log.1"), LOGIN);
+        let mut follower = Follower::new(vec![dir.path().into()], IngestOptions::default(), true);
+        let changes = follower.poll(&mut |_| {});
+        let ignored: Vec<_> = changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::Ignored { path, .. } => path.file_name(),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(ignored, ["notes.txt", "old.gz"]);
+        assert_eq!(follower.reports().count(), 0, "mail.log.1 is a rotation");
+    }
+}
