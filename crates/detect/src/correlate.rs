@@ -12,7 +12,7 @@
 //! each group that reaches its condition becomes one finding whose evidence
 //! is the lines of the events in its window.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
@@ -21,8 +21,10 @@ use ahash::AHashMap;
 use std::sync::{Arc, OnceLock};
 
 use rsigma_eval::event::{Event as SigmaEvent, EventValue};
+use rsigma_eval::result::{CorrelationBody, ResultBody};
 use rsigma_eval::{
     CorrelationConfig, CorrelationEngine, CorrelationEventMode, Engine, EvaluationResult,
+    ProcessResult,
 };
 use serde_json::{Map, Value as Json};
 use std::borrow::Cow;
@@ -502,7 +504,21 @@ impl Correlator {
             });
             *slot = u16::try_from(rule).unwrap_or(NO_RULE);
         }
-        let values = &mut kept.scratch;
+        self.write_values(event, &mut kept.scratch);
+        let values = kept.values.intern(&kept.scratch);
+        let path = kept.paths.intern(path);
+        kept.push(Kept {
+            timestamp: event.timestamp,
+            line: event.line,
+            values,
+            path,
+            rules: kept_rules,
+        });
+    }
+
+    /// Writes the values of [`Correlator::fields`] in `event` to `values`,
+    /// separated by [`SEPARATOR`].
+    fn write_values(&self, event: &Event<'_>, values: &mut String) {
         values.clear();
         for (i, &field) in self.fields.iter().enumerate() {
             if i > 0 {
@@ -517,15 +533,6 @@ impl Correlator {
                 Some(Value::Keywords(k)) => values.push_str(&k.join(",")),
             }
         }
-        let values = kept.values.intern(&kept.scratch);
-        let path = kept.paths.intern(path);
-        kept.push(Kept {
-            timestamp: event.timestamp,
-            line: event.line,
-            values,
-            path,
-            rules: kept_rules,
-        });
     }
 
     /// The kept events some correlation can use ([`Pruning`]), in time order.
@@ -639,15 +646,7 @@ impl Correlator {
             return Ok(Vec::new());
         }
         let events = self.usable(&mut kept)?;
-        let mut engine = CorrelationEngine::new(CorrelationConfig::default());
-        engine.set_correlation_event_mode(CorrelationEventMode::Refs);
-        engine.set_max_correlation_events(EVIDENCE_KEPT);
-        for rule in &base_rules.collection.rules {
-            let _ = engine.add_rule(rule);
-        }
-        for correlation in &self.correlations {
-            let _ = engine.add_correlation(correlation);
-        }
+        let mut engine = self.engine(base_rules);
         let mut open: HashMap<(String, Vec<(String, String)>), Finding> = HashMap::new();
         for (index, k) in events.iter().enumerate() {
             // The engine drops expired windows only when its state is full
@@ -669,73 +668,14 @@ impl Correlator {
                 .collect();
             let result =
                 engine.process_with_detections(&view, detections, k.timestamp.unix_seconds());
-            for r in result.into_iter().filter(|r| r.is_correlation()) {
-                let id = r
-                    .header
-                    .rule_id
-                    .clone()
-                    .unwrap_or_else(|| r.header.rule_title.clone());
-                let Some(info) = self.infos.get(&id) else {
-                    continue;
-                };
-                let Some(body) = r.as_correlation() else {
-                    continue;
-                };
-                let refs: Vec<usize> = body
-                    .event_refs
-                    .iter()
-                    .flatten()
-                    .filter_map(|e| e.id.as_deref()?.parse().ok())
-                    .collect();
+            for (id, info, body) in self.firings(result) {
                 let finding = open
-                    .entry((id.clone(), body.group_key.clone()))
-                    .or_insert_with(|| Finding {
-                        rule_id: info.id.clone(),
-                        title: info.title.clone(),
-                        level: info.level.clone(),
-                        attack: info.attack.clone(),
-                        entity: entity(&body.group_key),
-                        first_seen: k.timestamp,
-                        last_seen: k.timestamp,
-                        count: 0,
-                        evidence: Vec::new(),
-                        reason: String::new(),
-                    });
-                for &i in &refs {
-                    let Some(e) = events.get(i) else {
-                        continue;
-                    };
-                    finding.first_seen = finding.first_seen.min(e.timestamp);
-                    finding.last_seen = finding.last_seen.max(e.timestamp);
-                    let evidence = kept.evidence(e);
-                    if finding.evidence.len() < EVIDENCE_KEPT
-                        && !finding.evidence.contains(&evidence)
-                    {
-                        finding.evidence.push(evidence);
-                    }
-                }
-                finding.count = finding
-                    .count
-                    .max(body.aggregated_value as u64)
-                    .max(finding.evidence.len() as u64);
-                let group: Vec<String> = body
-                    .group_key
-                    .iter()
-                    .map(|(k, v)| format!("{k}={v}"))
-                    .collect();
-                finding.reason = format!(
-                    "{}: {} of {} reached {} within {} s ({})",
-                    info.title,
-                    format!("{:?}", body.correlation_type).to_ascii_lowercase(),
-                    if group.is_empty() {
-                        "all events".to_string()
-                    } else {
-                        group.join(", ")
-                    },
-                    body.aggregated_value,
-                    body.timespan_secs,
-                    info.description.as_deref().unwrap_or("correlation")
-                );
+                    .entry((id, body.group_key.clone()))
+                    .or_insert_with(|| opened(info, &body, k.timestamp));
+                let referenced = referenced_events(&body)
+                    .filter_map(|i| events.get(i))
+                    .map(|e| (e.timestamp, kept.evidence(e)));
+                record_firing(finding, info, &body, referenced);
             }
         }
         let mut findings: Vec<Finding> = open.into_values().collect();
@@ -744,6 +684,195 @@ impl Correlator {
         }
         Ok(findings)
     }
+
+    /// A correlation engine holding the base rules and the correlations.
+    fn engine(&self, base_rules: &RuleSet) -> CorrelationEngine {
+        let mut engine = CorrelationEngine::new(CorrelationConfig::default());
+        engine.set_correlation_event_mode(CorrelationEventMode::Refs);
+        engine.set_max_correlation_events(EVIDENCE_KEPT);
+        for rule in &base_rules.collection.rules {
+            let _ = engine.add_rule(rule);
+        }
+        for correlation in &self.correlations {
+            let _ = engine.add_correlation(correlation);
+        }
+        engine
+    }
+
+    /// The correlations that fired in `result`, with their rule.
+    fn firings(&self, result: ProcessResult) -> Vec<(String, &RuleInfo, CorrelationBody)> {
+        result
+            .into_iter()
+            .filter_map(|r| {
+                let id = r
+                    .header
+                    .rule_id
+                    .clone()
+                    .unwrap_or_else(|| r.header.rule_title.clone());
+                let info = self.infos.get(&id)?;
+                match r.body {
+                    ResultBody::Correlation(body) => Some((id, info, body)),
+                    ResultBody::Detection(_) => None,
+                }
+            })
+            .collect()
+    }
+
+    /// Stage two fed one event at a time, as `vigie watch` reads them: each
+    /// correlation is reported the moment it fires.
+    pub fn live(&self, base_rules: &RuleSet) -> LiveCorrelation<'_> {
+        LiveCorrelation {
+            correlator: self,
+            engine: self.engine(base_rules),
+            recent: VecDeque::new(),
+            fed: 0,
+            values: String::new(),
+        }
+    }
+}
+
+/// How many of the last events fed a [`LiveCorrelation`] remembers, to name
+/// the lines of a firing (a window older than that loses its first lines).
+const LIVE_EVENTS_REMEMBERED: usize = 65_536;
+
+/// Correlation over events as they arrive ([`Correlator::live`]): one engine
+/// whose windows stay open between calls.
+pub struct LiveCorrelation<'c> {
+    correlator: &'c Correlator,
+    engine: CorrelationEngine,
+    /// Time and line of the last events fed; the first is event number `fed - recent.len()`.
+    recent: VecDeque<(Timestamp, Evidence)>,
+    fed: usize,
+    values: String,
+}
+
+impl LiveCorrelation<'_> {
+    /// Feeds `event`, which matched the detector rules `matched`, and
+    /// returns a finding for each correlation it completes; its evidence is
+    /// the lines of the window so far.
+    pub fn process(&mut self, event: &Event<'_>, matched: &[usize], path: &str) -> Vec<Finding> {
+        let correlator = self.correlator;
+        if correlator.correlations.is_empty() || !correlator.wants(matched) {
+            return Vec::new();
+        }
+        let index = self.fed;
+        self.fed += 1;
+        if index.is_multiple_of(EVICT_EVERY) {
+            self.engine.evict_expired(event.timestamp.unix_seconds());
+        }
+        if self.recent.len() == LIVE_EVENTS_REMEMBERED {
+            self.recent.pop_front();
+        }
+        self.recent.push_back((
+            event.timestamp,
+            Evidence {
+                path: path.to_string(),
+                line: event.line,
+                part: None,
+            },
+        ));
+        let detections = matched
+            .iter()
+            .filter_map(|r| {
+                let (engine, template) = correlator.referenced.get(r)?;
+                template
+                    .get_or_init(|| {
+                        engine
+                            .evaluate(&EventView::new(event, &correlator.mapping))
+                            .into_iter()
+                            .next()
+                    })
+                    .clone()
+            })
+            .collect();
+        correlator.write_values(event, &mut self.values);
+        let view = KeptView {
+            values: &self.values,
+            index,
+            fields: &correlator.fields,
+            mapping: &correlator.mapping,
+        };
+        let result =
+            self.engine
+                .process_with_detections(&view, detections, event.timestamp.unix_seconds());
+        let first = self.fed - self.recent.len();
+        correlator
+            .firings(result)
+            .into_iter()
+            .map(|(_, info, body)| {
+                let mut finding = opened(info, &body, event.timestamp);
+                let referenced = referenced_events(&body)
+                    .filter_map(|i| self.recent.get(i.checked_sub(first)?))
+                    .cloned();
+                record_firing(&mut finding, info, &body, referenced);
+                finding.evidence.sort();
+                finding
+            })
+            .collect()
+    }
+}
+
+/// The finding a correlation opens when it first fires for a group.
+fn opened(info: &RuleInfo, body: &CorrelationBody, at: Timestamp) -> Finding {
+    Finding {
+        rule_id: info.id.clone(),
+        title: info.title.clone(),
+        level: info.level.clone(),
+        attack: info.attack.clone(),
+        entity: entity(&body.group_key),
+        first_seen: at,
+        last_seen: at,
+        count: 0,
+        evidence: Vec::new(),
+        reason: String::new(),
+    }
+}
+
+/// The positions of the events a firing refers to.
+fn referenced_events(body: &CorrelationBody) -> impl Iterator<Item = usize> + '_ {
+    body.event_refs
+        .iter()
+        .flatten()
+        .filter_map(|e| e.id.as_deref()?.parse().ok())
+}
+
+/// Adds one firing of a correlation to its finding: the time and lines of
+/// the events it refers to, its count and the reason.
+fn record_firing(
+    finding: &mut Finding,
+    info: &RuleInfo,
+    body: &CorrelationBody,
+    referenced: impl Iterator<Item = (Timestamp, Evidence)>,
+) {
+    for (timestamp, evidence) in referenced {
+        finding.first_seen = finding.first_seen.min(timestamp);
+        finding.last_seen = finding.last_seen.max(timestamp);
+        if finding.evidence.len() < EVIDENCE_KEPT && !finding.evidence.contains(&evidence) {
+            finding.evidence.push(evidence);
+        }
+    }
+    finding.count = finding
+        .count
+        .max(body.aggregated_value as u64)
+        .max(finding.evidence.len() as u64);
+    let group: Vec<String> = body
+        .group_key
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    finding.reason = format!(
+        "{}: {} of {} reached {} within {} s ({})",
+        info.title,
+        format!("{:?}", body.correlation_type).to_ascii_lowercase(),
+        if group.is_empty() {
+            "all events".to_string()
+        } else {
+            group.join(", ")
+        },
+        body.aggregated_value,
+        body.timespan_secs,
+        info.description.as_deref().unwrap_or("correlation")
+    );
 }
 
 impl Pruning {

@@ -237,6 +237,54 @@ pub struct Facts<'s> {
     pub findings: &'s [Finding],
 }
 
+/// Everything analytics read, gathered from the events as they pass.
+#[derive(Default)]
+pub struct Histories {
+    /// Successful logins.
+    pub logins: LoginHistory,
+    /// Bytes sent to IMAP/POP3 clients.
+    pub volumes: VolumeHistory,
+    /// Mail sent.
+    pub outbound: OutboundHistory,
+    /// Messages opened and attachments downloaded through the webmail.
+    pub web_reading: WebReadingHistory,
+}
+
+impl Histories {
+    /// Records what `event` (from the file `path`) tells the analytics.
+    pub fn add(&mut self, event: &Event<'_>, path: &Arc<str>) {
+        self.logins.add(event, path);
+        self.volumes.add(event, path);
+        self.outbound.add(event, path);
+        self.web_reading.add(event, path);
+    }
+
+    /// Adds another worker's histories to these.
+    pub fn merge(&mut self, other: Histories) {
+        self.logins.merge(other.logins);
+        self.volumes.merge(other.volumes);
+        self.outbound.merge(other.outbound);
+        self.web_reading.merge(other.web_reading);
+    }
+
+    /// Runs every analytic ([`all`]) against `baseline`, adding their
+    /// findings to `findings`; each analytic sees those before it.
+    pub fn run(&self, geo: Option<&GeoDb>, baseline: Baseline, findings: &mut Vec<Finding>) {
+        for analytic in all() {
+            let found = analytic.run(&Facts {
+                logins: &self.logins,
+                volumes: &self.volumes,
+                outbound: &self.outbound,
+                web_reading: &self.web_reading,
+                geo,
+                baseline,
+                findings,
+            });
+            findings.extend(found);
+        }
+    }
+}
+
 /// A detection that Sigma cannot express.
 pub trait Analytic: Send + Sync {
     /// Stable code (`VA001`), used as the finding's `rule_id`.
