@@ -32,6 +32,9 @@ pub enum Command {
     /// Write the HTML report and Markdown summary of a case that `vigie scan` wrote.
     #[command(after_help = REPORT_EXAMPLES)]
     Report(ReportArgs),
+    /// Follow logs as they are written and alert on what the rules, correlations and indicators find.
+    #[command(after_help = WATCH_EXAMPLES)]
+    Watch(Box<WatchArgs>),
     /// Import indicator feeds (STIX 2.1, MISP, CSV or plain lists) and manage the stored sets.
     #[command(subcommand)]
     Intel(IntelCommand),
@@ -266,17 +269,9 @@ pub struct ScanArgs {
     #[arg(long, value_name = "DIR")]
     pub case: PathBuf,
 
-    /// More Sigma rule files or folders, run beside the built-in pack.
-    #[arg(long, value_name = "PATH")]
-    pub sigma: Vec<PathBuf>,
-
-    /// Run only the rules given with --sigma, not the built-in pack.
-    #[arg(long, requires = "sigma")]
-    pub no_builtin_rules: bool,
-
-    /// Field and logsource mapping for Sigma rules (default: the built-in rules/mappings/vigie.yml).
-    #[arg(long, value_name = "FILE")]
-    pub mapping: Option<PathBuf>,
+    /// The detection rules.
+    #[command(flatten)]
+    pub rules: RuleArgs,
 
     /// MaxMind-format country database (GeoIP2/GeoLite2 Country or City): logins are
     /// compared with each account's baseline countries.
@@ -301,17 +296,9 @@ pub struct ScanArgs {
     #[arg(long)]
     pub events_parquet: bool,
 
-    /// An indicator feed for this scan only (STIX 2.1, MISP, CSV or plain list); repeatable.
-    #[arg(long, value_name = "FILE")]
-    pub ioc: Vec<PathBuf>,
-
-    /// The store of imported sets to match (default: the user's; see `vigie intel`).
-    #[arg(long, value_name = "DIR")]
-    pub intel_dir: Option<PathBuf>,
-
-    /// Match no stored set (only --ioc feeds).
-    #[arg(long)]
-    pub no_intel_store: bool,
+    /// The indicators matched.
+    #[command(flatten)]
+    pub intel: IntelArgs,
 
     /// Do not look for mail stores (Maildir, mbox, .eml) among the inputs.
     #[arg(long)]
@@ -333,6 +320,106 @@ pub struct ScanArgs {
     /// Print the findings as JSON lines instead of the summary.
     #[arg(long)]
     pub json: bool,
+}
+
+/// The Sigma rules run (shared by `scan` and `watch`).
+#[derive(Args, Debug)]
+pub struct RuleArgs {
+    /// More Sigma rule files or folders, run beside the built-in pack.
+    #[arg(long, value_name = "PATH")]
+    pub sigma: Vec<PathBuf>,
+
+    /// Run only the rules given with --sigma, not the built-in pack.
+    #[arg(long, requires = "sigma")]
+    pub no_builtin_rules: bool,
+
+    /// Field and logsource mapping for Sigma rules (default: the built-in rules/mappings/vigie.yml).
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
+}
+
+/// The indicator sets matched (shared by `scan` and `watch`).
+#[derive(Args, Debug)]
+pub struct IntelArgs {
+    /// An indicator feed for this run only (STIX 2.1, MISP, CSV or plain list); repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub ioc: Vec<PathBuf>,
+
+    /// The store of imported sets to match (default: the user's; see `vigie intel`).
+    #[arg(long, value_name = "DIR")]
+    pub intel_dir: Option<PathBuf>,
+
+    /// Match no stored set (only --ioc feeds).
+    #[arg(long)]
+    pub no_intel_store: bool,
+}
+
+const WATCH_EXAMPLES: &str = "\
+Examples:
+  vigie watch /var/log/mail.log /var/log/nginx/ /var/log/roundcube/
+  vigie watch /var/log/ --alerts /var/lib/vigie/alerts.jsonl --ioc roundpress.stix.json
+  vigie watch /var/log/ --json | jq -c 'select(.level == \"critical\")'
+
+Follows the files (and the live files of the folders: not rotations, not
+compressed) and prints an alert the moment a rule, a correlation or an
+indicator matches a new line. The lines already in the files at start are
+read first, silently, as the baseline the analytics (login from a new
+address, network or hour; unusual download volume) compare new logins
+with; --from-start alerts on them too. Rotation (create or copytruncate)
+and new files are followed. An alert repeats for the same rule and
+account/address only after --quiet-for seconds. Runs until interrupted;
+exit status 2 on a usage error.";
+
+/// Flags of `vigie watch`.
+#[derive(Args, Debug)]
+pub struct WatchArgs {
+    /// Log files and folders to follow.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Alert on the lines already in the files too, not only on new ones.
+    #[arg(long)]
+    pub from_start: bool,
+
+    /// Seconds between two looks at the files.
+    #[arg(long, value_name = "SECONDS", default_value_t = 1.0)]
+    pub interval: f64,
+
+    /// Seconds before an alert of the same rule and account/address repeats.
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
+    pub quiet_for: u64,
+
+    /// Also append every alert, one JSON finding a line, to this file.
+    #[arg(long, value_name = "FILE")]
+    pub alerts: Option<PathBuf>,
+
+    /// Print alerts as JSON lines (one finding each) instead of text.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Stop after this many seconds (default: run until interrupted).
+    #[arg(long, value_name = "SECONDS")]
+    pub stop_after: Option<f64>,
+
+    /// The detection rules.
+    #[command(flatten)]
+    pub rules: RuleArgs,
+
+    /// The indicators matched.
+    #[command(flatten)]
+    pub intel: IntelArgs,
+
+    /// Read every input as this log format instead of detecting it from its content.
+    #[arg(long, value_name = "FORMAT", value_parser = log_format_names())]
+    pub log_format: Option<String>,
+
+    /// Time zone of timestamps that carry no offset (IANA name). Default: this machine's zone.
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+
+    /// Longest line read whole, in bytes; longer lines are counted as skipped.
+    #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024)]
+    pub max_line: usize,
 }
 
 fn log_format_names() -> clap::builder::PossibleValuesParser {

@@ -27,11 +27,7 @@ pub struct Inputs {
 impl Inputs {
     /// Resolves the flags, starts the worker pool and expands the paths.
     pub fn prepare(args: &InputArgs) -> Result<Inputs> {
-        let zone = match &args.tz {
-            Some(name) => TimeZone::get(name)
-                .with_context(|| format!("--tz {name:?} is not a known time zone"))?,
-            None => TimeZone::system(),
-        };
+        let zone = zone(args.tz.as_deref())?;
         let reference = args
             .reference_time
             .as_deref()
@@ -99,6 +95,16 @@ impl Inputs {
             .iana_name()
             .unwrap_or("the system zone (unnamed)")
             .to_string()
+    }
+}
+
+/// The zone of `--tz` (an IANA name), or this machine's.
+pub fn zone(tz: Option<&str>) -> Result<TimeZone> {
+    match tz {
+        Some(name) => {
+            TimeZone::get(name).with_context(|| format!("--tz {name:?} is not a known time zone"))
+        }
+        None => Ok(TimeZone::system()),
     }
 }
 

@@ -17,6 +17,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         args::Command::Events(events) => commands::events::run(events),
         args::Command::Scan(scan) => commands::scan::run(*scan),
+        args::Command::Watch(watch) => commands::watch::run(*watch),
         args::Command::Hunt(hunt) => commands::hunt::run(hunt),
         args::Command::Rules(args::RulesCommand::Check(check)) => commands::rules::check(check),
         args::Command::Report(report) => commands::report::run(report),

@@ -27,31 +27,6 @@ const MAIL_ONLY: &[&str] = &["inbound_html_payload"];
 /// exploit mail running in the victim's webmail session.
 const ABOUT_THE_VICTIM: &[&str] = &["VC001"];
 
-fn run_dir() -> PathBuf {
-    std::env::var_os("VIGIE_LAB_RUN")
-        .map(PathBuf::from)
-        .unwrap_or_else(common::example)
-}
-
-fn ground_truths(dir: &Path) -> Vec<Value> {
-    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("ground-truth")
-        })
-        .collect();
-    found.sort();
-    found
-        .iter()
-        .map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
-        .collect()
-}
-
 fn seconds(rfc3339: &str) -> i64 {
     rfc3339.parse::<jiff::Timestamp>().unwrap().as_second()
 }
@@ -66,19 +41,13 @@ fn run_scan(dir: &Path) -> tempfile::TempDir {
 fn run_scan_with(dir: &Path, flags: &[&std::ffi::OsStr]) -> tempfile::TempDir {
     let case = tempfile::tempdir().unwrap();
     // The lab's servers write local time; the lab machine runs in UTC.
-    let logs = logs_dir(dir);
-    let mut inputs: Vec<PathBuf> = [
-        "dovecot.log",
-        "mail.log",
-        "nginx",
-        "roundcube",
-        "php8.2-fpm.log",
-    ]
-    .iter()
-    .map(|p| logs.join(p))
-    .chain([dir.join("vmail")])
-    .filter(|p| p.exists())
-    .collect();
+    let logs = common::logs_dir(dir);
+    let mut inputs: Vec<PathBuf> = common::LAB_LOGS
+        .iter()
+        .map(|p| logs.join(p))
+        .chain([dir.join("vmail")])
+        .filter(|p| p.exists())
+        .collect();
     inputs.sort();
     common::scan_any(case.path(), flags, &inputs);
     case
@@ -90,8 +59,8 @@ fn scan(dir: &Path) -> Vec<Value> {
 
 #[test]
 fn every_malicious_step_has_a_finding_and_benign_parties_have_no_severe_one() {
-    let dir = run_dir();
-    let truths = ground_truths(&dir);
+    let dir = common::lab_run();
+    let truths = common::ground_truths(&dir);
     assert!(
         !truths.is_empty(),
         "no ground-truth*.json in {}",
@@ -173,14 +142,14 @@ fn every_malicious_step_has_a_finding_and_benign_parties_have_no_severe_one() {
 
 #[test]
 fn the_exploit_mail_is_found_in_the_maildir_and_linked_to_its_opening() {
-    let dir = run_dir();
+    let dir = common::lab_run();
     if !dir.join("vmail").is_dir() {
         panic!(
             "{} has no vmail/ folder (the lab's mailboxes)",
             dir.display()
         );
     }
-    let truths = ground_truths(&dir);
+    let truths = common::ground_truths(&dir);
     let steps: Vec<&Value> = truths
         .iter()
         .flat_map(|t| t["steps"].as_array().unwrap())
@@ -266,7 +235,7 @@ fn a_benign_run_gives_no_high_or_critical_finding() {
         // benign parties of the embedded run are checked by the test above.
         return;
     };
-    let truths = ground_truths(&dir);
+    let truths = common::ground_truths(&dir);
     assert!(truths.iter().all(|t| {
         t["steps"]
             .as_array()
@@ -293,11 +262,7 @@ fn json_file(case: &tempfile::TempDir, name: &str) -> Value {
 }
 
 fn findings_of(case: &tempfile::TempDir) -> Vec<Value> {
-    std::fs::read_to_string(case.path().join("findings.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    common::findings_of(case.path())
 }
 
 /// The text of an evidence line (`path`, 1-based `line`).
@@ -309,8 +274,8 @@ fn evidence_line(evidence: &Value) -> String {
 
 #[test]
 fn the_attackers_address_and_sieve_target_from_stix_and_csv_feeds_are_found() {
-    let dir = run_dir();
-    let truth = &ground_truths(&dir)[0];
+    let dir = common::lab_run();
+    let truth = &common::ground_truths(&dir)[0];
     let attacker = truth["addresses"]["attacker_web"].as_str().unwrap();
     let attacker_mx = truth["addresses"]["attacker_mx"].as_str().unwrap();
     let target = truth["exfil_address"].as_str().unwrap();
@@ -423,7 +388,7 @@ fn the_attackers_address_and_sieve_target_from_stix_and_csv_feeds_are_found() {
 
 #[test]
 fn attribution_ranks_the_webmail_espionage_actors_above_crime_and_hacktivism() {
-    let dir = run_dir();
+    let dir = common::lab_run();
     let attribution = json_file(&run_scan(&dir), "attribution.json");
     let hypotheses = attribution["hypotheses"].as_array().unwrap();
     for h in hypotheses {
@@ -473,18 +438,10 @@ fn scope_of(dir: &Path) -> Value {
     json_file(&run_scan(dir), "scope.json")
 }
 
-fn logs_dir(dir: &Path) -> PathBuf {
-    if dir.join("logs").is_dir() {
-        dir.join("logs")
-    } else {
-        dir.to_path_buf()
-    }
-}
-
 #[test]
 fn the_scope_lists_every_step_and_the_estimate_matches_the_logs_bytes() {
-    let dir = run_dir();
-    let truths = ground_truths(&dir);
+    let dir = common::lab_run();
+    let truths = common::ground_truths(&dir);
     let scope = scope_of(&dir);
     let account = |name: &str| {
         scope["accounts"]
@@ -570,7 +527,7 @@ fn the_scope_lists_every_step_and_the_estimate_matches_the_logs_bytes() {
 
     // The estimate against the bytes the logs record for the intruders' sessions,
     // computed here from the raw lines.
-    let logs = logs_dir(&dir);
+    let logs = common::logs_dir(&dir);
     let access = std::fs::read_to_string(logs.join("nginx/roundcube.access.log")).unwrap();
     let web_bytes = |ip: &str| -> u64 {
         access
@@ -634,7 +591,7 @@ fn the_scope_lists_every_step_and_the_estimate_matches_the_logs_bytes() {
 
 #[test]
 fn sieve_scripts_redirecting_outside_are_findings_on_their_lines() {
-    let dir = run_dir();
+    let dir = common::lab_run();
     if !dir.join("vmail").is_dir() {
         return; // a run without its mailboxes has no scripts to read
     }
@@ -646,7 +603,7 @@ fn sieve_scripts_redirecting_outside_are_findings_on_their_lines() {
     for f in &scripts {
         println!("{} {} {}", f["level"], f["entity"], f["reason"]);
     }
-    let steps: Vec<Value> = ground_truths(&dir)
+    let steps: Vec<Value> = common::ground_truths(&dir)
         .iter()
         .flat_map(|t| t["steps"].as_array().unwrap().clone())
         .filter(|s| s["malicious"] == true && s["detail"]["target"].is_string())

@@ -2,7 +2,7 @@
 //! the loading of indicators that `vigie scan` matches.
 
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
@@ -10,7 +10,7 @@ use vigie_intel::import::{ImportReport, import_file};
 use vigie_intel::indicator::Indicator;
 use vigie_intel::store::{IndicatorSet, IntelStore, set_name};
 
-use crate::args::{IntelDirArgs, IntelImportArgs, IntelRemoveArgs};
+use crate::args::{IntelArgs, IntelDirArgs, IntelImportArgs, IntelRemoveArgs};
 use crate::terminal::sanitize;
 
 fn store(args: &IntelDirArgs) -> Result<IntelStore> {
@@ -164,14 +164,12 @@ pub fn remove(args: IntelRemoveArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The indicators a scan matches: the stored sets (unless `skip_store`)
-/// and the `--ioc` feeds. Problems are printed; the returned flag says
-/// whether there were any.
-pub fn load_for_scan(
-    feeds: &[PathBuf],
-    intel_dir: Option<&Path>,
-    skip_store: bool,
-) -> (Vec<Indicator>, bool) {
+/// The indicators a scan or watch matches: the stored sets (unless
+/// `--no-intel-store`) and the `--ioc` feeds. Problems are printed; the
+/// returned flag says whether there were any.
+pub fn load_for_scan(args: &IntelArgs) -> (Vec<Indicator>, bool) {
+    let (feeds, intel_dir, skip_store) =
+        (&args.ioc, args.intel_dir.as_deref(), args.no_intel_store);
     let mut indicators = Vec::new();
     let mut failed = false;
     if !skip_store {

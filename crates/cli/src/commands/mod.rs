@@ -6,3 +6,4 @@ pub mod intel;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod watch;

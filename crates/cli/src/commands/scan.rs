@@ -9,9 +9,7 @@ use std::sync::{Arc, Mutex};
 use vigie_case::activity::Activity;
 use vigie_case::timeline::{self, Profile};
 use vigie_case::{export, scope, store};
-use vigie_detect::analytics::{
-    self, Baseline, Facts, LoginHistory, OutboundHistory, VolumeHistory, WebReadingHistory,
-};
+use vigie_detect::analytics::{Baseline, Histories, LoginHistory};
 use vigie_detect::correlate::{Correlator, KeptEvents};
 use vigie_detect::detector::Detector;
 use vigie_detect::findings::FindingSet;
@@ -23,38 +21,65 @@ use vigie_ingest::{Format, InputReport, ingest_input};
 use vigie_intel::attribution::{self, Attribution, Profiles};
 use vigie_intel::matcher::{IntelHits, IntelIndex};
 
-use crate::args::ScanArgs;
+use crate::args::{RuleArgs, ScanArgs};
 use crate::commands::intel::load_for_scan;
 use crate::events_out::{Batch, EventsOut};
 use crate::input::{Inputs, parse_date};
 use crate::mail;
 use crate::terminal::sanitize;
 
+/// The rules a run detects with: the built-in pack and `--sigma`, the
+/// detector of their base rules and the correlations over them.
+pub struct Detection {
+    /// The rules (with those that did not load, already reported on stderr).
+    pub rules: RuleSet,
+    /// Runs the base rules on each event.
+    pub detector: Detector,
+    /// Runs the correlations.
+    pub correlator: Correlator,
+}
+
+impl Detection {
+    /// Loads the rules the flags name; rules that do not load are listed on
+    /// stderr and the others still run.
+    pub fn load(args: &RuleArgs) -> Result<Detection> {
+        let mapping = match &args.mapping {
+            Some(path) => Mapping::from_file(path)?,
+            None => Mapping::builtin(),
+        };
+        let mut rules = if args.no_builtin_rules {
+            RuleSet::default()
+        } else {
+            RuleSet::builtin()
+        };
+        if !args.sigma.is_empty() {
+            rules.extend(RuleSet::load(&args.sigma));
+        }
+        for e in &rules.errors {
+            eprintln!(
+                "vigie: rule not loaded: {}",
+                sanitize(&one_line(&e.to_string()))
+            );
+        }
+        let detector = Detector::new(&rules, mapping.clone());
+        let correlator = Correlator::new(&rules, &detector, mapping);
+        Ok(Detection {
+            rules,
+            detector,
+            correlator,
+        })
+    }
+}
+
 /// Runs the subcommand.
 pub fn run(args: ScanArgs) -> Result<ExitCode> {
-    let mapping = match &args.mapping {
-        Some(path) => Mapping::from_file(path)?,
-        None => Mapping::builtin(),
-    };
-    let mut rules = if args.no_builtin_rules {
-        RuleSet::default()
-    } else {
-        RuleSet::builtin()
-    };
-    if !args.sigma.is_empty() {
-        rules.extend(RuleSet::load(&args.sigma));
-    }
-    for e in &rules.errors {
-        eprintln!(
-            "vigie: rule not loaded: {}",
-            sanitize(&one_line(&e.to_string()))
-        );
-    }
-    let detector = Detector::new(&rules, mapping.clone());
-    let correlator = Correlator::new(&rules, &detector, mapping);
+    let Detection {
+        rules,
+        detector,
+        correlator,
+    } = Detection::load(&args.rules)?;
     let mut inputs = Inputs::prepare(&args.input)?;
-    let (indicators, intel_failed) =
-        load_for_scan(&args.ioc, args.intel_dir.as_deref(), args.no_intel_store);
+    let (indicators, intel_failed) = load_for_scan(&args.intel);
     let intel = IntelIndex::new(indicators);
     // Mail first: which messages are flagged decides which webmail requests
     // stage one keeps (those that opened them).
@@ -102,10 +127,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
                 if correlator.wants(&matched) {
                     correlator.keep(&mut mine.kept, event, &matched, &name);
                 }
-                mine.logins.add(event, &name);
-                mine.volumes.add(event, &name);
-                mine.outbound.add(event, &name);
-                mine.web_reading.add(event, &name);
+                mine.histories.add(event, &name);
                 mine.opens.add(event, &name);
                 if !intel.is_empty() {
                     mine.intel.add_event(&intel, event, &name);
@@ -124,10 +146,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     let StageOne {
         findings: all,
         kept,
-        logins,
-        volumes,
-        outbound,
-        web_reading,
+        histories,
         opens,
         activity,
         intel: mut intel_hits,
@@ -167,28 +186,18 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         .filter(|f| f.entity.user.is_none() && from_webmail(f))
     {
         let ip = f.entity.source_ip.as_deref().and_then(|ip| ip.parse().ok());
-        if let Some(user) = ip.and_then(|ip| logins.only_account_of(ip)) {
+        if let Some(user) = ip.and_then(|ip| histories.logins.only_account_of(ip)) {
             f.entity.user = Some(user.to_string());
         }
     }
     let baseline = baseline_until
         .map(|until| Baseline { until })
-        .or_else(|| Baseline::first_half(&logins));
+        .or_else(|| Baseline::first_half(&histories.logins));
     if let Some(baseline) = baseline {
-        for analytic in analytics::all() {
-            let found = analytic.run(&Facts {
-                logins: &logins,
-                volumes: &volumes,
-                outbound: &outbound,
-                web_reading: &web_reading,
-                geo: (!geo.is_empty()).then_some(&geo),
-                baseline,
-                findings: &findings,
-            });
-            findings.extend(found);
-        }
+        let geo = (!geo.is_empty()).then_some(&geo);
+        histories.run(geo, baseline, &mut findings);
     }
-    let mail_findings = mail::findings(&mail, &opens, &logins, &findings);
+    let mail_findings = mail::findings(&mail, &opens, &histories.logins, &findings);
     findings.extend(mail_findings);
     findings.extend(mail::script_findings(&mail));
     intel_hits.merge(std::mem::take(&mut mail.intel));
@@ -215,7 +224,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
             &args,
             &activity,
             &findings,
-            &logins,
+            &histories.logins,
             &reports,
             &attribution,
             &geo,
@@ -360,10 +369,7 @@ fn write_case(
 struct StageOne {
     findings: FindingSet,
     kept: KeptEvents,
-    logins: LoginHistory,
-    volumes: VolumeHistory,
-    outbound: OutboundHistory,
-    web_reading: WebReadingHistory,
+    histories: Histories,
     opens: mail::Opens,
     activity: Activity,
     intel: IntelHits,
@@ -375,10 +381,7 @@ impl StageOne {
     fn merge(&mut self, other: StageOne) {
         self.findings.merge(other.findings);
         self.kept.merge(other.kept);
-        self.logins.merge(other.logins);
-        self.volumes.merge(other.volumes);
-        self.outbound.merge(other.outbound);
-        self.web_reading.merge(other.web_reading);
+        self.histories.merge(other.histories);
         self.opens.merge(other.opens);
         self.activity.merge(other.activity);
         self.intel.merge(other.intel);

@@ -13,6 +13,62 @@ pub fn example() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/lab-intrusion")
 }
 
+/// The lab run tests read: the folder `VIGIE_LAB_RUN` names (a
+/// `drive-scenario … --collect DIR` folder, as `.ci/run` makes on the real
+/// stack), or the embedded one.
+pub fn lab_run() -> PathBuf {
+    std::env::var_os("VIGIE_LAB_RUN")
+        .map(PathBuf::from)
+        .unwrap_or_else(example)
+}
+
+/// Where a run's logs are: `logs/` in the embedded run, the run folder in a collected one.
+pub fn logs_dir(dir: &Path) -> PathBuf {
+    if dir.join("logs").is_dir() {
+        dir.join("logs")
+    } else {
+        dir.to_path_buf()
+    }
+}
+
+/// The log files and folders the lab's servers write, under [`logs_dir`].
+pub const LAB_LOGS: [&str; 5] = [
+    "dovecot.log",
+    "mail.log",
+    "nginx",
+    "roundcube",
+    "php8.2-fpm.log",
+];
+
+/// The run's ground-truth files, parsed, in name order.
+pub fn ground_truths(dir: &Path) -> Vec<serde_json::Value> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("ground-truth")
+        })
+        .collect();
+    found.sort();
+    found
+        .iter()
+        .map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
+        .collect()
+}
+
+/// The findings of a case folder.
+pub fn findings_of(case: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(case.join("findings.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 fn run(case: &Path, flags: &[&OsStr], inputs: &[PathBuf]) -> Output {
     Command::cargo_bin("vigie")
         .unwrap()

@@ -1,0 +1,272 @@
+//! `vigie watch`: follow logs as they are written and alert the moment the
+//! rules, correlations, indicators or analytics find something.
+//!
+//! The same detection as `vigie scan`, fed one line at a time: Sigma rules
+//! on each event, correlations in one engine whose windows stay open
+//! between polls, indicators on each event, and the analytics every few
+//! seconds over the histories gathered so far. The lines already in the
+//! files at start are read first, silently: they are the baseline new
+//! logins are compared with, and they open the correlation windows an
+//! attack already under way needs.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use vigie_detect::analytics::{Baseline, Histories};
+use vigie_detect::findings::FindingSet;
+use vigie_event::{Entity, Finding, Timestamp};
+use vigie_ingest::follow::{Change, Follower};
+use vigie_ingest::{Format, IngestOptions};
+use vigie_intel::matcher::{IntelHits, IntelIndex};
+
+use crate::args::WatchArgs;
+use crate::commands::intel::load_for_scan;
+use crate::commands::scan::Detection;
+use crate::input::zone;
+use crate::terminal::sanitize;
+
+/// How often the analytics run over the histories, at most.
+const ANALYTICS_EVERY: Duration = Duration::from_secs(5);
+
+/// How many alerts the analytics see as earlier findings (the takeover chain reads them).
+const RECENT_ALERTS_KEPT: usize = 10_000;
+
+/// Runs the subcommand.
+pub fn run(args: WatchArgs) -> Result<ExitCode> {
+    for path in &args.paths {
+        if !path.exists() {
+            bail!("{}: no such file or folder", path.display());
+        }
+    }
+    if !(args.interval > 0.0 && args.interval.is_finite()) {
+        bail!("--interval must be a positive number of seconds");
+    }
+    let detection = Detection::load(&args.rules)?;
+    let (indicators, intel_failed) = load_for_scan(&args.intel);
+    if intel_failed {
+        bail!("an indicator set could not be read (see above); a watch would miss its matches");
+    }
+    let intel = IntelIndex::new(indicators);
+    let options = IngestOptions {
+        zone: zone(args.tz.as_deref())?,
+        format: args.log_format.as_deref().and_then(Format::from_name),
+        max_line: args.max_line.max(1024),
+        ..IngestOptions::default()
+    };
+    let mut follower = Follower::new(args.paths.clone(), options, true);
+    let mut alerts = Alerts::open(&args)?;
+    let mut live = detection.correlator.live(&detection.rules);
+    let mut histories = Histories::default();
+    // The baseline ends after the last line there at start, in the logs'
+    // own time (a copy of old logs replayed into a watched folder is new).
+    let mut latest_at_start = Timestamp::default();
+    let mut baseline = Baseline { until: now() };
+    let stop_at = args
+        .stop_after
+        .map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
+    let mut first_poll = true;
+    let mut unanalysed = 0u64;
+    let mut last_analytics: Option<Instant> = None;
+    // The analytics find their findings again at every run: each is raised once.
+    let mut analysed: HashSet<(String, Entity, Timestamp)> = HashSet::new();
+    loop {
+        let mut found = Vec::new();
+        let changes = follower.poll(&mut |event| {
+            let path: Arc<str> = event.path.into();
+            let matched = detection.detector.detect(event);
+            let mut single = FindingSet::default();
+            for &rule in &matched {
+                if !detection.correlator.is_silent(rule) {
+                    single.add(rule, event);
+                }
+            }
+            found.extend(single.into_findings(detection.detector.rules()));
+            found.extend(live.process(event, &matched, &path));
+            if !intel.is_empty() {
+                let mut hits = IntelHits::default();
+                hits.add_event(&intel, event, &path);
+                found.extend(hits.into_findings(&intel));
+            }
+            histories.add(event, &path);
+            unanalysed += 1;
+            if first_poll {
+                latest_at_start = latest_at_start.max(event.timestamp);
+            }
+        });
+        if first_poll && latest_at_start != Timestamp::default() {
+            baseline.until = Timestamp(latest_at_start.0 + 1);
+        }
+        report_changes(&changes, first_poll, &follower);
+        // The lines already there at start are the baseline, not news.
+        if !first_poll || args.from_start {
+            for finding in found {
+                alerts.raise(finding)?;
+            }
+        }
+        let due = last_analytics.is_none_or(|t| t.elapsed() >= ANALYTICS_EVERY);
+        if unanalysed > 0 && due {
+            unanalysed = 0;
+            last_analytics = Some(Instant::now());
+            let mut findings = alerts.recent.clone();
+            let earlier = findings.len();
+            histories.run(None, baseline, &mut findings);
+            for finding in findings.drain(earlier..) {
+                let new = (args.from_start || finding.last_seen >= baseline.until)
+                    && analysed.insert((
+                        finding.rule_id.clone(),
+                        finding.entity.clone(),
+                        finding.first_seen,
+                    ));
+                if new {
+                    alerts.raise(finding)?;
+                }
+            }
+        }
+        first_poll = false;
+        if stop_at.is_some_and(|t| Instant::now() >= t) {
+            break;
+        }
+        std::thread::sleep(Duration::from_secs_f64(args.interval));
+    }
+    Ok(ExitCode::from(if alerts.raised > 0 { 1 } else { 0 }))
+}
+
+/// Tells stderr what a poll changed: the files followed (counted at the
+/// first poll), rotations, and files that cannot be read.
+fn report_changes(changes: &[Change], first_poll: bool, follower: &Follower) {
+    for change in changes {
+        let line = match change {
+            Change::Followed { path, .. } if !first_poll => {
+                format!("now following {}", path.display())
+            }
+            Change::Followed { .. } => continue,
+            Change::Rotated(path) => {
+                format!("{} was rotated; following the new file", path.display())
+            }
+            Change::Truncated(path) => {
+                format!("{} was truncated; reading it again", path.display())
+            }
+            Change::Removed(path) => format!("{} was removed", path.display()),
+            Change::Ignored { path, reason } => {
+                format!("not following {}: {reason}", path.display())
+            }
+            Change::Failed { path, error } => format!("{}: {error}", path.display()),
+        };
+        eprintln!("vigie: {}", sanitize(&line));
+    }
+    if first_poll {
+        let files = follower.reports().count();
+        let lines: u64 = follower.reports().map(|r| r.lines).sum();
+        eprintln!(
+            "vigie: following {files} files ({lines} lines already there read as the baseline)"
+        );
+    }
+}
+
+/// Where alerts go, and which were raised already.
+struct Alerts {
+    json: bool,
+    file: Option<(PathBuf, File)>,
+    quiet_for: i64,
+    /// Per rule and entity, the time of the last alert.
+    last: HashMap<(String, Entity), Timestamp>,
+    /// The latest alerts, which the analytics read as earlier findings.
+    recent: Vec<Finding>,
+    raised: u64,
+}
+
+impl Alerts {
+    fn open(args: &WatchArgs) -> Result<Alerts> {
+        let file = match &args.alerts {
+            Some(path) => {
+                let file = OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .with_context(|| format!("cannot open {} for alerts", path.display()))?;
+                Some((path.clone(), file))
+            }
+            None => None,
+        };
+        Ok(Alerts {
+            json: args.json,
+            file,
+            quiet_for: i64::try_from(args.quiet_for)
+                .unwrap_or(i64::MAX / 1_000_000)
+                .saturating_mul(1_000_000),
+            last: HashMap::new(),
+            recent: Vec::new(),
+            raised: 0,
+        })
+    }
+
+    /// Raises `finding` unless the same rule raised one for the same
+    /// entity less than `--quiet-for` before it.
+    fn raise(&mut self, finding: Finding) -> Result<()> {
+        let key = (finding.rule_id.clone(), finding.entity.clone());
+        if let Some(last) = self.last.get(&key)
+            && finding.first_seen.0.saturating_sub(last.0) < self.quiet_for
+        {
+            return Ok(());
+        }
+        self.last.insert(key, finding.first_seen);
+        let mut line = serde_json::to_vec(&finding)?;
+        line.push(b'\n');
+        if let Some((path, file)) = &mut self.file {
+            file.write_all(&line)
+                .with_context(|| format!("cannot write to {}", path.display()))?;
+        }
+        let mut out = io::stdout().lock();
+        if self.json {
+            out.write_all(&line)?;
+        } else {
+            out.write_all(sanitize(&describe(&finding)).as_bytes())?;
+        }
+        out.flush()?;
+        self.raised += 1;
+        if self.recent.len() == RECENT_ALERTS_KEPT {
+            self.recent.remove(0);
+        }
+        self.recent.push(finding);
+        Ok(())
+    }
+}
+
+/// An alert as text: time, level, rule, who, what, and where to look.
+fn describe(finding: &Finding) -> String {
+    let who: Vec<&str> = [&finding.entity.user, &finding.entity.source_ip]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .collect();
+    let mut text = format!(
+        "{}  {:<8}  {}  {}  {}\n",
+        finding.first_seen,
+        finding.level,
+        finding.rule_id,
+        if who.is_empty() {
+            "-".to_string()
+        } else {
+            who.join(" ")
+        },
+        finding.title
+    );
+    if !finding.reason.is_empty() {
+        text.push_str(&format!("    {}\n", finding.reason));
+    }
+    for e in finding.evidence.iter().take(3) {
+        text.push_str(&format!("    {}:{}\n", e.path, e.line));
+    }
+    text
+}
+
+/// Now, as an event time.
+fn now() -> Timestamp {
+    Timestamp::from_unix(jiff::Timestamp::now().as_second(), 0)
+}

@@ -1,0 +1,299 @@
+//! `vigie watch` on the lab run's logs, written again line by line in the
+//! order the servers wrote them: the benign part of the run is in the files
+//! when the watch starts, the intrusion is appended while it runs.
+//!
+//! What `vigie scan` finds in the same logs with the same rules and
+//! indicators must be raised live: every line a rule matches after the
+//! start, every correlation that completes after it, every indicator match;
+//! the lines already there at start raise nothing; the login of the
+//! intruder's address is compared with that baseline.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// One log line of the run: its file (relative to the logs folder), number, text and time.
+struct LogLine {
+    file: PathBuf,
+    number: u64,
+    text: String,
+    micros: i64,
+}
+
+/// Every line of the run's logs, in the order of their times (a line that
+/// makes no event takes the time of the line before it in its file).
+fn lines_in_time_order(logs: &Path) -> Vec<LogLine> {
+    let inputs: Vec<PathBuf> = common::LAB_LOGS
+        .iter()
+        .map(|p| logs.join(p))
+        .filter(|p| p.exists())
+        .collect();
+    let events = assert_cmd::Command::cargo_bin("vigie")
+        .unwrap()
+        .args(["events", "--tz", "UTC"])
+        .args(&inputs)
+        .output()
+        .unwrap();
+    assert!(events.status.success());
+    let mut times: BTreeMap<(PathBuf, u64), i64> = BTreeMap::new();
+    for line in String::from_utf8(events.stdout).unwrap().lines() {
+        let e: Value = serde_json::from_str(line).unwrap();
+        let path = PathBuf::from(e["log"]["file"]["path"].as_str().unwrap());
+        let at: jiff::Timestamp = e["@timestamp"].as_str().unwrap().parse().unwrap();
+        let key = (path, e["log"]["file"]["line"].as_u64().unwrap());
+        times.insert(key, at.as_microsecond());
+    }
+    let mut all = Vec::new();
+    for input in &inputs {
+        let files: Vec<PathBuf> = if input.is_dir() {
+            std::fs::read_dir(input)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .collect()
+        } else {
+            vec![input.clone()]
+        };
+        for path in files {
+            let mut last = i64::MIN;
+            for (i, text) in std::fs::read_to_string(&path).unwrap().lines().enumerate() {
+                let number = i as u64 + 1;
+                last = times.get(&(path.clone(), number)).copied().unwrap_or(last);
+                all.push(LogLine {
+                    file: path.strip_prefix(logs).unwrap().to_path_buf(),
+                    number,
+                    text: text.to_string(),
+                    micros: last,
+                });
+            }
+        }
+    }
+    // Stable: lines of one file keep their order.
+    all.sort_by_key(|l| l.micros);
+    all
+}
+
+/// The instant the run's intrusion began: its first step's start.
+fn intrusion_start(run: &Path) -> i64 {
+    common::ground_truths(run)
+        .iter()
+        .flat_map(|t| t["steps"].as_array().unwrap().clone())
+        .filter(|s| s["scenario"] == "intrusion")
+        .map(|s| {
+            let at: jiff::Timestamp = s["start"].as_str().unwrap().parse().unwrap();
+            at.as_microsecond()
+        })
+        .min()
+        .expect("the run has an intrusion")
+}
+
+fn append(path: &Path, text: &str) {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+}
+
+/// A finding's evidence as (file relative to `root`, line).
+fn evidence(finding: &Value, root: &Path) -> BTreeSet<(PathBuf, u64)> {
+    finding["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let path = Path::new(e["path"].as_str().unwrap());
+            let path = path.strip_prefix(root).unwrap_or(path).to_path_buf();
+            (path, e["line"].as_u64().unwrap())
+        })
+        .collect()
+}
+
+/// A finding's rule and source address.
+fn key(finding: &Value) -> (String, String) {
+    (
+        finding["rule_id"].as_str().unwrap().to_string(),
+        finding["entity"]["source_ip"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+    )
+}
+
+/// Whether a finding is a correlation's (its reason says what was reached within how long).
+fn is_correlation(finding: &Value) -> bool {
+    finding["reason"]
+        .as_str()
+        .unwrap_or_default()
+        .contains(" within ")
+}
+
+/// Kills the watch when the test ends, passed or not.
+struct Watch(Child);
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn watch_raises_live_what_scan_finds_after_the_start_and_nothing_before() {
+    let run = common::lab_run();
+    let logs = common::logs_dir(&run);
+    let start = intrusion_start(&run);
+    let lines = lines_in_time_order(&logs);
+    let work = tempfile::tempdir().unwrap();
+    // The intruder's web address and the relay of the exploit mail, as a feed.
+    let feed = work.path().join("feed.csv");
+    std::fs::write(&feed, "127.0.0.66\ncollector@exfil[.]example\n").unwrap();
+    let live = work.path().join("live");
+    for line in lines.iter() {
+        let path = live.join(&line.file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        if line.micros < start {
+            append(&path, &format!("{}\n", line.text));
+        } else {
+            append(&path, "");
+        }
+    }
+
+    let scan_case = work.path().join("case");
+    let inputs: Vec<PathBuf> = common::LAB_LOGS.iter().map(|p| logs.join(p)).collect();
+    let flags = [
+        "--findings-only".as_ref(),
+        "--ioc".as_ref(),
+        feed.as_os_str(),
+    ];
+    common::scan(&scan_case, &flags, &inputs);
+    let scanned = common::findings_of(&scan_case);
+
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("vigie"))
+        .args(["watch", "--json", "--tz", "UTC", "--no-intel-store"])
+        .args(["--interval", "0.05", "--quiet-for", "0", "--ioc"])
+        .arg(&feed)
+        .arg(&live)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let _watch = Watch(child);
+    let (alerts_tx, alerts) = mpsc::channel::<Value>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            let _ = alerts_tx.send(serde_json::from_str(&line).unwrap());
+        }
+    });
+    // The watch says how many files it follows once it has read the baseline.
+    let mut stderr = BufReader::new(stderr);
+    let mut said = String::new();
+    while !said.starts_with("vigie: following ") {
+        said.clear();
+        assert_ne!(stderr.read_line(&mut said).unwrap(), 0, "the watch ended");
+    }
+    assert!(
+        alerts.try_recv().is_err(),
+        "the lines there at start raised an alert"
+    );
+
+    // The intrusion, appended second by second in the order it was written.
+    let after: Vec<&LogLine> = lines.iter().filter(|l| l.micros >= start).collect();
+    for second in after.chunk_by(|a, b| a.micros / 1_000_000 == b.micros / 1_000_000) {
+        for line in second {
+            append(&live.join(&line.file), &format!("{}\n", line.text));
+        }
+        std::thread::sleep(Duration::from_millis(120));
+    }
+
+    // What scan finds after the start, but for what needs the mailboxes
+    // (not given) or the whole run's login history (the analytics).
+    let expected: Vec<&Value> = scanned
+        .iter()
+        .filter(|f| !f["rule_id"].as_str().unwrap().starts_with("VA"))
+        .filter(|f| {
+            let last: jiff::Timestamp = f["last_seen"].as_str().unwrap().parse().unwrap();
+            last.as_microsecond() >= start
+        })
+        .collect();
+    assert!(expected.len() >= 8, "{expected:#?}");
+    let mut raised: Vec<Value> = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    // The intruder's login compared with the baseline: a new address for alice.
+    let new_address = ("VA001".to_string(), "127.0.0.66".to_string());
+    let missing = |raised: &[Value]| -> Vec<(String, String)> {
+        let keys: BTreeSet<_> = raised.iter().map(key).collect();
+        expected
+            .iter()
+            .map(|f| key(f))
+            .chain([new_address.clone()])
+            .filter(|k| !keys.contains(k))
+            .collect()
+    };
+    while !missing(&raised).is_empty() && Instant::now() < deadline {
+        if let Ok(alert) = alerts.recv_timeout(Duration::from_millis(200)) {
+            raised.push(alert);
+        }
+    }
+    // Whatever else comes within a second.
+    while let Ok(alert) = alerts.recv_timeout(Duration::from_secs(1)) {
+        raised.push(alert);
+    }
+    assert_eq!(
+        missing(&raised),
+        Vec::<(String, String)>::new(),
+        "{raised:#?}"
+    );
+
+    let before_start: BTreeSet<(PathBuf, u64)> = lines
+        .iter()
+        .filter(|l| l.micros < start)
+        .map(|l| (l.file.clone(), l.number))
+        .collect();
+    // Per rule and address (scan names the account of a webmail address,
+    // and splits by account), the lines of scan's findings and of the alerts.
+    let mut by_key: BTreeMap<(String, String), (bool, BTreeSet<_>)> = BTreeMap::new();
+    for f in &expected {
+        let entry = by_key.entry(key(f)).or_default();
+        entry.0 |= is_correlation(f);
+        entry.1.extend(evidence(f, &logs));
+    }
+    for (k, (correlation, scanned)) in by_key {
+        let alerted: BTreeSet<_> = raised
+            .iter()
+            .filter(|a| key(a) == k)
+            .flat_map(|a| evidence(a, &live))
+            .collect();
+        if correlation {
+            // The lines of its window, as scan saw them.
+            assert!(
+                alerted.is_subset(&scanned),
+                "{k:?}: {alerted:?} ⊄ {scanned:?}"
+            );
+        } else {
+            // One alert a matching line, each line after the start.
+            let after: BTreeSet<_> = scanned.difference(&before_start).cloned().collect();
+            assert_eq!(alerted, after, "{k:?}");
+        }
+    }
+    // A rule's alert never names a line that was there at start.
+    for a in raised
+        .iter()
+        .filter(|a| !is_correlation(a) && !a["rule_id"].as_str().unwrap().starts_with("VA"))
+    {
+        assert!(evidence(a, &live).is_disjoint(&before_start), "{a:#}");
+    }
+    let new_address = raised.iter().find(|a| key(a) == new_address).unwrap();
+    assert_eq!(new_address["entity"]["user"], "alice@lab.test");
+}
