@@ -1,6 +1,7 @@
 //! `vigie watch` on the lab run's logs, written again line by line in the
-//! order the servers wrote them: the benign part of the run is in the files
-//! when the watch starts, the intrusion is appended while it runs.
+//! order the servers wrote them: what happened before the intruder came to
+//! the webmail is in the files when the watch starts, the rest is appended
+//! while it runs.
 //!
 //! What `vigie scan` finds in the same logs with the same rules and
 //! indicators must be raised live: every line a rule matches after the
@@ -79,18 +80,20 @@ fn lines_in_time_order(logs: &Path) -> Vec<LogLine> {
     all
 }
 
-/// The instant the run's intrusion began: its first step's start.
-fn intrusion_start(run: &Path) -> i64 {
+/// The instant the intruder came to the webmail: the start of the
+/// attacker's first web step. Before it, the victim read the exploit mail
+/// from her usual address (and, in a full run, the benign day happened).
+fn intruder_arrival(run: &Path) -> i64 {
     common::ground_truths(run)
         .iter()
         .flat_map(|t| t["steps"].as_array().unwrap().clone())
-        .filter(|s| s["scenario"] == "intrusion")
+        .filter(|s| s["actor"] == "attacker" && s["protocol"] == "http")
         .map(|s| {
             let at: jiff::Timestamp = s["start"].as_str().unwrap().parse().unwrap();
             at.as_microsecond()
         })
         .min()
-        .expect("the run has an intrusion")
+        .expect("the run has the intruder on the webmail")
 }
 
 fn append(path: &Path, text: &str) {
@@ -150,7 +153,7 @@ impl Drop for Watch {
 fn watch_raises_live_what_scan_finds_after_the_start_and_nothing_before() {
     let run = common::lab_run();
     let logs = common::logs_dir(&run);
-    let start = intrusion_start(&run);
+    let start = intruder_arrival(&run);
     let lines = lines_in_time_order(&logs);
     let work = tempfile::tempdir().unwrap();
     // The intruder's web address and the relay of the exploit mail, as a feed.

@@ -341,6 +341,8 @@ pub struct Correlator {
     /// For the other referenced rules, the prunings that read them, and at
     /// which position of their rules.
     pruned_by: HashMap<usize, Vec<(usize, usize)>>,
+    /// The longest timespan of the correlations, in seconds.
+    longest_timespan: i64,
 }
 
 /// How a `temporal` or `temporal_ordered` correlation lets stage two drop
@@ -465,7 +467,13 @@ impl Correlator {
                 None => always.extend(direct.map(|(_, rule)| rule)),
             }
         }
+        let longest_timespan = correlations
+            .iter()
+            .map(|c| seconds(&c.timespan))
+            .max()
+            .unwrap_or(0);
         Correlator {
+            longest_timespan,
             mapping,
             correlations: correlations.clone(),
             referenced,
@@ -726,7 +734,9 @@ impl Correlator {
             engine: self.engine(base_rules),
             recent: VecDeque::new(),
             fed: 0,
-            values: String::new(),
+            held: Vec::new(),
+            latest_held: Timestamp::default(),
+            held_after_pruning: 0,
         }
     }
 }
@@ -743,7 +753,22 @@ pub struct LiveCorrelation<'c> {
     /// Time and line of the last events fed; the first is event number `fed - recent.len()`.
     recent: VecDeque<(Timestamp, Evidence)>,
     fed: usize,
+    /// Events held back by [`LiveCorrelation::hold`], fed in time order by
+    /// [`LiveCorrelation::release`].
+    held: Vec<Prepared>,
+    /// The latest time held, and how many were held when it last pruned.
+    latest_held: Timestamp,
+    held_after_pruning: usize,
+}
+
+/// An event a correlation needs, as the engine reads it.
+struct Prepared {
+    timestamp: Timestamp,
+    evidence: Evidence,
+    /// The values of [`Correlator::fields`].
     values: String,
+    /// The referenced rules it matched.
+    rules: Vec<usize>,
 }
 
 impl LiveCorrelation<'_> {
@@ -751,56 +776,113 @@ impl LiveCorrelation<'_> {
     /// returns a finding for each correlation it completes; its evidence is
     /// the lines of the window so far.
     pub fn process(&mut self, event: &Event<'_>, matched: &[usize], path: &str) -> Vec<Finding> {
+        match self.prepare(event, matched, path) {
+            Some(prepared) => self.feed(prepared),
+            None => Vec::new(),
+        }
+    }
+
+    /// Holds `event` back until [`LiveCorrelation::release`]: for lines
+    /// read file after file (a watch's start), which must reach the engine
+    /// in time order. With `only_last_window`, what is older than the
+    /// longest correlation timespan before the latest time held is dropped:
+    /// it cannot be in a window still open at the end.
+    pub fn hold(
+        &mut self,
+        event: &Event<'_>,
+        matched: &[usize],
+        path: &str,
+        only_last_window: bool,
+    ) {
+        let Some(prepared) = self.prepare(event, matched, path) else {
+            return;
+        };
+        self.latest_held = self.latest_held.max(prepared.timestamp);
+        self.held.push(prepared);
+        if only_last_window && self.held.len() >= 2 * self.held_after_pruning.max(4096) {
+            let span = self.correlator.longest_timespan.saturating_mul(1_000_000);
+            let oldest = Timestamp(self.latest_held.0.saturating_sub(span));
+            self.held.retain(|p| p.timestamp >= oldest);
+            self.held_after_pruning = self.held.len();
+        }
+    }
+
+    /// Feeds the events held back, in time order, and returns the findings
+    /// of the correlations they complete.
+    pub fn release(&mut self) -> Vec<Finding> {
+        let mut held = std::mem::take(&mut self.held);
+        held.sort_by_key(|p| p.timestamp);
+        self.held_after_pruning = 0;
+        held.into_iter().flat_map(|p| self.feed(p)).collect()
+    }
+
+    /// What the engine needs of `event`, if a correlation refers to a rule it matched.
+    fn prepare(&self, event: &Event<'_>, matched: &[usize], path: &str) -> Option<Prepared> {
         let correlator = self.correlator;
         if correlator.correlations.is_empty() || !correlator.wants(matched) {
-            return Vec::new();
+            return None;
         }
-        let index = self.fed;
-        self.fed += 1;
-        if index.is_multiple_of(EVICT_EVERY) {
-            self.engine.evict_expired(event.timestamp.unix_seconds());
+        let mut rules = Vec::new();
+        for &rule in matched {
+            let Some((engine, template)) = correlator.referenced.get(&rule) else {
+                continue;
+            };
+            template.get_or_init(|| {
+                engine
+                    .evaluate(&EventView::new(event, &correlator.mapping))
+                    .into_iter()
+                    .next()
+            });
+            rules.push(rule);
         }
-        if self.recent.len() == LIVE_EVENTS_REMEMBERED {
-            self.recent.pop_front();
-        }
-        self.recent.push_back((
-            event.timestamp,
-            Evidence {
+        let mut values = String::new();
+        correlator.write_values(event, &mut values);
+        Some(Prepared {
+            timestamp: event.timestamp,
+            evidence: Evidence {
                 path: path.to_string(),
                 line: event.line,
                 part: None,
             },
-        ));
-        let detections = matched
+            values,
+            rules,
+        })
+    }
+
+    /// Runs one prepared event through the engine.
+    fn feed(&mut self, prepared: Prepared) -> Vec<Finding> {
+        let correlator = self.correlator;
+        let index = self.fed;
+        self.fed += 1;
+        let seconds = prepared.timestamp.unix_seconds();
+        if index.is_multiple_of(EVICT_EVERY) {
+            self.engine.evict_expired(seconds);
+        }
+        if self.recent.len() == LIVE_EVENTS_REMEMBERED {
+            self.recent.pop_front();
+        }
+        self.recent
+            .push_back((prepared.timestamp, prepared.evidence));
+        let detections = prepared
+            .rules
             .iter()
-            .filter_map(|r| {
-                let (engine, template) = correlator.referenced.get(r)?;
-                template
-                    .get_or_init(|| {
-                        engine
-                            .evaluate(&EventView::new(event, &correlator.mapping))
-                            .into_iter()
-                            .next()
-                    })
-                    .clone()
-            })
+            .filter_map(|r| correlator.referenced.get(r)?.1.get()?.clone())
             .collect();
-        correlator.write_values(event, &mut self.values);
         let view = KeptView {
-            values: &self.values,
+            values: &prepared.values,
             index,
             fields: &correlator.fields,
             mapping: &correlator.mapping,
         };
-        let result =
-            self.engine
-                .process_with_detections(&view, detections, event.timestamp.unix_seconds());
+        let result = self
+            .engine
+            .process_with_detections(&view, detections, seconds);
         let first = self.fed - self.recent.len();
         correlator
             .firings(result)
             .into_iter()
             .map(|(_, info, body)| {
-                let mut finding = opened(info, &body, event.timestamp);
+                let mut finding = opened(info, &body, prepared.timestamp);
                 let referenced = referenced_events(&body)
                     .filter_map(|i| self.recent.get(i.checked_sub(first)?))
                     .cloned();

@@ -74,6 +74,35 @@ fn correlated(pack: &RuleSet, lines: &[String], title: &str) -> usize {
         .count()
 }
 
+/// The same, fed as `vigie watch` feeds them: each event as it comes
+/// (`Live::Process`), or held back in reverse order (files read one after
+/// the other) and released in time order (`Live::HoldReversed`).
+fn correlated_live(pack: &RuleSet, lines: &[String], title: &str, how: Live) -> usize {
+    let detector = Detector::new(pack, Mapping::builtin());
+    let correlator = Correlator::new(pack, &detector, Mapping::builtin());
+    let mut live = correlator.live(pack);
+    let mut findings = Vec::new();
+    let lines: Vec<String> = match how {
+        Live::Process => lines.to_vec(),
+        Live::HoldReversed => lines.iter().rev().cloned().collect(),
+    };
+    each_event(&lines, |e| {
+        let matched = detector.detect(e);
+        match how {
+            Live::Process => findings.extend(live.process(e, &matched, "fixture")),
+            Live::HoldReversed => live.hold(e, &matched, "fixture", true),
+        }
+    });
+    findings.extend(live.release());
+    findings.iter().filter(|f| f.title == title).count()
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Live {
+    Process,
+    HoldReversed,
+}
+
 #[test]
 fn every_rule_has_metadata_and_a_fixture_that_fires_and_stays_quiet() {
     let pack = RuleSet::load(&[rules_dir().join("sigma")]);
@@ -127,6 +156,19 @@ fn every_rule_has_metadata_and_a_fixture_that_fires_and_stays_quiet() {
                 "{} should stay quiet on its `quiet` stream",
                 fixture.rule
             );
+            for how in [Live::Process, Live::HoldReversed] {
+                assert!(
+                    correlated_live(&pack, &fixture.fires, title, how) >= 1,
+                    "{} should fire live ({how:?}) on its `fires` stream",
+                    fixture.rule
+                );
+                assert_eq!(
+                    correlated_live(&pack, &fixture.quiet, title, how),
+                    0,
+                    "{} should stay quiet live ({how:?}) on its `quiet` stream",
+                    fixture.rule
+                );
+            }
             continue;
         }
         assert_eq!(set.rule_count(), 1, "{}", fixture.rule);

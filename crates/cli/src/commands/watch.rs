@@ -71,6 +71,8 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
         .stop_after
         .map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
     let mut first_poll = true;
+    // The file of the last event, shared by the evidence of its findings.
+    let mut path: Arc<str> = "".into();
     let mut unanalysed = 0u64;
     let mut last_analytics: Option<Instant> = None;
     // The analytics find their findings again at every run: each is raised once.
@@ -78,16 +80,26 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
     loop {
         let mut found = Vec::new();
         let changes = follower.poll(&mut |event| {
-            let path: Arc<str> = event.path.into();
+            if *path != *event.path {
+                path = event.path.into();
+            }
             let matched = detection.detector.detect(event);
-            let mut single = FindingSet::default();
-            for &rule in &matched {
-                if !detection.correlator.is_silent(rule) {
-                    single.add(rule, event);
+            if !matched.is_empty() {
+                let mut single = FindingSet::default();
+                for &rule in &matched {
+                    if !detection.correlator.is_silent(rule) {
+                        single.add(rule, event);
+                    }
+                }
+                found.extend(single.into_findings(detection.detector.rules()));
+                if first_poll {
+                    // Files are read one after the other: their lines
+                    // reach the correlations in time order after the poll.
+                    live.hold(event, &matched, &path, !args.from_start);
+                } else {
+                    found.extend(live.process(event, &matched, &path));
                 }
             }
-            found.extend(single.into_findings(detection.detector.rules()));
-            found.extend(live.process(event, &matched, &path));
             if !intel.is_empty() {
                 let mut hits = IntelHits::default();
                 hits.add_event(&intel, event, &path);
@@ -99,8 +111,11 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
                 latest_at_start = latest_at_start.max(event.timestamp);
             }
         });
-        if first_poll && latest_at_start != Timestamp::default() {
-            baseline.until = Timestamp(latest_at_start.0 + 1);
+        if first_poll {
+            found.extend(live.release());
+            if latest_at_start != Timestamp::default() {
+                baseline.until = Timestamp(latest_at_start.0 + 1);
+            }
         }
         report_changes(&changes, first_poll, &follower);
         // The lines already there at start are the baseline, not news.
