@@ -359,6 +359,7 @@ Examples:
   vigie watch /var/log/mail.log /var/log/nginx/ /var/log/roundcube/
   vigie watch /var/log/ --alerts /var/lib/vigie/alerts.jsonl --ioc roundpress.stix.json
   vigie watch /var/log/ --json | jq -c 'select(.level == \"critical\")'
+  journalctl -f -o json -u dovecot -u postfix@- | vigie watch -
 
 Follows the files (and the live files of the folders: not rotations, not
 compressed) and prints an alert the moment a rule, a correlation or an
@@ -366,14 +367,16 @@ indicator matches a new line. The lines already in the files at start are
 read first, silently, as the baseline the analytics (login from a new
 address, network or hour; unusual download volume) compare new logins
 with; --from-start alerts on them too. Rotation (create or copytruncate)
-and new files are followed. An alert repeats for the same rule and
-account/address only after --quiet-for seconds. Runs until interrupted;
-exit status 2 on a usage error.";
+and new files are followed. Standard input (-) is read as it comes; the
+watch ends when it ends (if nothing else is followed). An alert repeats for
+the same rule and account/address only after --quiet-for seconds. Runs
+until interrupted (or --stop-after); exit status 1 when it raised an
+alert, 0 when not, 2 on a usage error.";
 
 /// Flags of `vigie watch`.
 #[derive(Args, Debug)]
 pub struct WatchArgs {
-    /// Log files and folders to follow.
+    /// Log files and folders to follow, or - for standard input.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 

@@ -106,18 +106,50 @@ fn append(path: &Path, text: &str) {
         .unwrap();
 }
 
-/// A finding's evidence as (file relative to `root`, line).
-fn evidence(finding: &Value, root: &Path) -> BTreeSet<(PathBuf, u64)> {
+/// A finding's evidence as (file, line), the file named by `at`.
+fn evidence(finding: &Value, at: &dyn Fn(&str) -> PathBuf) -> BTreeSet<(PathBuf, u64)> {
     finding["evidence"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| {
-            let path = Path::new(e["path"].as_str().unwrap());
-            let path = path.strip_prefix(root).unwrap_or(path).to_path_buf();
-            (path, e["line"].as_u64().unwrap())
-        })
+        .map(|e| (at(e["path"].as_str().unwrap()), e["line"].as_u64().unwrap()))
         .collect()
+}
+
+/// Requires of `raised` what scan found (`expected`), per rule and address
+/// (scan names the account of a webmail address, and splits by account):
+/// for a rule, an alert for every line it matched but those `before` the
+/// start; for a correlation, lines of the window scan saw. `scanned_at` and
+/// `alerted_at` name the files of both sides alike.
+fn assert_raised_like_scan(
+    expected: &[&Value],
+    raised: &[Value],
+    scanned_at: impl Fn(&str) -> PathBuf,
+    alerted_at: impl Fn(&str) -> PathBuf,
+    before: &BTreeSet<(PathBuf, u64)>,
+) {
+    let mut by_key: BTreeMap<(String, String), (bool, BTreeSet<_>)> = BTreeMap::new();
+    for f in expected {
+        let entry = by_key.entry(key(f)).or_default();
+        entry.0 |= is_correlation(f);
+        entry.1.extend(evidence(f, &scanned_at));
+    }
+    for (k, (correlation, scanned)) in by_key {
+        let alerted: BTreeSet<_> = raised
+            .iter()
+            .filter(|a| key(a) == k)
+            .flat_map(|a| evidence(a, &alerted_at))
+            .collect();
+        if correlation {
+            assert!(
+                alerted.is_subset(&scanned),
+                "{k:?}: {alerted:?} ⊄ {scanned:?}"
+            );
+        } else {
+            let after: BTreeSet<_> = scanned.difference(before).cloned().collect();
+            assert_eq!(alerted, after, "{k:?}");
+        }
+    }
 }
 
 /// A finding's rule and source address.
@@ -264,39 +296,60 @@ fn watch_raises_live_what_scan_finds_after_the_start_and_nothing_before() {
         .filter(|l| l.micros < start)
         .map(|l| (l.file.clone(), l.number))
         .collect();
-    // Per rule and address (scan names the account of a webmail address,
-    // and splits by account), the lines of scan's findings and of the alerts.
-    let mut by_key: BTreeMap<(String, String), (bool, BTreeSet<_>)> = BTreeMap::new();
-    for f in &expected {
-        let entry = by_key.entry(key(f)).or_default();
-        entry.0 |= is_correlation(f);
-        entry.1.extend(evidence(f, &logs));
-    }
-    for (k, (correlation, scanned)) in by_key {
-        let alerted: BTreeSet<_> = raised
-            .iter()
-            .filter(|a| key(a) == k)
-            .flat_map(|a| evidence(a, &live))
-            .collect();
-        if correlation {
-            // The lines of its window, as scan saw them.
-            assert!(
-                alerted.is_subset(&scanned),
-                "{k:?}: {alerted:?} ⊄ {scanned:?}"
-            );
-        } else {
-            // One alert a matching line, each line after the start.
-            let after: BTreeSet<_> = scanned.difference(&before_start).cloned().collect();
-            assert_eq!(alerted, after, "{k:?}");
-        }
-    }
+    let scanned_at = |p: &str| Path::new(p).strip_prefix(&logs).unwrap().to_path_buf();
+    let alerted_at = |p: &str| Path::new(p).strip_prefix(&live).unwrap().to_path_buf();
+    assert_raised_like_scan(&expected, &raised, scanned_at, alerted_at, &before_start);
     // A rule's alert never names a line that was there at start.
     for a in raised
         .iter()
         .filter(|a| !is_correlation(a) && !a["rule_id"].as_str().unwrap().starts_with("VA"))
     {
-        assert!(evidence(a, &live).is_disjoint(&before_start), "{a:#}");
+        assert!(evidence(a, &alerted_at).is_disjoint(&before_start), "{a:#}");
     }
     let new_address = raised.iter().find(|a| key(a) == new_address).unwrap();
     assert_eq!(new_address["entity"]["user"], "alice@lab.test");
+}
+
+#[test]
+fn watch_reads_standard_input_as_it_comes_and_ends_with_it() {
+    let logs = common::logs_dir(&common::lab_run());
+    let dovecot = logs.join("dovecot.log");
+    let work = tempfile::tempdir().unwrap();
+    let case = work.path().join("case");
+    common::scan(&case, &["--findings-only".as_ref()], &[dovecot.clone()]);
+    let scanned = common::findings_of(&case);
+    let expected: Vec<&Value> = scanned
+        .iter()
+        .filter(|f| !f["rule_id"].as_str().unwrap().starts_with("VA"))
+        .collect();
+    assert!(expected.len() >= 5, "{expected:#?}");
+
+    // `journalctl -f | vigie watch -` ends when journalctl does.
+    let out = assert_cmd::Command::cargo_bin("vigie")
+        .unwrap()
+        .args(["watch", "--json", "--tz", "UTC", "--no-intel-store"])
+        .args(["--interval", "0.05", "--quiet-for", "0", "-"])
+        .pipe_stdin(&dovecot)
+        .unwrap()
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let raised: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let file = |_: &str| PathBuf::from("dovecot.log");
+    assert_raised_like_scan(&expected, &raised, file, file, &BTreeSet::new());
+    let keys: BTreeSet<_> = raised.iter().map(key).collect();
+    for f in &expected {
+        assert!(keys.contains(&key(f)), "{f:#}");
+    }
+    assert!(raised.iter().all(|a| a["evidence"][0]["path"] == "-"));
 }

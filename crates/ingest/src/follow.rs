@@ -7,17 +7,20 @@
 //! files are followed from their start. Rotated and compressed files
 //! (`mail.log.1`, `mail.log.2.gz`) are history, not followed. A line is
 //! parsed once its newline is written; a line longer than the limit is
-//! counted as too long, and its bytes past the limit are not kept.
+//! counted as too long, and its bytes past the limit are not kept. Standard
+//! input (`-`, e.g. `journalctl -f -o json`) is read by a thread into a
+//! bounded queue, so a poll never waits for it.
 
 use std::collections::BTreeMap;
 use std::fs::{File, Metadata};
 use std::io::{self, Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 
 use vigie_event::{Event, Timestamp};
 
-use crate::source::{Compression, Line, is_rotation};
+use crate::source::{Compression, Line, LineReader, is_rotation};
 use crate::{IngestOptions, InputReport, LineParser, sniff};
 
 /// Most bytes read from one file in one poll after the first, so one busy
@@ -51,6 +54,8 @@ pub enum Change {
         /// Why.
         reason: &'static str,
     },
+    /// Standard input reached its end (its writer closed it).
+    Ended,
     /// Reading failed; the file is tried again at the next poll.
     Failed {
         /// The file.
@@ -69,6 +74,103 @@ pub struct Follower {
     ignored: BTreeMap<PathBuf, &'static str>,
     started: bool,
     from_start: bool,
+    /// Standard input, when `-` is among the roots.
+    stdin: Option<StdinFollow>,
+}
+
+/// Most lines of standard input parsed in one poll, and waiting to be.
+const STDIN_LINES_PER_POLL: usize = 65_536;
+
+/// Standard input, split into lines by a thread so a poll never blocks on it.
+struct StdinFollow {
+    lines: mpsc::Receiver<StdinLine>,
+    parser: LineParser,
+    sniffing: bool,
+}
+
+/// What the reading thread sends.
+enum StdinLine {
+    /// A line: its bytes (at most `max_line`), number, and whether it was cut.
+    Line(Vec<u8>, u64, bool),
+    /// The end, or the error that ended it.
+    End(Option<String>),
+}
+
+impl StdinFollow {
+    fn start(options: &IngestOptions) -> StdinFollow {
+        let (send, lines) = mpsc::sync_channel(STDIN_LINES_PER_POLL);
+        let max_line = options.max_line;
+        std::thread::spawn(move || {
+            let mut reader = LineReader::new(io::stdin().lock(), max_line);
+            let end = loop {
+                match reader.next_line() {
+                    Ok(Some(line)) => {
+                        let sent = StdinLine::Line(line.bytes.to_vec(), line.number, line.too_long);
+                        if send.send(sent).is_err() {
+                            return;
+                        }
+                    }
+                    Ok(None) => break None,
+                    Err(e) => break Some(e.to_string()),
+                }
+            };
+            let _ = send.send(StdinLine::End(end));
+        });
+        let mut report = InputReport::new("-".to_string());
+        report.format = options.format;
+        StdinFollow {
+            lines,
+            parser: LineParser::new(report, options.zone.clone(), now()),
+            sniffing: options.format.is_none(),
+        }
+    }
+
+    /// Parses the lines waiting; tells when the input ended.
+    fn poll(&mut self, sink: &mut dyn FnMut(&Event<'_>)) -> Option<Change> {
+        let mut waiting = Vec::new();
+        let mut ended = None;
+        while waiting.len() < STDIN_LINES_PER_POLL {
+            match self.lines.try_recv() {
+                Ok(StdinLine::Line(bytes, number, too_long)) => {
+                    waiting.push((bytes, number, too_long));
+                }
+                Ok(StdinLine::End(error)) => {
+                    ended = Some(match error {
+                        Some(error) => Change::Failed {
+                            path: PathBuf::from("-"),
+                            error,
+                        },
+                        None => Change::Ended,
+                    });
+                    break;
+                }
+                Err(mpsc::TryRecvError::Empty) => break,
+                Err(mpsc::TryRecvError::Disconnected) => {
+                    ended = Some(Change::Ended);
+                    break;
+                }
+            }
+        }
+        if self.sniffing && !waiting.is_empty() {
+            self.sniffing = false;
+            let head: Vec<u8> = waiting
+                .iter()
+                .take(200)
+                .flat_map(|(bytes, _, _)| bytes.iter().copied().chain([b'\n']))
+                .collect();
+            self.parser.report.format = sniff::detect(&head, "-");
+        }
+        self.parser.set_reference(now());
+        for (bytes, number, too_long) in &waiting {
+            let line = Line {
+                bytes,
+                number: *number,
+                too_long: *too_long,
+            };
+            self.parser.line(&line, sink);
+        }
+        ended
+    }
 }
 
 /// One followed file.
@@ -88,11 +190,16 @@ struct Followed {
 }
 
 impl Follower {
-    /// Follows `roots` (files and folders). At the first poll existing
-    /// lines are skipped, unless `from_start`; files that appear later are
-    /// always read from their start.
+    /// Follows `roots` (files and folders, `-` for standard input). At the
+    /// first poll existing lines are skipped, unless `from_start`; files
+    /// that appear later are always read from their start. Standard input
+    /// is read from the second poll on, so none of it counts as there at
+    /// the start.
     pub fn new(roots: Vec<PathBuf>, options: IngestOptions, from_start: bool) -> Follower {
+        let (stdin, roots): (Vec<PathBuf>, Vec<PathBuf>) =
+            roots.into_iter().partition(|r| r.as_os_str() == "-");
         Follower {
+            stdin: (!stdin.is_empty()).then(|| StdinFollow::start(&options)),
             roots,
             options,
             files: BTreeMap::new(),
@@ -154,12 +261,24 @@ impl Follower {
         for path in gone {
             self.files.remove(&path);
         }
+        if let Some(stdin) = self.stdin.as_mut().filter(|_| !initial)
+            && let Some(end) = stdin.poll(sink)
+        {
+            changes.push(end);
+            self.stdin = None;
+        }
         changes
     }
 
     /// The reports of the files followed now: lines read, events, skips.
     pub fn reports(&self) -> impl Iterator<Item = &InputReport> {
         self.files.values().map(|f| &f.parser.report)
+    }
+
+    /// Whether anything is still followed: files or folders, or a standard
+    /// input not yet at its end.
+    pub fn is_following(&self) -> bool {
+        !self.roots.is_empty() || self.stdin.is_some()
     }
 
     /// The files to follow now: each file root, and the live files of each

@@ -40,7 +40,7 @@ const RECENT_ALERTS_KEPT: usize = 10_000;
 /// Runs the subcommand.
 pub fn run(args: WatchArgs) -> Result<ExitCode> {
     for path in &args.paths {
-        if !path.exists() {
+        if path.as_os_str() != "-" && !path.exists() {
             bail!("{}: no such file or folder", path.display());
         }
     }
@@ -124,7 +124,9 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
                 alerts.raise(finding)?;
             }
         }
-        let due = last_analytics.is_none_or(|t| t.elapsed() >= ANALYTICS_EVERY);
+        // The last look (standard input ended) runs them whatever the time.
+        let due = last_analytics.is_none_or(|t| t.elapsed() >= ANALYTICS_EVERY)
+            || !follower.is_following();
         if unanalysed > 0 && due {
             unanalysed = 0;
             last_analytics = Some(Instant::now());
@@ -144,7 +146,7 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
             }
         }
         first_poll = false;
-        if stop_at.is_some_and(|t| Instant::now() >= t) {
+        if stop_at.is_some_and(|t| Instant::now() >= t) || !follower.is_following() {
             break;
         }
         std::thread::sleep(Duration::from_secs_f64(args.interval));
@@ -168,6 +170,7 @@ fn report_changes(changes: &[Change], first_poll: bool, follower: &Follower) {
                 format!("{} was truncated; reading it again", path.display())
             }
             Change::Removed(path) => format!("{} was removed", path.display()),
+            Change::Ended => continue,
             Change::Ignored { path, reason } => {
                 format!("not following {}: {reason}", path.display())
             }
