@@ -316,7 +316,11 @@ fn watch_reads_standard_input_as_it_comes_and_ends_with_it() {
     let dovecot = logs.join("dovecot.log");
     let work = tempfile::tempdir().unwrap();
     let case = work.path().join("case");
-    common::scan(&case, &["--findings-only".as_ref()], &[dovecot.clone()]);
+    common::scan(
+        &case,
+        &["--findings-only".as_ref()],
+        std::slice::from_ref(&dovecot),
+    );
     let scanned = common::findings_of(&case);
     let expected: Vec<&Value> = scanned
         .iter()
