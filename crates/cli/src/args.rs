@@ -273,15 +273,9 @@ pub struct ScanArgs {
     #[command(flatten)]
     pub rules: RuleArgs,
 
-    /// MaxMind-format country database (GeoIP2/GeoLite2 Country or City): logins are
-    /// compared with each account's baseline countries.
-    #[arg(long, value_name = "FILE")]
-    pub geoip: Option<PathBuf>,
-
-    /// MaxMind-format ASN database: logins are compared with each account's baseline
-    /// network operators.
-    #[arg(long, value_name = "FILE")]
-    pub asn: Option<PathBuf>,
+    /// Where addresses are.
+    #[command(flatten)]
+    pub geo: GeoArgs,
 
     /// End of the baseline period that analytics compare accounts with (RFC 3339 or
     /// YYYY-MM-DD). Default: the first half of the time the logs' logins cover.
@@ -336,6 +330,20 @@ pub struct RuleArgs {
     /// Field and logsource mapping for Sigma rules (default: the built-in rules/mappings/vigie.yml).
     #[arg(long, value_name = "FILE")]
     pub mapping: Option<PathBuf>,
+}
+
+/// The databases that place addresses (shared by `scan` and `watch`).
+#[derive(Args, Debug)]
+pub struct GeoArgs {
+    /// MaxMind-format country database (GeoIP2/GeoLite2 Country or City): logins are
+    /// compared with each account's baseline countries.
+    #[arg(long, value_name = "FILE")]
+    pub geoip: Option<PathBuf>,
+
+    /// MaxMind-format ASN database: logins are compared with each account's baseline
+    /// network operators.
+    #[arg(long, value_name = "FILE")]
+    pub asn: Option<PathBuf>,
 }
 
 /// The indicator sets matched (shared by `scan` and `watch`).
@@ -411,6 +419,10 @@ pub struct WatchArgs {
     /// The indicators matched.
     #[command(flatten)]
     pub intel: IntelArgs,
+
+    /// Where addresses are.
+    #[command(flatten)]
+    pub geo: GeoArgs,
 
     /// Read every input as this log format instead of detecting it from its content.
     #[arg(long, value_name = "FORMAT", value_parser = log_format_names())]

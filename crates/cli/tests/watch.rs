@@ -212,10 +212,22 @@ fn watch_raises_live_what_scan_finds_after_the_start_and_nothing_before() {
     common::scan(&scan_case, &flags, &inputs);
     let scanned = common::findings_of(&scan_case);
 
+    // The lab's intruder addresses (127.0.0.64/26) abroad, its office (127.0.0.0/27) at home.
+    let (country, asn) = vigie_detect::geo::testing::write_databases(
+        work.path(),
+        &[
+            ("127.0.0.64/26", "RU", 64_511),
+            ("127.0.0.0/27", "FR", 64_500),
+        ],
+    );
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("vigie"))
         .args(["watch", "--json", "--tz", "UTC", "--no-intel-store"])
         .args(["--interval", "0.05", "--quiet-for", "0", "--ioc"])
         .arg(&feed)
+        .arg("--geoip")
+        .arg(&country)
+        .arg("--asn")
+        .arg(&asn)
         .arg(&live)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -265,14 +277,16 @@ fn watch_raises_live_what_scan_finds_after_the_start_and_nothing_before() {
     assert!(expected.len() >= 8, "{expected:#?}");
     let mut raised: Vec<Value> = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(60);
-    // The intruder's login compared with the baseline: a new address for alice.
+    // The intruder's login compared with the baseline: a new address, and a
+    // new country and network, for alice.
     let new_address = ("VA001".to_string(), "127.0.0.66".to_string());
+    let new_country = ("VA006".to_string(), "127.0.0.66".to_string());
     let missing = |raised: &[Value]| -> Vec<(String, String)> {
         let keys: BTreeSet<_> = raised.iter().map(key).collect();
         expected
             .iter()
             .map(|f| key(f))
-            .chain([new_address.clone()])
+            .chain([new_address.clone(), new_country.clone()])
             .filter(|k| !keys.contains(k))
             .collect()
     };
@@ -306,8 +320,10 @@ fn watch_raises_live_what_scan_finds_after_the_start_and_nothing_before() {
     {
         assert!(evidence(a, &alerted_at).is_disjoint(&before_start), "{a:#}");
     }
-    let new_address = raised.iter().find(|a| key(a) == new_address).unwrap();
-    assert_eq!(new_address["entity"]["user"], "alice@lab.test");
+    for analytic in [new_address, new_country] {
+        let alert = raised.iter().find(|a| key(a) == analytic).unwrap();
+        assert_eq!(alert["entity"]["user"], "alice@lab.test");
+    }
 }
 
 #[test]

@@ -93,7 +93,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     }
     inputs.without(|path| mail.owns(path));
     let opens = mail::Opens::new(&mail);
-    let geo = GeoDb::open(args.geoip.as_deref(), args.asn.as_deref())?;
+    let geo = GeoDb::open(args.geo.geoip.as_deref(), args.geo.asn.as_deref())?;
     let baseline_until = args
         .baseline_until
         .as_deref()

@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use vigie_detect::analytics::{Baseline, Histories};
 use vigie_detect::findings::FindingSet;
+use vigie_detect::geo::GeoDb;
 use vigie_event::{Entity, Finding, Timestamp};
 use vigie_ingest::follow::{Change, Follower};
 use vigie_ingest::{Format, IngestOptions};
@@ -59,6 +60,8 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
         max_line: args.max_line.max(1024),
         ..IngestOptions::default()
     };
+    let geo = GeoDb::open(args.geo.geoip.as_deref(), args.geo.asn.as_deref())?;
+    let geo = (!geo.is_empty()).then_some(&geo);
     let mut follower = Follower::new(args.paths.clone(), options, true);
     let mut alerts = Alerts::open(&args)?;
     let mut live = detection.correlator.live(&detection.rules);
@@ -132,7 +135,7 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
             last_analytics = Some(Instant::now());
             let mut findings = alerts.recent.clone();
             let earlier = findings.len();
-            histories.run(None, baseline, &mut findings);
+            histories.run(geo, baseline, &mut findings);
             for finding in findings.drain(earlier..) {
                 let new = (args.from_start || finding.last_seen >= baseline.until)
                     && analysed.insert((
