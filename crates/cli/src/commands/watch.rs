@@ -35,6 +35,9 @@ use crate::terminal::sanitize;
 /// How often the analytics run over the histories, at most.
 const ANALYTICS_EVERY: Duration = Duration::from_secs(5);
 
+/// Rule and entity pairs remembered for `--quiet-for` before the stale ones go.
+const QUIET_ENTRIES_KEPT: usize = 100_000;
+
 /// How many alerts the analytics see as earlier findings (the takeover chain reads them).
 const RECENT_ALERTS_KEPT: usize = 10_000;
 
@@ -237,6 +240,12 @@ impl Alerts {
             return Ok(());
         }
         self.last.insert(key, finding.first_seen);
+        if self.last.len() > QUIET_ENTRIES_KEPT {
+            // A spray from many addresses must not grow this for ever: what
+            // is past its quiet period would alert again anyway.
+            let since = Timestamp(finding.first_seen.0.saturating_sub(self.quiet_for));
+            self.last.retain(|_, last| *last >= since);
+        }
         let mut line = serde_json::to_vec(&finding)?;
         line.push(b'\n');
         if let Some((path, file)) = &mut self.file {
