@@ -107,7 +107,9 @@ impl MailScan {
     pub fn owns(&self, path: &Path) -> bool {
         self.stores.iter().any(|s| match s.kind {
             StoreKind::Maildir => path.starts_with(&s.path),
-            StoreKind::Mbox | StoreKind::Eml | StoreKind::Sieve => path == s.path,
+            StoreKind::Mbox | StoreKind::Eml | StoreKind::Sieve | StoreKind::DovecotState => {
+                path == s.path
+            }
         })
     }
 }

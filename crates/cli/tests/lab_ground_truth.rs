@@ -624,6 +624,23 @@ fn sieve_scripts_redirecting_outside_are_findings_on_their_lines() {
         // The evidence is the script's redirect line.
         assert!(evidence_line(&found["evidence"][0]).contains(target));
     }
+    // The compiled scripts and the duplicate database beside them are
+    // Dovecot's state, not logs: no source of the case, no line skipped.
+    let case = run_scan(&dir);
+    let db = rusqlite::Connection::open(case.path().join("case.sqlite")).unwrap();
+    let mut query = db.prepare("SELECT path FROM sources").unwrap();
+    let sources: Vec<String> = query
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(sources.iter().any(|s| s.ends_with("dovecot.log")));
+    assert!(
+        sources
+            .iter()
+            .all(|s| !s.ends_with(".svbin") && !s.ends_with(".lda-dupes")),
+        "{sources:?}"
+    );
     // Scripts without an outside redirect (carol's fileinto rule) give none.
     assert!(
         scripts

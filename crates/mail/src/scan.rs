@@ -64,7 +64,7 @@ pub fn scan_stores(
                 line: 1,
                 ..Location::default()
             }],
-            StoreKind::Mbox | StoreKind::Sieve => Vec::new(),
+            StoreKind::Mbox | StoreKind::Sieve | StoreKind::DovecotState => Vec::new(),
         })
         .collect();
     files.into_par_iter().for_each_init(

@@ -58,6 +58,10 @@ pub enum StoreKind {
     Eml,
     /// A Sieve script (`*.sieve`): read for its redirects, not as mail.
     Sieve,
+    /// Dovecot's own state beside the mailboxes (`*.svbin`, compiled Sieve;
+    /// `.dovecot.lda-dupes`, the duplicate-delivery database): binary, not
+    /// mail and not a log, so it is claimed and left unread.
+    DovecotState,
 }
 
 /// A store found under the paths given.
@@ -178,6 +182,13 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Store>, Vec<Unread>) {
                 });
                 continue;
             }
+            if is_dovecot_state(p) {
+                stores.push(Store {
+                    path: p.to_path_buf(),
+                    kind: StoreKind::DovecotState,
+                });
+                continue;
+            }
             match sniff_file(p) {
                 Ok(Some(kind)) => stores.push(Store {
                     path: p.to_path_buf(),
@@ -195,6 +206,12 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Store>, Vec<Unread>) {
         }
     }
     (stores, errors)
+}
+
+/// Whether `path` is a file Dovecot keeps beside the mailboxes for itself.
+fn is_dovecot_state(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "svbin")
+        || path.file_name().is_some_and(|n| n == ".dovecot.lda-dupes")
 }
 
 /// The IMAP name of a Maildir folder: `INBOX` for the root, `Sent` for
@@ -401,8 +418,8 @@ pub fn read_store(store: &Store, each: &mut dyn FnMut(RawMessage), unread: &mut 
                 Err(reason) => unread(Unread { location, reason }),
             }
         }
-        // No message in it (see `sieve`).
-        StoreKind::Sieve => {}
+        // No message in them (a script: see `sieve`).
+        StoreKind::Sieve | StoreKind::DovecotState => {}
     }
 }
 

@@ -20,6 +20,7 @@ use vigie_event::Finding;
 use vigie_ingest::{Format, InputReport, ingest_input};
 use vigie_intel::attribution::{self, Attribution, Profiles};
 use vigie_intel::matcher::{IntelHits, IntelIndex};
+use vigie_mail::StoreKind;
 
 use crate::args::{RuleArgs, ScanArgs};
 use crate::commands::intel::load_for_scan;
@@ -410,16 +411,23 @@ fn print_summary(
     if !mail.stores.is_empty() {
         writeln!(
             out,
-            "{} mail stores, {} messages ({} read in part, {} not read), {} flagged; {} Sieve scripts",
+            "{} mail stores, {} messages ({} read in part, {} not read), {} flagged; {} Sieve scripts; {} Dovecot state files (compiled Sieve, duplicate database) not read",
             mail.stores
                 .iter()
-                .filter(|s| s.kind != vigie_mail::StoreKind::Sieve)
+                .filter(|s| matches!(
+                    s.kind,
+                    StoreKind::Maildir | StoreKind::Mbox | StoreKind::Eml
+                ))
                 .count(),
             mail.messages,
             mail.partial,
             mail.unread.len(),
             mail.flagged.len(),
-            mail.scripts.len()
+            mail.scripts.len(),
+            mail.stores
+                .iter()
+                .filter(|s| s.kind == StoreKind::DovecotState)
+                .count()
         )?;
     }
     for level in LEVELS {
