@@ -11,13 +11,14 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use indicatif::ProgressBar;
 use vigie_detect::analytics::{Baseline, Histories};
 use vigie_detect::findings::FindingSet;
 use vigie_detect::geo::GeoDb;
@@ -77,6 +78,14 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
         .stop_after
         .map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
     let mut first_poll = true;
+    // Reading what is there at start can take a while: say so on a terminal.
+    let baseline_progress = if io::stderr().is_terminal() {
+        ProgressBar::new_spinner()
+    } else {
+        ProgressBar::hidden()
+    };
+    baseline_progress.enable_steady_tick(Duration::from_millis(200));
+    baseline_progress.set_message("reading the files as they are, the baseline");
     // The file of the last event, shared by the evidence of its findings.
     let mut path: Arc<str> = "".into();
     let mut unanalysed = 0u64;
@@ -115,9 +124,14 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
             unanalysed += 1;
             if first_poll {
                 latest_at_start = latest_at_start.max(event.timestamp);
+                if unanalysed.is_multiple_of(1 << 16) {
+                    baseline_progress
+                        .set_message(format!("{unanalysed} events read as the baseline"));
+                }
             }
         });
         if first_poll {
+            baseline_progress.finish_and_clear();
             found.extend(live.release());
             if latest_at_start != Timestamp::default() {
                 baseline.until = Timestamp(latest_at_start.0 + 1);
