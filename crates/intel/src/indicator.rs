@@ -165,11 +165,18 @@ pub fn guess(value: &str) -> Result<(Kind, String), Refusal> {
             64 => Kind::Sha256,
             _ => return Err("type not recognised"),
         }
+    } else if v.starts_with('/') {
+        return Err("a URL path without a host");
+    } else if v.contains('/') {
+        // `evil.example/wp/x.php`, as lists without schemes write URLs.
+        Kind::Url
     } else {
         Kind::Domain
     };
+    // Neither a domain nor a scheme-less URL: no type fits.
+    let schemeless = kind == Kind::Url && !v.contains("://");
     normalize(kind, v).map(|n| (kind, n)).map_err(|e| {
-        if kind == Kind::Domain && e == "not a domain name" {
+        if (kind == Kind::Domain && e == "not a domain name") || (schemeless && e == "not a URL") {
             "type not recognised"
         } else {
             e
@@ -280,6 +287,21 @@ fn normalize_hex(value: &str, len: usize) -> Result<String, Refusal> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_url_without_a_scheme_is_a_url_and_a_bare_path_is_refused() {
+        assert_eq!(
+            guess("evil[.]example/wp/x.php"),
+            Ok((Kind::Url, "evil.example/wp/x.php".into()))
+        );
+        assert_eq!(
+            guess("203.161.50.145/a"),
+            Ok((Kind::Url, "203.161.50.145/a".into()))
+        );
+        assert_eq!(guess("/static/evil.js"), Err("a URL path without a host"));
+        assert_eq!(guess("not a host/x"), Err("type not recognised"));
+        assert_eq!(guess("10.0.0.0/8"), Ok((Kind::Ip, "10.0.0.0/8".into())));
+    }
 
     #[test]
     fn defanged_forms_are_read() {

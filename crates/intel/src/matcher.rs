@@ -152,7 +152,14 @@ impl IntelIndex {
     pub fn url(&self, text: &str, hit: &mut dyn FnMut(u32)) {
         if let Some(urls) = &self.urls {
             for m in urls.find_overlapping_iter(text) {
-                hit(self.url_ids[m.pattern().as_usize()]);
+                // `evil.example/x` (a URL kept without its scheme) is not
+                // in `https://notevil.example/x`.
+                let glued = text.as_bytes()[..m.start()]
+                    .last()
+                    .is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.'));
+                if !glued {
+                    hit(self.url_ids[m.pattern().as_usize()]);
+                }
             }
         }
         if let Some(host) = url_host(text) {
@@ -486,6 +493,7 @@ mod tests {
             i(Kind::Email, "collector@exfil.example"),
             i(Kind::Url, "https://zhblz.com/zJ2w9x"),
             i(Kind::Sha256, &"ab".repeat(32)),
+            i(Kind::Url, "evil.example/wp/x.php"),
         ])
     }
 
@@ -522,6 +530,17 @@ mod tests {
             [3]
         );
         assert_eq!(hits(|x, h| x.digest(&"AB".repeat(32), h)), [6]);
+        // A URL without its scheme matches with any scheme, or none, and
+        // not inside a longer host.
+        assert_eq!(
+            hits(|x, h| x.url("https://evil.example/wp/x.php?a=1", h)),
+            [7, 3]
+        );
+        assert_eq!(hits(|x, h| x.url("/r?u=evil.example/wp/x.php", h)), [7]);
+        assert_eq!(
+            hits(|x, h| x.url("https://notevil.example/wp/x.php", h)),
+            [] as [u32; 0]
+        );
     }
 
     #[test]
