@@ -368,6 +368,7 @@ Examples:
   vigie watch /var/log/ --alerts /var/lib/vigie/alerts.jsonl --ioc roundpress.stix.json
   vigie watch /var/log/ --json | jq -c 'select(.level == \"critical\")'
   journalctl -f -o json -u dovecot -u postfix@- | vigie watch -
+  vigie watch /var/log/ --min-level high --exec 'mail -s \"vigie alert\" soc@example.org'
 
 Follows the files (and the live files of the folders: not rotations, not
 compressed) and prints an alert the moment a rule, a correlation or an
@@ -411,6 +412,16 @@ pub struct WatchArgs {
     /// Stop after this many seconds (default: run until interrupted).
     #[arg(long, value_name = "SECONDS")]
     pub stop_after: Option<f64>,
+
+    /// Raise only alerts of this level or above.
+    #[arg(long, value_name = "LEVEL", default_value = "informational",
+          value_parser = ["critical", "high", "medium", "low", "informational"])]
+    pub min_level: String,
+
+    /// Run this shell command for each alert, the alert's JSON on its standard input
+    /// (and VIGIE_RULE_ID, VIGIE_LEVEL in its environment); it does not hold the watch up.
+    #[arg(long, value_name = "COMMAND")]
+    pub exec: Option<String>,
 
     /// The detection rules.
     #[command(flatten)]

@@ -373,3 +373,54 @@ fn watch_reads_standard_input_as_it_comes_and_ends_with_it() {
     }
     assert!(raised.iter().all(|a| a["evidence"][0]["path"] == "-"));
 }
+
+#[test]
+fn alerts_below_the_minimum_level_are_not_raised_and_each_alert_runs_the_command() {
+    let dovecot = common::logs_dir(&common::lab_run()).join("dovecot.log");
+    let hooks = tempfile::tempdir().unwrap();
+    // One file a command, named by the level it was given.
+    let command = format!("cat > {}/\"$VIGIE_LEVEL-$$.json\"", hooks.path().display());
+    let out = assert_cmd::Command::cargo_bin("vigie")
+        .unwrap()
+        .args(["watch", "--json", "--tz", "UTC", "--no-intel-store"])
+        .args(["--interval", "0.05", "--min-level", "high", "--exec"])
+        .arg(&command)
+        .arg("-")
+        .pipe_stdin(&dovecot)
+        .unwrap()
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let raised: BTreeSet<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert!(!raised.is_empty());
+    for line in &raised {
+        let alert: Value = serde_json::from_str(line).unwrap();
+        assert!(
+            ["high", "critical"].contains(&alert["level"].as_str().unwrap()),
+            "{alert:#}"
+        );
+    }
+    let mut handed: BTreeSet<String> = BTreeSet::new();
+    for entry in std::fs::read_dir(hooks.path()).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let alert: Value = serde_json::from_str(&text).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            name.starts_with(&format!("{}-", alert["level"].as_str().unwrap())),
+            "{name}"
+        );
+        handed.insert(text.trim_end().to_string());
+    }
+    assert_eq!(handed, raised);
+}

@@ -390,7 +390,8 @@ impl StageOne {
     }
 }
 
-const LEVELS: [&str; 5] = ["critical", "high", "medium", "low", "informational"];
+/// Finding levels, most severe first.
+pub const LEVELS: [&str; 5] = ["critical", "high", "medium", "low", "informational"];
 
 fn print_summary(
     findings: &[Finding],
@@ -483,7 +484,8 @@ fn print_attribution(attribution: &Attribution) -> io::Result<()> {
     Ok(())
 }
 
-fn rank(level: &str) -> usize {
+/// How severe a level is: 0 for critical, higher for less (unknown last).
+pub fn rank(level: &str) -> usize {
     LEVELS
         .iter()
         .position(|l| *l == level)

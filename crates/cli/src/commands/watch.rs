@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
-use std::process::ExitCode;
+use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -29,7 +29,7 @@ use vigie_intel::matcher::{IntelHits, IntelIndex};
 
 use crate::args::WatchArgs;
 use crate::commands::intel::load_for_scan;
-use crate::commands::scan::Detection;
+use crate::commands::scan::{Detection, rank};
 use crate::input::zone;
 use crate::terminal::sanitize;
 
@@ -171,6 +171,7 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
         }
         std::thread::sleep(Duration::from_secs_f64(args.interval));
     }
+    alerts.hooks.finish(Duration::from_secs(10));
     Ok(ExitCode::from(if alerts.raised > 0 { 1 } else { 0 }))
 }
 
@@ -217,6 +218,71 @@ struct Alerts {
     /// The latest alerts, which the analytics read as earlier findings.
     recent: Vec<Finding>,
     raised: u64,
+    min_rank: usize,
+    exec: Option<String>,
+    hooks: Hooks,
+}
+
+/// Most `--exec` commands running at once; alerts beyond are not handed
+/// to the command (and counted on stderr), so a hung command cannot pile
+/// up processes.
+const HOOKS_AT_ONCE: usize = 16;
+
+/// The `--exec` commands running.
+#[derive(Default)]
+struct Hooks {
+    running: Vec<Child>,
+}
+
+impl Hooks {
+    /// Starts `command` for `finding`, its JSON `line` on standard input.
+    fn run(&mut self, command: &str, finding: &Finding, line: &[u8]) {
+        self.running
+            .retain_mut(|child| matches!(child.try_wait(), Ok(None)));
+        if self.running.len() >= HOOKS_AT_ONCE {
+            eprintln!(
+                "vigie: --exec: {HOOKS_AT_ONCE} commands still running; alert {} not handed over",
+                sanitize(&finding.rule_id)
+            );
+            return;
+        }
+        let started = Command::new("sh")
+            .arg("-c")
+            .arg(command)
+            .env("VIGIE_RULE_ID", &finding.rule_id)
+            .env("VIGIE_LEVEL", &finding.level)
+            .stdin(Stdio::piped())
+            .spawn();
+        match started {
+            Ok(mut child) => {
+                // The command reads the alert when it likes: a thread writes it.
+                if let Some(mut stdin) = child.stdin.take() {
+                    let line = line.to_vec();
+                    std::thread::spawn(move || stdin.write_all(&line));
+                }
+                self.running.push(child);
+            }
+            Err(e) => eprintln!("vigie: --exec: cannot start sh: {e}"),
+        }
+    }
+
+    /// Waits up to `patience` for the commands still running, so the last
+    /// alerts are handed over before the watch ends.
+    fn finish(&mut self, patience: Duration) {
+        let deadline = Instant::now() + patience;
+        while Instant::now() < deadline {
+            self.running
+                .retain_mut(|child| matches!(child.try_wait(), Ok(None)));
+            if self.running.is_empty() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        eprintln!(
+            "vigie: --exec: {} commands still running at the end",
+            self.running.len()
+        );
+    }
 }
 
 impl Alerts {
@@ -241,12 +307,18 @@ impl Alerts {
             last: HashMap::new(),
             recent: Vec::new(),
             raised: 0,
+            min_rank: rank(&args.min_level),
+            exec: args.exec.clone(),
+            hooks: Hooks::default(),
         })
     }
 
     /// Raises `finding` unless the same rule raised one for the same
     /// entity less than `--quiet-for` before it.
     fn raise(&mut self, finding: Finding) -> Result<()> {
+        if rank(&finding.level) > self.min_rank {
+            return Ok(());
+        }
         let key = (finding.rule_id.clone(), finding.entity.clone());
         if let Some(last) = self.last.get(&key)
             && finding.first_seen.0.saturating_sub(last.0) < self.quiet_for
@@ -273,6 +345,9 @@ impl Alerts {
             out.write_all(sanitize(&describe(&finding)).as_bytes())?;
         }
         out.flush()?;
+        if let Some(command) = &self.exec {
+            self.hooks.run(command, &finding, &line);
+        }
         self.raised += 1;
         if self.recent.len() == RECENT_ALERTS_KEPT {
             self.recent.remove(0);
