@@ -20,9 +20,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use indicatif::ProgressBar;
 use vigie_detect::analytics::{Baseline, Histories};
+use vigie_detect::correlate::LiveCorrelation;
 use vigie_detect::findings::FindingSet;
 use vigie_detect::geo::GeoDb;
-use vigie_event::{Entity, Finding, Timestamp};
+use vigie_event::{Entity, Event, Finding, Timestamp};
 use vigie_ingest::follow::{Change, Follower};
 use vigie_ingest::{Format, IngestOptions};
 use vigie_intel::matcher::{IntelHits, IntelIndex};
@@ -65,114 +66,169 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
         ..IngestOptions::default()
     };
     let geo = GeoDb::open(args.geo.geoip.as_deref(), args.geo.asn.as_deref())?;
-    let geo = (!geo.is_empty()).then_some(&geo);
     let mut follower = Follower::new(args.paths.clone(), options, true);
-    let mut alerts = Alerts::open(&args)?;
-    let mut live = detection.correlator.live(&detection.rules);
-    let mut histories = Histories::default();
-    // The baseline ends after the last line there at start, in the logs'
-    // own time (a copy of old logs replayed into a watched folder is new).
-    let mut latest_at_start = Timestamp::default();
-    let mut baseline = Baseline { until: now() };
+    let mut watcher = Watcher {
+        detection: &detection,
+        intel: &intel,
+        geo: (!geo.is_empty()).then_some(&geo),
+        live: detection.correlator.live(&detection.rules),
+        histories: Histories::default(),
+        alerts: Alerts::open(&args)?,
+        from_start: args.from_start,
+        reading_baseline: true,
+        latest_at_start: Timestamp::default(),
+        baseline: Baseline { until: now() },
+        path: "".into(),
+        unanalysed: 0,
+        last_analytics: None,
+        analysed: HashSet::new(),
+    };
     let stop_at = args
         .stop_after
         .map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
-    let mut first_poll = true;
     // Reading what is there at start can take a while: say so on a terminal.
-    let baseline_progress = if io::stderr().is_terminal() {
+    let progress = if io::stderr().is_terminal() {
         ProgressBar::new_spinner()
     } else {
         ProgressBar::hidden()
     };
-    baseline_progress.enable_steady_tick(Duration::from_millis(200));
-    baseline_progress.set_message("reading the files as they are, the baseline");
-    // The file of the last event, shared by the evidence of its findings.
-    let mut path: Arc<str> = "".into();
-    let mut unanalysed = 0u64;
-    let mut last_analytics: Option<Instant> = None;
-    // The analytics find their findings again at every run: each is raised once.
-    let mut analysed: HashSet<(String, Entity, Timestamp)> = HashSet::new();
+    progress.enable_steady_tick(Duration::from_millis(200));
+    progress.set_message("reading the files as they are, the baseline");
     loop {
         let mut found = Vec::new();
         let changes = follower.poll(&mut |event| {
-            if *path != *event.path {
-                path = event.path.into();
-            }
-            let matched = detection.detector.detect(event);
-            if !matched.is_empty() {
-                let mut single = FindingSet::default();
-                for &rule in &matched {
-                    if !detection.correlator.is_silent(rule) {
-                        single.add(rule, event);
-                    }
-                }
-                found.extend(single.into_findings(detection.detector.rules()));
-                if first_poll {
-                    // Files are read one after the other: their lines
-                    // reach the correlations in time order after the poll.
-                    live.hold(event, &matched, &path, !args.from_start);
-                } else {
-                    found.extend(live.process(event, &matched, &path));
-                }
-            }
-            if !intel.is_empty() {
-                let mut hits = IntelHits::default();
-                hits.add_event(&intel, event, &path);
-                found.extend(hits.into_findings(&intel));
-            }
-            histories.add(event, &path);
-            unanalysed += 1;
-            if first_poll {
-                latest_at_start = latest_at_start.max(event.timestamp);
-                if unanalysed.is_multiple_of(1 << 16) {
-                    baseline_progress
-                        .set_message(format!("{unanalysed} events read as the baseline"));
-                }
+            watcher.on_event(event, &mut found);
+            if watcher.reading_baseline && watcher.unanalysed.is_multiple_of(1 << 16) {
+                let read = watcher.unanalysed;
+                progress.set_message(format!("{read} events read as the baseline"));
             }
         });
-        if first_poll {
-            baseline_progress.finish_and_clear();
-            found.extend(live.release());
-            if latest_at_start != Timestamp::default() {
-                baseline.until = Timestamp(latest_at_start.0 + 1);
-            }
+        if watcher.reading_baseline {
+            progress.finish_and_clear();
+            watcher.baseline_read(&mut found);
         }
-        report_changes(&changes, first_poll, &follower);
+        report_changes(&changes, watcher.reading_baseline, &follower);
         // The lines already there at start are the baseline, not news.
-        if !first_poll || args.from_start {
+        if !watcher.reading_baseline || args.from_start {
             for finding in found {
-                alerts.raise(finding)?;
+                watcher.alerts.raise(finding)?;
             }
         }
         // The last look (standard input ended) runs them whatever the time.
-        let due = last_analytics.is_none_or(|t| t.elapsed() >= ANALYTICS_EVERY)
-            || !follower.is_following();
-        if unanalysed > 0 && due {
-            unanalysed = 0;
-            last_analytics = Some(Instant::now());
-            let mut findings = alerts.recent.clone();
-            let earlier = findings.len();
-            histories.run(geo, baseline, &mut findings);
-            for finding in findings.drain(earlier..) {
-                let new = (args.from_start || finding.last_seen >= baseline.until)
-                    && analysed.insert((
-                        finding.rule_id.clone(),
-                        finding.entity.clone(),
-                        finding.first_seen,
-                    ));
-                if new {
-                    alerts.raise(finding)?;
-                }
-            }
-        }
-        first_poll = false;
+        watcher.analyse(!follower.is_following())?;
+        watcher.reading_baseline = false;
         if stop_at.is_some_and(|t| Instant::now() >= t) || !follower.is_following() {
             break;
         }
         std::thread::sleep(Duration::from_secs_f64(args.interval));
     }
-    alerts.hooks.finish(Duration::from_secs(10));
-    Ok(ExitCode::from(if alerts.raised > 0 { 1 } else { 0 }))
+    watcher.alerts.hooks.finish(Duration::from_secs(10));
+    Ok(ExitCode::from(if watcher.alerts.raised > 0 {
+        1
+    } else {
+        0
+    }))
+}
+
+/// The detection of a watch, fed one event at a time.
+struct Watcher<'d> {
+    detection: &'d Detection,
+    intel: &'d IntelIndex,
+    geo: Option<&'d GeoDb>,
+    live: LiveCorrelation<'d>,
+    histories: Histories,
+    alerts: Alerts,
+    from_start: bool,
+    /// Whether the lines read are those there at start (the first poll).
+    reading_baseline: bool,
+    /// The latest time of those lines.
+    latest_at_start: Timestamp,
+    /// The baseline ends after the last line there at start, in the logs'
+    /// own time (a copy of old logs replayed into a watched folder is new).
+    baseline: Baseline,
+    /// The file of the last event, shared by the evidence of its findings.
+    path: Arc<str>,
+    /// Events since the analytics last ran, and when that was.
+    unanalysed: u64,
+    last_analytics: Option<Instant>,
+    /// The analytics find their findings again at every run: each is raised once.
+    analysed: HashSet<(String, Entity, Timestamp)>,
+}
+
+impl Watcher<'_> {
+    /// Runs the rules, correlations and indicators on `event`, adding what
+    /// they find to `found`, and records it for the analytics.
+    fn on_event(&mut self, event: &Event<'_>, found: &mut Vec<Finding>) {
+        if *self.path != *event.path {
+            self.path = event.path.into();
+        }
+        let path = &self.path;
+        let (detector, correlator) = (&self.detection.detector, &self.detection.correlator);
+        let matched = detector.detect(event);
+        if !matched.is_empty() {
+            let mut single = FindingSet::default();
+            for &rule in &matched {
+                if !correlator.is_silent(rule) {
+                    single.add(rule, event);
+                }
+            }
+            found.extend(single.into_findings(detector.rules()));
+            if self.reading_baseline {
+                // Files are read one after the other: their lines reach the
+                // correlations in time order once the baseline is read.
+                self.live.hold(event, &matched, path, !self.from_start);
+            } else {
+                found.extend(self.live.process(event, &matched, path));
+            }
+        }
+        if !self.intel.is_empty() {
+            let mut hits = IntelHits::default();
+            hits.add_event(self.intel, event, path);
+            found.extend(hits.into_findings(self.intel));
+        }
+        self.histories.add(event, path);
+        self.unanalysed += 1;
+        if self.reading_baseline {
+            self.latest_at_start = self.latest_at_start.max(event.timestamp);
+        }
+    }
+
+    /// Ends the baseline: the correlations get its last window, in time order.
+    fn baseline_read(&mut self, found: &mut Vec<Finding>) {
+        found.extend(self.live.release());
+        if self.latest_at_start != Timestamp::default() {
+            self.baseline.until = Timestamp(self.latest_at_start.0 + 1);
+        }
+    }
+
+    /// Runs the analytics when events came since they last ran, at most
+    /// every [`ANALYTICS_EVERY`] unless `now`, and raises what is new.
+    fn analyse(&mut self, now: bool) -> Result<()> {
+        let due = now
+            || self
+                .last_analytics
+                .is_none_or(|t| t.elapsed() >= ANALYTICS_EVERY);
+        if self.unanalysed == 0 || !due {
+            return Ok(());
+        }
+        self.unanalysed = 0;
+        self.last_analytics = Some(Instant::now());
+        let mut findings = self.alerts.recent.clone();
+        let earlier = findings.len();
+        self.histories.run(self.geo, self.baseline, &mut findings);
+        for finding in findings.drain(earlier..) {
+            let new = (self.from_start || finding.last_seen >= self.baseline.until)
+                && self.analysed.insert((
+                    finding.rule_id.clone(),
+                    finding.entity.clone(),
+                    finding.first_seen,
+                ));
+            if new {
+                self.alerts.raise(finding)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Tells stderr what a poll changed: the files followed (counted at the
