@@ -171,13 +171,64 @@ fn is_correlation(finding: &Value) -> bool {
         .contains(" within ")
 }
 
-/// Kills the watch when the test ends, passed or not.
-struct Watch(Child);
+/// A running `vigie watch --json`: its alerts and its stderr lines as they
+/// come; killed when the test ends, passed or not.
+struct Watch {
+    child: Child,
+    alerts: mpsc::Receiver<Value>,
+    stderr: mpsc::Receiver<String>,
+}
+
+impl Watch {
+    /// `vigie watch --json --tz UTC --interval 0.05 --quiet-for 0 ARGS…`.
+    fn start(args: &[&std::ffi::OsStr]) -> Watch {
+        let mut child = Command::new(assert_cmd::cargo::cargo_bin("vigie"))
+            .args(["watch", "--json", "--tz", "UTC"])
+            .args(["--interval", "0.05", "--quiet-for", "0"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (alerts_tx, alerts) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = alerts_tx.send(serde_json::from_str(&line).unwrap());
+            }
+        });
+        let (stderr_tx, stderr_lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = stderr_tx.send(line);
+            }
+        });
+        Watch {
+            child,
+            alerts,
+            stderr: stderr_lines,
+        }
+    }
+
+    /// Waits (a minute at most) for a stderr line starting with `start`.
+    fn wait_for_stderr(&self, start: &str) {
+        loop {
+            let line = self
+                .stderr
+                .recv_timeout(Duration::from_secs(60))
+                .unwrap_or_else(|_| panic!("the watch never said {start:?}"));
+            if line.starts_with(start) {
+                return;
+            }
+        }
+    }
+}
 
 impl Drop for Watch {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -220,36 +271,19 @@ fn watch_raises_live_what_scan_finds_after_the_start_and_nothing_before() {
             ("127.0.0.0/27", "FR", 64_500),
         ],
     );
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("vigie"))
-        .args(["watch", "--json", "--tz", "UTC", "--no-intel-store"])
-        .args(["--interval", "0.05", "--quiet-for", "0", "--ioc"])
-        .arg(&feed)
-        .arg("--geoip")
-        .arg(&country)
-        .arg("--asn")
-        .arg(&asn)
-        .arg(&live)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let _watch = Watch(child);
-    let (alerts_tx, alerts) = mpsc::channel::<Value>();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            let _ = alerts_tx.send(serde_json::from_str(&line).unwrap());
-        }
-    });
+    let watch = Watch::start(&[
+        "--no-intel-store".as_ref(),
+        "--ioc".as_ref(),
+        feed.as_os_str(),
+        "--geoip".as_ref(),
+        country.as_os_str(),
+        "--asn".as_ref(),
+        asn.as_os_str(),
+        live.as_os_str(),
+    ]);
+    let alerts = &watch.alerts;
     // The watch says how many files it follows once it has read the baseline.
-    let mut stderr = BufReader::new(stderr);
-    let mut said = String::new();
-    while !said.starts_with("vigie: following ") {
-        said.clear();
-        assert_ne!(stderr.read_line(&mut said).unwrap(), 0, "the watch ended");
-    }
+    watch.wait_for_stderr("vigie: following ");
     assert!(
         alerts.try_recv().is_err(),
         "the lines there at start raised an alert"
@@ -423,4 +457,40 @@ fn alerts_below_the_minimum_level_are_not_raised_and_each_alert_runs_the_command
         handed.insert(text.trim_end().to_string());
     }
     assert_eq!(handed, raised);
+}
+
+#[test]
+fn a_set_imported_while_watching_is_matched_from_then_on() {
+    let work = tempfile::tempdir().unwrap();
+    let (store, live) = (work.path().join("intel"), work.path().join("live"));
+    std::fs::create_dir(&live).unwrap();
+    let log = live.join("dovecot.log");
+    std::fs::write(&log, "").unwrap();
+    let watch = Watch::start(&["--intel-dir".as_ref(), store.as_os_str(), live.as_os_str()]);
+    watch.wait_for_stderr("vigie: following ");
+    // The IMAP intruder's address, imported into the store the watch reads.
+    let feed = work.path().join("imap-intruder.txt");
+    std::fs::write(&feed, "127.0.0[.]67\n").unwrap();
+    assert_cmd::Command::cargo_bin("vigie")
+        .unwrap()
+        .args(["intel", "import", "--intel-dir"])
+        .arg(&store)
+        .arg(&feed)
+        .assert()
+        .success();
+    watch.wait_for_stderr("vigie: indicators reloaded: 1");
+    let dovecot = common::logs_dir(&common::lab_run()).join("dovecot.log");
+    append(&log, &std::fs::read_to_string(dovecot).unwrap());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let alert = watch
+            .alerts
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("no alert on the imported address");
+        if alert["rule_id"] == "VI001" {
+            assert_eq!(alert["entity"]["source_ip"], "127.0.0.67");
+            assert!(alert["reason"].as_str().unwrap().contains("imap-intruder"));
+            break;
+        }
+    }
 }

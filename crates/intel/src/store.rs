@@ -86,8 +86,8 @@ impl IntelStore {
         Ok(replaced)
     }
 
-    /// Every set, by name; a set that cannot be read is an error naming its file.
-    pub fn sets(&self) -> io::Result<Vec<Result<IndicatorSet, String>>> {
+    /// The files of the sets, in name order (none when the store does not exist yet).
+    pub fn files(&self) -> io::Result<Vec<PathBuf>> {
         let entries = match std::fs::read_dir(&self.dir) {
             Ok(e) => e,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -99,7 +99,13 @@ impl IntelStore {
             .filter(|p| p.extension().is_some_and(|e| e == "json"))
             .collect();
         paths.sort();
-        Ok(paths
+        Ok(paths)
+    }
+
+    /// Every set, by name; a set that cannot be read is an error naming its file.
+    pub fn sets(&self) -> io::Result<Vec<Result<IndicatorSet, String>>> {
+        Ok(self
+            .files()?
             .into_iter()
             .map(|path| {
                 let file =

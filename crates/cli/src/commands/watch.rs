@@ -15,7 +15,7 @@ use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, Result, bail};
 use indicatif::ProgressBar;
@@ -27,8 +27,9 @@ use vigie_event::{Entity, Event, Finding, Timestamp};
 use vigie_ingest::follow::{Change, Follower};
 use vigie_ingest::{Format, IngestOptions};
 use vigie_intel::matcher::{IntelHits, IntelIndex};
+use vigie_intel::store::IntelStore;
 
-use crate::args::WatchArgs;
+use crate::args::{IntelArgs, WatchArgs};
 use crate::commands::intel::load_for_scan;
 use crate::commands::scan::{Detection, rank};
 use crate::input::zone;
@@ -58,7 +59,7 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
     if intel_failed {
         bail!("an indicator set could not be read (see above); a watch would miss its matches");
     }
-    let intel = IntelIndex::new(indicators);
+    let intel_files = intel_files(&args.intel);
     let options = IngestOptions {
         zone: zone(args.tz.as_deref())?,
         format: args.log_format.as_deref().and_then(Format::from_name),
@@ -69,7 +70,8 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
     let mut follower = Follower::new(args.paths.clone(), options, true);
     let mut watcher = Watcher {
         detection: &detection,
-        intel: &intel,
+        intel: IntelIndex::new(indicators),
+        intel_files,
         geo: (!geo.is_empty()).then_some(&geo),
         live: detection.correlator.live(&detection.rules),
         histories: Histories::default(),
@@ -116,6 +118,7 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
         }
         // The last look (standard input ended) runs them whatever the time.
         watcher.analyse(!follower.is_following())?;
+        watcher.reload_indicators(&args.intel);
         watcher.reading_baseline = false;
         if stop_at.is_some_and(|t| Instant::now() >= t) || !follower.is_following() {
             break;
@@ -133,7 +136,9 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
 /// The detection of a watch, fed one event at a time.
 struct Watcher<'d> {
     detection: &'d Detection,
-    intel: &'d IntelIndex,
+    intel: IntelIndex,
+    /// The files the indicators were read from, as they were then.
+    intel_files: Vec<FileState>,
     geo: Option<&'d GeoDb>,
     live: LiveCorrelation<'d>,
     histories: Histories,
@@ -183,8 +188,8 @@ impl Watcher<'_> {
         }
         if !self.intel.is_empty() {
             let mut hits = IntelHits::default();
-            hits.add_event(self.intel, event, path);
-            found.extend(hits.into_findings(self.intel));
+            hits.add_event(&self.intel, event, path);
+            found.extend(hits.into_findings(&self.intel));
         }
         self.histories.add(event, path);
         self.unanalysed += 1;
@@ -199,6 +204,27 @@ impl Watcher<'_> {
         if self.latest_at_start != Timestamp::default() {
             self.baseline.until = Timestamp(self.latest_at_start.0 + 1);
         }
+    }
+
+    /// Reads the indicators again when a set was imported, replaced or
+    /// removed (`vigie intel`) or an `--ioc` feed changed since they were
+    /// read; on a failure the indicators in use stay.
+    fn reload_indicators(&mut self, args: &IntelArgs) {
+        let files = intel_files(args);
+        if files == self.intel_files {
+            return;
+        }
+        self.intel_files = files;
+        let (indicators, failed) = load_for_scan(args);
+        if failed {
+            eprintln!(
+                "vigie: indicators not reloaded; the {} in use stay",
+                self.intel.len()
+            );
+            return;
+        }
+        self.intel = IntelIndex::new(indicators);
+        eprintln!("vigie: indicators reloaded: {}", self.intel.len());
     }
 
     /// Runs the analytics when events came since they last ran, at most
@@ -229,6 +255,28 @@ impl Watcher<'_> {
         }
         Ok(())
     }
+}
+
+/// A file's path, size and modification time.
+type FileState = (PathBuf, Option<(u64, SystemTime)>);
+
+/// The files indicators come from: the `--ioc` feeds and the stored sets.
+fn intel_files(args: &IntelArgs) -> Vec<FileState> {
+    let mut files = args.ioc.clone();
+    if !args.no_intel_store
+        && let Some(dir) = args.intel_dir.clone().or_else(IntelStore::default_dir)
+    {
+        files.extend(IntelStore::new(dir).files().unwrap_or_default());
+    }
+    files
+        .into_iter()
+        .map(|path| {
+            let state = std::fs::metadata(&path)
+                .ok()
+                .and_then(|m| Some((m.len(), m.modified().ok()?)));
+            (path, state)
+        })
+        .collect()
 }
 
 /// Tells stderr what a poll changed: the files followed (counted at the
