@@ -690,4 +690,35 @@ mod tests {
         );
         assert_eq!(a.observed.cves, ["CVE-2023-5631"]);
     }
+
+    #[test]
+    fn mass_mailing_after_a_brute_force_points_to_crime_not_espionage() {
+        let brute_force = finding(
+            "20db1305",
+            "high",
+            &["T1110.001"],
+            "IMAP or POP3 brute force from one source",
+        );
+        let spam = finding(
+            "VA009",
+            "high",
+            &["T1078", "T1534", "T1566"],
+            "Mass mailing from an account",
+        );
+        let rank = |findings: &[Finding], name: &str| {
+            let a = attribute(findings, &[], &Profiles::builtin());
+            let h = a.hypotheses.iter().find(|h| h.name == name).unwrap();
+            (h.score, h.evidence_against.clone())
+        };
+        let with_spam = [brute_force.clone(), spam];
+        let (crime, _) = rank(&with_spam, "Financially motivated crime");
+        let (espionage, against) = rank(&with_spam, "State espionage");
+        assert!(crime > espionage, "crime {crime} vs espionage {espionage}");
+        assert!(
+            against.iter().any(|e| e.contains("mass mailing")),
+            "{against:?}"
+        );
+        let (crime_without, _) = rank(&[brute_force], "Financially motivated crime");
+        assert!(crime > crime_without);
+    }
 }

@@ -59,26 +59,29 @@ const PENDING_KEPT: usize = 100_000;
 /// Mail sent per account, source address and day, gathered in stage one.
 #[derive(Default)]
 pub struct OutboundHistory {
-    days: AHashMap<(Arc<str>, IpAddr, i64), Sent>,
+    /// Per account, source address and day (days since the epoch, UTC).
+    pub(super) days: AHashMap<(Arc<str>, IpAddr, i64), Sent>,
     /// Domains the server delivers to itself (LMTP, local, virtual).
     local_domains: AHashSet<Box<str>>,
     /// Postfix submissions by queue id, until their recipients are seen.
     pending: AHashMap<Box<str>, (Arc<str>, LoginRef)>,
 }
 
+/// What one account sent from one address in one day.
 #[derive(Default)]
-struct Sent {
-    messages: u64,
-    recipients: u64,
+pub(super) struct Sent {
+    pub(super) messages: u64,
+    pub(super) recipients: u64,
     /// Recipients per domain ([`DOMAINS_KEPT`] domains at most).
     domains: HashMap<Box<str>, u64>,
     /// Recipients beyond the domains kept (external by assumption).
     other: u64,
-    first: Vec<LoginRef>,
+    /// The first sends, as evidence.
+    pub(super) first: Vec<LoginRef>,
 }
 
 impl Sent {
-    fn add_recipient(&mut self, address: &str) {
+    pub(super) fn add_recipient(&mut self, address: &str) {
         let Some((_, domain)) = address.trim_matches(['<', '>', ' ']).rsplit_once('@') else {
             return;
         };
@@ -176,7 +179,7 @@ impl OutboundHistory {
         }
     }
 
-    fn day(&mut self, user: &str, login: LoginRef) -> &mut Sent {
+    pub(super) fn day(&mut self, user: &str, login: LoginRef) -> &mut Sent {
         let day = login.timestamp.unix_seconds().div_euclid(86_400);
         let sent = self
             .days
@@ -306,23 +309,9 @@ impl Analytic for MailSentFromNewAddress {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analytics::tests::history;
+    use crate::analytics::tests::{history, sent};
     use crate::analytics::{Baseline, VolumeHistory};
     use vigie_event::Timestamp;
-
-    fn sent(outbound: &mut OutboundHistory, user: &str, ip: &str, minute: i64, to: &[&str]) {
-        let login = LoginRef {
-            timestamp: Timestamp::from_unix(minute * 60, 0),
-            source: ip.parse().unwrap(),
-            path: "sendmail.log".into(),
-            line: minute as u64,
-        };
-        let day = outbound.day(user, login);
-        day.messages += 1;
-        for address in to {
-            day.add_recipient(address);
-        }
-    }
 
     fn run(outbound: &OutboundHistory) -> Vec<Finding> {
         let logins = history(&[

@@ -12,6 +12,7 @@ mod login_from_new_country_or_asn;
 mod login_from_new_network;
 mod mail_sent_from_new_address;
 mod mailbox_download_volume;
+mod mass_mailing;
 mod webmail_reading_volume;
 
 pub use mail_sent_from_new_address::{OutboundHistory, is_freemail};
@@ -306,6 +307,7 @@ pub fn all() -> Vec<Box<dyn Analytic>> {
         Box::new(mailbox_download_volume::MailboxDownloadVolume::default()),
         Box::new(mail_sent_from_new_address::MailSentFromNewAddress::default()),
         Box::new(webmail_reading_volume::WebmailReadingVolume::default()),
+        Box::new(mass_mailing::MassMailing::default()),
         Box::new(account_takeover_chain::AccountTakeoverChain),
     ]
 }
@@ -368,6 +370,21 @@ pub(crate) mod tests {
             baseline: Baseline { until },
             findings: &[],
         })
+    }
+
+    /// Records a message `user` sent from `ip` at `minute` to `to`.
+    pub fn sent(outbound: &mut OutboundHistory, user: &str, ip: &str, minute: i64, to: &[&str]) {
+        let login = LoginRef {
+            timestamp: Timestamp::from_unix(minute * 60, 0),
+            source: ip.parse().unwrap(),
+            path: "sendmail.log".into(),
+            line: minute as u64,
+        };
+        let day = outbound.day(user, login);
+        day.messages += 1;
+        for address in to {
+            day.add_recipient(address);
+        }
     }
 
     /// A history of `(user, address, minute)` logins.
