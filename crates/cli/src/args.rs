@@ -369,10 +369,13 @@ Examples:
   vigie watch /var/log/ --json | jq -c 'select(.level == \"critical\")'
   journalctl -f -o json -u dovecot -u postfix@- | vigie watch -
   vigie watch /var/log/ --min-level high --exec 'mail -s \"vigie alert\" soc@example.org'
+  vigie watch /var/log/ /var/vmail/          # logs, and each message as it is delivered
 
 Follows the files (and the live files of the folders: not rotations, not
 compressed) and prints an alert the moment a rule, a correlation or an
-indicator matches a new line. The lines already in the files at start are
+indicator matches a new line. Messages delivered into the Maildirs under
+the folders are analysed as they land (webmail exploits, YARA, indicators),
+and Sieve scripts written beside them are read for redirects. The lines already in the files at start are
 read first, silently, as the baseline the analytics (login from a new
 address, network or hour; unusual download volume) compare new logins
 with; --from-start alerts on them too. Rotation (create or copytruncate)
@@ -434,6 +437,14 @@ pub struct WatchArgs {
     /// Where addresses are.
     #[command(flatten)]
     pub geo: GeoArgs,
+
+    /// More YARA rule files or folders, run over each message delivered beside the shipped rules.
+    #[arg(long, value_name = "PATH")]
+    pub yara: Vec<PathBuf>,
+
+    /// Do not watch the mail stores (Maildirs, Sieve scripts) under the folders.
+    #[arg(long)]
+    pub no_mail: bool,
 
     /// Read every input as this log format instead of detecting it from its content.
     #[arg(long, value_name = "FORMAT", value_parser = log_format_names())]

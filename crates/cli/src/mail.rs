@@ -62,7 +62,7 @@ pub struct SieveScript {
 
 /// The folder of a mail user (`…/alice` for `…/alice/Maildir/cur/…` or
 /// `…/alice/sieve/x.sieve`), where Dovecot keeps both.
-fn user_folder(path: &Path) -> Option<PathBuf> {
+pub fn user_folder(path: &Path) -> Option<PathBuf> {
     let mut up = path.parent();
     while let Some(dir) = up {
         if dir
@@ -76,7 +76,9 @@ fn user_folder(path: &Path) -> Option<PathBuf> {
     None
 }
 
-fn read_script(path: &Path, owners: &HashMap<PathBuf, String>) -> Result<SieveScript, String> {
+/// Reads the Sieve script at `path` (its first [`MAX_SCRIPT_BYTES`]); its
+/// owner is that of its user folder in `owners`.
+pub fn read_script(path: &Path, owners: &HashMap<PathBuf, String>) -> Result<SieveScript, String> {
     use std::io::Read;
     let mut text = Vec::new();
     std::fs::File::open(path)
@@ -114,15 +116,17 @@ impl MailScan {
     }
 }
 
+/// The shipped YARA rules and those of `dirs`, with the files that did not compile.
 #[cfg(feature = "yara")]
-fn load_rules(dirs: &[PathBuf]) -> (Option<Rules>, Vec<String>) {
+pub fn load_rules(dirs: &[PathBuf]) -> (Option<Rules>, Vec<String>) {
     let rules = Rules::load(true, dirs);
     let errors = rules.errors.iter().map(ToString::to_string).collect();
     (Some(rules), errors)
 }
 
+/// This build has no YARA: no rules, and an error if some were asked for.
 #[cfg(not(feature = "yara"))]
-fn load_rules(dirs: &[PathBuf]) -> (Option<Rules>, Vec<String>) {
+pub fn load_rules(dirs: &[PathBuf]) -> (Option<Rules>, Vec<String>) {
     let errors = if dirs.is_empty() {
         Vec::new()
     } else {
@@ -210,7 +214,7 @@ pub fn scan_mail(paths: &[PathBuf], yara_dirs: &[PathBuf], intel: &IntelIndex) -
 }
 
 /// Matches a Sieve script's redirect targets.
-fn match_script(intel: &IntelIndex, script: &SieveScript, hits: &mut IntelHits) {
+pub fn match_script(intel: &IntelIndex, script: &SieveScript, hits: &mut IntelHits) {
     for r in &script.redirects {
         let mut found = Vec::new();
         intel.email(&r.address, &mut |id| {
@@ -232,77 +236,80 @@ fn match_script(intel: &IntelIndex, script: &SieveScript, hits: &mut IntelHits) 
 /// `VS001`: a Sieve script redirecting mail outside the owner's domain —
 /// the persistence RoundPress-style intrusions leave (THREATS.md §2).
 pub fn script_findings(mail: &MailScan) -> Vec<Finding> {
+    mail.scripts.iter().flat_map(redirect_findings).collect()
+}
+
+/// `VS001` for each redirect of `script` outside its owner's domain.
+pub fn redirect_findings(script: &SieveScript) -> Vec<Finding> {
     let mut out = Vec::new();
-    for script in &mail.scripts {
-        let own_domain = script
-            .owner
-            .as_deref()
-            .and_then(|o| o.rsplit_once('@'))
-            .map(|(_, d)| d.to_ascii_lowercase());
-        for r in &script.redirects {
-            let domain = r
-                .address
-                .rsplit_once('@')
-                .map(|(_, d)| d.to_ascii_lowercase())
-                .unwrap_or_default();
-            if own_domain.as_deref() == Some(domain.as_str()) {
-                continue;
-            }
-            let freemail = is_freemail(&domain);
-            let mut reason = format!(
-                "{} script redirects {}mail to {}",
-                if script.active {
-                    "the active"
-                } else {
-                    "an inactive"
-                },
-                if r.copy { "a copy of every " } else { "" },
-                r.address
-            );
-            if freemail {
-                reason.push_str(" (a free-mail provider)");
-            }
-            match &script.owner {
-                Some(owner) => reason.push_str(&format!(", outside {owner}'s domain")),
-                None => reason.push_str(
-                    "; the mailbox owner is unknown (no message with Delivered-To beside it)",
-                ),
-            }
-            reason.push_str(
-                "; the time is the file's last change, true only if it was copied with its times",
-            );
-            out.push(Finding {
-                rule_id: "VS001".to_string(),
-                title: "Sieve script redirects mail to an outside address".to_string(),
-                level: if script.active && (freemail || script.owner.is_some()) {
-                    "high"
-                } else {
-                    "medium"
-                }
-                .to_string(),
-                attack: vec!["T1114.003".to_string(), "T1020".to_string()],
-                entity: Entity {
-                    user: script.owner.clone(),
-                    ..Entity::default()
-                },
-                first_seen: script.modified,
-                last_seen: script.modified,
-                count: 1,
-                evidence: vec![Evidence {
-                    path: script.path.clone(),
-                    line: r.line,
-                    part: None,
-                }],
-                reason,
-            });
+    let own_domain = script
+        .owner
+        .as_deref()
+        .and_then(|o| o.rsplit_once('@'))
+        .map(|(_, d)| d.to_ascii_lowercase());
+    for r in &script.redirects {
+        let domain = r
+            .address
+            .rsplit_once('@')
+            .map(|(_, d)| d.to_ascii_lowercase())
+            .unwrap_or_default();
+        if own_domain.as_deref() == Some(domain.as_str()) {
+            continue;
         }
+        let freemail = is_freemail(&domain);
+        let mut reason = format!(
+            "{} script redirects {}mail to {}",
+            if script.active {
+                "the active"
+            } else {
+                "an inactive"
+            },
+            if r.copy { "a copy of every " } else { "" },
+            r.address
+        );
+        if freemail {
+            reason.push_str(" (a free-mail provider)");
+        }
+        match &script.owner {
+            Some(owner) => reason.push_str(&format!(", outside {owner}'s domain")),
+            None => reason.push_str(
+                "; the mailbox owner is unknown (no message with Delivered-To beside it)",
+            ),
+        }
+        reason.push_str(
+            "; the time is the file's last change, true only if it was copied with its times",
+        );
+        out.push(Finding {
+            rule_id: "VS001".to_string(),
+            title: "Sieve script redirects mail to an outside address".to_string(),
+            level: if script.active && (freemail || script.owner.is_some()) {
+                "high"
+            } else {
+                "medium"
+            }
+            .to_string(),
+            attack: vec!["T1114.003".to_string(), "T1020".to_string()],
+            entity: Entity {
+                user: script.owner.clone(),
+                ..Entity::default()
+            },
+            first_seen: script.modified,
+            last_seen: script.modified,
+            count: 1,
+            evidence: vec![Evidence {
+                path: script.path.clone(),
+                line: r.line,
+                part: None,
+            }],
+            reason,
+        });
     }
     out
 }
 
 /// Matches a message's sender, recipients, `Received` hops, links and
 /// digests (of the message and of each part).
-fn match_message(intel: &IntelIndex, report: &MessageReport, hits: &Mutex<IntelHits>) {
+pub fn match_message(intel: &IntelIndex, report: &MessageReport, hits: &Mutex<IntelHits>) {
     let mut found: Vec<(u32, &'static str, String)> = Vec::new();
     if let Some(from) = &report.from {
         intel.email(from, &mut |id| {
@@ -573,6 +580,29 @@ fn attack_of(report: &MessageReport) -> Vec<String> {
     attack
 }
 
+/// The finding of a message, when it is flagged (level low or above).
+pub fn message_finding(report: &MessageReport) -> Option<Finding> {
+    let level = report.level.filter(|l| *l >= FINDING_LEVEL)?;
+    let top = report.indicators.iter().max_by_key(|i| i.level)?;
+    let at = arrival(report).unwrap_or_default();
+    Some(Finding {
+        rule_id: top.code.clone(),
+        title: format!("Message carries {}", top.name),
+        level: level.name().to_string(),
+        attack: attack_of(report),
+        entity: Entity {
+            user: owner(report),
+            source_ip: report.received_from.first().cloned(),
+            session: None,
+        },
+        first_seen: at,
+        last_seen: at,
+        count: report.indicators.len() as u64,
+        evidence: message_evidence(report),
+        reason: describe(report),
+    })
+}
+
 /// The findings of the flagged messages, and of the webmail sessions that
 /// opened them with what followed (`earlier` are the scan's other findings).
 pub fn findings(
@@ -588,27 +618,11 @@ pub fn findings(
     }
     for report in &mail.flagged {
         let Some(level) = report.level else { continue };
-        let Some(top) = report.indicators.iter().max_by_key(|i| i.level) else {
+        let Some(finding) = message_finding(report) else {
             continue;
         };
+        out.push(finding);
         let user = owner(report);
-        let at = arrival(report).unwrap_or_default();
-        out.push(Finding {
-            rule_id: top.code.clone(),
-            title: format!("Message carries {}", top.name),
-            level: level.name().to_string(),
-            attack: attack_of(report),
-            entity: Entity {
-                user: user.clone(),
-                source_ip: report.received_from.first().cloned(),
-                session: None,
-            },
-            first_seen: at,
-            last_seen: at,
-            count: report.indicators.len() as u64,
-            evidence: message_evidence(report),
-            reason: describe(report),
-        });
         // Opens of this message by its owner (when the address tells who).
         let key = match (&report.location.mailbox, report.location.uid) {
             (Some(m), Some(u)) => (normalize_mailbox(m), u.to_string()),

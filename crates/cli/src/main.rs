@@ -6,6 +6,7 @@ mod commands;
 mod events_out;
 mod input;
 mod mail;
+mod mail_watch;
 mod terminal;
 
 use std::process::ExitCode;

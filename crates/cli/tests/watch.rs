@@ -494,3 +494,90 @@ fn a_set_imported_while_watching_is_matched_from_then_on() {
         }
     }
 }
+
+/// Copies the tree `from` to `to` (symbolic links as links), but the files
+/// `left_out` (relative to `from`).
+fn copy_tree(from: &Path, to: &Path, left_out: &BTreeSet<PathBuf>) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let (source, target) = (entry.path(), to.join(entry.file_name()));
+        let kind = entry.file_type().unwrap();
+        if kind.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(&source).unwrap(), &target).unwrap();
+        } else if kind.is_dir() {
+            let inner: BTreeSet<PathBuf> = left_out
+                .iter()
+                .filter_map(|p| Some(p.strip_prefix(entry.file_name()).ok()?.to_path_buf()))
+                .collect();
+            copy_tree(&source, &target, &inner);
+        } else if !left_out.contains(Path::new(&entry.file_name())) {
+            std::fs::copy(&source, &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_message_delivered_and_a_script_written_while_watching_are_read_as_they_land() {
+    let vmail = common::lab_run().join("vmail");
+    if !vmail.is_dir() {
+        return; // a run collected without its mailboxes
+    }
+    // What scan finds in the mailboxes: the exploit mail, the redirects.
+    let work = tempfile::tempdir().unwrap();
+    let case = work.path().join("case");
+    common::scan(&case, &[], std::slice::from_ref(&vmail));
+    let scanned: Vec<Value> = common::findings_of(&case)
+        .into_iter()
+        .filter(|f| {
+            let rule = f["rule_id"].as_str().unwrap();
+            rule.starts_with("VM") || rule == "VS001"
+        })
+        .collect();
+    assert!(
+        scanned.iter().any(|f| f["rule_id"] == "VS001"),
+        "{scanned:#?}"
+    );
+    assert!(
+        scanned.iter().any(|f| f["rule_id"] != "VS001"),
+        "{scanned:#?}"
+    );
+    let relative = |p: &str| Path::new(p).strip_prefix(&vmail).unwrap().to_path_buf();
+    let arriving: BTreeSet<PathBuf> = scanned
+        .iter()
+        .map(|f| relative(f["evidence"][0]["path"].as_str().unwrap()))
+        .collect();
+
+    // The mailboxes before they arrived, watched; then they arrive.
+    let live = work.path().join("vmail");
+    copy_tree(&vmail, &live, &arriving);
+    let watch = Watch::start(&["--no-intel-store".as_ref(), live.as_os_str()]);
+    watch.wait_for_stderr("vigie: following ");
+    for file in &arriving {
+        std::fs::copy(vmail.join(file), live.join(file)).unwrap();
+    }
+    let mut raised: Vec<Value> = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while raised.len() < scanned.len() && Instant::now() < deadline {
+        if let Ok(alert) = watch.alerts.recv_timeout(Duration::from_millis(200)) {
+            raised.push(alert);
+        }
+    }
+    // The same findings, about the same message or script line, but for the
+    // script's time (the copy's) and the path (the watched tree's).
+    let shape = |f: &Value, root: &Path| {
+        let evidence = &f["evidence"][0];
+        let path = Path::new(evidence["path"].as_str().unwrap());
+        (
+            f["rule_id"].to_string(),
+            f["level"].to_string(),
+            f["entity"]["user"].to_string(),
+            path.strip_prefix(root).unwrap().to_path_buf(),
+            evidence["line"].as_u64(),
+            evidence["part"].to_string(),
+        )
+    };
+    let expected: BTreeSet<_> = scanned.iter().map(|f| shape(f, &vmail)).collect();
+    let got: BTreeSet<_> = raised.iter().map(|f| shape(f, &live)).collect();
+    assert_eq!(got, expected, "{raised:#?}");
+}

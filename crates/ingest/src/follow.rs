@@ -76,7 +76,12 @@ pub struct Follower {
     from_start: bool,
     /// Standard input, when `-` is among the roots.
     stdin: Option<StdinFollow>,
+    /// Paths under the roots that are not logs (mail stores), not walked.
+    skip: Option<Box<Skip>>,
 }
+
+/// Says which paths a [`Follower`] leaves out ([`Follower::skipping`]).
+type Skip = dyn Fn(&Path) -> bool;
 
 /// Most lines of standard input parsed in one poll, and waiting to be.
 const STDIN_LINES_PER_POLL: usize = 65_536;
@@ -206,7 +211,16 @@ impl Follower {
             ignored: BTreeMap::new(),
             started: false,
             from_start,
+            skip: None,
         }
+    }
+
+    /// Leaves out the files and folders `skip` claims when walking a
+    /// folder (mail stores beside the logs: a Maildir holds no log, and
+    /// walking its messages at every poll would cost more than the logs).
+    pub fn skipping(mut self, skip: impl Fn(&Path) -> bool + 'static) -> Follower {
+        self.skip = Some(Box::new(skip));
+        self
     }
 
     /// Reads what the files gained since the last poll, giving each event to
@@ -290,9 +304,11 @@ impl Follower {
                 files.push(root.clone());
                 continue;
             }
+            let skip = |path: &Path| self.skip.as_ref().is_some_and(|skip| skip(path));
             for entry in walkdir::WalkDir::new(root)
                 .sort_by_file_name()
                 .into_iter()
+                .filter_entry(|e| e.depth() == 0 || !skip(e.path()))
                 .flatten()
             {
                 let name = entry.file_name().to_string_lossy();

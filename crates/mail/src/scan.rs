@@ -43,6 +43,12 @@ fn analyze_with(raw: &RawMessage, scanner: &mut Scanner<'_>) -> MessageReport {
     analyze(raw, None)
 }
 
+/// Analyses one message as [`scan_stores`] analyses each: for a watch,
+/// which reads messages as they are delivered.
+pub fn analyze_message(raw: &RawMessage, rules: Option<&Rules>) -> MessageReport {
+    analyze_with(raw, &mut scanner(rules))
+}
+
 /// Messages an mbox reader may have read ahead of the analysers.
 const READ_AHEAD: usize = 64;
 

@@ -33,6 +33,7 @@ use crate::args::{IntelArgs, WatchArgs};
 use crate::commands::intel::load_for_scan;
 use crate::commands::scan::{Detection, rank};
 use crate::input::zone;
+use crate::mail_watch::MailWatch;
 use crate::terminal::sanitize;
 
 /// How often the analytics run over the histories, at most.
@@ -67,7 +68,18 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
         ..IngestOptions::default()
     };
     let geo = GeoDb::open(args.geo.geoip.as_deref(), args.geo.asn.as_deref())?;
-    let mut follower = Follower::new(args.paths.clone(), options, true);
+    let mut follower =
+        Follower::new(args.paths.clone(), options, true).skipping(MailWatch::is_mail);
+    let folders: Vec<PathBuf> = args.paths.iter().filter(|p| p.is_dir()).cloned().collect();
+    let mut mail = if args.no_mail || folders.is_empty() {
+        None
+    } else {
+        let (mail, errors) = MailWatch::new(&folders, &args.yara);
+        for e in &errors {
+            eprintln!("vigie: YARA rule not loaded: {}", sanitize(e));
+        }
+        Some(mail)
+    };
     let mut watcher = Watcher {
         detection: &detection,
         intel: IntelIndex::new(indicators),
@@ -108,6 +120,18 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
         if watcher.reading_baseline {
             progress.finish_and_clear();
             watcher.baseline_read(&mut found);
+        }
+        if let Some(mail) = &mut mail {
+            // The messages there at start are only recorded, unless --from-start.
+            let polled = mail.poll(&watcher.intel, watcher.reading_baseline && !args.from_start);
+            for u in &polled.unread {
+                eprintln!(
+                    "vigie: message not read: {}: {}",
+                    sanitize(&u.location.path),
+                    sanitize(&u.reason)
+                );
+            }
+            found.extend(polled.findings);
         }
         report_changes(&changes, watcher.reading_baseline, &follower);
         // The lines already there at start are the baseline, not news.
