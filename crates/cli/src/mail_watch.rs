@@ -17,7 +17,7 @@ use std::time::{Duration, Instant, SystemTime};
 use vigie_event::Finding;
 use vigie_intel::matcher::{IntelHits, IntelIndex};
 use vigie_mail::scan::{Rules, analyze_message};
-use vigie_mail::store::{is_maildir, mailbox_name, read_location};
+use vigie_mail::store::{is_maildir, mailbox_name, read_location, split_maildir_name};
 use vigie_mail::{Location, MessageReport, Unread};
 
 use crate::mail::{
@@ -200,10 +200,7 @@ impl MailWatch {
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
-                let (base, flags) = match name.split_once(":2,") {
-                    Some((base, flags)) => (base.to_string(), Some(flags.to_string())),
-                    None => (name, None),
-                };
+                let (base, flags) = split_maildir_name(&name);
                 if known.messages.insert(base) {
                     new.push(Location {
                         path: file.display().to_string(),

@@ -360,6 +360,33 @@ fn watch_raises_live_what_scan_finds_after_the_start_and_nothing_before() {
     }
 }
 
+/// `vigie watch --json … -` with `input` piped in, which must end by itself
+/// having raised something (exit 1): its alerts, one JSON line each.
+fn watch_piped(input: &Path, flags: &[&std::ffi::OsStr]) -> Vec<String> {
+    let out = assert_cmd::Command::cargo_bin("vigie")
+        .unwrap()
+        .args(["watch", "--json", "--tz", "UTC", "--no-intel-store"])
+        .args(["--interval", "0.05"])
+        .args(flags)
+        .arg("-")
+        .pipe_stdin(input)
+        .unwrap()
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
 #[test]
 fn watch_reads_standard_input_as_it_comes_and_ends_with_it() {
     let logs = common::logs_dir(&common::lab_run());
@@ -379,24 +406,8 @@ fn watch_reads_standard_input_as_it_comes_and_ends_with_it() {
     assert!(expected.len() >= 5, "{expected:#?}");
 
     // `journalctl -f | vigie watch -` ends when journalctl does.
-    let out = assert_cmd::Command::cargo_bin("vigie")
-        .unwrap()
-        .args(["watch", "--json", "--tz", "UTC", "--no-intel-store"])
-        .args(["--interval", "0.05", "--quiet-for", "0", "-"])
-        .pipe_stdin(&dovecot)
-        .unwrap()
-        .timeout(Duration::from_secs(60))
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let raised: Vec<Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
+    let raised: Vec<Value> = watch_piped(&dovecot, &["--quiet-for".as_ref(), "0".as_ref()])
+        .iter()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     let file = |_: &str| PathBuf::from("dovecot.log");
@@ -414,28 +425,13 @@ fn alerts_below_the_minimum_level_are_not_raised_and_each_alert_runs_the_command
     let hooks = tempfile::tempdir().unwrap();
     // One file a command, named by the level it was given.
     let command = format!("cat > {}/\"$VIGIE_LEVEL-$$.json\"", hooks.path().display());
-    let out = assert_cmd::Command::cargo_bin("vigie")
-        .unwrap()
-        .args(["watch", "--json", "--tz", "UTC", "--no-intel-store"])
-        .args(["--interval", "0.05", "--min-level", "high", "--exec"])
-        .arg(&command)
-        .arg("-")
-        .pipe_stdin(&dovecot)
-        .unwrap()
-        .timeout(Duration::from_secs(60))
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let raised: BTreeSet<String> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(str::to_string)
-        .collect();
+    let flags = [
+        "--min-level".as_ref(),
+        "high".as_ref(),
+        "--exec".as_ref(),
+        command.as_ref(),
+    ];
+    let raised: BTreeSet<String> = watch_piped(&dovecot, &flags).into_iter().collect();
     assert!(!raised.is_empty());
     for line in &raised {
         let alert: Value = serde_json::from_str(line).unwrap();

@@ -264,10 +264,7 @@ pub fn maildir_messages(maildir: &Path) -> Vec<Location> {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let (base, flags) = match name.split_once(":2,") {
-                Some((base, flags)) => (base.to_string(), Some(flags.to_string())),
-                None => (name.clone(), None),
-            };
+            let (base, flags) = split_maildir_name(&name);
             messages.push(Location {
                 path: file.display().to_string(),
                 line: 1,
@@ -278,6 +275,15 @@ pub fn maildir_messages(maildir: &Path) -> Vec<Location> {
         }
     }
     messages
+}
+
+/// A Maildir file name's base (the message's name, kept when Dovecot moves
+/// it from `new/` to `cur/`) and its flags (after `:2,`), when it has some.
+pub fn split_maildir_name(name: &str) -> (String, Option<String>) {
+    match name.split_once(":2,") {
+        Some((base, flags)) => (base.to_string(), Some(flags.to_string())),
+        None => (name.to_string(), None),
+    }
 }
 
 /// Reads the message at `location` (a file of its own).
