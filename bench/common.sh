@@ -38,3 +38,9 @@ best_alternating() {
   echo "$ta $ma $tb $mb"
 }
 
+
+# `throughput_row LABEL SECONDS PEAK_KB`: one row of a side-by-side table
+# over the data set ($mb MB): wall time, MB/s and peak memory in MB.
+throughput_row() {
+  printf "%-48s %8.2f %8.1f %10.0f\n" "$1" "$2" "$(awk "BEGIN{print $mb/$2}")" "$(awk "BEGIN{print $3/1024}")"
+}

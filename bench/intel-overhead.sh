@@ -39,9 +39,9 @@ read -r o_t o_m w_t w_m < <(best_alternating \
   "$vigie scan --tz UTC --findings-only --no-intel-store --case $cases/none $data" \
   "$vigie scan --tz UTC --findings-only --no-intel-store --ioc $feed --case $cases/with $data")
 mb=$(du -sm "$data" | cut -f1)
-printf "%-44s %8s %8s %10s\n" "vigie scan --findings-only" "wall s" "MB/s" "peak MB"
-printf "%-44s %8.2f %8.1f %10.0f\n" "no indicators" "$o_t" "$(awk "BEGIN{print $mb/$o_t}")" "$(awk "BEGIN{print $o_m/1024}")"
-printf "%-44s %8.2f %8.1f %10.0f\n" "$count indicators (--ioc, imported each run)" "$w_t" "$(awk "BEGIN{print $mb/$w_t}")" "$(awk "BEGIN{print $w_m/1024}")"
+printf "%-48s %8s %8s %10s\n" "vigie scan --findings-only" "wall s" "MB/s" "peak MB"
+throughput_row "no indicators" "$o_t" "$o_m"
+throughput_row "$count indicators (--ioc, imported each run)" "$w_t" "$w_m"
 printf "matching costs %.1f %% (target <= 10 %%); %s indicator findings, %s of them on the injected intruder's indicators\n" \
   "$(awk "BEGIN{print ($w_t/$o_t-1)*100}")" "$(grep -c '"rule_id":"VI00' "$cases/with/findings.jsonl" || true)" \
   "$(grep '"rule_id":"VI00' "$cases/with/findings.jsonl" | grep -c -e '185\.220\.101\.6[67]' -e 'collector@exfil' || true)"

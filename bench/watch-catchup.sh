@@ -18,5 +18,5 @@ read -r s_t s_m w_t w_m < <(best_alternating \
   "$vigie watch --tz UTC --no-intel-store --stop-after 0 $data")
 mb=$(du -sm "$data" | cut -f1)
 printf "%-48s %8s %8s %10s\n" "$mb MB, $(nproc) cores" "wall s" "MB/s" "peak MB"
-printf "%-48s %8.2f %8.1f %10.0f\n" "vigie scan --findings-only (all cores)" "$s_t" "$(awk "BEGIN{print $mb/$s_t}")" "$(awk "BEGIN{print $s_m/1024}")"
-printf "%-48s %8.2f %8.1f %10.0f\n" "vigie watch, reading the baseline (one thread)" "$w_t" "$(awk "BEGIN{print $mb/$w_t}")" "$(awk "BEGIN{print $w_m/1024}")"
+throughput_row "vigie scan --findings-only (all cores)" "$s_t" "$s_m"
+throughput_row "vigie watch, reading the baseline (one thread)" "$w_t" "$w_m"

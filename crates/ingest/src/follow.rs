@@ -78,7 +78,12 @@ pub struct Follower {
     stdin: Option<StdinFollow>,
     /// Paths under the roots that are not logs (mail stores), not walked.
     skip: Option<Box<Skip>>,
+    /// What every file is read through, allocated once.
+    buf: Vec<u8>,
 }
+
+/// Bytes read from a file at a time.
+const READ_BUFFER: usize = 256 * 1024;
 
 /// Says which paths a [`Follower`] leaves out ([`Follower::skipping`]).
 type Skip = dyn Fn(&Path) -> bool;
@@ -212,6 +217,7 @@ impl Follower {
             started: false,
             from_start,
             skip: None,
+            buf: vec![0; READ_BUFFER],
         }
     }
 
@@ -258,7 +264,7 @@ impl Follower {
         let mut gone = Vec::new();
         for (path, followed) in &mut self.files {
             followed.parser.set_reference(now);
-            match followed.poll(path, max_line, budget, sink) {
+            match followed.poll(path, max_line, budget, &mut self.buf, sink) {
                 Ok(Some(change)) => {
                     if matches!(change, Change::Removed(_)) {
                         gone.push(path.clone());
@@ -366,33 +372,34 @@ impl Followed {
         path: &Path,
         max_line: usize,
         budget: usize,
+        buf: &mut [u8],
         sink: &mut dyn FnMut(&Event<'_>),
     ) -> io::Result<Option<Change>> {
         let meta = match std::fs::metadata(path) {
             Ok(m) => m,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                self.read_new(max_line, usize::MAX, sink)?;
+                self.read_new(max_line, usize::MAX, buf, sink)?;
                 return Ok(Some(Change::Removed(path.to_path_buf())));
             }
             Err(e) => return Err(e),
         };
         if identity(&meta) != self.identity {
             // The old file keeps what was written before the rotation.
-            self.read_new(max_line, usize::MAX, sink)?;
+            self.read_new(max_line, usize::MAX, buf, sink)?;
             self.file = File::open(path)?;
             self.identity = identity(&self.file.metadata()?);
             self.restart();
-            self.read_new(max_line, budget, sink)?;
+            self.read_new(max_line, budget, buf, sink)?;
             return Ok(Some(Change::Rotated(path.to_path_buf())));
         }
         if meta.len() < self.offset {
             self.restart();
             self.file.seek(SeekFrom::Start(0))?;
-            self.read_new(max_line, budget, sink)?;
+            self.read_new(max_line, budget, buf, sink)?;
             return Ok(Some(Change::Truncated(path.to_path_buf())));
         }
         if meta.len() > self.offset {
-            self.read_new(max_line, budget, sink)?;
+            self.read_new(max_line, budget, buf, sink)?;
         }
         Ok(None)
     }
@@ -417,14 +424,15 @@ impl Followed {
         Ok(())
     }
 
-    /// Reads up to `budget` new bytes and parses the lines they finish.
+    /// Reads up to `budget` new bytes through `buf` and parses the lines
+    /// they finish.
     fn read_new(
         &mut self,
         max_line: usize,
         budget: usize,
+        buf: &mut [u8],
         sink: &mut dyn FnMut(&Event<'_>),
     ) -> io::Result<()> {
-        let mut buf = vec![0; 256 * 1024];
         let mut read = 0;
         while read < budget {
             let want = buf.len().min(budget - read);

@@ -9,7 +9,7 @@
 //! logins are compared with, and they open the correlation windows an
 //! attack already under way needs.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fs::{File, OpenOptions};
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
@@ -263,7 +263,7 @@ impl Watcher<'_> {
         }
         self.unanalysed = 0;
         self.last_analytics = Some(Instant::now());
-        let mut findings = self.alerts.recent.clone();
+        let mut findings: Vec<Finding> = self.alerts.recent.iter().cloned().collect();
         let earlier = findings.len();
         self.histories.run(self.geo, self.baseline, &mut findings);
         for finding in findings.drain(earlier..) {
@@ -344,7 +344,7 @@ struct Alerts {
     /// Per rule and entity, the time of the last alert.
     last: HashMap<(String, Entity), Timestamp>,
     /// The latest alerts, which the analytics read as earlier findings.
-    recent: Vec<Finding>,
+    recent: VecDeque<Finding>,
     raised: u64,
     min_rank: usize,
     exec: Option<String>,
@@ -433,7 +433,7 @@ impl Alerts {
                 .unwrap_or(i64::MAX / 1_000_000)
                 .saturating_mul(1_000_000),
             last: HashMap::new(),
-            recent: Vec::new(),
+            recent: VecDeque::new(),
             raised: 0,
             min_rank: rank(&args.min_level),
             exec: args.exec.clone(),
@@ -478,9 +478,9 @@ impl Alerts {
         }
         self.raised += 1;
         if self.recent.len() == RECENT_ALERTS_KEPT {
-            self.recent.remove(0);
+            self.recent.pop_front();
         }
-        self.recent.push(finding);
+        self.recent.push_back(finding);
         Ok(())
     }
 }
