@@ -1,4 +1,4 @@
-//! The SigmaHQ regression suite (`shared/sigma/regression_data/`): each
+//! The SigmaHQ regression suite (`testdata/sigma/regression_data/`): each
 //! `info.yml` names a rule and the event file that must match it. Every case
 //! runs its rule, alone, over its events through the same `Hunter` that
 //! `vigie hunt` uses; the share that matches is printed and must be 100%.
@@ -8,13 +8,15 @@ use std::path::{Path, PathBuf};
 use vigie_detect::hunt::Hunter;
 use vigie_detect::sigma::RuleSet;
 
-fn shared() -> PathBuf {
-    std::env::var_os("VIGIE_SHARED")
+/// The repository's `testdata/` (see its README), or a wider tree of the same
+/// layout named by `VIGIE_TESTDATA` (the team's `shared/` folder).
+fn testdata() -> PathBuf {
+    std::env::var_os("VIGIE_TESTDATA")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata"))
 }
 
-/// Every rule file under `shared/sigma/rules*`, by the `id:` it declares.
+/// Every rule file under `testdata/sigma/rules*`, by the `id:` it declares.
 fn rule_files_by_id(sigma: &Path) -> std::collections::HashMap<String, PathBuf> {
     let mut by_id = std::collections::HashMap::new();
     for dir in std::fs::read_dir(sigma).unwrap().flatten() {
@@ -36,7 +38,7 @@ fn rule_files_by_id(sigma: &Path) -> std::collections::HashMap<String, PathBuf> 
 
 #[test]
 fn every_regression_case_matches_its_rule() {
-    let sigma = shared().join("sigma");
+    let sigma = testdata().join("sigma");
     let rules = rule_files_by_id(&sigma);
     let mut cases = 0;
     let mut failures = Vec::new();

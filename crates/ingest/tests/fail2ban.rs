@@ -1,4 +1,4 @@
-//! Every fail2ban-labelled line of the mail filters in `shared/corpus/logs/fail2ban/`:
+//! Every fail2ban-labelled line of the mail filters in `testdata/corpus/logs/fail2ban/`:
 //! a line labelled `"match": true` must become a failure event (authentication
 //! failure, or for the reject-type filters a refused connection) with the
 //! labelled address, user and time; a `"match": false` line must make no
@@ -28,10 +28,12 @@ const MAIL_FILTERS: &[&str] = &[
     "solid-pop3d",
 ];
 
-fn shared() -> PathBuf {
-    std::env::var_os("VIGIE_SHARED")
+/// The repository's `testdata/` (see its README), or a wider tree of the same
+/// layout named by `VIGIE_TESTDATA` (the team's `shared/` folder).
+fn testdata() -> PathBuf {
+    std::env::var_os("VIGIE_TESTDATA")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata"))
 }
 
 struct Label {
@@ -44,7 +46,7 @@ struct Label {
 }
 
 fn labels(file: &str) -> Vec<Label> {
-    let text = std::fs::read_to_string(shared().join("corpus/logs/fail2ban").join(file))
+    let text = std::fs::read_to_string(testdata().join("corpus/logs/fail2ban").join(file))
         .expect("fixture readable");
     let mut out = Vec::new();
     let mut pending: Option<serde_json::Value> = None;

@@ -14,10 +14,12 @@ use vigie_event::{Event, Field, Timestamp, Value};
 use vigie_ingest::parse::timestamp::TimeContext;
 use vigie_ingest::parse::{Format, LineContext, classify, parse_line};
 
-fn shared() -> PathBuf {
-    std::env::var_os("VIGIE_SHARED")
+/// The repository's `testdata/` (see its README), or a wider tree of the same
+/// layout named by `VIGIE_TESTDATA` (the team's `shared/` folder).
+fn testdata() -> PathBuf {
+    std::env::var_os("VIGIE_TESTDATA")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata"))
 }
 
 /// The event(s) of one line as owned field maps (`name → text`).
@@ -121,7 +123,7 @@ fn crowdsec_parser_assertions_for_mail_and_web_logs() {
     let (mut total, mut checked, mut passed) = (0, 0, 0);
     let mut failures = Vec::new();
     for (folder, format) in folders {
-        let dir = shared().join("corpus/logs/crowdsec-hub").join(folder);
+        let dir = testdata().join("corpus/logs/crowdsec-hub").join(folder);
         let config = std::fs::read_to_string(dir.join("config.yaml")).unwrap();
         let log_file = config
             .lines()
@@ -218,7 +220,7 @@ fn wazuh_and_ossec_mail_and_web_lines() {
     let files = ["wazuh-ruleset-tests", "ossec-testing"]
         .iter()
         .flat_map(|d| {
-            std::fs::read_dir(shared().join("corpus/logs").join(d))
+            std::fs::read_dir(testdata().join("corpus/logs").join(d))
                 .unwrap()
                 .map(|e| e.unwrap().path())
         });

@@ -103,3 +103,23 @@ pub fn scan_any(case: &Path, flags: &[&OsStr], inputs: &[PathBuf]) -> Output {
     );
     out
 }
+
+/// Whether a program the test needs from outside the repository answers
+/// `probe` (for example `["python3", "-c", "import stix2"]`). Without it the
+/// part that needs it reports itself as not run on stderr, naming `what` is
+/// missing, and the caller skips that part; under CI (`CI` set, as it is for
+/// `.ci/run`, which installs every such program) a missing program fails.
+pub fn needs(test: &str, probe: &[&str], what: &str) -> bool {
+    let found = std::process::Command::new(probe[0])
+        .args(&probe[1..])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{test}: {what} is missing, and .ci/run installs it"
+        );
+        eprintln!("not run: {test}: {what} is missing (see README, \"Tests\")");
+    }
+    found
+}
