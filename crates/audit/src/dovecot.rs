@@ -79,6 +79,7 @@ fn read_file(
         return;
     }
     let Some(text) = root.read(path) else { return };
+    let path = &root.real_path(path);
     for (i, raw) in text.lines().enumerate() {
         let line = u32::try_from(i + 1).unwrap_or(u32::MAX);
         let l = strip_comment(raw).trim();

@@ -129,6 +129,13 @@ impl SystemRoot {
         }
     }
 
+    /// The system path after links (`/etc/nginx/sites-enabled/default` →
+    /// `/etc/nginx/sites-available/default`): evidence names the file to edit.
+    pub fn real_path(&self, system_path: &str) -> String {
+        self.resolve(system_path)
+            .map_or_else(|| system_path.to_string(), |(p, _)| p)
+    }
+
     /// Names a file that exists but could not be used.
     pub fn note(&self, system_path: &str, reason: String) {
         self.unreadable.borrow_mut().push(Unreadable {

@@ -84,6 +84,7 @@ fn nginx_file(root: &SystemRoot, path: &str, stack: &mut Vec<String>, web: &mut 
         return;
     }
     let Some(text) = root.read(path) else { return };
+    let path = &root.real_path(path);
     let mut words: Vec<String> = Vec::new();
     let mut word = String::new();
     let mut line = 1u32;
@@ -194,6 +195,7 @@ fn apache_file(
         return;
     }
     let Some(text) = root.read(path) else { return };
+    let path = &root.real_path(path);
     for (i, raw) in text.lines().enumerate() {
         let line = u32::try_from(i + 1).unwrap_or(u32::MAX);
         let t = raw.trim();

@@ -20,7 +20,6 @@ mkdir -p "$OUT/usr/share/roundcube/installer" "$OUT/var/lib/roundcube/public_htm
 : > "$OUT/usr/share/roundcube/installer/index.php"
 ln -s /etc/roundcube "$OUT/var/lib/roundcube/config"
 ln -s /usr/share/roundcube/program "$OUT/var/lib/roundcube/program"
-ln -s /usr/share/roundcube/installer "$OUT/var/lib/roundcube/installer"
 ln -s ../../log/roundcube "$OUT/var/lib/roundcube/logs"
 ln -s /etc/roundcube/htaccess "$OUT/var/lib/roundcube/.htaccess"
 sed "s|^\\\$config\\['des_key'\\] = .*|\$config['des_key'] = 'q0ZKwWQ1nB2fR8sVt7mXyA3d';|" "$X/usr/share/roundcube/config.inc.php.sample" > "$OUT/etc/roundcube/config.inc.php"
@@ -60,9 +59,14 @@ cp_rel etc/fail2ban/jail.d/defaults-debian.conf etc/fail2ban/jail.d/defaults-deb
 # dpkg status: one stanza per package from its control file.
 mkdir -p "$OUT/var/lib/dpkg" "$OUT/etc"
 for d in "$DEBS"/*.deb; do
+  [ "$(dpkg-deb -f "$d" Package)" = apache2 ] && continue
   printf 'Package: %s\nStatus: install ok installed\nVersion: %s\n' "$(dpkg-deb -f "$d" Package)" "$(dpkg-deb -f "$d" Version)"
   src=$(dpkg-deb -f "$d" Source); [ -n "$src" ] && printf 'Source: %s\n' "$src"
   printf '\n'
 done > "$OUT/var/lib/dpkg/status"
 printf 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_CODENAME=bookworm\n' > "$OUT/etc/os-release"
+# apache2: its main file, kept beside the root (a server runs one web server;
+# the Apache test copies it in).
+rm -rf apache2; mkdir -p apache2
+[ -f "$X/etc/apache2/apache2.conf" ] && cp "$X/etc/apache2/apache2.conf" apache2/
 rm -rf "$X"
