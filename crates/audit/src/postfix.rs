@@ -69,8 +69,9 @@ pub fn read(root: &SystemRoot) -> Config {
         for (line, l) in logical_lines(&text) {
             let mut words = l.split_whitespace();
             let name = words.next().unwrap_or("");
-            let fields: Vec<&str> = words.by_ref().take(6).collect();
-            if fields.len() < 6 || fields[0] != "inet" || !fields[5].starts_with("smtpd") {
+            // type private unpriv chroot wakeup maxproc command
+            let fields: Vec<&str> = words.by_ref().take(7).collect();
+            if fields.len() < 7 || fields[0] != "inet" || !fields[6].starts_with("smtpd") {
                 continue;
             }
             let mut svc = Service {

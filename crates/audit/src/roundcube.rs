@@ -189,12 +189,22 @@ pub fn check(install: &Install, out: &mut Vec<Finding>) {
     }
     match install.get("des_key") {
         Some(s) => {
-            let weak = match &s.value {
-                PhpValue::Str(k) => k == DEFAULT_DES_KEY || k.chars().count() < 24,
-                _ => false,
-            };
-            if weak {
-                push(at(&RC_DES_KEY, s));
+            // The default is published; a short key is guessable. 12 to 23
+            // characters is below the 24 the default cipher (DES-EDE3-CBC)
+            // takes, padded with NUL bytes, but random text of that length
+            // is not guessable: low, not high.
+            if let PhpValue::Str(k) = &s.value {
+                let n = k.chars().count();
+                if k == DEFAULT_DES_KEY || n < 12 {
+                    push(at(&RC_DES_KEY, s));
+                } else if n < 24 {
+                    let mut f = at(&RC_DES_KEY, s).level(Level::Low);
+                    f.evidence = format!(
+                        "{} ({n} characters; the default cipher takes 24)",
+                        f.evidence
+                    );
+                    push(f);
+                }
             }
         }
         None => push(Finding::new(

@@ -665,3 +665,51 @@ fn every_check_has_a_test_here() {
         );
     }
 }
+
+#[test]
+fn vaud403_submission_in_master_cf() {
+    let master = "/etc/postfix/master.cf";
+    // Debian's commented submission service, enabled with AUTH but without
+    // its `smtpd_tls_security_level=encrypt` line.
+    let r = Root::shipped();
+    let line = r.edit(
+        master,
+        "#submission inet n       -       y       -       -       smtpd",
+        "submission inet n       -       y       -       -       smtpd",
+    );
+    r.edit(
+        master,
+        "#  -o smtpd_sasl_auth_enable=yes",
+        "  -o smtpd_sasl_auth_enable=yes",
+    );
+    assert_at(&r.audit(), "VAUD403", master, line);
+    // The whole suggested block (encrypt, tls_auth_only): quiet.
+    let ok = Root::shipped();
+    ok.edit(
+        master,
+        "#submission inet n       -       y       -       -       smtpd",
+        "submission inet n       -       y       -       -       smtpd",
+    );
+    for o in [
+        "smtpd_tls_security_level=encrypt",
+        "smtpd_sasl_auth_enable=yes",
+        "smtpd_tls_auth_only=yes",
+    ] {
+        ok.edit(master, &format!("#  -o {o}"), &format!("  -o {o}"));
+    }
+    assert!(found(&ok.audit(), "VAUD403").is_empty());
+}
+
+#[test]
+fn vaud103_random_key_a_little_short_is_low() {
+    let r = Root::shipped();
+    let line = r.edit(
+        RC_CONFIG,
+        "$config['des_key'] = 'q0ZKwWQ1nB2fR8sVt7mXyA3d';",
+        "$config['des_key'] = 'ON2TKwxi98O9UfpWu74OScj';",
+    );
+    assert_eq!(
+        found(&r.audit(), "VAUD103"),
+        [(RC_CONFIG.to_string(), Some(line), Level::Low)]
+    );
+}
