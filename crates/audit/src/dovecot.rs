@@ -153,8 +153,22 @@ pub fn check(cfg: &Config, jail: bool, out: &mut Vec<Finding>) {
     let ssl_off = cfg
         .top("ssl")
         .filter(|e| e.value.eq_ignore_ascii_case("no"));
+    // Passwords in clear on loopback never cross a network: say so, low.
+    let loopback = cfg
+        .top("listen")
+        .filter(|e| crate::root::loopback_only(&e.value));
+    let on_loopback = |mut f: Finding| {
+        if let Some(l) = loopback {
+            f.level = Level::Low;
+            f.evidence = format!(
+                "{} (listens on loopback only: listen = {}, {}:{})",
+                f.evidence, l.value, l.path, l.line
+            );
+        }
+        f
+    };
     if let Some(e) = ssl_off {
-        out.push(at(&DOVECOT_SSL_OFF, e));
+        out.push(on_loopback(at(&DOVECOT_SSL_OFF, e)));
     }
     // 2.3: disable_plaintext_auth = no; 2.4: auth_allow_cleartext = yes.
     let cleartext = cfg
@@ -172,7 +186,7 @@ pub fn check(cfg: &Config, jail: bool, out: &mut Vec<Finding>) {
         if ssl_off.is_some() {
             f.level = Level::High;
         }
-        out.push(f);
+        out.push(on_loopback(f));
     }
     let listen_all = match cfg.top("listen") {
         None => true, // default `*, ::`

@@ -198,6 +198,10 @@ pub fn check(cfg: &Config, out: &mut Vec<Finding>) {
         }
     }
     // SASL where TLS is optional and AUTH is not limited to TLS.
+    let loopback = cfg
+        .main
+        .get("inet_interfaces")
+        .filter(|p| crate::root::loopback_only(&p.value));
     let mut rate_done = false;
     for svc in &services {
         if svc.is_none() && !cfg.services.is_empty() {
@@ -218,6 +222,13 @@ pub fn check(cfg: &Config, out: &mut Vec<Finding>) {
                 svc.map_or("main.cf", |s| s.name.as_str()),
                 if level.is_empty() { "none" } else { level }
             );
+            if let Some(l) = loopback {
+                f.level = crate::finding::Level::Low;
+                f.evidence = format!(
+                    "{} (listens on loopback only: inet_interfaces = {}, {}:{})",
+                    f.evidence, l.value, l.path, l.line
+                );
+            }
             out.push(f);
         }
         if !rate_done

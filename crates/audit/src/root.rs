@@ -201,6 +201,20 @@ impl SystemRoot {
     }
 }
 
+/// Whether a list of listening addresses (`127.0.0.1, ::1`, `localhost`,
+/// `loopback-only`) names only loopback addresses.
+pub fn loopback_only(list: &str) -> bool {
+    let mut any = false;
+    for a in list.split([',', ' ', '\t']).filter(|a| !a.is_empty()) {
+        let a = a.trim_matches(['[', ']']);
+        if !(a.starts_with("127.") || a == "::1" || a == "localhost" || a == "loopback-only") {
+            return false;
+        }
+        any = true;
+    }
+    any
+}
+
 /// Joins a path found in a configuration file to the folder of the file
 /// that named it, when relative.
 pub fn join(dir_of: &str, path: &str) -> String {

@@ -713,3 +713,23 @@ fn vaud103_random_key_a_little_short_is_low() {
         [(RC_CONFIG.to_string(), Some(line), Level::Low)]
     );
 }
+
+#[test]
+fn cleartext_on_loopback_only_is_low() {
+    let r = Root::shipped();
+    r.edit("/etc/dovecot/conf.d/10-ssl.conf", "ssl = yes", "ssl = no");
+    r.edit(
+        "/etc/dovecot/dovecot.conf",
+        "#listen = *, ::",
+        "listen = 127.0.0.1, ::1",
+    );
+    r.append("/etc/postfix/main.cf", "smtpd_sasl_auth_enable = yes");
+    r.edit(
+        "/etc/postfix/main.cf",
+        "inet_interfaces = all",
+        "inet_interfaces = 127.0.0.1",
+    );
+    let findings = r.audit();
+    assert_eq!(found(&findings, "VAUD201")[0].2, Level::Low);
+    assert_eq!(found(&findings, "VAUD403")[0].2, Level::Low);
+}
