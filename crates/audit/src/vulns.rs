@@ -278,6 +278,31 @@ mod tests {
     }
 
     #[test]
+    fn bullseye_and_trixie_rows() {
+        let t = table().unwrap();
+        let rel = |r: &str| Origin::Debian {
+            release: Some(r.into()),
+        };
+        // bullseye deb11u3 has CVE-2024-37383's fix (deb11u3) but not -42008/-42009 (deb11u4);
+        // the data has no bullseye row for CVE-2025-49113/-68461, so upstream judges and says so.
+        let found = judge(&installed("1.4.15+dfsg.1-1+deb11u3", rel("bullseye")), &t);
+        assert_eq!(
+            cves(&found),
+            [
+                "CVE-2024-42009",
+                "CVE-2024-42008",
+                "CVE-2025-49113",
+                "CVE-2025-68461"
+            ]
+        );
+        assert!(found[0].why.contains("1.4.15+dfsg.1-1+deb11u4"));
+        assert!(found[2].why.contains("backported fix would not be seen"));
+        // trixie shipped 1.6.11: CVE-2025-68461 is fixed in 1.6.12+dfsg-0+deb13u1.
+        let found = judge(&installed("1.6.11+dfsg-1", rel("trixie")), &t);
+        assert_eq!(cves(&found), ["CVE-2025-68461"]);
+    }
+
+    #[test]
     fn release_from_suffix() {
         assert_eq!(
             release_of_version("1.6.5+dfsg-1+deb12u14"),
