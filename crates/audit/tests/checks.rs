@@ -733,3 +733,37 @@ fn cleartext_on_loopback_only_is_low() {
     assert_eq!(found(&findings, "VAUD201")[0].2, Level::Low);
     assert_eq!(found(&findings, "VAUD403")[0].2, Level::Low);
 }
+
+/// Hostile or broken files never panic the audit: every text file of the
+/// root is cut at several points and has bytes flipped, then the root is
+/// audited again.
+#[test]
+fn broken_files_never_panic() {
+    let r = Root::shipped();
+    let mut files = Vec::new();
+    let mut stack = vec![r.dir.path().to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            let kind = e.file_type().unwrap();
+            if kind.is_dir() {
+                stack.push(e.path());
+            } else if kind.is_file() {
+                files.push(e.path());
+            }
+        }
+    }
+    let originals: Vec<Vec<u8>> = files.iter().map(|f| fs::read(f).unwrap()).collect();
+    for round in 0..6usize {
+        for (f, orig) in files.iter().zip(&originals) {
+            let mut bytes = orig.clone();
+            let cut = (orig.len() * (round + 1)) / 7;
+            bytes.truncate(cut);
+            for i in (round..bytes.len()).step_by(97 + round) {
+                bytes[i] = [b'{', b'}', b'\'', b'"', b';', 0xff, b'\n', b'[', b'#', b'\\'][(i + round) % 10];
+            }
+            fs::write(f, &bytes).unwrap();
+        }
+        let _ = r.audit();
+    }
+}
