@@ -760,7 +760,9 @@ fn broken_files_never_panic() {
             let cut = (orig.len() * (round + 1)) / 7;
             bytes.truncate(cut);
             for i in (round..bytes.len()).step_by(97 + round) {
-                bytes[i] = [b'{', b'}', b'\'', b'"', b';', 0xff, b'\n', b'[', b'#', b'\\'][(i + round) % 10];
+                bytes[i] = [
+                    b'{', b'}', b'\'', b'"', b';', 0xff, b'\n', b'[', b'#', b'\\',
+                ][(i + round) % 10];
             }
             fs::write(f, &bytes).unwrap();
         }

@@ -323,6 +323,11 @@ pub struct ScanArgs {
     #[arg(long)]
     pub no_mail: bool,
 
+    /// Also audit the installed system under DIR, as `vigie audit --root DIR` does,
+    /// into CASE/audit.jsonl (exploited versions and risky settings of the mail stack).
+    #[arg(long, value_name = "DIR")]
+    pub audit_root: Option<PathBuf>,
+
     /// Write the scope of every account seen, not only of those with a finding.
     #[arg(long, conflicts_with = "findings_only")]
     pub all_accounts: bool,

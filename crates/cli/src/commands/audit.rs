@@ -1,6 +1,7 @@
 //! `vigie audit`: the posture of an installed mail stack, from its files.
 
 use std::io::{self, Write};
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -16,7 +17,7 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
     let mut out = io::BufWriter::new(io::stdout().lock());
     if args.json {
         for f in &report.findings {
-            serde_json::to_writer(&mut out, &json(f))?;
+            serde_json::to_writer(&mut out, f)?;
             out.write_all(b"\n")?;
         }
     } else {
@@ -30,23 +31,26 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
     })
 }
 
-/// The JSON shape of one finding (field names are the contract).
-fn json(f: &Finding) -> serde_json::Value {
-    serde_json::json!({
-        "check_id": f.check_id,
-        "level": f.level,
-        "title": f.title,
-        "component": f.component,
-        "version": f.version,
-        "cve": f.cve,
-        "exploited_by": f.exploited_by,
-        "path": f.path,
-        "line": f.line,
-        "evidence": f.evidence,
-        "why": f.why,
-        "attack": f.attack,
-        "fix": f.fix,
-    })
+/// Audits `root` into a JSON-lines file (`vigie scan --audit-root`);
+/// returns the file's name, the number of findings and of high ones.
+pub fn write_jsonl(root: &Path, path: &Path) -> Result<(String, usize, usize)> {
+    let report =
+        vigie_audit::audit(root).with_context(|| format!("can not audit {}", root.display()))?;
+    let mut file = io::BufWriter::new(
+        std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
+    );
+    for f in &report.findings {
+        serde_json::to_writer(&mut file, f)?;
+        file.write_all(b"\n")?;
+    }
+    file.flush()
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    let high = report
+        .findings
+        .iter()
+        .filter(|f| f.level == Level::High)
+        .count();
+    Ok((path.display().to_string(), report.findings.len(), high))
 }
 
 fn table(out: &mut impl Write, args: &AuditArgs, report: &vigie_audit::Report) -> Result<()> {
