@@ -38,7 +38,32 @@ pub enum Command {
     /// Import indicator feeds (STIX 2.1, MISP, CSV or plain lists) and manage the stored sets.
     #[command(subcommand)]
     Intel(IntelCommand),
+    /// Posture check of an installed mail stack from its own files: exploited versions and risky settings.
+    #[command(after_help = AUDIT_EXAMPLES)]
+    Audit(AuditArgs),
 }
+
+/// Flags of `vigie audit`.
+#[derive(Args, Debug)]
+pub struct AuditArgs {
+    /// Folder standing for `/` of the audited system (a mounted image or a copy works the same).
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    pub root: PathBuf,
+
+    /// One JSON object per finding (JSON lines) instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+const AUDIT_EXAMPLES: &str = "\
+Examples:
+  vigie audit                          (this machine)
+  vigie audit --root /mnt/mail-image   (a mounted disk image or an offline copy)
+  vigie audit --json | jq 'select(.level == \"high\")'
+
+Nothing is run on the audited system: package database, Roundcube, Dovecot,
+Pigeonhole, Postfix, Exim, nginx, Apache, PHP and fail2ban/CrowdSec files are read.
+Exit status: 0 no high finding, 1 a high finding, 2 error.";
 
 /// `vigie intel …`.
 #[derive(Subcommand, Debug)]
@@ -297,6 +322,11 @@ pub struct ScanArgs {
     /// Do not look for mail stores (Maildir, mbox, .eml) among the inputs.
     #[arg(long)]
     pub no_mail: bool,
+
+    /// Also audit the installed system under DIR, as `vigie audit --root DIR` does,
+    /// into CASE/audit.jsonl (exploited versions and risky settings of the mail stack).
+    #[arg(long, value_name = "DIR")]
+    pub audit_root: Option<PathBuf>,
 
     /// Write the scope of every account seen, not only of those with a finding.
     #[arg(long, conflicts_with = "findings_only")]

@@ -25,6 +25,7 @@ fn main() -> ExitCode {
         args::Command::Intel(args::IntelCommand::Import(import)) => commands::intel::import(import),
         args::Command::Intel(args::IntelCommand::List(list)) => commands::intel::list(list),
         args::Command::Intel(args::IntelCommand::Remove(remove)) => commands::intel::remove(remove),
+        args::Command::Audit(audit) => commands::audit::run(audit),
     };
     match result {
         Ok(code) => code,

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod audit;
 pub mod events;
 pub mod hunt;
 pub mod intel;

@@ -219,6 +219,14 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     file.flush()
         .with_context(|| format!("cannot write {}", path.display()))?;
 
+    let posture = match &args.audit_root {
+        Some(root) => Some(super::audit::write_jsonl(
+            root,
+            &args.case.join("audit.jsonl"),
+        )?),
+        None => None,
+    };
+
     let attribution = attribution::attribute(&findings, &actor_matches, &Profiles::builtin());
     if !args.findings_only {
         write_case(
@@ -241,6 +249,12 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     } else if io::stdout().is_terminal() || !findings.is_empty() {
         print_summary(&findings, &reports, &mail, &path.display().to_string())?;
         print_attribution(&attribution)?;
+        if let Some((path, all, high)) = &posture {
+            println!(
+                "posture audit: {all} finding(s), {high} high: {}",
+                sanitize(path)
+            );
+        }
     }
     for r in reports.iter().filter(|r| r.error.is_some()) {
         eprintln!(

@@ -1,0 +1,1 @@
+/etc/roundcube/plugins/managesieve/config.inc.php

@@ -1,0 +1,174 @@
+//! `vigie audit` as an administrator runs it, on the real Debian 12 root of
+//! `crates/audit/tests/testdata/debian-bookworm` (provenance there).
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+fn shipped() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../audit/tests/testdata/debian-bookworm")
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let (src, dst) = (entry.path(), to.join(entry.file_name()));
+        let kind = entry.file_type().unwrap();
+        if kind.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(&src).unwrap(), &dst).unwrap();
+        } else if kind.is_dir() {
+            copy_tree(&src, &dst);
+        } else {
+            std::fs::copy(&src, &dst).unwrap();
+        }
+    }
+}
+
+fn audit(root: &Path, json: bool) -> std::process::Output {
+    let mut cmd = Command::cargo_bin("vigie").unwrap();
+    cmd.arg("audit").arg("--root").arg(root);
+    if json {
+        cmd.arg("--json");
+    }
+    cmd.output().unwrap()
+}
+
+#[test]
+fn shipped_root_prints_a_table_by_level_and_exits_0() {
+    let out = audit(&shipped(), false);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "no high finding on a fresh Debian 12"
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("roundcube  1.6.5+dfsg-1+deb12u14 (dpkg (bookworm), /var/lib/dpkg/status:"),
+        "{text}"
+    );
+    let medium = text.find("\nMEDIUM (1)").expect(&text);
+    let low = text.find("\nLOW (3)").expect(&text);
+    assert!(medium < low);
+    assert!(text.contains("VAUD104 Roundcube sessions not bound to the client address — /etc/roundcube/defaults.inc.php:634"), "{text}");
+    assert!(text.ends_with("4 finding(s), 0 high\n"), "{text}");
+}
+
+#[test]
+fn json_lines_carry_the_contract_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&shipped(), dir.path());
+    // A Debian package from before the CVE-2025-49113 fix.
+    let status = dir.path().join("var/lib/dpkg/status");
+    let text = std::fs::read_to_string(&status)
+        .unwrap()
+        .replace("1.6.5+dfsg-1+deb12u14", "1.6.5+dfsg-1+deb12u4");
+    std::fs::write(&status, text).unwrap();
+    let out = audit(dir.path(), true);
+    assert_eq!(out.status.code(), Some(1), "a high finding gives exit 1");
+    let rows: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for row in &rows {
+        for key in [
+            "check_id",
+            "level",
+            "component",
+            "version",
+            "cve",
+            "exploited_by",
+            "path",
+            "line",
+            "why",
+            "fix",
+        ] {
+            assert!(row.get(key).is_some(), "{key} missing in {row}");
+        }
+    }
+    let rce = rows
+        .iter()
+        .find(|r| r["cve"] == "CVE-2025-49113")
+        .expect("CVE-2025-49113 reported");
+    assert_eq!(rce["check_id"], "VAUD001");
+    assert_eq!(rce["level"], "high");
+    assert_eq!(rce["component"], "roundcube");
+    assert_eq!(rce["version"], "1.6.5+dfsg-1+deb12u4");
+    assert_eq!(rce["path"], "/var/lib/dpkg/status");
+    assert!(rce["line"].as_u64().is_some());
+    assert!(rce["exploited_by"].as_str().unwrap().contains("TA458"));
+    assert!(
+        rce["fix"]
+            .as_str()
+            .unwrap()
+            .contains("1.6.5+dfsg-1+deb12u5")
+    );
+}
+
+#[test]
+fn control_characters_never_reach_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&shipped(), dir.path());
+    let config = dir.path().join("etc/roundcube/config.inc.php");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("$config['des_key'] = 'x\u{1b}[2J\u{7}';\n");
+    std::fs::write(&config, text).unwrap();
+    let out = audit(dir.path(), false);
+    assert_eq!(out.status.code(), Some(1), "a weak des_key is high");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("VAUD103"), "{text}");
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{text:?}"
+    );
+}
+
+#[test]
+fn missing_root_is_an_error() {
+    let out = audit(Path::new("/nonexistent/vigie-audit-root"), false);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .contains("can not audit /nonexistent/vigie-audit-root")
+    );
+}
+
+#[test]
+fn scan_with_audit_root_writes_audit_jsonl_in_the_case() {
+    let case = tempfile::tempdir().unwrap();
+    let log = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/lab-intrusion/logs/roundcube/userlogins.log");
+    let out = Command::cargo_bin("vigie")
+        .unwrap()
+        .args(["scan", "--findings-only", "--tz", "UTC", "--case"])
+        .arg(case.path())
+        .arg("--audit-root")
+        .arg(shipped())
+        .arg(log)
+        .output()
+        .unwrap();
+    assert_ne!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(case.path().join("audit.jsonl")).unwrap();
+    let ids: Vec<String> = text
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["check_id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(ids, ["VAUD204", "VAUD104", "VAUD110", "VAUD501"]);
+    assert!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .contains("posture audit: 4 finding(s), 0 high")
+    );
+}
