@@ -93,37 +93,71 @@ fn serve(stream: TcpStream, received: &Received) {
 struct Watch {
     child: Child,
     printed: Arc<Mutex<Vec<String>>>,
+    said: Arc<Mutex<Vec<String>>>,
 }
 
 impl Watch {
     fn start(log: &Path, state: &Path, url: &str) -> Watch {
+        Watch::with(log, state, &["--webhook", url])
+    }
+
+    /// `vigie watch LOG --state-dir STATE --json --tz UTC --interval 0.2 FLAGS…`.
+    fn with(log: &Path, state: &Path, flags: &[&str]) -> Watch {
         let mut child = Command::new(assert_cmd::cargo::cargo_bin("vigie"))
             .arg("watch")
             .arg(log)
             .arg("--state-dir")
             .arg(state)
-            .args([
-                "--webhook",
-                url,
-                "--json",
-                "--tz",
-                "UTC",
-                "--interval",
-                "0.2",
-            ])
+            .args(["--json", "--tz", "UTC", "--interval", "0.2"])
+            .args(flags)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let stdout = child.stdout.take().unwrap();
         let printed = Arc::new(Mutex::new(Vec::new()));
+        let said = Arc::new(Mutex::new(Vec::new()));
+        let stdout = child.stdout.take().unwrap();
         let kept = Arc::clone(&printed);
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
                 kept.lock().unwrap().push(line.unwrap());
             }
         });
-        Watch { child, printed }
+        let stderr = child.stderr.take().unwrap();
+        let kept = Arc::clone(&said);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let line = line.unwrap();
+                eprintln!("{line}");
+                kept.lock().unwrap().push(line);
+            }
+        });
+        Watch {
+            child,
+            printed,
+            said,
+        }
+    }
+
+    /// Waits (30 s at most) until stderr has a line containing `text`.
+    fn wait_said(&self, text: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if self.said.lock().unwrap().iter().any(|l| l.contains(text)) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("the watch never said {text:?}");
+    }
+
+    /// Sends `signal` (a `kill -s` name).
+    fn signal(&self, signal: &str) {
+        let sent = Command::new("kill")
+            .args(["-s", signal, &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
     }
 
     /// Stops the watch with SIGTERM and waits for it.
@@ -151,9 +185,14 @@ impl Watch {
 
     /// Waits until the brute force of each address in `addresses` was printed.
     fn wait_for(&self, addresses: &[u32]) {
+        self.wait_for_rule(BRUTE_FORCE, addresses);
+    }
+
+    /// Waits until an alert of `rule` for each address in `addresses` was printed.
+    fn wait_for_rule(&self, rule: &str, addresses: &[u32]) {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
-            let seen = brute_forced(&self.printed.lock().unwrap());
+            let seen = alerted(rule, &self.printed.lock().unwrap());
             if addresses
                 .iter()
                 .all(|n| seen.contains(&format!("192.0.2.{n}")))
@@ -168,10 +207,15 @@ impl Watch {
 
 /// The addresses of the brute-force alerts among JSON lines, one per alert.
 fn brute_forced(lines: &[String]) -> Vec<String> {
+    alerted(BRUTE_FORCE, lines)
+}
+
+/// The addresses of the alerts of `rule` among JSON lines, one per alert.
+fn alerted(rule: &str, lines: &[String]) -> Vec<String> {
     lines
         .iter()
         .map(|l| serde_json::from_str::<Value>(l).unwrap())
-        .filter(|f| f["rule_id"] == BRUTE_FORCE)
+        .filter(|f| f["rule_id"] == rule)
         .map(|f| f["entity"]["source_ip"].as_str().unwrap().to_string())
         .collect()
 }
@@ -260,4 +304,121 @@ fn issue_18_ten_brute_forces_across_rotations_a_kill_and_a_restart_are_each_aler
         !brute_forced(&printed).contains(&"192.0.2.250".to_string()),
         "the baseline is not news"
     );
+}
+
+/// A rule added to a `--sigma` folder: failed logins from 192.0.2.77.
+const ADDED_RULE: &str = "\
+title: Failed login from the test address
+id: 6f7d3f53-2c1f-4d0e-9f55-1b8d1b3f0a77
+status: experimental
+logsource:
+    product: dovecot
+detection:
+    selection:
+        event.action: login-failed
+        source.ip: '192.0.2.77'
+    condition: selection
+level: high
+";
+
+#[test]
+fn issue_18_a_rule_added_then_sighup_fires_from_then_on_without_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, state, rules) = (
+        dir.path().join("mail.log"),
+        dir.path().join("state"),
+        dir.path().join("rules"),
+    );
+    std::fs::create_dir(&rules).unwrap();
+    failures(&log, 250, 1);
+    let sigma = rules.to_str().unwrap();
+    let watch = Watch::with(&log, &state, &["--sigma", sigma, "--quiet-for", "0"]);
+    settle();
+    failures(&log, 77, 1);
+    failures(&log, 1, 4);
+    watch.wait_for(&[1]);
+    std::fs::write(rules.join("added.yml"), ADDED_RULE).unwrap();
+    watch.signal("HUP");
+    watch.wait_said("rules reloaded");
+    failures(&log, 77, 1);
+    watch.wait_for_rule("6f7d3f53-2c1f-4d0e-9f55-1b8d1b3f0a77", &[77]);
+    let printed = watch.stop();
+    // Before the reload the rule did not exist: one alert, for the line after it.
+    let added = alerted("6f7d3f53-2c1f-4d0e-9f55-1b8d1b3f0a77", &printed);
+    assert_eq!(added, ["192.0.2.77"]);
+}
+
+#[test]
+fn issue_18_a_damaged_state_is_set_aside_and_the_watch_starts_as_new() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, state) = (dir.path().join("mail.log"), dir.path().join("state"));
+    std::fs::create_dir(&state).unwrap();
+    std::fs::write(state.join("state.json"), "{\"format\": \"vigie-watch-st").unwrap();
+    failures(&log, 1, 4);
+    let watch = Watch::with(&log, &state, &[]);
+    watch.wait_said("is damaged");
+    watch.wait_said("starts as new");
+    // As new: the lines there are the baseline, not news.
+    watch.wait_said("read as the baseline");
+    failures(&log, 2, 4);
+    watch.wait_for(&[2]);
+    let printed = watch.stop();
+    assert_eq!(brute_forced(&printed), ["192.0.2.2"]);
+    let aside: Vec<_> = std::fs::read_dir(&state)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with("state.json.set-aside-"))
+        .collect();
+    assert_eq!(aside.len(), 1, "the damaged file is kept aside");
+}
+
+#[test]
+fn issue_18_alerts_wait_on_disk_while_the_collector_is_down_bounded_and_are_sent_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, state) = (dir.path().join("mail.log"), dir.path().join("state"));
+    failures(&log, 250, 1);
+    // A port nothing listens on: the collector is down.
+    let down = {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}/alerts", listener.local_addr().unwrap())
+    };
+    // Room for about two alerts: the third is refused, not queued.
+    let watch = Watch::with(
+        &log,
+        &state,
+        &["--webhook", &down, "--webhook-queue-max", "2500"],
+    );
+    settle();
+    for n in 1..=3 {
+        failures(&log, n, 4);
+    }
+    watch.wait_for(&[1, 2, 3]);
+    watch.wait_said("the queue is full");
+    let printed = watch.stop();
+    assert_eq!(brute_forced(&printed).len(), 3, "stdout has them all");
+    let queue = state.join("webhook");
+    let queued: u64 = std::fs::read_dir(&queue)
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .sum();
+    assert!(
+        queued > 0 && queued <= 2500,
+        "the queue holds {queued} bytes"
+    );
+    // The collector is back: the next run sends what waited.
+    let (url, received) = webhook_server();
+    let watch = Watch::with(&log, &state, &["--webhook", &url]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::fs::read_dir(&queue).unwrap().count() > 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    watch.stop();
+    let posted = received.lock().unwrap().clone();
+    assert!(!posted.is_empty(), "the queue was drained");
+    assert!(
+        posted
+            .iter()
+            .all(|body| serde_json::from_str::<Value>(body).is_ok())
+    );
+    assert_eq!(std::fs::read_dir(&queue).unwrap().count(), 0);
 }
