@@ -411,6 +411,13 @@ impl Watcher<'_> {
         }
         // The indicators are read again too.
         self.intel_files.clear();
+        // logrotate renamed the --alerts file: write to the new one.
+        if let Some((path, file)) = &mut self.alerts.file {
+            match open_alerts(path) {
+                Ok(reopened) => *file = reopened,
+                Err(e) => eprintln!("vigie: {}", sanitize(&format!("{e:#}"))),
+            }
+        }
     }
 
     /// Reads the indicators again when a set was imported, replaced or
@@ -620,14 +627,7 @@ impl Hooks {
 impl Alerts {
     fn open(args: &WatchArgs, state: &StateDir) -> Result<Alerts> {
         let file = match &args.alerts {
-            Some(path) => {
-                let file = OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(path)
-                    .with_context(|| format!("cannot open {} for alerts", path.display()))?;
-                Some((path.clone(), file))
-            }
+            Some(path) => Some((path.clone(), open_alerts(path)?)),
             None => None,
         };
         Ok(Alerts {
@@ -718,6 +718,15 @@ impl Alerts {
         }
         self.recent.push_back(finding);
     }
+}
+
+/// Opens the `--alerts` file to append to.
+fn open_alerts(path: &std::path::Path) -> Result<File> {
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("cannot open {} for alerts", path.display()))
 }
 
 /// An alert as text: time, level, rule, who, what, and where to look.
