@@ -400,6 +400,8 @@ Examples:
   journalctl -f -o json -u dovecot -u postfix@- | vigie watch -
   vigie watch /var/log/ --min-level high --exec 'mail -s \"vigie alert\" soc@example.org'
   vigie watch /var/log/ /var/vmail/          # logs, and each message as it is delivered
+  vigie watch /var/log/mail.log --webhook https://soc.example.org/hook --syslog udp:siem:514
+  vigie watch /var/log/mail.log --status     # files, offsets, lag, alerts queued
 
 Follows the files (and the live files of the folders: not rotations, not
 compressed) and prints an alert the moment a rule, a correlation or an
@@ -413,14 +415,46 @@ and new files are followed. Standard input (-) is read as it comes; the
 watch ends when it ends (if nothing else is followed). An alert repeats for
 the same rule and account/address only after --quiet-for seconds. Runs
 until interrupted (or --stop-after); exit status 1 when it raised an
-alert, 0 when not, 2 on a usage error.";
+alert, 0 when not, 2 on a usage error.
+
+A watch resumes: its state folder (--state-dir) keeps each file's position,
+the correlation windows and the alerts delivered, written every few seconds
+and on SIGTERM/SIGINT. After a stop or a crash, the lines written meanwhile
+(in the file, or in a rotation of it, even compressed) are read and alerted,
+and no alert is delivered twice. SIGHUP reloads the rules and indicators.";
 
 /// Flags of `vigie watch`.
 #[derive(Args, Debug)]
 pub struct WatchArgs {
     /// Log files and folders to follow, or - for standard input.
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present = "status", value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+
+    /// Where the watch keeps what it needs to resume after a stop or a crash (files'
+    /// positions, correlation windows, alerts delivered, the webhook queue). Default:
+    /// $XDG_STATE_HOME/vigie/watch-<hash of the paths> (~/.local/state/vigie/...).
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+
+    /// Print the status of the watch of these paths (or of --state-dir): files followed,
+    /// offsets, lag behind each file's end, alerts queued; then exit.
+    #[arg(long)]
+    pub status: bool,
+
+    /// Also POST every alert as JSON to this http(s) URL, queued on disk and retried
+    /// with backoff until the collector answers 2xx.
+    #[arg(long, value_name = "URL")]
+    pub webhook: Option<String>,
+
+    /// Most bytes of alerts the webhook queue holds on disk; past it, alerts are not
+    /// queued (and counted).
+    #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024)]
+    pub webhook_queue_max: u64,
+
+    /// Also send every alert as an RFC 5424 syslog message: unix:/dev/log,
+    /// udp:HOST:PORT or tcp:HOST:PORT.
+    #[arg(long, value_name = "TARGET")]
+    pub syslog: Option<String>,
 
     /// Alert on the lines already in the files too, not only on new ones.
     #[arg(long)]

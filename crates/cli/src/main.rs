@@ -7,7 +7,9 @@ mod events_out;
 mod input;
 mod mail;
 mod mail_watch;
+mod sinks;
 mod terminal;
+mod watch_state;
 
 use std::process::ExitCode;
 

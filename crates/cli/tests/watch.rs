@@ -177,15 +177,21 @@ struct Watch {
     child: Child,
     alerts: mpsc::Receiver<Value>,
     stderr: mpsc::Receiver<String>,
+    /// Its state folder, removed with it.
+    _state: tempfile::TempDir,
 }
 
 impl Watch {
     /// `vigie watch --json --tz UTC --interval 0.05 --quiet-for 0 ARGS…`.
     fn start(args: &[&std::ffi::OsStr]) -> Watch {
+        let state = tempfile::tempdir().unwrap();
         let mut child = Command::new(assert_cmd::cargo::cargo_bin("vigie"))
             .args(["watch", "--json", "--tz", "UTC"])
             .args(["--interval", "0.05", "--quiet-for", "0"])
             .args(args)
+            // Each watch starts as new, and leaves no state in HOME.
+            .arg("--state-dir")
+            .arg(state.path())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -208,6 +214,7 @@ impl Watch {
             child,
             alerts,
             stderr: stderr_lines,
+            _state: state,
         }
     }
 

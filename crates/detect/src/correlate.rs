@@ -894,6 +894,70 @@ impl LiveCorrelation<'_> {
     }
 }
 
+/// What a [`LiveCorrelation`] holds between events, to carry its open
+/// windows over a restart ([`LiveCorrelation::state`]): rsigma's snapshot
+/// of the engine, keyed by stable correlation ids so it survives a rule
+/// reload, and the lines of the last window's events the firings name.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct LiveState {
+    engine: rsigma_eval::CorrelationSnapshot,
+    fed: usize,
+    /// Time (microseconds), path and line of the last events fed.
+    recent: Vec<(i64, String, u64)>,
+}
+
+impl LiveCorrelation<'_> {
+    /// The open windows and the lines of their events (those of the
+    /// longest correlation timespan before the latest event).
+    pub fn state(&self) -> LiveState {
+        let latest = self
+            .recent
+            .iter()
+            .map(|(t, _)| *t)
+            .max()
+            .unwrap_or_default();
+        let span = self.correlator.longest_timespan.saturating_mul(1_000_000);
+        let oldest = latest.0.saturating_sub(span);
+        let from = self
+            .recent
+            .iter()
+            .position(|(t, _)| t.0 >= oldest)
+            .unwrap_or(self.recent.len());
+        LiveState {
+            engine: self.engine.export_state(),
+            fed: self.fed,
+            recent: self
+                .recent
+                .iter()
+                .skip(from)
+                .map(|(t, e)| (t.0, e.path.clone(), e.line))
+                .collect(),
+        }
+    }
+
+    /// Takes up the windows of `state`; `false` (and nothing taken) when
+    /// it was saved by an incompatible rsigma.
+    pub fn restore(&mut self, state: LiveState) -> bool {
+        if !self.engine.import_state(state.engine) {
+            return false;
+        }
+        self.fed = state.fed.max(state.recent.len());
+        self.recent = state
+            .recent
+            .into_iter()
+            .map(|(t, path, line)| {
+                let evidence = Evidence {
+                    path,
+                    line,
+                    part: None,
+                };
+                (Timestamp(t), evidence)
+            })
+            .collect();
+        true
+    }
+}
+
 /// The finding a correlation opens when it first fires for a group.
 fn opened(info: &RuleInfo, body: &CorrelationBody, at: Timestamp) -> Finding {
     Finding {

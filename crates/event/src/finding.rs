@@ -1,6 +1,6 @@
 //! A finding: what a rule concluded, about whom, when, and on which lines.
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 
 use crate::Timestamp;
 
@@ -33,7 +33,7 @@ pub struct Finding {
 pub const EVIDENCE_KEPT: usize = 100;
 
 /// The account, address and session a finding is about, where known.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Entity {
     /// `user.name`.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -11,10 +11,11 @@
 //! input (`-`, e.g. `journalctl -f -o json`) is read by a thread into a
 //! bounded queue, so a poll never waits for it.
 
+mod position;
+
 use std::collections::BTreeMap;
-use std::fs::{File, Metadata};
+use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
@@ -22,6 +23,8 @@ use vigie_event::{Event, Timestamp};
 
 use crate::source::{Compression, Line, LineReader, is_rotation};
 use crate::{IngestOptions, InputReport, LineParser, sniff};
+pub use position::{HEAD_BYTES, Position, Recovered, read_before};
+use position::{Head, identity, read_remains};
 
 /// Most bytes read from one file in one poll after the first, so one busy
 /// file cannot hold back the others' alerts.
@@ -56,6 +59,30 @@ pub enum Change {
     },
     /// Standard input reached its end (its writer closed it).
     Ended,
+    /// After a restart, the file is followed from where it was left.
+    Resumed {
+        /// The file.
+        path: PathBuf,
+        /// The byte it is read from.
+        offset: u64,
+    },
+    /// The file was left at a position, then rotated or truncated (while
+    /// the watch was stopped, or by copytruncate): the lines written after
+    /// that position were read from its rotations.
+    Recovered {
+        /// The file.
+        path: PathBuf,
+        /// Where its lines were found, and how many.
+        from: Recovered,
+    },
+    /// The file was left at a position, then rotated or truncated, and no
+    /// rotation of it holds the lines written after that position.
+    Lost {
+        /// The file.
+        path: PathBuf,
+        /// The byte offset it was left at.
+        offset: u64,
+    },
     /// Reading failed; the file is tried again at the next poll.
     Failed {
         /// The file.
@@ -80,6 +107,8 @@ pub struct Follower {
     skip: Option<Box<Skip>>,
     /// What every file is read through, allocated once.
     buf: Vec<u8>,
+    /// Where the files were left before a restart ([`Follower::resume`]).
+    resume: BTreeMap<PathBuf, Position>,
 }
 
 /// Bytes read from a file at a time.
@@ -187,7 +216,14 @@ impl StdinFollow {
 struct Followed {
     file: File,
     identity: (u64, u64),
+    /// The file's first bytes, which tell it from a successor on the same inode.
+    head: Head,
+    /// Size and modification time at the last poll.
+    seen: (u64, Option<std::time::SystemTime>),
+    /// Bytes read.
     offset: u64,
+    /// Byte offset after the last complete line handed over.
+    line_start: u64,
     /// The bytes of the line not finished yet (at most `max_line`).
     pending: Vec<u8>,
     /// Whether that line already passed the limit.
@@ -218,7 +254,48 @@ impl Follower {
             from_start,
             skip: None,
             buf: vec![0; READ_BUFFER],
+            resume: BTreeMap::new(),
         }
+    }
+
+    /// Takes up where a former run left the files (its
+    /// [`Follower::positions`]): at the first poll, a file still holding
+    /// its lines is read from its position; a file rotated or truncated
+    /// since has its rotations searched for the lines after the position
+    /// (read first), then is read from its start; files with no position
+    /// are new and read from their start.
+    pub fn resume(mut self, positions: Vec<Position>) -> Follower {
+        self.resume = positions.into_iter().map(|p| (p.path.clone(), p)).collect();
+        self.from_start = true;
+        self
+    }
+
+    /// Where each followed file is: the end of its last line handed over.
+    pub fn positions(&self) -> Vec<Position> {
+        self.files
+            .iter()
+            .map(|(path, f)| Position {
+                path: path.clone(),
+                device: f.identity.0,
+                inode: f.identity.1,
+                head_len: f.head.len,
+                head_hash: f.head.hash,
+                offset: f.line_start,
+                line: f.number,
+            })
+            .collect()
+    }
+
+    /// Each followed file with the bytes read of it and its size now (what
+    /// remains is the lag).
+    pub fn sizes(&self) -> Vec<(PathBuf, u64, u64)> {
+        self.files
+            .iter()
+            .map(|(path, f)| {
+                let size = f.file.metadata().map_or(f.offset, |m| m.len());
+                (path.clone(), f.line_start, size)
+            })
+            .collect()
     }
 
     /// Leaves out the files and folders `skip` claims when walking a
@@ -242,6 +319,22 @@ impl Follower {
             }
             let from_start = !initial || self.from_start;
             let explicit = self.roots.contains(&path);
+            if let Some(position) = self.resume.remove(&path) {
+                match self.open_resumed(&path, position, explicit, &mut changes, sink) {
+                    Ok(Ok(followed)) => {
+                        self.files.insert(path.clone(), followed);
+                    }
+                    Ok(Err(reason)) => {
+                        self.ignored.insert(path.clone(), reason);
+                        changes.push(Change::Ignored { path, reason });
+                    }
+                    Err(e) => changes.push(Change::Failed {
+                        path,
+                        error: e.to_string(),
+                    }),
+                }
+                continue;
+            }
             match self.open(&path, from_start, explicit) {
                 Ok(Ok(followed)) => {
                     self.files.insert(path.clone(), followed);
@@ -257,14 +350,17 @@ impl Follower {
                 }),
             }
         }
-        let max_line = self.options.max_line;
+        // Files left at a position that are gone: what remains is in rotations.
+        for (path, position) in std::mem::take(&mut self.resume) {
+            changes.push(self.recover(path, &position, false, sink));
+        }
         // What is there at start is read whole: it is one catch-up, and the
         // caller tells it from what comes after by the first poll.
         let budget = if initial { usize::MAX } else { READ_PER_POLL };
         let mut gone = Vec::new();
         for (path, followed) in &mut self.files {
             followed.parser.set_reference(now);
-            match followed.poll(path, max_line, budget, &mut self.buf, sink) {
+            match followed.poll(path, &self.options, budget, &mut self.buf, sink) {
                 Ok(Some(change)) => {
                     if matches!(change, Change::Removed(_)) {
                         gone.push(path.clone());
@@ -326,6 +422,56 @@ impl Follower {
         files
     }
 
+    /// Opens `path`, left at `position` by a former run: at that position
+    /// if it is still the same file holding those lines, else from its
+    /// start once what remains of the old file was read from its rotations.
+    fn open_resumed(
+        &self,
+        path: &Path,
+        position: Position,
+        explicit: bool,
+        changes: &mut Vec<Change>,
+        sink: &mut dyn FnMut(&Event<'_>),
+    ) -> io::Result<Result<Followed, &'static str>> {
+        let same = {
+            let file = File::open(path)?;
+            position.is(&file, &file.metadata()?)?
+        };
+        if !same {
+            changes.push(self.recover(path.to_path_buf(), &position, false, sink));
+            let opened = self.open(path, true, explicit)?;
+            if opened.is_ok() {
+                changes.push(Change::Followed {
+                    path: path.to_path_buf(),
+                    from_start: true,
+                });
+            }
+            return Ok(opened);
+        }
+        let mut followed = match self.open(path, true, explicit)? {
+            Ok(f) => f,
+            Err(reason) => return Ok(Err(reason)),
+        };
+        followed.seek_to(position.offset, position.line)?;
+        changes.push(Change::Resumed {
+            path: path.to_path_buf(),
+            offset: position.offset,
+        });
+        Ok(Ok(followed))
+    }
+
+    /// Reads what remains of the file `position` was taken in from its
+    /// rotations, saying what was found.
+    fn recover(
+        &self,
+        path: PathBuf,
+        position: &Position,
+        only_old: bool,
+        sink: &mut dyn FnMut(&Event<'_>),
+    ) -> Change {
+        recover(path, position, &self.options, only_old, sink)
+    }
+
     /// Opens `path`; `Ok(Err(reason))` when a folder's file is not a log.
     fn open(
         &self,
@@ -350,7 +496,10 @@ impl Follower {
         report.format = format;
         let mut followed = Followed {
             identity: identity(&meta),
+            head: Head::of_bytes(&head),
+            seen: (meta.len(), meta.modified().ok()),
             offset: 0,
+            line_start: 0,
             pending: Vec::new(),
             overlong: false,
             number: 0,
@@ -370,11 +519,12 @@ impl Followed {
     fn poll(
         &mut self,
         path: &Path,
-        max_line: usize,
+        options: &IngestOptions,
         budget: usize,
         buf: &mut [u8],
         sink: &mut dyn FnMut(&Event<'_>),
     ) -> io::Result<Option<Change>> {
+        let max_line = options.max_line;
         let meta = match std::fs::metadata(path) {
             Ok(m) => m,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -392,10 +542,25 @@ impl Followed {
             self.read_new(max_line, budget, buf, sink)?;
             return Ok(Some(Change::Rotated(path.to_path_buf())));
         }
-        if meta.len() < self.offset {
+        // A file truncated and written again past the old size before this
+        // poll (copytruncate of a busy log) is known by its first bytes.
+        let seen = (meta.len(), meta.modified().ok());
+        let rewritten = seen != self.seen
+            && meta.len() >= self.offset
+            && self.head.len > 0
+            && !self
+                .head
+                .starts_with_head(&self.file, Head::of(&self.file)?)?;
+        self.seen = seen;
+        if meta.len() < self.offset || rewritten {
+            // copytruncate: the lines written between the last read and the
+            // copy are only in the copy.
+            let left = self.position(path);
+            recover(path.to_path_buf(), &left, options, true, sink);
             self.restart();
             self.file.seek(SeekFrom::Start(0))?;
             self.read_new(max_line, budget, buf, sink)?;
+            self.head = Head::of(&self.file)?;
             return Ok(Some(Change::Truncated(path.to_path_buf())));
         }
         if meta.len() > self.offset {
@@ -404,9 +569,32 @@ impl Followed {
         Ok(None)
     }
 
+    /// Where this file is, as a [`Position`] of `path`.
+    fn position(&self, path: &Path) -> Position {
+        Position {
+            path: path.to_path_buf(),
+            device: self.identity.0,
+            inode: self.identity.1,
+            head_len: self.head.len,
+            head_hash: self.head.hash,
+            offset: self.line_start,
+            line: self.number,
+        }
+    }
+
+    /// Goes to `offset`, the end of line `line`, as a former run left it.
+    fn seek_to(&mut self, offset: u64, line: u64) -> io::Result<()> {
+        self.file.seek(SeekFrom::Start(offset))?;
+        self.offset = offset;
+        self.line_start = offset;
+        self.number = line;
+        Ok(())
+    }
+
     /// Forgets the position: the file is read again from its first line.
     fn restart(&mut self) {
         self.offset = 0;
+        self.line_start = 0;
         self.number = 0;
         self.pending.clear();
         self.overlong = false;
@@ -420,6 +608,7 @@ impl Followed {
         self.file.read_exact(&mut buf)?;
         let after_newline = memchr::memrchr(b'\n', &buf).map_or(0, |i| i + 1);
         self.offset = len - tail + after_newline as u64;
+        self.line_start = self.offset;
         self.file.seek(SeekFrom::Start(self.offset))?;
         Ok(())
     }
@@ -448,16 +637,28 @@ impl Followed {
                 self.parser.report.format = sniff::detect(&buf[..n], &path);
             }
             read += n;
+            let at = self.offset;
             self.offset += n as u64;
-            self.take_lines(&buf[..n], max_line, sink);
+            self.take_lines(&buf[..n], at, max_line, sink);
+        }
+        if read > 0 && (self.head.len as usize) < HEAD_BYTES {
+            self.head = Head::of(&self.file)?;
         }
         Ok(())
     }
 
     /// Parses the lines `chunk` finishes; keeps its unfinished end.
-    fn take_lines(&mut self, chunk: &[u8], max_line: usize, sink: &mut dyn FnMut(&Event<'_>)) {
+    /// `at` is the offset of the chunk's first byte.
+    fn take_lines(
+        &mut self,
+        chunk: &[u8],
+        at: u64,
+        max_line: usize,
+        sink: &mut dyn FnMut(&Event<'_>),
+    ) {
         let mut rest = chunk;
         while let Some(pos) = memchr::memchr(b'\n', rest) {
+            self.line_start = at + (chunk.len() - rest.len() + pos + 1) as u64;
             self.keep(&rest[..pos], max_line);
             self.number += 1;
             let bytes = self.pending.strip_suffix(b"\r").unwrap_or(&self.pending);
@@ -490,9 +691,26 @@ fn now() -> Timestamp {
     crate::timestamp_of(std::time::SystemTime::now())
 }
 
-/// Device and inode: what tells a rotated file from its successor.
-fn identity(meta: &Metadata) -> (u64, u64) {
-    (meta.dev(), meta.ino())
+/// Reads what remains of the file `position` was taken in from the
+/// rotations of `path`, saying what was found.
+fn recover(
+    path: PathBuf,
+    position: &Position,
+    options: &IngestOptions,
+    only_old: bool,
+    sink: &mut dyn FnMut(&Event<'_>),
+) -> Change {
+    match read_remains(position, options, only_old, sink) {
+        Ok(Some(from)) => Change::Recovered { path, from },
+        Ok(None) => Change::Lost {
+            path,
+            offset: position.offset,
+        },
+        Err(e) => Change::Failed {
+            path,
+            error: format!("reading what remains of the rotated file: {e}"),
+        },
+    }
 }
 
 /// The first bytes of a file, which tell its compression and format; the

@@ -8,6 +8,14 @@
 //! files at start are read first, silently: they are the baseline new
 //! logins are compared with, and they open the correlation windows an
 //! attack already under way needs.
+//!
+//! A watch resumes ([`crate::watch_state`]): a restart takes up each file
+//! where the last run left it, with the correlation windows it had open
+//! (rsigma's snapshot: windows need lines that may since be rotated away)
+//! and the histories the analytics compare with rebuilt by reading the
+//! files again up to those positions (the same lines the last run had
+//! read, without storing what can be large); alerts already delivered are
+//! not delivered again.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fs::{File, OpenOptions};
@@ -15,6 +23,7 @@ use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, Result, bail};
@@ -34,7 +43,10 @@ use crate::commands::intel::load_for_scan;
 use crate::commands::scan::{Detection, rank};
 use crate::input::zone;
 use crate::mail_watch::MailWatch;
+use crate::sinks::syslog::Syslog;
+use crate::sinks::webhook::Webhook;
 use crate::terminal::sanitize;
+use crate::watch_state::{Delivered, Saved, StateDir, alert_key};
 
 /// How often the analytics run over the histories, at most.
 const ANALYTICS_EVERY: Duration = Duration::from_secs(5);
@@ -45,8 +57,18 @@ const QUIET_ENTRIES_KEPT: usize = 100_000;
 /// How many alerts the analytics see as earlier findings (the takeover chain reads them).
 const RECENT_ALERTS_KEPT: usize = 10_000;
 
+/// How often the state is written, at most.
+const SAVE_EVERY: Duration = Duration::from_secs(2);
+
+/// How long the last alerts may take to reach the webhook when the watch stops.
+const WEBHOOK_PATIENCE: Duration = Duration::from_secs(10);
+
 /// Runs the subcommand.
 pub fn run(args: WatchArgs) -> Result<ExitCode> {
+    if args.status {
+        let state = StateDir::open(args.state_dir.as_deref(), &args.paths)?;
+        return crate::watch_state::print_status(&state, args.json);
+    }
     for path in &args.paths {
         if path.as_os_str() != "-" && !path.exists() {
             bail!("{}: no such file or folder", path.display());
@@ -55,7 +77,14 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
     if !(args.interval > 0.0 && args.interval.is_finite()) {
         bail!("--interval must be a positive number of seconds");
     }
-    let detection = Detection::load(&args.rules)?;
+    // Leaked so the correlation engine can borrow it for the whole run; a
+    // reload (SIGHUP) leaks the rules it replaces (rare, a few MB).
+    let detection: &'static Detection = Box::leak(Box::new(Detection::load(&args.rules)?));
+    let state = StateDir::open(args.state_dir.as_deref(), &args.paths)?;
+    let saved = state.load(&args.paths);
+    if saved.is_some() && args.from_start {
+        eprintln!("vigie: --from-start: resuming where the last run left the files instead");
+    }
     let (indicators, intel_failed) = load_for_scan(&args.intel);
     if intel_failed {
         bail!("an indicator set could not be read (see above); a watch would miss its matches");
@@ -69,7 +98,10 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
     };
     let geo = GeoDb::open(args.geo.geoip.as_deref(), args.geo.asn.as_deref())?;
     let mut follower =
-        Follower::new(args.paths.clone(), options, true).skipping(MailWatch::is_mail);
+        Follower::new(args.paths.clone(), options.clone(), true).skipping(MailWatch::is_mail);
+    if let Some(saved) = &saved {
+        follower = follower.resume(saved.positions.clone());
+    }
     let folders: Vec<PathBuf> = args.paths.iter().filter(|p| p.is_dir()).cloned().collect();
     let mut mail = if args.no_mail || folders.is_empty() {
         None
@@ -81,13 +113,13 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
         Some(mail)
     };
     let mut watcher = Watcher {
-        detection: &detection,
+        detection,
         intel: IntelIndex::new(indicators),
         intel_files,
         geo: (!geo.is_empty()).then_some(&geo),
         live: detection.correlator.live(&detection.rules),
         histories: Histories::default(),
-        alerts: Alerts::open(&args)?,
+        alerts: Alerts::open(&args, &state)?,
         from_start: args.from_start,
         reading_baseline: true,
         latest_at_start: Timestamp::default(),
@@ -97,6 +129,18 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
         last_analytics: None,
         analysed: HashSet::new(),
     };
+    if let Some(saved) = saved {
+        watcher.resume(saved, &options);
+    }
+    let term = Arc::new(AtomicBool::new(false));
+    let hup = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        // A second signal while the state is written ends the watch at once.
+        signal_hook::flag::register_conditional_shutdown(signal, 2, Arc::clone(&term))?;
+        signal_hook::flag::register(signal, Arc::clone(&term))?;
+    }
+    signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::clone(&hup))?;
+    let mut last_save: Option<Instant> = None;
     let stop_at = args
         .stop_after
         .map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
@@ -108,6 +152,8 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
     };
     progress.enable_steady_tick(Duration::from_millis(200));
     progress.set_message("reading the files as they are, the baseline");
+    let resumed = !watcher.reading_baseline;
+    let mut first_poll = true;
     loop {
         let mut found = Vec::new();
         let changes = follower.poll(&mut |event| {
@@ -117,13 +163,13 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
                 progress.set_message(format!("{read} events read as the baseline"));
             }
         });
+        progress.finish_and_clear();
         if watcher.reading_baseline {
-            progress.finish_and_clear();
             watcher.baseline_read(&mut found);
         }
         if let Some(mail) = &mut mail {
             // The messages there at start are only recorded, unless --from-start.
-            let polled = mail.poll(&watcher.intel, watcher.reading_baseline && !args.from_start);
+            let polled = mail.poll(&watcher.intel, first_poll && (resumed || !args.from_start));
             for u in &polled.unread {
                 eprintln!(
                     "vigie: message not read: {}: {}",
@@ -133,7 +179,8 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
             }
             found.extend(polled.findings);
         }
-        report_changes(&changes, watcher.reading_baseline, &follower);
+        report_changes(&changes, first_poll, resumed, &follower);
+        first_poll = false;
         // The lines already there at start are the baseline, not news.
         if !watcher.reading_baseline || args.from_start {
             for finding in found {
@@ -142,14 +189,35 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
         }
         // The last look (standard input ended) runs them whatever the time.
         watcher.analyse(!follower.is_following())?;
+        watcher.alerts.delivered.sync()?;
+        if hup.swap(false, Ordering::Relaxed) {
+            watcher.reload_rules(&args);
+        }
         watcher.reload_indicators(&args.intel);
         watcher.reading_baseline = false;
-        if stop_at.is_some_and(|t| Instant::now() >= t) || !follower.is_following() {
+        let stopping = term.load(Ordering::Relaxed)
+            || stop_at.is_some_and(|t| Instant::now() >= t)
+            || !follower.is_following();
+        if stopping || last_save.is_none_or(|t| t.elapsed() >= SAVE_EVERY) {
+            watcher.save(&state, &follower, &args.paths)?;
+            last_save = Some(Instant::now());
+        }
+        if stopping {
             break;
         }
-        std::thread::sleep(Duration::from_secs_f64(args.interval));
+        // Sleeps in steps, so a signal is answered within a tenth of a second.
+        let wake = Instant::now() + Duration::from_secs_f64(args.interval);
+        while Instant::now() < wake && !term.load(Ordering::Relaxed) && !hup.load(Ordering::Relaxed)
+        {
+            std::thread::sleep(Duration::from_millis(50).min(wake - Instant::now()));
+        }
     }
     watcher.alerts.hooks.finish(Duration::from_secs(10));
+    if let Some(webhook) = watcher.alerts.webhook.take() {
+        webhook.finish(WEBHOOK_PATIENCE);
+    }
+    watcher.save(&state, &follower, &args.paths)?;
+    state.end();
     Ok(ExitCode::from(if watcher.alerts.raised > 0 {
         1
     } else {
@@ -159,7 +227,7 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
 
 /// The detection of a watch, fed one event at a time.
 struct Watcher<'d> {
-    detection: &'d Detection,
+    detection: &'static Detection,
     intel: IntelIndex,
     /// The files the indicators were read from, as they were then.
     intel_files: Vec<FileState>,
@@ -227,6 +295,128 @@ impl Watcher<'_> {
         found.extend(self.live.release());
         if self.latest_at_start != Timestamp::default() {
             self.baseline.until = Timestamp(self.latest_at_start.0 + 1);
+        }
+    }
+
+    /// Takes up the state a former run saved: the baseline's end, the
+    /// correlation windows, the quiet-period memory, the analytics findings
+    /// raised, and the histories, read again from the files up to where
+    /// they were left.
+    fn resume(&mut self, saved: Saved, options: &IngestOptions) {
+        self.reading_baseline = false;
+        self.baseline.until = Timestamp(saved.baseline_until);
+        if let Some(state) = saved.correlations
+            && !self.live.restore(state)
+        {
+            eprintln!(
+                "vigie: the saved correlation windows are of another version; they start empty"
+            );
+        }
+        for (rule, entity, at) in saved.quiet {
+            self.alerts.last.insert((rule, entity), Timestamp(at));
+        }
+        for (rule, entity, at) in saved.analysed {
+            self.analysed.insert((rule, entity, Timestamp(at)));
+        }
+        let mut lines = 0;
+        for position in &saved.positions {
+            let path: Arc<str> = position.path.display().to_string().into();
+            let histories = &mut self.histories;
+            match vigie_ingest::follow::read_before(position, options, &mut |e| {
+                histories.add(e, &path)
+            }) {
+                Ok(n) => lines += n,
+                Err(e) => eprintln!(
+                    "vigie: {}",
+                    sanitize(&format!(
+                        "{}: the lines read before the restart could not be read again: {e}",
+                        position.path.display()
+                    ))
+                ),
+            }
+        }
+        eprintln!(
+            "vigie: resuming the watch saved at {} ({} files; {lines} lines read again for the analytics)",
+            jiff::Timestamp::from_second(saved.saved_at).unwrap_or_default(),
+            saved.positions.len()
+        );
+    }
+
+    /// Writes the state (and the status) to `state`.
+    fn save(&self, state: &StateDir, follower: &Follower, roots: &[PathBuf]) -> Result<()> {
+        let mut saved = Saved::new(roots);
+        saved.positions = follower.positions();
+        saved.baseline_until = self.baseline.until.0;
+        saved.correlations = Some(self.live.state());
+        saved.quiet = self
+            .alerts
+            .last
+            .iter()
+            .map(|((rule, entity), at)| (rule.clone(), entity.clone(), at.0))
+            .collect();
+        saved.analysed = self
+            .analysed
+            .iter()
+            .map(|(rule, entity, at)| (rule.clone(), entity.clone(), at.0))
+            .collect();
+        state.save(&saved)?;
+        let files: Vec<serde_json::Value> = follower
+            .sizes()
+            .into_iter()
+            .map(|(path, offset, size)| {
+                serde_json::json!({
+                    "path": path,
+                    "offset": offset,
+                    "size": size,
+                    "lag_bytes": size.saturating_sub(offset),
+                })
+            })
+            .collect();
+        let webhook = self.alerts.webhook.as_ref().map(|w| {
+            let (queued, bytes, not_queued, sent) = w.counts();
+            serde_json::json!({
+                "queued": queued, "queued_bytes": bytes, "not_queued": not_queued, "sent": sent,
+            })
+        });
+        state.save_status(&serde_json::json!({
+            "pid": std::process::id(),
+            "saved_at": jiff::Timestamp::now().to_string(),
+            "files": files,
+            "alerts_raised": self.alerts.raised,
+            "alerts_already_delivered": self.alerts.already_delivered,
+            "webhook": webhook,
+            "syslog_failed": self.alerts.syslog.as_ref().map(|s| s.failed),
+        }))
+    }
+
+    /// Loads the rules again (SIGHUP); the correlation windows carry over
+    /// by their rules' ids. When they cannot load, those in use stay.
+    fn reload_rules(&mut self, args: &WatchArgs) {
+        match Detection::load(&args.rules) {
+            Ok(detection) => {
+                let detection: &'static Detection = Box::leak(Box::new(detection));
+                let state = self.live.state();
+                self.live = detection.correlator.live(&detection.rules);
+                self.live.restore(state);
+                self.detection = detection;
+                eprintln!(
+                    "vigie: rules reloaded: {}",
+                    detection.rules.collection.rules.len()
+                );
+            }
+            Err(e) => eprintln!(
+                "vigie: rules not reloaded, those in use stay: {}",
+                sanitize(&format!("{e:#}"))
+            ),
+        }
+        // The indicators are read again too.
+        self.intel_files.clear();
+        // logrotate renamed the --alerts file: write to the new one.
+        if let Some((path, file)) = &mut self.alerts.file {
+            match open_alerts(path) {
+                Ok(reopened) => *file = reopened,
+                Err(e) => eprintln!("vigie: {}", sanitize(&format!("{e:#}"))),
+            }
         }
     }
 
@@ -305,7 +495,7 @@ fn intel_files(args: &IntelArgs) -> Vec<FileState> {
 
 /// Tells stderr what a poll changed: the files followed (counted at the
 /// first poll), rotations, and files that cannot be read.
-fn report_changes(changes: &[Change], first_poll: bool, follower: &Follower) {
+fn report_changes(changes: &[Change], first_poll: bool, resumed: bool, follower: &Follower) {
     for change in changes {
         let line = match change {
             Change::Followed { path, .. } if !first_poll => {
@@ -319,6 +509,21 @@ fn report_changes(changes: &[Change], first_poll: bool, follower: &Follower) {
                 format!("{} was truncated; reading it again", path.display())
             }
             Change::Removed(path) => format!("{} was removed", path.display()),
+            Change::Resumed { .. } => continue,
+            Change::Recovered { path, from } => format!(
+                "{} was rotated or truncated while not followed; {} lines written after its last position read from {}",
+                path.display(),
+                from.lines,
+                from.files
+                    .iter()
+                    .map(|f| f.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Change::Lost { path, offset } => format!(
+                "{} was rotated or truncated while not followed, and no rotation of it was found: the lines written after byte {offset} of the old file are not read",
+                path.display()
+            ),
             Change::Ended => continue,
             Change::Ignored { path, reason } => {
                 format!("not following {}: {reason}", path.display())
@@ -327,7 +532,7 @@ fn report_changes(changes: &[Change], first_poll: bool, follower: &Follower) {
         };
         eprintln!("vigie: {}", sanitize(&line));
     }
-    if first_poll {
+    if first_poll && !resumed {
         let files = follower.reports().count();
         let lines: u64 = follower.reports().map(|r| r.lines).sum();
         eprintln!(
@@ -349,6 +554,12 @@ struct Alerts {
     min_rank: usize,
     exec: Option<String>,
     hooks: Hooks,
+    /// The alerts delivered, this run and before.
+    delivered: Delivered,
+    /// Alerts found again after a restart that were delivered before it.
+    already_delivered: u64,
+    webhook: Option<Webhook>,
+    syslog: Option<Syslog>,
 }
 
 /// Most `--exec` commands running at once; alerts beyond are not handed
@@ -414,16 +625,9 @@ impl Hooks {
 }
 
 impl Alerts {
-    fn open(args: &WatchArgs) -> Result<Alerts> {
+    fn open(args: &WatchArgs, state: &StateDir) -> Result<Alerts> {
         let file = match &args.alerts {
-            Some(path) => {
-                let file = OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(path)
-                    .with_context(|| format!("cannot open {} for alerts", path.display()))?;
-                Some((path.clone(), file))
-            }
+            Some(path) => Some((path.clone(), open_alerts(path)?)),
             None => None,
         };
         Ok(Alerts {
@@ -438,6 +642,17 @@ impl Alerts {
             min_rank: rank(&args.min_level),
             exec: args.exec.clone(),
             hooks: Hooks::default(),
+            delivered: Delivered::open(state)?,
+            already_delivered: 0,
+            webhook: match &args.webhook {
+                Some(url) => Some(Webhook::start(
+                    url,
+                    &state.path().join("webhook"),
+                    args.webhook_queue_max,
+                )?),
+                None => None,
+            },
+            syslog: args.syslog.as_deref().map(Syslog::new).transpose()?,
         })
     }
 
@@ -460,6 +675,13 @@ impl Alerts {
             let since = Timestamp(finding.first_seen.0.saturating_sub(self.quiet_for));
             self.last.retain(|_, last| *last >= since);
         }
+        let key = alert_key(&finding);
+        if self.delivered.contains(&key) {
+            // Its lines were read again after a restart: it went out before.
+            self.already_delivered += 1;
+            self.remember(finding);
+            return Ok(());
+        }
         let mut line = serde_json::to_vec(&finding)?;
         line.push(b'\n');
         if let Some((path, file)) = &mut self.file {
@@ -473,16 +695,38 @@ impl Alerts {
             out.write_all(sanitize(&describe(&finding)).as_bytes())?;
         }
         out.flush()?;
+        if let Some(webhook) = &self.webhook {
+            webhook.push(&line)?;
+        }
+        if let Some(syslog) = &mut self.syslog {
+            syslog.send(&finding, &line);
+        }
         if let Some(command) = &self.exec {
             self.hooks.run(command, &finding, &line);
         }
+        // Recorded once handed over: a crash in between delivers it twice, never not at all.
+        self.delivered.add(key)?;
         self.raised += 1;
+        self.remember(finding);
+        Ok(())
+    }
+
+    /// Keeps `finding` among the recent alerts the analytics read.
+    fn remember(&mut self, finding: Finding) {
         if self.recent.len() == RECENT_ALERTS_KEPT {
             self.recent.pop_front();
         }
         self.recent.push_back(finding);
-        Ok(())
     }
+}
+
+/// Opens the `--alerts` file to append to.
+fn open_alerts(path: &std::path::Path) -> Result<File> {
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("cannot open {} for alerts", path.display()))
 }
 
 /// An alert as text: time, level, rule, who, what, and where to look.
