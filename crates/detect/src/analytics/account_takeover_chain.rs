@@ -91,7 +91,10 @@ impl Analytic for AccountTakeoverChain {
             groups.entry(root(&mut group, i)).or_default().push(f);
         }
         for mut members in groups.into_values() {
-            members.sort_by_key(|f| f.first_seen);
+            // A total order: findings reach the analytics in an order that
+            // depends on thread timing, and steps of equal time would
+            // otherwise list (and title the chain) in that order.
+            members.sort_by(|a, b| step_order(a).cmp(&step_order(b)));
             let Some(start) = members.iter().position(|f| is_credential_attack(f)) else {
                 continue;
             };
@@ -113,6 +116,20 @@ impl Analytic for AccountTakeoverChain {
         }
         chains
     }
+}
+
+/// The key a chain's steps are listed by: time first, then what the finding
+/// is and whom it is about, so equal times list the same way every run.
+fn step_order(f: &Finding) -> impl Ord + '_ {
+    (
+        f.first_seen,
+        f.last_seen,
+        f.rule_id.as_str(),
+        &f.entity,
+        f.title.as_str(),
+        f.count,
+        f.evidence.first(),
+    )
 }
 
 fn chain_finding(analytic: &AccountTakeoverChain, steps: &[&Finding]) -> Finding {
@@ -253,6 +270,36 @@ mod tests {
             chains[0]
                 .reason
                 .contains("Brute force → Spraying → Address book exported")
+        );
+    }
+
+    #[test]
+    fn the_chain_is_the_same_whatever_order_its_steps_arrive_in() {
+        // Two steps at the same minute: their order in the input (thread
+        // timing in a scan) must not change the chain's title or evidence.
+        let steps = [
+            finding("Brute force", "high", "T1110.001", Some("alice"), None, 1),
+            finding("Mail sent", "high", "T1114", Some("alice"), None, 4),
+            finding(
+                "Address book exported",
+                "medium",
+                "T1087.003",
+                Some("alice"),
+                None,
+                4,
+            ),
+            finding("Filter saved", "low", "T1114.003", Some("alice"), None, 4),
+        ];
+        let mut reversed = steps.to_vec();
+        reversed[1..].reverse();
+        let (a, b) = (run(&steps), run(&reversed));
+        assert_eq!(a.len(), 1, "{a:?}");
+        assert_eq!(a, b);
+        assert!(
+            a[0].reason
+                .ends_with("Brute force → Address book exported → Filter saved → Mail sent"),
+            "{}",
+            a[0].reason
         );
     }
 
