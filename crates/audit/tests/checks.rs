@@ -672,12 +672,12 @@ fn vaud403_submission_in_master_cf() {
     // Debian's commented submission service, enabled with AUTH but without
     // its `smtpd_tls_security_level=encrypt` line.
     let r = Root::shipped();
-    let line = r.edit(
+    r.edit(
         master,
         "#submission inet n       -       y       -       -       smtpd",
         "submission inet n       -       y       -       -       smtpd",
     );
-    r.edit(
+    let line = r.edit(
         master,
         "#  -o smtpd_sasl_auth_enable=yes",
         "  -o smtpd_sasl_auth_enable=yes",
