@@ -213,3 +213,31 @@ fn lab_machine_as_configured() {
     );
     assert_eq!(out.status.code(), Some(0));
 }
+
+#[test]
+fn list_checks_names_every_check_once() {
+    let out = Command::cargo_bin("vigie")
+        .unwrap()
+        .args(["audit", "--list-checks", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let ids: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["check_id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let mut unique = ids.clone();
+    unique.dedup();
+    assert_eq!(ids, unique);
+    assert!(
+        ids.contains(&"VAUD001".to_string())
+            && ids.contains(&"VAUD109".to_string())
+            && ids.len() >= 25
+    );
+}
