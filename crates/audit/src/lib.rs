@@ -248,6 +248,19 @@ pub fn audit(base: &Path) -> Result<Report, Error> {
     web::check(&root, &web, &installs, &mut findings);
     php_ini::check(&root, &mut findings);
 
+    // A configuration finding names the version of its component when the
+    // package database gave one (Pigeonhole ships with Dovecot's packages).
+    for f in findings.iter_mut().filter(|f| f.version.is_none()) {
+        let name = if f.component == "pigeonhole" {
+            "dovecot"
+        } else {
+            f.component
+        };
+        f.version = components
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| c.version.clone());
+    }
     for u in root.unreadable() {
         findings.push(Finding::new(&checks::UNREADABLE, &u.path, None, u.reason));
     }

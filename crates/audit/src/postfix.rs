@@ -66,24 +66,35 @@ pub fn read(root: &SystemRoot) -> Config {
         }
     }
     if let Some(text) = root.read(MASTER_CF) {
-        for (line, l) in logical_lines(&text) {
-            let mut words = l.split_whitespace();
-            let name = words.next().unwrap_or("");
-            // type private unpriv chroot wakeup maxproc command
-            let fields: Vec<&str> = words.by_ref().take(7).collect();
-            if fields.len() < 7 || fields[0] != "inet" || !fields[6].starts_with("smtpd") {
+        // A service line, then indented continuation lines; each `-o`
+        // keeps its own physical line as evidence.
+        let mut current: Option<Service> = None;
+        for (i, raw) in text.lines().enumerate() {
+            let line = u32::try_from(i + 1).unwrap_or(u32::MAX);
+            let t = raw.trim();
+            if t.is_empty() || t.starts_with('#') {
                 continue;
             }
-            let mut svc = Service {
-                name: name.to_string(),
-                line,
-                overrides: BTreeMap::new(),
+            let mut words: Vec<&str> = t.split_whitespace().collect();
+            if !raw.starts_with([' ', '\t']) {
+                cfg.services.extend(current.take());
+                // name type private unpriv chroot wakeup maxproc command
+                if words.len() >= 8 && words[1] == "inet" && words[7].starts_with("smtpd") {
+                    current = Some(Service {
+                        name: words[0].to_string(),
+                        line,
+                        overrides: BTreeMap::new(),
+                    });
+                }
+                words.drain(..words.len().min(8));
+            }
+            let Some(svc) = current.as_mut() else {
+                continue;
             };
-            let rest: Vec<&str> = words.collect();
-            let mut i = 0;
-            while i < rest.len() {
-                if rest[i] == "-o"
-                    && let Some((k, v)) = rest.get(i + 1).and_then(|o| o.split_once('='))
+            let mut w = words.iter();
+            while let Some(word) = w.next() {
+                if *word == "-o"
+                    && let Some((k, v)) = w.next().and_then(|o| o.split_once('='))
                 {
                     svc.overrides.insert(
                         k.to_string(),
@@ -93,12 +104,10 @@ pub fn read(root: &SystemRoot) -> Config {
                             line,
                         },
                     );
-                    i += 1;
                 }
-                i += 1;
             }
-            cfg.services.push(svc);
         }
+        cfg.services.extend(current);
     }
     cfg
 }

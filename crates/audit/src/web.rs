@@ -323,7 +323,6 @@ pub fn check(root: &SystemRoot, web: &Web, installs: &[Install], out: &mut Vec<F
                     ),
                 );
                 f.level = *level;
-                f.component = "web";
                 f.version = install.version.as_ref().map(|v| v.0.clone());
                 out.push(f);
             }

@@ -672,12 +672,12 @@ fn vaud403_submission_in_master_cf() {
     // Debian's commented submission service, enabled with AUTH but without
     // its `smtpd_tls_security_level=encrypt` line.
     let r = Root::shipped();
-    let line = r.edit(
+    r.edit(
         master,
         "#submission inet n       -       y       -       -       smtpd",
         "submission inet n       -       y       -       -       smtpd",
     );
-    r.edit(
+    let line = r.edit(
         master,
         "#  -o smtpd_sasl_auth_enable=yes",
         "  -o smtpd_sasl_auth_enable=yes",
@@ -768,4 +768,53 @@ fn broken_files_never_panic() {
         }
         let _ = r.audit();
     }
+}
+
+#[test]
+fn vaud109_apache_quiet_when_roundcube_htaccess_applies_or_public_html_served() {
+    let setup = |alias: &str, directory_override: bool| {
+        let r = Root::shipped();
+        fs::create_dir_all(r.path("/etc/apache2/conf-enabled")).unwrap();
+        fs::copy(
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/testdata/apache2/apache2.conf"
+            ),
+            r.path("/etc/apache2/apache2.conf"),
+        )
+        .unwrap();
+        fs::copy(
+            r.path("/etc/roundcube/apache.conf"),
+            r.path("/etc/apache2/conf-enabled/roundcube.conf"),
+        )
+        .unwrap();
+        r.edit(
+            "/etc/apache2/conf-enabled/roundcube.conf",
+            "#    Alias /roundcube /var/lib/roundcube/public_html",
+            alias,
+        );
+        if directory_override {
+            // Roundcube's own .htaccess (Debian: /etc/roundcube/htaccess) forbids
+            // config/, logs/, temp/ with RewriteRule … [F] once it may apply.
+            r.append(
+                "/etc/apache2/conf-enabled/roundcube.conf",
+                "<Directory /var/lib/roundcube>\n  AllowOverride All\n</Directory>",
+            );
+        }
+        r
+    };
+    assert!(
+        found(
+            &setup("Alias /roundcube /var/lib/roundcube/public_html", false).audit(),
+            "VAUD109"
+        )
+        .is_empty()
+    );
+    assert!(
+        found(
+            &setup("Alias /roundcube /var/lib/roundcube", true).audit(),
+            "VAUD109"
+        )
+        .is_empty()
+    );
 }

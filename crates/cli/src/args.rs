@@ -53,6 +53,10 @@ pub struct AuditArgs {
     /// One JSON object per finding (JSON lines) instead of the table.
     #[arg(long)]
     pub json: bool,
+
+    /// List the checks (id, level, component, ATT&CK, title) and exit.
+    #[arg(long)]
+    pub list_checks: bool,
 }
 
 const AUDIT_EXAMPLES: &str = "\
@@ -60,6 +64,7 @@ Examples:
   vigie audit                          (this machine)
   vigie audit --root /mnt/mail-image   (a mounted disk image or an offline copy)
   vigie audit --json | jq 'select(.level == \"high\")'
+  vigie audit --list-checks            (what is checked, with ATT&CK ids)
 
 Nothing is run on the audited system: package database, Roundcube, Dovecot,
 Pigeonhole, Postfix, Exim, nginx, Apache, PHP and fail2ban/CrowdSec files are read.

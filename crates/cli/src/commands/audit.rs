@@ -12,6 +12,31 @@ use crate::terminal::sanitize;
 
 /// Runs the subcommand.
 pub fn run(args: AuditArgs) -> Result<ExitCode> {
+    if args.list_checks {
+        let mut out = io::BufWriter::new(io::stdout().lock());
+        for c in vigie_audit::checks::CHECKS {
+            if args.json {
+                let row = serde_json::json!({
+                    "check_id": c.id, "level": c.level, "component": c.component,
+                    "title": c.title, "attack": c.attack, "why": c.why, "fix": c.fix,
+                });
+                serde_json::to_writer(&mut out, &row)?;
+                writeln!(out)?;
+            } else {
+                writeln!(
+                    out,
+                    "{}  {:<6} {:<11} {:<22} {}",
+                    c.id,
+                    c.level.as_str(),
+                    c.component,
+                    c.attack.join(","),
+                    c.title
+                )?;
+            }
+        }
+        out.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let report = vigie_audit::audit(&args.root)
         .with_context(|| format!("can not audit {}", args.root.display()))?;
     let mut out = io::BufWriter::new(io::stdout().lock());
