@@ -70,3 +70,7 @@ printf 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_CODENAM
 rm -rf apache2; mkdir -p apache2
 [ -f "$X/etc/apache2/apache2.conf" ] && cp "$X/etc/apache2/apache2.conf" apache2/
 rm -rf "$X"
+# Git keeps no empty folder, and the checks look at these ones.
+for d in var/lib/roundcube/public_html var/lib/roundcube/temp var/log/roundcube var/www/html; do
+  : > "$OUT/$d/.gitkeep"
+done
