@@ -13,7 +13,9 @@
 //! `parquet` feature, `parquet` writes every normalized event as Parquet.
 
 pub mod activity;
+pub mod answers;
 pub mod export;
+pub mod owner;
 #[cfg(feature = "parquet")]
 pub mod parquet;
 pub mod report;

@@ -6,10 +6,10 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use std::sync::{Arc, Mutex};
 
-use vigie_case::activity::Activity;
+use vigie_case::activity::{Activity, ActivityState};
 use vigie_case::timeline::{self, Profile};
-use vigie_case::{export, scope, store};
-use vigie_detect::analytics::{Baseline, Histories, LoginHistory};
+use vigie_case::{answers, export, owner, scope, store};
+use vigie_detect::analytics::{Baseline, Histories};
 use vigie_detect::correlate::{Correlator, KeptEvents};
 use vigie_detect::detector::Detector;
 use vigie_detect::findings::FindingSet;
@@ -115,6 +115,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
             opens: opens.worker(),
             ..StageOne::default()
         };
+        let names: Vec<String> = set.iter().map(|i| i.display_name().to_string()).collect();
         for input in set {
             let name: Arc<str> = input.display_name().into();
             progress.set_message(sanitize(&name));
@@ -142,6 +143,13 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
             progress.inc(1);
         }
         events_out.flush(&mut mine.events_out);
+        if !args.findings_only {
+            let logins = mine.histories.logins.sources.keys();
+            let logins = logins.map(|(user, ip)| (user.to_string(), *ip));
+            mine.activity.logins.extend(logins);
+            mine.states
+                .push((names.join("\n"), mine.activity.to_state()));
+        }
         total.lock().unwrap_or_else(|e| e.into_inner()).merge(mine);
     });
     let StageOne {
@@ -153,7 +161,9 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         intel: mut intel_hits,
         events_out: _,
         mut reports,
+        mut states,
     } = total.into_inner().unwrap_or_else(|e| e.into_inner());
+    states.sort_by(|a, b| a.0.cmp(&b.0));
     // Sets finish in any order; reports are listed by file.
     reports.sort_by(|a, b| a.path.cmp(&b.path));
     events_out.close()?;
@@ -191,6 +201,16 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
             f.entity.user = Some(user.to_string());
         }
     }
+    // Correlations finish in no set order; what follows reads them in order.
+    findings.sort_by(|a, b| {
+        (a.first_seen, &a.rule_id, &a.entity, &a.evidence).cmp(&(
+            b.first_seen,
+            &b.rule_id,
+            &b.entity,
+            &b.evidence,
+        ))
+    });
+    owner::leave_out_owner_lines(&mut findings, &activity);
     let baseline = baseline_until
         .map(|until| Baseline { until })
         .or_else(|| Baseline::first_half(&histories.logins));
@@ -209,28 +229,32 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     });
 
     let path = args.case.join("findings.jsonl");
-    let mut file = io::BufWriter::new(
-        std::fs::File::create(&path).with_context(|| format!("cannot write {}", path.display()))?,
-    );
-    for f in &findings {
-        serde_json::to_writer(&mut file, f)?;
-        file.write_all(b"\n")?;
-    }
-    file.flush()
-        .with_context(|| format!("cannot write {}", path.display()))?;
-
-    let attribution = attribution::attribute(&findings, &actor_matches, &Profiles::builtin());
-    if !args.findings_only {
-        write_case(
-            &args,
-            &activity,
+    let (findings, attribution) = if args.findings_only {
+        write_findings(&path, &findings)?;
+        let attribution = attribution::attribute(&findings, &actor_matches, &Profiles::builtin());
+        (findings, attribution)
+    } else {
+        // The case is the store: this scan is added to it, then every file
+        // of the case is written from all it holds.
+        let database = args.case.join("case.sqlite");
+        let now = vigie_event::Timestamp::from_unix(jiff::Timestamp::now().as_second(), 0);
+        store::add_scan(
+            &database,
+            &source_rows(&reports),
             &findings,
-            &histories.logins,
-            &reports,
-            &attribution,
-            &geo,
-        )?;
-    }
+            &states,
+            &now.to_string(),
+        )
+        .with_context(|| format!("cannot write {}", database.display()))?;
+        let findings = store::findings(&database)
+            .with_context(|| format!("cannot read {}", database.display()))?;
+        let activity = store::activity(&database)
+            .with_context(|| format!("cannot read {}", database.display()))?;
+        write_findings(&path, &findings)?;
+        let attribution = attribution::attribute(&findings, &actor_matches, &Profiles::builtin());
+        write_case(&args, &activity, &findings, &attribution, &geo, now)?;
+        (findings, attribution)
+    };
 
     if args.json {
         let mut out = io::stdout().lock();
@@ -271,17 +295,49 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     }))
 }
 
-/// Writes the case's scope and timeline beside its findings.
+/// Writes `findings.jsonl`.
+fn write_findings(path: &std::path::Path, findings: &[Finding]) -> Result<()> {
+    let mut file = io::BufWriter::new(
+        std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
+    );
+    for f in findings {
+        serde_json::to_writer(&mut file, f)?;
+        file.write_all(b"\n")?;
+    }
+    file.flush()
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// The files a scan read, as the case database lists them.
+fn source_rows(reports: &[InputReport]) -> Vec<store::SourceRow> {
+    reports
+        .iter()
+        .map(|r| store::SourceRow {
+            path: r.path.clone(),
+            format: r.format.map(|f| f.name().to_string()),
+            lines: r.lines,
+            events: r.events,
+            skipped: serde_json::to_value(r)
+                .map(|v| v["skipped"].to_string())
+                .unwrap_or_default(),
+            error: r.error.clone(),
+            first_seen: r.first_seen.map(|t| t.to_string()),
+            last_seen: r.last_seen.map(|t| t.to_string()),
+        })
+        .collect()
+}
+
+/// Writes the case's scope, timeline, exports and report from everything
+/// the case database holds (`findings` and `activity` were read from it).
 fn write_case(
     args: &ScanArgs,
     activity: &Activity,
     findings: &[Finding],
-    logins: &LoginHistory,
-    reports: &[InputReport],
     attribution: &Attribution,
     geo: &GeoDb,
+    now: vigie_event::Timestamp,
 ) -> Result<()> {
-    let mut scope = scope::scope(activity, findings, logins, args.all_accounts);
+    let mut scope = scope::scope(activity, findings, args.all_accounts);
     scope::locate(&mut scope, findings, geo);
     let write = |name: &str, body: &dyn Fn(&mut dyn Write) -> io::Result<()>| -> Result<()> {
         let path = args.case.join(name);
@@ -308,13 +364,7 @@ fn write_case(
     write("timeline.jsonl", &|out| {
         timeline::write_jsonl(out, findings, profile)
     })?;
-    let name = args
-        .case
-        .canonicalize()
-        .ok()
-        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .unwrap_or_else(|| args.case.display().to_string());
-    let now = vigie_event::Timestamp::from_unix(jiff::Timestamp::now().as_second(), 0);
+    let name = crate::commands::report::case_name(&args.case);
     let exports = [
         (
             "stix-bundle.json",
@@ -332,36 +382,22 @@ fn write_case(
             out.write_all(b"\n")
         })?;
     }
-    let sources: Vec<store::SourceRow> = reports
-        .iter()
-        .map(|r| store::SourceRow {
-            path: r.path.clone(),
-            format: r.format.map(|f| f.name().to_string()),
-            lines: r.lines,
-            events: r.events,
-            skipped: serde_json::to_value(r)
-                .map(|v| v["skipped"].to_string())
-                .unwrap_or_default(),
-            error: r.error.clone(),
-            first_seen: r.first_seen.map(|t| t.to_string()),
-            last_seen: r.last_seen.map(|t| t.to_string()),
-        })
-        .collect();
     let database = args.case.join("case.sqlite");
     let hypotheses: Vec<serde_json::Value> = attribution
         .hypotheses
         .iter()
         .filter_map(|h| serde_json::to_value(h).ok())
         .collect();
-    store::write(
-        &database,
-        &sources,
-        findings,
-        &scope,
-        &hypotheses,
-        &now.to_string(),
-    )
-    .with_context(|| format!("cannot write {}", database.display()))?;
+    store::write_answers(&database, &scope, &hypotheses)
+        .with_context(|| format!("cannot write {}", database.display()))?;
+    let sources =
+        store::sources(&database).with_context(|| format!("cannot read {}", database.display()))?;
+    let answers = answers::answers(findings, &scope, &hypotheses, &sources);
+    write("answers.json", &|out| {
+        serde_json::to_writer_pretty(&mut *out, &answers)?;
+        out.write_all(b"\n")
+    })?;
+    crate::commands::report::write(&args.case, &name)?;
     Ok(())
 }
 
@@ -376,6 +412,8 @@ struct StageOne {
     intel: IntelHits,
     events_out: Batch,
     reports: Vec<InputReport>,
+    /// The activity of each set read, for the case database.
+    states: Vec<(String, ActivityState)>,
 }
 
 impl StageOne {
@@ -387,6 +425,7 @@ impl StageOne {
         self.activity.merge(other.activity);
         self.intel.merge(other.intel);
         self.reports.extend(other.reports);
+        self.states.extend(other.states);
     }
 }
 

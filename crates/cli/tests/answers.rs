@@ -1,0 +1,71 @@
+//! Issue 14: the case's four answers (`answers.json`) on the embedded lab
+//! run, checked against its ground truth (`examples/lab-intrusion/ground-truth.json`).
+
+use std::path::Path;
+
+use serde_json::Value;
+
+mod common;
+
+fn answers(case: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(case.join("answers.json")).unwrap()).unwrap()
+}
+
+/// "When" is the first malicious step of the ground truth (the exploit
+/// mail delivered at 02:08:49 from 127.0.0.99), not the owner's typo from
+/// her office at 02:08:40; that typo is evidence of no finding.
+#[test]
+fn when_is_the_first_malicious_step_and_the_owners_typo_is_no_evidence() {
+    let example = common::example();
+    let truth: Value =
+        serde_json::from_str(&std::fs::read_to_string(example.join("ground-truth.json")).unwrap())
+            .unwrap();
+    let steps = truth["steps"].as_array().unwrap();
+    let first_malicious = steps
+        .iter()
+        .filter(|s| s["malicious"] == true)
+        .map(|s| s["start"].as_str().unwrap())
+        .min()
+        .unwrap();
+    let typo = steps
+        .iter()
+        .find(|s| s["step"] == "webmail_login_typo")
+        .unwrap();
+    let office = typo["src_ip"].as_str().unwrap();
+    let case = tempfile::tempdir().unwrap();
+    common::scan(case.path(), &[], std::slice::from_ref(&example));
+    let when = &answers(case.path())["when"];
+    // Log times are to the second; the ground truth's to the millisecond.
+    assert_eq!(when["time"], format!("{}Z", &first_malicious[..19]));
+    assert_eq!(when["time"], "2026-11-29T02:08:49Z");
+    assert_eq!(when["source_ip"], "127.0.0.99");
+    assert_eq!(when["confidence"], "high");
+    assert!(!when["evidence"].as_array().unwrap().is_empty());
+    // The typo's lines: every failed login from the office address.
+    let logs = example.join("logs/roundcube");
+    let mut typo_lines = Vec::new();
+    for file in ["errors.log", "userlogins.log"] {
+        let text = std::fs::read_to_string(logs.join(file)).unwrap();
+        for (i, line) in text.lines().enumerate() {
+            if line.contains(office) && line.contains("ailed") {
+                typo_lines.push((file, i as u64 + 1));
+            }
+        }
+    }
+    assert!(!typo_lines.is_empty());
+    for f in common::findings_of(case.path()) {
+        if f["entity"]["source_ip"].as_str() == Some(office) {
+            continue;
+        }
+        for e in f["evidence"].as_array().unwrap() {
+            let (path, line) = (e["path"].as_str().unwrap(), e["line"].as_u64().unwrap());
+            assert!(
+                !typo_lines
+                    .iter()
+                    .any(|(file, l)| path.ends_with(file) && *l == line),
+                "{} cites the owner's typo {path}:{line}",
+                f["title"]
+            );
+        }
+    }
+}
