@@ -69,3 +69,24 @@ fn when_is_the_first_malicious_step_and_the_owners_typo_is_no_evidence() {
         }
     }
 }
+
+/// Issue 14, the messy tree: a public access log that is not a webmail's
+/// (a blog's tag page named `installer failure` among crawlers) beside a
+/// mail server's log gives no high finding, no breach time and no hypothesis.
+#[test]
+fn public_web_traffic_and_a_mail_log_give_no_breach_time() {
+    let tree =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/testdata/messy-tree");
+    let case = tempfile::tempdir().unwrap();
+    common::scan_any(case.path(), &[], &[tree]);
+    for f in common::findings_of(case.path()) {
+        assert!(
+            !matches!(f["level"].as_str(), Some("high" | "critical")),
+            "{f}"
+        );
+    }
+    let answers = answers(case.path());
+    assert!(answers["when"].is_null(), "{}", answers["when"]);
+    assert_eq!(answers["whom"], serde_json::json!([]));
+    assert!(answers["left"].as_array().unwrap().is_empty());
+}

@@ -26,6 +26,7 @@ use crate::args::{RuleArgs, ScanArgs};
 use crate::commands::intel::load_for_scan;
 use crate::events_out::{Batch, EventsOut};
 use crate::input::{Inputs, parse_date};
+use crate::installer::{self, InstallerGuard};
 use crate::mail;
 use crate::terminal::sanitize;
 
@@ -103,6 +104,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     std::fs::create_dir_all(&args.case)
         .with_context(|| format!("cannot create the case folder {}", args.case.display()))?;
     let events_out = EventsOut::open(args.events_parquet, &args.case)?;
+    let installer_rule = detector.index_of(installer::RULE_ID);
 
     // Each set's state is merged as soon as the set is read, so memory holds
     // one total and the sets in flight, not every set's until the end.
@@ -129,6 +131,8 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
                 if correlator.wants(&matched) {
                     correlator.keep(&mut mine.kept, event, &matched, &name);
                 }
+                let installer = installer_rule.is_some_and(|r| matched.contains(&r));
+                mine.installer.add(event, &name, installer);
                 mine.histories.add(event, &name);
                 mine.opens.add(event, &name);
                 if !intel.is_empty() {
@@ -162,12 +166,14 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         events_out: _,
         mut reports,
         mut states,
+        installer,
     } = total.into_inner().unwrap_or_else(|e| e.into_inner());
     states.sort_by(|a, b| a.0.cmp(&b.0));
     // Sets finish in any order; reports are listed by file.
     reports.sort_by(|a, b| a.path.cmp(&b.path));
     events_out.close()?;
     let mut findings = all.into_findings(detector.rules());
+    installer.retain(&mut findings);
     findings.extend(
         correlator
             .run(kept, &rules)
@@ -414,6 +420,7 @@ struct StageOne {
     reports: Vec<InputReport>,
     /// The activity of each set read, for the case database.
     states: Vec<(String, ActivityState)>,
+    installer: InstallerGuard,
 }
 
 impl StageOne {
@@ -426,6 +433,7 @@ impl StageOne {
         self.intel.merge(other.intel);
         self.reports.extend(other.reports);
         self.states.extend(other.states);
+        self.installer.merge(other.installer);
     }
 }
 
