@@ -90,3 +90,29 @@ fn public_web_traffic_and_a_mail_log_give_no_breach_time() {
     assert_eq!(answers["whom"], serde_json::json!([]));
     assert!(answers["left"].as_array().unwrap().is_empty());
 }
+
+/// Issue 14's scenario table, the lab RoundPress run: the three RoundPress
+/// actors are the first named hypotheses, each with its kind and support.
+#[test]
+fn the_lab_roundpress_run_ranks_the_three_roundpress_actors_first() {
+    let case = tempfile::tempdir().unwrap();
+    common::scan(case.path(), &[], &[common::example()]);
+    let whom = answers(case.path())["whom"].as_array().unwrap().clone();
+    let actors: Vec<&str> = whom
+        .iter()
+        .filter(|h| h["kind"] == "actor")
+        .map(|h| h["name"].as_str().unwrap())
+        .take(3)
+        .collect();
+    let mut sorted = actors.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, ["APT28", "TA458", "Winter Vivern"], "{actors:?}");
+    assert_eq!(whom[0]["name"], "APT28");
+    for h in &whom {
+        assert!(h["score"].is_number() && h["support"].is_string());
+        // Beyond the campaign, no named actor is more than weak.
+        if h["kind"] == "actor" && !actors.contains(&h["name"].as_str().unwrap()) {
+            assert_eq!(h["support"], "weak", "{h}");
+        }
+    }
+}
