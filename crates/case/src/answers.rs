@@ -11,6 +11,7 @@ use vigie_event::{Evidence, Finding, Timestamp};
 use crate::owner::names_an_intruder;
 use crate::scope::{AccountScope, CaseScope, FamilyCoverage};
 use crate::store::SourceRow;
+use crate::tally::Tally;
 
 /// Evidence lines listed per answer.
 const EVIDENCE_LISTED: usize = 10;
@@ -29,6 +30,8 @@ pub struct Answers {
     pub whom: Vec<Whom>,
     /// The time each log family and each file covers.
     pub coverage: Coverage,
+    /// What the case read, over all its scans.
+    pub read: Tally,
 }
 
 /// When it began.
@@ -352,8 +355,10 @@ pub fn answers(
             families: scope.coverage.clone(),
             files: sources
                 .iter()
+                .filter(|s| s.first_seen.is_some())
                 .map(|s| (s.path.clone(), s.first_seen.clone(), s.last_seen.clone()))
                 .collect(),
         },
+        read: Tally::new(sources, findings),
     }
 }

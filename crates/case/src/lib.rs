@@ -21,4 +21,5 @@ pub mod parquet;
 pub mod report;
 pub mod scope;
 pub mod store;
+pub mod tally;
 pub mod timeline;

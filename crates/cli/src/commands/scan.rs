@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use std::sync::{Arc, Mutex};
 
 use vigie_case::activity::{Activity, ActivityState};
+use vigie_case::tally::{MAILBOX_PREFIX, Tally};
 use vigie_case::timeline::{self, Profile};
 use vigie_case::{answers, export, owner, scope, store};
 use vigie_detect::analytics::{Baseline, Histories};
@@ -235,6 +236,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     });
 
     let path = args.case.join("findings.jsonl");
+    let read = source_rows(&reports, &mail);
     let (findings, attribution) = if args.findings_only {
         write_findings(&path, &findings)?;
         let attribution = attribution::attribute(&findings, &actor_matches, &Profiles::builtin());
@@ -244,14 +246,8 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         // of the case is written from all it holds.
         let database = args.case.join("case.sqlite");
         let now = vigie_event::Timestamp::from_unix(jiff::Timestamp::now().as_second(), 0);
-        store::add_scan(
-            &database,
-            &source_rows(&reports),
-            &findings,
-            &states,
-            &now.to_string(),
-        )
-        .with_context(|| format!("cannot write {}", database.display()))?;
+        store::add_scan(&database, &read, &findings, &states, &now.to_string())
+            .with_context(|| format!("cannot write {}", database.display()))?;
         let findings = store::findings(&database)
             .with_context(|| format!("cannot read {}", database.display()))?;
         let activity = store::activity(&database)
@@ -262,6 +258,14 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         (findings, attribution)
     };
 
+    // Always said, also when nothing was found or understood.
+    let mut tally = Tally::new(&read, &findings);
+    tally.messages = (!mail.stores.is_empty()).then_some(mail.messages);
+    if args.json {
+        eprintln!("{}", serde_json::to_string(&tally)?);
+    } else {
+        eprintln!("vigie: {}", sanitize(&tally.line()));
+    }
     if args.json {
         let mut out = io::stdout().lock();
         for f in &findings {
@@ -314,8 +318,19 @@ fn write_findings(path: &std::path::Path, findings: &[Finding]) -> Result<()> {
         .with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// The files a scan read, as the case database lists them.
-fn source_rows(reports: &[InputReport]) -> Vec<store::SourceRow> {
+/// The files and mail stores a scan read, as the case database lists them
+/// (a store's format is `mailbox:<kind>`).
+fn source_rows(reports: &[InputReport], mail: &mail::MailScan) -> Vec<store::SourceRow> {
+    let stores = mail.stores.iter().map(|s| store::SourceRow {
+        path: s.path.display().to_string(),
+        format: Some(format!("{MAILBOX_PREFIX}{}", store_kind(s.kind))),
+        lines: 0,
+        events: 0,
+        skipped: "{}".to_string(),
+        error: None,
+        first_seen: None,
+        last_seen: None,
+    });
     reports
         .iter()
         .map(|r| store::SourceRow {
@@ -330,7 +345,18 @@ fn source_rows(reports: &[InputReport]) -> Vec<store::SourceRow> {
             first_seen: r.first_seen.map(|t| t.to_string()),
             last_seen: r.last_seen.map(|t| t.to_string()),
         })
+        .chain(stores)
         .collect()
+}
+
+fn store_kind(kind: StoreKind) -> &'static str {
+    match kind {
+        StoreKind::Maildir => "maildir",
+        StoreKind::Mbox => "mbox",
+        StoreKind::Eml => "eml",
+        StoreKind::Sieve => "sieve",
+        StoreKind::DovecotState => "dovecot-state",
+    }
 }
 
 /// Writes the case's scope, timeline, exports and report from everything
