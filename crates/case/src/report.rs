@@ -86,8 +86,21 @@ fn human_bytes(n: u64) -> String {
     }
 }
 
-/// Renders the HTML report of a case from its findings and scope.
-pub fn html(case_name: &str, findings: &[Value], scope: &Value, attribution: &Value) -> String {
+/// Whether a finding's time is a file's modification time (a Sieve script
+/// on disk), not an event's: marked, and kept off the time axis.
+fn is_file_time(f: &Value) -> bool {
+    s(f, "rule_id").starts_with("VS")
+}
+
+/// Renders the HTML report of a case from its findings, scope, attribution
+/// and answers (`answers.json`; `Null` for a case written before it existed).
+pub fn html(
+    case_name: &str,
+    findings: &[Value],
+    scope: &Value,
+    attribution: &Value,
+    answers: &Value,
+) -> String {
     let style_hash =
         base64::engine::general_purpose::STANDARD.encode(Sha256::digest(STYLE.as_bytes()));
     let mut out = String::new();
@@ -134,25 +147,49 @@ pub fn html(case_name: &str, findings: &[Value], scope: &Value, attribution: &Va
         })
         .collect();
     out.push_str("<h2>Answers</h2>\n");
-    let _ = writeln!(
-        out,
-        "<div class=\"answer\"><b>Were we breached, and when?</b> {}</div>",
+    let when = &answers["when"];
+    let breached = if answers.is_null() {
         match first_severe {
             Some(t) => format!(
-                "{} high or critical findings; the first at <span class=\"mono\">{}</span>. Accounts with an intruder's address: {}.",
+                "{} high or critical findings; the first at <span class=\"mono\">{}</span>.",
                 severe.len(),
-                escape(t),
-                if compromised.is_empty() {
-                    "none identified".to_string()
-                } else {
-                    compromised
-                        .iter()
-                        .map(|a| escape(s(a, "account")))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                }
+                escape(t)
             ),
             None => "no high or critical finding in what was read.".to_string(),
+        }
+    } else if when.is_null() {
+        "no high or critical finding attributable to an intruder in what was read.".to_string()
+    } else {
+        let evidence = when["evidence"]
+            .as_array()
+            .and_then(|e| e.first())
+            .map(|e| match e["part"].as_str() {
+                Some(p) => format!("{}#part={}", escape(s(e, "path")), escape(p)),
+                None => format!("{}:{}", escape(s(e, "path")), e["line"]),
+            })
+            .unwrap_or_default();
+        format!(
+            "the first step attributable to an intruder is at <span class=\"mono\">{}</span>: {} (account {}, from {}), evidence <span class=\"mono\">{}</span>; confidence {} ({}).",
+            escape(s(when, "time")),
+            escape(s(when, "title")),
+            escape(when["account"].as_str().unwrap_or("none named")),
+            escape(when["source_ip"].as_str().unwrap_or("no address")),
+            evidence,
+            escape(s(when, "confidence")),
+            escape(s(when, "basis"))
+        )
+    };
+    let _ = writeln!(
+        out,
+        "<div class=\"answer\"><b>Were we breached, and when?</b> {breached} Accounts with an intruder's address: {}.</div>",
+        if compromised.is_empty() {
+            "none identified".to_string()
+        } else {
+            compromised
+                .iter()
+                .map(|a| escape(s(a, "account")))
+                .collect::<Vec<_>>()
+                .join(", ")
         }
     );
     let reached: Vec<String> = compromised
@@ -196,34 +233,39 @@ pub fn html(case_name: &str, findings: &[Value], scope: &Value, attribution: &Va
         "nothing attributed.",
         "",
     );
-    let left: Vec<String> = compromised
-        .iter()
+    let left: Vec<String> = answers["left"]
+        .as_array()
+        .into_iter()
+        .flatten()
         .map(|a| {
-            let x = &a["exfiltration"];
-            let channels: Vec<String> = x["channels"]
+            let items: Vec<String> = a["items"]
                 .as_array()
                 .into_iter()
                 .flatten()
-                .map(|c| {
-                    let bytes = c["bytes"].as_u64().map(human_bytes);
-                    let messages = c["messages"].as_u64().map(|m| format!("{m} messages"));
-                    format!(
-                        "{} ({}, confidence {})",
-                        escape(s(c, "channel")),
-                        [bytes, messages]
-                            .into_iter()
-                            .flatten()
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                        escape(s(c, "confidence"))
-                    )
+                .map(|i| {
+                    let bytes = i["bytes"].as_u64().map(human_bytes);
+                    let what = format!(
+                        "{} {} by {}",
+                        i["items"],
+                        escape(s(i, "kind")),
+                        escape(s(i, "channel"))
+                    );
+                    let text = match bytes {
+                        Some(b) => format!("{what}: {b}"),
+                        None => format!("{what} (size not logged)"),
+                    };
+                    if i["content"] == true {
+                        text
+                    } else {
+                        format!("<span class=\"caveat\">{text}, not counted</span>")
+                    }
                 })
                 .collect();
             format!(
-                "{}: {} counted; {}",
+                "{}: {} of content counted ({})",
                 escape(s(a, "account")),
-                human_bytes(x["total_bytes"].as_u64().unwrap_or(0)),
-                channels.join("; ")
+                human_bytes(a["content_bytes"].as_u64().unwrap_or(0)),
+                items.join("; ")
             )
         })
         .collect();
@@ -240,7 +282,12 @@ pub fn html(case_name: &str, findings: &[Value], scope: &Value, attribution: &Va
         .into_iter()
         .flatten()
         .collect();
-    let top: Vec<String> = hypotheses
+    let ranked: Vec<&Value> = if answers.is_null() {
+        hypotheses.clone()
+    } else {
+        answers["whom"].as_array().into_iter().flatten().collect()
+    };
+    let top: Vec<String> = ranked
         .iter()
         .take(4)
         .map(|h| {
@@ -277,6 +324,7 @@ pub fn html(case_name: &str, findings: &[Value], scope: &Value, attribution: &Va
     for a in &accounts {
         account_section(&mut out, a, places);
     }
+    read_section(&mut out, &answers["read"]);
     out.push_str("<h2>Log coverage</h2>\n<table><tr><th>family</th><th>events</th><th>from</th><th>to</th><th>gaps of a day or more</th></tr>\n");
     for c in scope["coverage"].as_array().into_iter().flatten() {
         let gaps: Vec<String> = c["gaps"]
@@ -356,6 +404,64 @@ pub fn html(case_name: &str, findings: &[Value], scope: &Value, attribution: &Va
 
 /// One of the report's answers: `parts` (already escaped) joined by `sep`,
 /// or `none` when there are none, then `note`.
+/// What the case read: files by format, lines, events, skipped lines by
+/// reason, files of no known format, mail stores, findings by level.
+fn read_section(out: &mut String, read: &Value) {
+    if read.is_null() {
+        return;
+    }
+    out.push_str("<h2>What was read</h2>\n<table>\n");
+    let map = |v: &Value| -> String {
+        let parts: Vec<String> = v
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, n)| format!("{} {n}", escape(k)))
+            .collect();
+        if parts.is_empty() {
+            "none".to_string()
+        } else {
+            parts.join(", ")
+        }
+    };
+    let rows = [
+        (
+            "log files",
+            format!("{} ({})", read["files"], map(&read["formats"])),
+        ),
+        ("lines read", read["lines"].to_string()),
+        ("events", read["events"].to_string()),
+        ("lines skipped, by reason", map(&read["skipped"])),
+        ("mail stores", map(&read["mail_stores"])),
+        ("findings, by level", map(&read["findings"])),
+    ];
+    for (what, value) in rows {
+        let _ = writeln!(out, "<tr><th>{what}</th><td>{value}</td></tr>");
+    }
+    let unknown: Vec<String> = read["unknown"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(|p| format!("<span class=\"mono\">{}</span>", escape(p)))
+        .collect();
+    let _ = writeln!(
+        out,
+        "<tr><th>files of no known format (not understood)</th><td>{} {}</td></tr>",
+        read["unknown_count"],
+        unknown.join(" ")
+    );
+    for e in read["errors"].as_array().into_iter().flatten() {
+        let _ = writeln!(
+            out,
+            "<tr><th>not read to the end</th><td><span class=\"mono\">{}</span>: {}</td></tr>",
+            escape(e[0].as_str().unwrap_or_default()),
+            escape(e[1].as_str().unwrap_or_default())
+        );
+    }
+    out.push_str("</table>\n");
+}
+
 fn answer(out: &mut String, question: &str, parts: &[String], sep: &str, none: &str, note: &str) {
     let text = if parts.is_empty() {
         none.to_string()
@@ -609,13 +715,34 @@ fn account_section(out: &mut String, a: &Value, places: &Value) {
 /// Findings per account over time, each a dot coloured by level, the
 /// intrusion window (from the first intruder activity to the last severe
 /// finding) shaded.
-fn timeline_svg(findings: &[Value], accounts: &[Value]) -> String {
+fn timeline_svg(all: &[Value], accounts: &[Value]) -> String {
+    let (file_times, events): (Vec<&Value>, Vec<&Value>) =
+        all.iter().partition(|f| is_file_time(f));
+    let note = if file_times.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "<p class=\"caveat\">Kept off the axis, their time being a file's last change, not an event's: {}.</p>",
+            file_times
+                .iter()
+                .map(|f| format!(
+                    "{} ({}, file time {})",
+                    escape(s(f, "title")),
+                    escape(f["entity"]["user"].as_str().unwrap_or("no account")),
+                    escape(s(f, "first_seen"))
+                ))
+                .collect::<Vec<_>>()
+                .join("; ")
+        )
+    };
+    let findings: Vec<Value> = events.into_iter().cloned().collect();
+    let findings = findings.as_slice();
     let times: Vec<i64> = findings
         .iter()
         .filter_map(|f| seconds(s(f, "first_seen")))
         .collect();
     let (Some(&t0), Some(&t1)) = (times.iter().min(), times.iter().max()) else {
-        return "<p>No finding.</p>".to_string();
+        return format!("<p>No finding on the time axis.</p>{note}");
     };
     let span = (t1 - t0).max(1) as f64;
     let mut lanes: Vec<String> = accounts
@@ -701,6 +828,7 @@ fn timeline_svg(findings: &[Value], accounts: &[Value]) -> String {
                 .unwrap_or_default()
         )
     );
+    svg.push_str(&note);
     svg
 }
 
@@ -798,9 +926,40 @@ fn sources_svg(findings: &[Value], places: &Value) -> String {
 }
 
 /// The Markdown summary of a case.
-pub fn markdown(case_name: &str, findings: &[Value], scope: &Value, attribution: &Value) -> String {
+pub fn markdown(
+    case_name: &str,
+    findings: &[Value],
+    scope: &Value,
+    attribution: &Value,
+    answers: &Value,
+) -> String {
     let mut out = format!("# vigie case {}\n\n", escape_markdown(case_name));
     let _ = writeln!(out, "{} findings.\n", findings.len());
+    let when = &answers["when"];
+    if !answers.is_null() {
+        let _ = writeln!(
+            out,
+            "**When:** {}\n",
+            if when.is_null() {
+                "no high or critical finding attributable to an intruder.".to_string()
+            } else {
+                escape_markdown(&format!(
+                    "{}: {} (account {}, from {}; confidence {})",
+                    s(when, "time"),
+                    s(when, "title"),
+                    when["account"].as_str().unwrap_or("none named"),
+                    when["source_ip"].as_str().unwrap_or("no address"),
+                    s(when, "confidence")
+                ))
+            }
+        );
+        let read = &answers["read"];
+        let _ = writeln!(
+            out,
+            "**What was read:** {} log files, {} lines, {} events, {} files of no known format.\n",
+            read["files"], read["lines"], read["events"], read["unknown_count"]
+        );
+    }
     out.push_str("| account | worst | findings | intruder addresses | bytes counted | channels |\n|---|---|---|---|---|---|\n");
     for a in scope["accounts"].as_array().into_iter().flatten() {
         let channels: Vec<String> = a["exfiltration"]["channels"]

@@ -116,3 +116,69 @@ fn the_lab_roundpress_run_ranks_the_three_roundpress_actors_first() {
         }
     }
 }
+
+/// Issue 14: "what left" by content kind equals the bytes of those requests
+/// counted here independently from the raw access-log lines of the
+/// intruder's browser (127.0.0.66): messages shown, attachments fetched,
+/// the mailbox archive, the address book; page overhead is not content.
+#[test]
+fn what_left_by_content_kind_matches_the_raw_lines() {
+    let example = common::example();
+    let log = std::fs::read_to_string(example.join("logs/nginx/roundcube.access.log")).unwrap();
+    let mut expected: std::collections::BTreeMap<&str, u64> = Default::default();
+    for line in log.lines().filter(|l| l.starts_with("127.0.0.66 ")) {
+        let request = line.split('"').nth(1).unwrap();
+        let url = request.split(' ').nth(1).unwrap();
+        let after: Vec<&str> = line.split('"').nth(2).unwrap().split_whitespace().collect();
+        let (status, bytes): (u16, u64) = (after[0].parse().unwrap(), after[1].parse().unwrap());
+        if !(200..300).contains(&status) {
+            continue;
+        }
+        let has = |p: &str| url.split(['?', '&']).any(|kv| kv == p);
+        let kind = if has("_action=show") || has("_action=preview") || has("_action=viewsource") {
+            "message"
+        } else if has("_action=get") {
+            "attachment"
+        } else if has("_action=plugin.zipdownload.messages") {
+            "mailbox export"
+        } else if has("_task=addressbook") && has("_action=export") {
+            "address book"
+        } else {
+            continue;
+        };
+        *expected.entry(kind).or_default() += bytes;
+    }
+    assert_eq!(expected.len(), 4, "{expected:?}");
+    let case = tempfile::tempdir().unwrap();
+    common::scan(case.path(), &[], std::slice::from_ref(&example));
+    let answers = answers(case.path());
+    let alice = answers["left"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["account"] == "alice@lab.test")
+        .unwrap();
+    let mut content = 0;
+    for (kind, bytes) in &expected {
+        let item = alice["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["kind"] == *kind && i["channel"] == "webmail")
+            .unwrap_or_else(|| panic!("no {kind} in {alice}"));
+        assert_eq!(item["bytes"], *bytes, "{kind}");
+        assert_eq!(item["content"], true);
+        assert!(!item["evidence"].as_array().unwrap().is_empty(), "{kind}");
+        content += bytes;
+    }
+    let overhead = alice["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["kind"] == "page overhead")
+        .unwrap();
+    assert_eq!(overhead["content"], false);
+    // The total counts content only: the web content plus what has no size.
+    assert_eq!(alice["content_bytes"], content);
+    assert_eq!(content, 167_599);
+}

@@ -65,11 +65,27 @@ pub fn write(case: &Path, name: &str) -> Result<(PathBuf, PathBuf)> {
         })?,
         Err(_) => Value::Null,
     };
+    // Cases written before the answers existed have no answers.json.
+    let answers: Value = match read("answers.json") {
+        Ok(text) => serde_json::from_str(&text).with_context(|| {
+            format!(
+                "{}: not an answers file",
+                case.join("answers.json").display()
+            )
+        })?,
+        Err(_) => Value::Null,
+    };
     let html = case.join("report.html");
-    std::fs::write(&html, report::html(name, &findings, &scope, &attribution))
-        .with_context(|| format!("cannot write {}", html.display()))?;
+    std::fs::write(
+        &html,
+        report::html(name, &findings, &scope, &attribution, &answers),
+    )
+    .with_context(|| format!("cannot write {}", html.display()))?;
     let md = case.join("report.md");
-    std::fs::write(&md, report::markdown(name, &findings, &scope, &attribution))
-        .with_context(|| format!("cannot write {}", md.display()))?;
+    std::fs::write(
+        &md,
+        report::markdown(name, &findings, &scope, &attribution, &answers),
+    )
+    .with_context(|| format!("cannot write {}", md.display()))?;
     Ok((html, md))
 }
