@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use vigie_event::{Evidence, Finding, Timestamp};
 
+use crate::activity::OneSession;
 use crate::owner::names_an_intruder;
 use crate::scope::{AccountScope, CaseScope, FamilyCoverage};
 use crate::store::SourceRow;
@@ -107,6 +108,10 @@ pub struct LeftItem {
     pub confidence: String,
     /// Lines.
     pub evidence: Vec<Evidence>,
+    /// For IMAP and POP3, the sessions one by one (login, logout, bytes
+    /// sent to the client), the first [`crate::activity::SESSIONS_LISTED`] of the day.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sessions: Vec<OneSession>,
 }
 
 /// One attribution hypothesis.
@@ -257,6 +262,7 @@ fn left(a: &AccountScope) -> Left {
                 content: kind != "page overhead",
                 confidence: "medium".to_string(),
                 evidence: Vec::new(),
+                sessions: Vec::new(),
             });
             item.items += n;
             item.bytes = item.bytes.map(|b| b + bytes);
@@ -283,6 +289,7 @@ fn left(a: &AccountScope) -> Left {
             content: true,
             confidence: "high".to_string(),
             evidence: s.sessions.evidence.clone(),
+            sessions: s.sessions.each.clone(),
         });
     }
     for c in &a.exfiltration.channels {
@@ -299,6 +306,7 @@ fn left(a: &AccountScope) -> Left {
             content: true,
             confidence: c.confidence.clone(),
             evidence: c.evidence.iter().take(EVIDENCE_LISTED).cloned().collect(),
+            sessions: Vec::new(),
         });
     }
     Left {
