@@ -55,7 +55,8 @@ h1{font-size:1.6em}h2{margin-top:1.8em;border-bottom:1px solid #d0d7de}table{bor
 td,th{border:1px solid #d0d7de;padding:3px 6px;vertical-align:top;text-align:left}th{background:#f6f8fa}\
 .critical{background:#7d1111;color:#fff}.high{background:#d1242f;color:#fff}.medium{background:#f5a623}.low{background:#ddf4ff}\
 .informational{background:#eee}.lvl{padding:1px 6px;border-radius:3px;white-space:nowrap}code,.mono{font-family:ui-monospace,monospace;font-size:12px;word-break:break-all}\
-.answer{background:#f6f8fa;border-left:4px solid #0969da;padding:.5em 1em;margin:.5em 0}.caveat{color:#57606a}svg{background:#fff;border:1px solid #d0d7de}";
+.answer{background:#f6f8fa;border-left:4px solid #0969da;padding:.5em 1em;margin:.5em 0}.caveat{color:#57606a}svg{background:#fff;border:1px solid #d0d7de;max-width:100%;height:auto}\
+details.quiet{margin:.4em 0}";
 
 const LEVELS: [&str; 5] = ["critical", "high", "medium", "low", "informational"];
 
@@ -321,8 +322,23 @@ pub fn html(
     out.push_str(&sources_svg(findings, places));
 
     out.push_str("<h2>Accounts</h2>\n");
-    for a in &accounts {
+    // Accounts with findings in full; those only tried (no finding) folded.
+    let (with, without): (Vec<&Value>, Vec<&Value>) = accounts
+        .iter()
+        .partition(|a| a["findings"].as_u64().unwrap_or(0) > 0);
+    for a in with {
         account_section(&mut out, a, places);
+    }
+    if !without.is_empty() {
+        let _ = writeln!(
+            out,
+            "<details class=\"quiet\"><summary>{} accounts without a finding (targeted by an intruder's address, or listed with --all-accounts)</summary>",
+            without.len()
+        );
+        for a in without {
+            account_section(&mut out, a, places);
+        }
+        out.push_str("</details>\n");
     }
     read_section(&mut out, &answers["read"]);
     out.push_str("<h2>Log coverage</h2>\n<table><tr><th>family</th><th>events</th><th>from</th><th>to</th><th>gaps of a day or more</th></tr>\n");
@@ -754,7 +770,7 @@ fn timeline_svg(all: &[Value], accounts: &[Value]) -> String {
     let height = 40.0 + lane * lanes.len() as f64;
     let x = |t: i64| left + (t - t0) as f64 / span * (width - left - 20.0);
     let mut svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" role=\"img\" aria-label=\"findings per account over time\">"
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"findings per account over time\">"
     );
     for (i, name) in lanes.iter().enumerate() {
         let y = 20.0 + lane * i as f64;
@@ -840,7 +856,7 @@ fn bars_svg(bars: &[(String, u64)], label: &str) -> String {
     let (width, left, row) = (1100.0, 330.0, 22.0);
     let height = 10.0 + row * bars.len() as f64;
     let mut svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" role=\"img\" aria-label=\"{}\">",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"{}\">",
         escape(label)
     );
     for (i, (name, value)) in bars.iter().enumerate() {

@@ -10,6 +10,7 @@ use vigie_detect::geo::GeoDb;
 use vigie_event::{Evidence, Finding, Timestamp};
 
 use crate::activity::{Activity, GAP_SECS, Mark, Sessions, WebDay};
+use crate::answers::content_kind;
 use crate::owner::names_an_intruder;
 
 /// Mail-client sessions from one address.
@@ -526,9 +527,18 @@ fn estimate(
             .iter()
             .map(|(a, (n, b))| format!("{a}: {n} requests, {b} bytes"))
             .collect();
+        // Content only: pages, logins and listings are overhead.
+        let (content, overhead): (Vec<_>, Vec<_>) = by_action
+            .iter()
+            .partition(|(a, _)| content_kind(a) != "page overhead");
+        let sum = |v: &[(&&str, &(u64, u64))]| {
+            v.iter()
+                .fold((0, 0), |(n, b), (_, (n2, b2))| (n + n2, b + b2))
+        };
+        let (overhead_requests, overhead_bytes) = sum(&overhead);
         channels.push(Channel {
             channel: "webmail download".to_string(),
-            bytes: Some(browser.iter().map(|w| w.web.bytes_out).sum()),
+            bytes: Some(sum(&content).1),
             messages: Some(
                 browser
                     .iter()
@@ -540,7 +550,7 @@ fn estimate(
             ),
             confidence: "medium".to_string(),
             basis: format!(
-                "web server response bytes of every successful request from the intruder's browser (pages included, compressed as sent); {}",
+                "web server response bytes (compressed as sent) of the intruder's requests that carry mail content (messages, attachments, archives, address books); page overhead not counted: {overhead_requests} requests, {overhead_bytes} bytes; per action: {}",
                 detail.join("; ")
             ),
             evidence: browser.iter().flat_map(|w| w.web.items.iter().map(|i| i.evidence.clone())).take(20).collect(),

@@ -321,16 +321,21 @@ fn write_findings(path: &std::path::Path, findings: &[Finding]) -> Result<()> {
 /// The files and mail stores a scan read, as the case database lists them
 /// (a store's format is `mailbox:<kind>`).
 fn source_rows(reports: &[InputReport], mail: &mail::MailScan) -> Vec<store::SourceRow> {
-    let stores = mail.stores.iter().map(|s| store::SourceRow {
-        path: s.path.display().to_string(),
-        format: Some(format!("{MAILBOX_PREFIX}{}", store_kind(s.kind))),
-        lines: 0,
-        events: 0,
-        skipped: "{}".to_string(),
-        error: None,
-        first_seen: None,
-        last_seen: None,
-    });
+    // Dovecot's state files beside the mailboxes are neither logs nor mail.
+    let stores = mail
+        .stores
+        .iter()
+        .filter(|s| s.kind != StoreKind::DovecotState)
+        .map(|s| store::SourceRow {
+            path: s.path.display().to_string(),
+            format: Some(format!("{MAILBOX_PREFIX}{}", store_kind(s.kind))),
+            lines: 0,
+            events: 0,
+            skipped: "{}".to_string(),
+            error: None,
+            first_seen: None,
+            last_seen: None,
+        });
     reports
         .iter()
         .map(|r| store::SourceRow {
