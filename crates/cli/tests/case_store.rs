@@ -206,16 +206,22 @@ fn two_scans_into_one_case_read_as_one_scan_of_both() {
     // The second scan's own findings (bob's) did not replace the first's.
     assert!(whole.len() > partial.len() && whole.contains("bob@lab.test"));
     assert!(whole.contains("\"source_ip\":\"127.0.0.66\""));
-    for file in [
-        "findings.jsonl",
-        "scope.json",
-        "timeline.csv",
-        "attribution.json",
-        "answers.json",
-        "report.html",
-        "report.md",
-    ] {
-        let read = |case: &Path| std::fs::read_to_string(case.join(file)).unwrap();
-        assert!(read(&once) == read(&twice), "{file} differs");
-    }
+    let same = |note: &str| {
+        for file in [
+            "findings.jsonl",
+            "scope.json",
+            "timeline.csv",
+            "attribution.json",
+            "answers.json",
+            "report.html",
+            "report.md",
+        ] {
+            let read = |case: &Path| std::fs::read_to_string(case.join(file)).unwrap();
+            assert!(read(&once) == read(&twice), "{file} differs {note}");
+        }
+    };
+    same("after two scans");
+    // A set read again replaces what it taught: nothing is counted twice.
+    common::scan(&twice, &baseline, std::slice::from_ref(&b));
+    same("after reading the second set again");
 }
