@@ -87,6 +87,13 @@ fn human_bytes(n: u64) -> String {
     }
 }
 
+/// A rule id as a table shows it: a Sigma UUID by its first eight hex
+/// digits (the whole id is the cell's tooltip), vigie's own ids (`VA004`) whole.
+fn short_id(id: &str) -> &str {
+    let uuid = id.len() == 36 && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+    if uuid { &id[..8] } else { id }
+}
+
 /// Whether a finding's time is a file's modification time (a Sieve script
 /// on disk), not an event's: marked, and kept off the time axis.
 fn is_file_time(f: &Value) -> bool {
@@ -396,9 +403,10 @@ pub fn html(
             .saturating_sub(5);
         let _ = writeln!(
             out,
-            "<tr><td class=\"mono\">{}</td><td><span class=\"lvl {lvl}\">{lvl}</span></td><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td class=\"mono\">{}</td><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td class=\"mono\">{}{}</td></tr>",
+            "<tr><td class=\"mono\">{}</td><td><span class=\"lvl {lvl}\">{lvl}</span></td><td class=\"mono\" title=\"{}\">{}</td><td>{}</td><td>{}</td><td class=\"mono\">{}</td><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td class=\"mono\">{}{}</td></tr>",
             escape(s(f, "first_seen")),
             escape(s(f, "rule_id")),
+            escape(short_id(s(f, "rule_id"))),
             escape(s(f, "title")),
             escape(f["entity"]["user"].as_str().unwrap_or("")),
             escape(f["entity"]["source_ip"].as_str().unwrap_or("")),
