@@ -9,7 +9,7 @@ use std::sync::{Arc, LazyLock};
 
 use ahash::AHashMap;
 use memchr::memmem;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use vigie_event::{Category, Dataset, Event, Evidence, Outcome, Timestamp};
 
 /// Detailed webmail actions kept per browser address and day.
@@ -23,7 +23,7 @@ pub const GAP_SECS: i64 = 24 * 3600;
 
 /// Mail-client sessions (IMAP, POP3, ManageSieve, SMTP submission) of one
 /// account from one address on one day.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Sessions {
     /// Protocol.
     pub protocol: String,
@@ -38,7 +38,7 @@ pub struct Sessions {
     /// Messages fetched whole (Dovecot `body_count=`, when the log format has it).
     pub bodies: u64,
     /// The first [`SESSIONS_LISTED`] sessions, one by one.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub each: Vec<OneSession>,
     /// Lines that show them.
     pub evidence: Vec<Evidence>,
@@ -60,7 +60,7 @@ struct OpenSession {
 pub const SESSIONS_LISTED: usize = 8;
 
 /// One mail-client session.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct OneSession {
     /// Login.
     pub start: Timestamp,
@@ -74,7 +74,7 @@ pub struct OneSession {
 }
 
 /// One webmail action worth listing (a message opened, a download, an export…).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct WebItem {
     /// When.
     pub timestamp: Timestamp,
@@ -98,7 +98,7 @@ pub struct WebItem {
 }
 
 /// Webmail requests from one browser address.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct WebDay {
     /// Requests.
     pub requests: u64,
@@ -111,16 +111,19 @@ pub struct WebDay {
     /// User agents seen (the first two).
     pub user_agents: Vec<Box<str>>,
     /// Requests and response bytes per action.
-    #[serde(serialize_with = "as_map")]
-    pub actions: Vec<(&'static str, (u64, u64))>,
+    #[serde(serialize_with = "as_map", deserialize_with = "from_map")]
+    pub actions: Actions,
     /// The actions worth listing, in time order ([`ITEMS_KEPT`] at most).
     pub items: Vec<WebItem>,
     /// Items not kept.
     pub items_dropped: u64,
 }
 
+/// Requests and response bytes per action, in the order first seen.
+pub type Actions = Vec<(Box<str>, (u64, u64))>;
+
 fn as_map<S: serde::Serializer>(
-    actions: &[(&'static str, (u64, u64))],
+    actions: &[(Box<str>, (u64, u64))],
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
     use serde::ser::SerializeMap;
@@ -131,23 +134,23 @@ fn as_map<S: serde::Serializer>(
     map.end()
 }
 
-fn add_action(
-    actions: &mut Vec<(&'static str, (u64, u64))>,
-    action: &'static str,
-    n: u64,
-    bytes: u64,
-) {
-    match actions.iter_mut().find(|(a, _)| *a == action) {
+fn from_map<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Actions, D::Error> {
+    let map = BTreeMap::<Box<str>, (u64, u64)>::deserialize(deserializer)?;
+    Ok(map.into_iter().collect())
+}
+
+fn add_action(actions: &mut Actions, action: &str, n: u64, bytes: u64) {
+    match actions.iter_mut().find(|(a, _)| &**a == action) {
         Some((_, c)) => {
             c.0 += n;
             c.1 += bytes;
         }
-        None => actions.push((action, (n, bytes))),
+        None => actions.push((action.into(), (n, bytes))),
     }
 }
 
 /// A webmail login, authentication failure, forward or sent message.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Mark {
     /// When.
     pub timestamp: Timestamp,
@@ -165,13 +168,16 @@ pub struct Mark {
 }
 
 /// The time a family of logs covers.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Coverage {
     /// Lines read as events.
     pub events: u64,
-    /// Hours (since the epoch) with at least one event.
-    #[serde(skip)]
+    /// Hours (since the epoch) with at least one event: where the gaps are.
     pub hours: BTreeSet<i64>,
+    /// The earliest event, to the second the log gives.
+    pub first: Option<Timestamp>,
+    /// The latest event.
+    pub last: Option<Timestamp>,
 }
 
 /// Stage-one gatherings for the case.
@@ -189,13 +195,27 @@ pub struct Activity {
     /// but for the current run (see `run`).
     coverage: BTreeMap<&'static str, Coverage>,
     /// Events of one family in one hour, in a row (a log file is mostly
-    /// in time order): counted here and folded into `coverage` when the
-    /// family or hour changes, not looked up per event.
-    run: Option<(&'static str, i64, u64)>,
+    /// in time order): counted here, with their earliest and latest time,
+    /// and folded into `coverage` when the family or hour changes, not
+    /// looked up per event.
+    run: Option<Run>,
     /// Mail-client logins waiting for their logout: session id → (account, address, protocol, login time).
     open: AHashMap<Box<str>, OpenSession>,
     /// Account names, each allocated once.
     users: ahash::AHashSet<Arc<str>>,
+    /// Accounts and the addresses they logged in from successfully (the
+    /// scan fills it from its login history).
+    pub logins: BTreeSet<(String, IpAddr)>,
+}
+
+/// Events of one log family within one hour, read in a row.
+#[derive(Clone, Copy)]
+struct Run {
+    family: &'static str,
+    hour: i64,
+    events: u64,
+    first: Timestamp,
+    last: Timestamp,
 }
 
 /// Marks kept per account, kind and address: a brute force's thousands of
@@ -242,14 +262,26 @@ fn evidence(event: &Event<'_>, path: &Arc<str>) -> Evidence {
 impl Activity {
     /// Records what `event` tells about an account's activity.
     pub fn add(&mut self, event: &Event<'_>, path: &Arc<str>) {
-        let (family, hour) = (
+        let (family, hour, at) = (
             family(event.dataset),
             event.timestamp.unix_seconds().div_euclid(3600),
+            event.timestamp,
         );
         match &mut self.run {
-            Some((f, h, n)) if std::ptr::eq(*f, family) && *h == hour => *n += 1,
+            Some(r) if std::ptr::eq(r.family, family) && r.hour == hour => {
+                r.events += 1;
+                r.first = r.first.min(at);
+                r.last = r.last.max(at);
+            }
             run => {
-                if let Some(done) = run.replace((family, hour, 1)) {
+                let next = Run {
+                    family,
+                    hour,
+                    events: 1,
+                    first: at,
+                    last: at,
+                };
+                if let Some(done) = run.replace(next) {
                     fold(&mut self.coverage, done);
                 }
             }
@@ -269,6 +301,18 @@ impl Activity {
                         event.session_id.as_deref().unwrap_or("?")
                     );
                     self.mark(user, Some(source), kind, detail, event, path);
+                }
+            }
+            // Roundcube's errors log names the address of a failed login too
+            // (`IMAP Error: Login failed for … from …`): kept so that the
+            // line of each attempt is known to come from that address.
+            Dataset::RoundcubeErrors
+                if event.category == Some(Category::Authentication)
+                    && event.outcome == Some(Outcome::Failure) =>
+            {
+                if let (Some(user), Some(source)) = (event.user_name.as_deref(), event.source_ip) {
+                    let detail = "webmail (errors log)".to_string();
+                    self.mark(user, Some(source), "auth-failure", detail, event, path);
                 }
             }
             Dataset::RoundcubeSendmail => {
@@ -541,7 +585,7 @@ impl Activity {
                 }
             }
             for (action, (n, b)) in theirs.actions {
-                add_action(&mut mine.actions, action, n, b);
+                add_action(&mut mine.actions, &action, n, b);
             }
             mine.items.extend(theirs.items);
             mine.items.sort_by_key(|i| i.timestamp);
@@ -557,7 +601,10 @@ impl Activity {
             let mine = self.coverage.entry(family).or_default();
             mine.events += theirs.events;
             mine.hours.extend(theirs.hours);
+            mine.first = mine.first.into_iter().chain(theirs.first).min();
+            mine.last = mine.last.into_iter().chain(theirs.last).max();
         }
+        self.logins.extend(other.logins);
         if let Some(run) = other.run {
             fold(&mut self.coverage, run);
         }
@@ -573,11 +620,113 @@ impl Activity {
     }
 }
 
-fn fold(
-    coverage: &mut BTreeMap<&'static str, Coverage>,
-    (family, hour, n): (&'static str, i64, u64),
-) {
-    let cover = coverage.entry(family).or_default();
-    cover.events += n;
-    cover.hours.insert(hour);
+fn fold(coverage: &mut BTreeMap<&'static str, Coverage>, run: Run) {
+    let cover = coverage.entry(run.family).or_default();
+    cover.events += run.events;
+    cover.hours.insert(run.hour);
+    cover.first = Some(cover.first.map_or(run.first, |f| f.min(run.first)));
+    cover.last = Some(cover.last.map_or(run.last, |l| l.max(run.last)));
+}
+
+/// What a set of inputs taught about the accounts, as the case database
+/// keeps it between scans (JSON in its `activity` table): an [`Activity`]
+/// without the sessions still waiting for their logout. Lists are sorted,
+/// so the same input gives the same text.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct ActivityState {
+    sessions: Vec<(String, IpAddr, String, i64, Sessions)>,
+    web: Vec<(IpAddr, WebDay)>,
+    marks: Vec<Mark>,
+    marks_seen: Vec<(String, String, Option<IpAddr>, u64)>,
+    coverage: Vec<(String, Coverage)>,
+    logins: Vec<(String, IpAddr)>,
+}
+
+/// The static name of a log family read back from the case.
+fn family_named(name: &str) -> &'static str {
+    ["dovecot", "mta", "web access", "roundcube"]
+        .into_iter()
+        .find(|f| *f == name)
+        .unwrap_or("other")
+}
+
+/// The static name of a mark kind read back from the case.
+fn mark_kind(name: &str) -> &'static str {
+    ["web-login", "auth-failure", "sieve-forward", "sent"]
+        .into_iter()
+        .find(|k| *k == name)
+        .unwrap_or("other")
+}
+
+impl Activity {
+    /// The state the case keeps.
+    pub fn to_state(&self) -> ActivityState {
+        let mut sessions: Vec<_> = self
+            .sessions
+            .iter()
+            .map(|((user, ip, protocol, day), s)| {
+                (user.to_string(), *ip, protocol.to_string(), *day, s.clone())
+            })
+            .collect();
+        sessions.sort_by(|a, b| (&a.0, a.1, &a.2, a.3).cmp(&(&b.0, b.1, &b.2, b.3)));
+        let mut web: Vec<_> = self.web.iter().map(|(ip, w)| (*ip, w.clone())).collect();
+        web.sort_by_key(|(ip, _)| *ip);
+        for (_, w) in &mut web {
+            w.actions.sort();
+        }
+        let mut marks = self.marks.clone();
+        marks.sort_by(|a, b| {
+            (a.timestamp, &a.user, &a.kind, &a.evidence).cmp(&(
+                b.timestamp,
+                &b.user,
+                &b.kind,
+                &b.evidence,
+            ))
+        });
+        let mut marks_seen: Vec<_> = self
+            .marks_seen
+            .iter()
+            .map(|((user, kind, ip), n)| (user.to_string(), kind.to_string(), *ip, *n))
+            .collect();
+        marks_seen.sort();
+        ActivityState {
+            sessions,
+            web,
+            marks,
+            marks_seen,
+            coverage: self
+                .coverage()
+                .into_iter()
+                .map(|(f, c)| (f.to_string(), c))
+                .collect(),
+            logins: self.logins.iter().cloned().collect(),
+        }
+    }
+
+    /// An activity rebuilt from the state the case kept.
+    pub fn from_state(state: ActivityState) -> Activity {
+        let mut activity = Activity::default();
+        for (user, ip, protocol, day, s) in state.sessions {
+            let user: Arc<str> = user.into();
+            activity.users.insert(Arc::clone(&user));
+            let protocol = match protocol.as_str() {
+                "smtp-submission" => "smtp-submission",
+                p => protocol_name(p),
+            };
+            activity.sessions.insert((user, ip, protocol, day), s);
+        }
+        activity.web.extend(state.web);
+        activity.marks = state.marks;
+        for (user, kind, ip, n) in state.marks_seen {
+            *activity
+                .marks_seen
+                .entry((user.into(), mark_kind(&kind), ip))
+                .or_default() += n;
+        }
+        for (family, c) in state.coverage {
+            activity.coverage.insert(family_named(&family), c);
+        }
+        activity.logins.extend(state.logins);
+        activity
+    }
 }

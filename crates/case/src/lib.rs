@@ -13,10 +13,13 @@
 //! `parquet` feature, `parquet` writes every normalized event as Parquet.
 
 pub mod activity;
+pub mod answers;
 pub mod export;
+pub mod owner;
 #[cfg(feature = "parquet")]
 pub mod parquet;
 pub mod report;
 pub mod scope;
 pub mod store;
+pub mod tally;
 pub mod timeline;

@@ -55,7 +55,8 @@ h1{font-size:1.6em}h2{margin-top:1.8em;border-bottom:1px solid #d0d7de}table{bor
 td,th{border:1px solid #d0d7de;padding:3px 6px;vertical-align:top;text-align:left}th{background:#f6f8fa}\
 .critical{background:#7d1111;color:#fff}.high{background:#d1242f;color:#fff}.medium{background:#f5a623}.low{background:#ddf4ff}\
 .informational{background:#eee}.lvl{padding:1px 6px;border-radius:3px;white-space:nowrap}code,.mono{font-family:ui-monospace,monospace;font-size:12px;word-break:break-all}\
-.answer{background:#f6f8fa;border-left:4px solid #0969da;padding:.5em 1em;margin:.5em 0}.caveat{color:#57606a}svg{background:#fff;border:1px solid #d0d7de}";
+.answer{background:#f6f8fa;border-left:4px solid #0969da;padding:.5em 1em;margin:.5em 0}.caveat{color:#57606a}svg{background:#fff;border:1px solid #d0d7de;max-width:100%;height:auto}\
+details.quiet{margin:.4em 0}";
 
 const LEVELS: [&str; 5] = ["critical", "high", "medium", "low", "informational"];
 
@@ -86,8 +87,28 @@ fn human_bytes(n: u64) -> String {
     }
 }
 
-/// Renders the HTML report of a case from its findings and scope.
-pub fn html(case_name: &str, findings: &[Value], scope: &Value, attribution: &Value) -> String {
+/// A rule id as a table shows it: a Sigma UUID by its first eight hex
+/// digits (the whole id is the cell's tooltip), vigie's own ids (`VA004`) whole.
+fn short_id(id: &str) -> &str {
+    let uuid = id.len() == 36 && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+    if uuid { &id[..8] } else { id }
+}
+
+/// Whether a finding's time is a file's modification time (a Sieve script
+/// on disk), not an event's: marked, and kept off the time axis.
+fn is_file_time(f: &Value) -> bool {
+    s(f, "rule_id").starts_with("VS")
+}
+
+/// Renders the HTML report of a case from its findings, scope, attribution
+/// and answers (`answers.json`; `Null` for a case written before it existed).
+pub fn html(
+    case_name: &str,
+    findings: &[Value],
+    scope: &Value,
+    attribution: &Value,
+    answers: &Value,
+) -> String {
     let style_hash =
         base64::engine::general_purpose::STANDARD.encode(Sha256::digest(STYLE.as_bytes()));
     let mut out = String::new();
@@ -134,25 +155,49 @@ pub fn html(case_name: &str, findings: &[Value], scope: &Value, attribution: &Va
         })
         .collect();
     out.push_str("<h2>Answers</h2>\n");
-    let _ = writeln!(
-        out,
-        "<div class=\"answer\"><b>Were we breached, and when?</b> {}</div>",
+    let when = &answers["when"];
+    let breached = if answers.is_null() {
         match first_severe {
             Some(t) => format!(
-                "{} high or critical findings; the first at <span class=\"mono\">{}</span>. Accounts with an intruder's address: {}.",
+                "{} high or critical findings; the first at <span class=\"mono\">{}</span>.",
                 severe.len(),
-                escape(t),
-                if compromised.is_empty() {
-                    "none identified".to_string()
-                } else {
-                    compromised
-                        .iter()
-                        .map(|a| escape(s(a, "account")))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                }
+                escape(t)
             ),
             None => "no high or critical finding in what was read.".to_string(),
+        }
+    } else if when.is_null() {
+        "no high or critical finding attributable to an intruder in what was read.".to_string()
+    } else {
+        let evidence = when["evidence"]
+            .as_array()
+            .and_then(|e| e.first())
+            .map(|e| match e["part"].as_str() {
+                Some(p) => format!("{}#part={}", escape(s(e, "path")), escape(p)),
+                None => format!("{}:{}", escape(s(e, "path")), e["line"]),
+            })
+            .unwrap_or_default();
+        format!(
+            "the first step attributable to an intruder is at <span class=\"mono\">{}</span>: {} (account {}, from {}), evidence <span class=\"mono\">{}</span>; confidence {} ({}).",
+            escape(s(when, "time")),
+            escape(s(when, "title")),
+            escape(when["account"].as_str().unwrap_or("none named")),
+            escape(when["source_ip"].as_str().unwrap_or("no address")),
+            evidence,
+            escape(s(when, "confidence")),
+            escape(s(when, "basis"))
+        )
+    };
+    let _ = writeln!(
+        out,
+        "<div class=\"answer\"><b>Were we breached, and when?</b> {breached} Accounts with an intruder's address: {}.</div>",
+        if compromised.is_empty() {
+            "none identified".to_string()
+        } else {
+            compromised
+                .iter()
+                .map(|a| escape(s(a, "account")))
+                .collect::<Vec<_>>()
+                .join(", ")
         }
     );
     let reached: Vec<String> = compromised
@@ -196,34 +241,39 @@ pub fn html(case_name: &str, findings: &[Value], scope: &Value, attribution: &Va
         "nothing attributed.",
         "",
     );
-    let left: Vec<String> = compromised
-        .iter()
+    let left: Vec<String> = answers["left"]
+        .as_array()
+        .into_iter()
+        .flatten()
         .map(|a| {
-            let x = &a["exfiltration"];
-            let channels: Vec<String> = x["channels"]
+            let items: Vec<String> = a["items"]
                 .as_array()
                 .into_iter()
                 .flatten()
-                .map(|c| {
-                    let bytes = c["bytes"].as_u64().map(human_bytes);
-                    let messages = c["messages"].as_u64().map(|m| format!("{m} messages"));
-                    format!(
-                        "{} ({}, confidence {})",
-                        escape(s(c, "channel")),
-                        [bytes, messages]
-                            .into_iter()
-                            .flatten()
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                        escape(s(c, "confidence"))
-                    )
+                .map(|i| {
+                    let bytes = i["bytes"].as_u64().map(human_bytes);
+                    let what = format!(
+                        "{} {} by {}",
+                        i["items"],
+                        escape(s(i, "kind")),
+                        escape(s(i, "channel"))
+                    );
+                    let text = match bytes {
+                        Some(b) => format!("{what}: {b}"),
+                        None => format!("{what} (size not logged)"),
+                    };
+                    if i["content"] == true {
+                        text
+                    } else {
+                        format!("<span class=\"caveat\">{text}, not counted</span>")
+                    }
                 })
                 .collect();
             format!(
-                "{}: {} counted; {}",
+                "{}: {} of content counted ({})",
                 escape(s(a, "account")),
-                human_bytes(x["total_bytes"].as_u64().unwrap_or(0)),
-                channels.join("; ")
+                human_bytes(a["content_bytes"].as_u64().unwrap_or(0)),
+                items.join("; ")
             )
         })
         .collect();
@@ -240,7 +290,12 @@ pub fn html(case_name: &str, findings: &[Value], scope: &Value, attribution: &Va
         .into_iter()
         .flatten()
         .collect();
-    let top: Vec<String> = hypotheses
+    let ranked: Vec<&Value> = if answers.is_null() {
+        hypotheses.clone()
+    } else {
+        answers["whom"].as_array().into_iter().flatten().collect()
+    };
+    let top: Vec<String> = ranked
         .iter()
         .take(4)
         .map(|h| {
@@ -274,9 +329,25 @@ pub fn html(case_name: &str, findings: &[Value], scope: &Value, attribution: &Va
     out.push_str(&sources_svg(findings, places));
 
     out.push_str("<h2>Accounts</h2>\n");
-    for a in &accounts {
+    // Accounts with findings in full; those only tried (no finding) folded.
+    let (with, without): (Vec<&Value>, Vec<&Value>) = accounts
+        .iter()
+        .partition(|a| a["findings"].as_u64().unwrap_or(0) > 0);
+    for a in with {
         account_section(&mut out, a, places);
     }
+    if !without.is_empty() {
+        let _ = writeln!(
+            out,
+            "<details class=\"quiet\"><summary>{} accounts without a finding (targeted by an intruder's address, or listed with --all-accounts)</summary>",
+            without.len()
+        );
+        for a in without {
+            account_section(&mut out, a, places);
+        }
+        out.push_str("</details>\n");
+    }
+    read_section(&mut out, &answers["read"]);
     out.push_str("<h2>Log coverage</h2>\n<table><tr><th>family</th><th>events</th><th>from</th><th>to</th><th>gaps of a day or more</th></tr>\n");
     for c in scope["coverage"].as_array().into_iter().flatten() {
         let gaps: Vec<String> = c["gaps"]
@@ -332,9 +403,10 @@ pub fn html(case_name: &str, findings: &[Value], scope: &Value, attribution: &Va
             .saturating_sub(5);
         let _ = writeln!(
             out,
-            "<tr><td class=\"mono\">{}</td><td><span class=\"lvl {lvl}\">{lvl}</span></td><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td class=\"mono\">{}</td><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td class=\"mono\">{}{}</td></tr>",
+            "<tr><td class=\"mono\">{}</td><td><span class=\"lvl {lvl}\">{lvl}</span></td><td class=\"mono\" title=\"{}\">{}</td><td>{}</td><td>{}</td><td class=\"mono\">{}</td><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td class=\"mono\">{}{}</td></tr>",
             escape(s(f, "first_seen")),
             escape(s(f, "rule_id")),
+            escape(short_id(s(f, "rule_id"))),
             escape(s(f, "title")),
             escape(f["entity"]["user"].as_str().unwrap_or("")),
             escape(f["entity"]["source_ip"].as_str().unwrap_or("")),
@@ -356,6 +428,64 @@ pub fn html(case_name: &str, findings: &[Value], scope: &Value, attribution: &Va
 
 /// One of the report's answers: `parts` (already escaped) joined by `sep`,
 /// or `none` when there are none, then `note`.
+/// What the case read: files by format, lines, events, skipped lines by
+/// reason, files of no known format, mail stores, findings by level.
+fn read_section(out: &mut String, read: &Value) {
+    if read.is_null() {
+        return;
+    }
+    out.push_str("<h2>What was read</h2>\n<table>\n");
+    let map = |v: &Value| -> String {
+        let parts: Vec<String> = v
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, n)| format!("{} {n}", escape(k)))
+            .collect();
+        if parts.is_empty() {
+            "none".to_string()
+        } else {
+            parts.join(", ")
+        }
+    };
+    let rows = [
+        (
+            "log files",
+            format!("{} ({})", read["files"], map(&read["formats"])),
+        ),
+        ("lines read", read["lines"].to_string()),
+        ("events", read["events"].to_string()),
+        ("lines skipped, by reason", map(&read["skipped"])),
+        ("mail stores", map(&read["mail_stores"])),
+        ("findings, by level", map(&read["findings"])),
+    ];
+    for (what, value) in rows {
+        let _ = writeln!(out, "<tr><th>{what}</th><td>{value}</td></tr>");
+    }
+    let unknown: Vec<String> = read["unknown"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(|p| format!("<span class=\"mono\">{}</span>", escape(p)))
+        .collect();
+    let _ = writeln!(
+        out,
+        "<tr><th>files of no known format (not understood)</th><td>{} {}</td></tr>",
+        read["unknown_count"],
+        unknown.join(" ")
+    );
+    for e in read["errors"].as_array().into_iter().flatten() {
+        let _ = writeln!(
+            out,
+            "<tr><th>not read to the end</th><td><span class=\"mono\">{}</span>: {}</td></tr>",
+            escape(e[0].as_str().unwrap_or_default()),
+            escape(e[1].as_str().unwrap_or_default())
+        );
+    }
+    out.push_str("</table>\n");
+}
+
 fn answer(out: &mut String, question: &str, parts: &[String], sep: &str, none: &str, note: &str) {
     let text = if parts.is_empty() {
         none.to_string()
@@ -609,13 +739,34 @@ fn account_section(out: &mut String, a: &Value, places: &Value) {
 /// Findings per account over time, each a dot coloured by level, the
 /// intrusion window (from the first intruder activity to the last severe
 /// finding) shaded.
-fn timeline_svg(findings: &[Value], accounts: &[Value]) -> String {
+fn timeline_svg(all: &[Value], accounts: &[Value]) -> String {
+    let (file_times, events): (Vec<&Value>, Vec<&Value>) =
+        all.iter().partition(|f| is_file_time(f));
+    let note = if file_times.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "<p class=\"caveat\">Kept off the axis, their time being a file's last change, not an event's: {}.</p>",
+            file_times
+                .iter()
+                .map(|f| format!(
+                    "{} ({}, file time {})",
+                    escape(s(f, "title")),
+                    escape(f["entity"]["user"].as_str().unwrap_or("no account")),
+                    escape(s(f, "first_seen"))
+                ))
+                .collect::<Vec<_>>()
+                .join("; ")
+        )
+    };
+    let findings: Vec<Value> = events.into_iter().cloned().collect();
+    let findings = findings.as_slice();
     let times: Vec<i64> = findings
         .iter()
         .filter_map(|f| seconds(s(f, "first_seen")))
         .collect();
     let (Some(&t0), Some(&t1)) = (times.iter().min(), times.iter().max()) else {
-        return "<p>No finding.</p>".to_string();
+        return format!("<p>No finding on the time axis.</p>{note}");
     };
     let span = (t1 - t0).max(1) as f64;
     let mut lanes: Vec<String> = accounts
@@ -627,7 +778,7 @@ fn timeline_svg(findings: &[Value], accounts: &[Value]) -> String {
     let height = 40.0 + lane * lanes.len() as f64;
     let x = |t: i64| left + (t - t0) as f64 / span * (width - left - 20.0);
     let mut svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" role=\"img\" aria-label=\"findings per account over time\">"
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"findings per account over time\">"
     );
     for (i, name) in lanes.iter().enumerate() {
         let y = 20.0 + lane * i as f64;
@@ -701,6 +852,7 @@ fn timeline_svg(findings: &[Value], accounts: &[Value]) -> String {
                 .unwrap_or_default()
         )
     );
+    svg.push_str(&note);
     svg
 }
 
@@ -712,7 +864,7 @@ fn bars_svg(bars: &[(String, u64)], label: &str) -> String {
     let (width, left, row) = (1100.0, 330.0, 22.0);
     let height = 10.0 + row * bars.len() as f64;
     let mut svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" role=\"img\" aria-label=\"{}\">",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"{}\">",
         escape(label)
     );
     for (i, (name, value)) in bars.iter().enumerate() {
@@ -798,9 +950,40 @@ fn sources_svg(findings: &[Value], places: &Value) -> String {
 }
 
 /// The Markdown summary of a case.
-pub fn markdown(case_name: &str, findings: &[Value], scope: &Value, attribution: &Value) -> String {
+pub fn markdown(
+    case_name: &str,
+    findings: &[Value],
+    scope: &Value,
+    attribution: &Value,
+    answers: &Value,
+) -> String {
     let mut out = format!("# vigie case {}\n\n", escape_markdown(case_name));
     let _ = writeln!(out, "{} findings.\n", findings.len());
+    let when = &answers["when"];
+    if !answers.is_null() {
+        let _ = writeln!(
+            out,
+            "**When:** {}\n",
+            if when.is_null() {
+                "no high or critical finding attributable to an intruder.".to_string()
+            } else {
+                escape_markdown(&format!(
+                    "{}: {} (account {}, from {}; confidence {})",
+                    s(when, "time"),
+                    s(when, "title"),
+                    when["account"].as_str().unwrap_or("none named"),
+                    when["source_ip"].as_str().unwrap_or("no address"),
+                    s(when, "confidence")
+                ))
+            }
+        );
+        let read = &answers["read"];
+        let _ = writeln!(
+            out,
+            "**What was read:** {} log files, {} lines, {} events, {} files of no known format.\n",
+            read["files"], read["lines"], read["events"], read["unknown_count"]
+        );
+    }
     out.push_str("| account | worst | findings | intruder addresses | bytes counted | channels |\n|---|---|---|---|---|---|\n");
     for a in scope["accounts"].as_array().into_iter().flatten() {
         let channels: Vec<String> = a["exfiltration"]["channels"]

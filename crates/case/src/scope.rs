@@ -6,19 +6,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 
 use serde::Serialize;
-use vigie_detect::analytics::LoginHistory;
 use vigie_detect::geo::GeoDb;
 use vigie_event::{Evidence, Finding, Timestamp};
 
 use crate::activity::{Activity, GAP_SECS, Mark, Sessions, WebDay};
-
-/// Findings that do not make their address an intruder's: a message's
-/// sending server (VM…), the victim's own opening of an exploit mail (VC001).
-fn names_an_intruder(f: &Finding) -> bool {
-    matches!(f.level.as_str(), "high" | "critical")
-        && !f.rule_id.starts_with("VM")
-        && f.rule_id != "VC001"
-}
+use crate::answers::content_kind;
+use crate::owner::names_an_intruder;
 
 /// Mail-client sessions from one address.
 #[derive(Clone, Debug, Serialize)]
@@ -128,9 +121,9 @@ pub struct FamilyCoverage {
     pub family: String,
     /// Events read.
     pub events: u64,
-    /// First hour with an event.
+    /// The earliest event, to the second.
     pub first: Timestamp,
-    /// End of the last hour with an event.
+    /// The latest event, to the second.
     pub last: Timestamp,
     /// Stretches of [`GAP_SECS`] or more without any event.
     pub gaps: Vec<(Timestamp, Timestamp)>,
@@ -221,8 +214,12 @@ pub fn coverage(activity: &Activity) -> Vec<FamilyCoverage> {
             FamilyCoverage {
                 family: family.to_string(),
                 events: c.events,
-                first: Timestamp::from_unix(hours[0] * 3600, 0),
-                last: Timestamp::from_unix((hours[hours.len() - 1] + 1) * 3600, 0),
+                first: c
+                    .first
+                    .unwrap_or_else(|| Timestamp::from_unix(hours[0] * 3600, 0)),
+                last: c.last.unwrap_or_else(|| {
+                    Timestamp::from_unix((hours[hours.len() - 1] + 1) * 3600, 0)
+                }),
                 gaps,
             }
         })
@@ -231,12 +228,7 @@ pub fn coverage(activity: &Activity) -> Vec<FamilyCoverage> {
 
 /// The scope of every account with a finding or targeted by an intruder's
 /// address (or of every account seen, with `all`).
-pub fn scope(
-    activity: &Activity,
-    findings: &[Finding],
-    logins: &LoginHistory,
-    all: bool,
-) -> CaseScope {
+pub fn scope(activity: &Activity, findings: &[Finding], all: bool) -> CaseScope {
     let coverage = coverage(activity);
     let mut accounts: BTreeSet<String> = findings
         .iter()
@@ -268,7 +260,7 @@ pub fn scope(
         );
         accounts.extend(activity.marks.iter().map(|m| m.user.to_ascii_lowercase()));
     }
-    let index = Index::new(activity, logins);
+    let index = Index::new(activity);
     let scopes = accounts
         .into_iter()
         .map(|account| account_scope(&account, activity, findings, &index, &coverage))
@@ -298,9 +290,9 @@ struct Index {
 }
 
 impl Index {
-    fn new(activity: &Activity, logins: &LoginHistory) -> Index {
+    fn new(activity: &Activity) -> Index {
         let mut logged_in: HashMap<IpAddr, BTreeSet<String>> = HashMap::new();
-        for (user, ip) in logins.sources.keys() {
+        for (user, ip) in &activity.logins {
             logged_in
                 .entry(*ip)
                 .or_default()
@@ -400,7 +392,13 @@ fn account_scope(
             })
         })
         .collect();
-    mail_sessions.sort_by(|a, b| (a.sessions.first, &a.source).cmp(&(b.sessions.first, &b.source)));
+    mail_sessions.sort_by(|a, b| {
+        (a.sessions.first, &a.source, &a.sessions.protocol).cmp(&(
+            b.sessions.first,
+            &b.source,
+            &b.sessions.protocol,
+        ))
+    });
     let sources = index.web_sources.get(account);
     let mut web: Vec<WebScope> = activity
         .web
@@ -421,7 +419,9 @@ fn account_scope(
         .flatten()
         .map(|&i| activity.marks[i].clone())
         .collect();
-    marks.sort_by_key(|m| m.timestamp);
+    marks.sort_by(|a, b| {
+        (a.timestamp, &a.kind, &a.evidence).cmp(&(b.timestamp, &b.kind, &b.evidence))
+    });
 
     let intrusion_start = mail_sessions
         .iter()
@@ -527,9 +527,18 @@ fn estimate(
             .iter()
             .map(|(a, (n, b))| format!("{a}: {n} requests, {b} bytes"))
             .collect();
+        // Content only: pages, logins and listings are overhead.
+        let (content, overhead): (Vec<_>, Vec<_>) = by_action
+            .iter()
+            .partition(|(a, _)| content_kind(a) != "page overhead");
+        let sum = |v: &[(&&str, &(u64, u64))]| {
+            v.iter()
+                .fold((0, 0), |(n, b), (_, (n2, b2))| (n + n2, b + b2))
+        };
+        let (overhead_requests, overhead_bytes) = sum(&overhead);
         channels.push(Channel {
             channel: "webmail download".to_string(),
-            bytes: Some(browser.iter().map(|w| w.web.bytes_out).sum()),
+            bytes: Some(sum(&content).1),
             messages: Some(
                 browser
                     .iter()
@@ -541,7 +550,7 @@ fn estimate(
             ),
             confidence: "medium".to_string(),
             basis: format!(
-                "web server response bytes of every successful request from the intruder's browser (pages included, compressed as sent); {}",
+                "web server response bytes (compressed as sent) of the intruder's requests that carry mail content (messages, attachments, archives, address books); page overhead not counted: {overhead_requests} requests, {overhead_bytes} bytes; per action: {}",
                 detail.join("; ")
             ),
             evidence: browser.iter().flat_map(|w| w.web.items.iter().map(|i| i.evidence.clone())).take(20).collect(),

@@ -1,18 +1,24 @@
 //! The case database (`DIR/case.sqlite`): sources read, findings with their
-//! evidence, entities (accounts, addresses, sessions), each account's scope
+//! evidence, entities (accounts, addresses, sessions), what each set of
+//! inputs taught about the accounts (their activity), each account's scope
 //! and exfiltration estimate, and the logs' coverage. A later scan of more
 //! input adds to it: findings and evidence are keyed by their content, so
-//! what is already there is not stored twice.
+//! what is already there is not stored twice, and a set of inputs read
+//! again replaces its activity. Every other file of the case is written
+//! from what this database holds after the scan ([`findings`], [`activity`],
+//! [`sources`]), so a case built by several scans reads whole.
 
 use std::path::Path;
 
 use rusqlite::{Connection, params};
 use sha2::{Digest, Sha256};
-use vigie_event::Finding;
+use vigie_event::{Entity, Evidence, Finding, Timestamp};
 
+use crate::activity::{Activity, ActivityState};
 use crate::scope::CaseScope;
 
 /// One input file as the scan read it.
+#[derive(Clone, Debug, serde::Serialize)]
 pub struct SourceRow {
     /// Its path.
     pub path: String,
@@ -49,6 +55,7 @@ CREATE TABLE IF NOT EXISTS exfiltration (
 CREATE TABLE IF NOT EXISTS coverage (family TEXT PRIMARY KEY, events INTEGER, first TEXT, last TEXT, gaps TEXT);
 CREATE TABLE IF NOT EXISTS hypotheses (
     name TEXT PRIMARY KEY, kind TEXT, campaign TEXT, score REAL, support TEXT, json TEXT);
+CREATE TABLE IF NOT EXISTS activity (input TEXT PRIMARY KEY, json TEXT);
 CREATE INDEX IF NOT EXISTS evidence_finding ON evidence (finding);
 ";
 
@@ -66,16 +73,9 @@ fn finding_key(f: &Finding) -> String {
         .collect()
 }
 
-/// Writes (or adds to) the case database at `path`.
-pub fn write(
-    path: &Path,
-    sources: &[SourceRow],
-    findings: &[Finding],
-    scope: &CaseScope,
-    hypotheses: &[serde_json::Value],
-    scanned_at: &str,
-) -> rusqlite::Result<()> {
-    let mut db = Connection::open(path)?;
+/// Opens the case database at `path`, creating or upgrading its tables.
+fn open(path: &Path) -> rusqlite::Result<Connection> {
+    let db = Connection::open(path)?;
     db.execute_batch(SCHEMA)?;
     // A case written by an earlier vigie lacks the newer columns.
     for column in ["first_seen", "last_seen"] {
@@ -86,6 +86,21 @@ pub fn write(
             db.execute(&format!("ALTER TABLE sources ADD COLUMN {column} TEXT"), [])?;
         }
     }
+    Ok(db)
+}
+
+/// Adds one scan to the case database at `path`: the files it read, its
+/// findings (replacing the same findings seen with less input) and the
+/// activity of each set of inputs, as `(the set's files, one a line;
+/// its state)` (replacing what the same set taught before).
+pub fn add_scan(
+    path: &Path,
+    sources: &[SourceRow],
+    findings: &[Finding],
+    activity: &[(String, ActivityState)],
+    scanned_at: &str,
+) -> rusqlite::Result<()> {
+    let mut db = open(path)?;
     let tx = db.transaction()?;
     {
         let mut source = tx.prepare(
@@ -175,6 +190,29 @@ pub fn write(
                 }
             }
         }
+        let mut set =
+            tx.prepare("INSERT OR REPLACE INTO activity (input, json) VALUES (?1, ?2)")?;
+        for (input, state) in activity {
+            let json = serde_json::to_string(state)
+                .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+            set.execute(params![input, json])?;
+        }
+    }
+    tx.commit()
+}
+
+/// Writes the case's scope, exfiltration estimate, coverage and
+/// hypotheses, computed from everything the case holds: each replaces
+/// what an earlier scan wrote.
+pub fn write_answers(
+    path: &Path,
+    scope: &CaseScope,
+    hypotheses: &[serde_json::Value],
+) -> rusqlite::Result<()> {
+    let mut db = open(path)?;
+    let tx = db.transaction()?;
+    {
+        tx.execute_batch("DELETE FROM scope; DELETE FROM exfiltration; DELETE FROM coverage;")?;
         let mut account = tx.prepare(
             "INSERT OR REPLACE INTO scope (account, worst, attacker_sources, intrusion_start, json) VALUES (?1, ?2, ?3, ?4, ?5)",
         )?;
@@ -229,4 +267,103 @@ pub fn write(
         }
     }
     tx.commit()
+}
+
+fn column_error(
+    column: usize,
+    e: impl std::error::Error + Send + Sync + 'static,
+) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, Box::new(e))
+}
+
+/// Every finding the case holds, in time order (then rule and entity),
+/// each with its evidence in the order it was stored.
+pub fn findings(path: &Path) -> rusqlite::Result<Vec<Finding>> {
+    let db = open(path)?;
+    let mut evidence_of =
+        db.prepare("SELECT path, line, part FROM evidence WHERE finding = ?1 ORDER BY rowid")?;
+    let mut rows = db.prepare(
+        "SELECT key, rule_id, title, level, attack, user, source_ip, session, first_seen, last_seen, count, reason FROM findings",
+    )?;
+    let mut findings = Vec::new();
+    let mut read = rows.query([])?;
+    while let Some(r) = read.next()? {
+        let key: String = r.get(0)?;
+        let time = |i: usize| -> rusqlite::Result<Timestamp> {
+            r.get::<_, String>(i)?
+                .parse()
+                .map_err(|e| column_error(i, e))
+        };
+        let evidence = evidence_of
+            .query_map([&key], |e| {
+                let part: String = e.get(2)?;
+                Ok(Evidence {
+                    path: e.get(0)?,
+                    line: e.get::<_, i64>(1)?.max(0) as u64,
+                    part: (!part.is_empty()).then_some(part),
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let attack: String = r.get(4)?;
+        findings.push(Finding {
+            rule_id: r.get(1)?,
+            title: r.get(2)?,
+            level: r.get(3)?,
+            attack: attack.split_whitespace().map(str::to_string).collect(),
+            entity: Entity {
+                user: r.get(5)?,
+                source_ip: r.get(6)?,
+                session: r.get(7)?,
+            },
+            first_seen: time(8)?,
+            last_seen: time(9)?,
+            count: r.get::<_, i64>(10)?.max(0) as u64,
+            evidence,
+            reason: r.get(11)?,
+        });
+    }
+    findings.sort_by(|a, b| {
+        (a.first_seen, &a.rule_id, &a.entity, &a.evidence).cmp(&(
+            b.first_seen,
+            &b.rule_id,
+            &b.entity,
+            &b.evidence,
+        ))
+    });
+    Ok(findings)
+}
+
+/// The activity of every set of inputs the case holds, merged.
+pub fn activity(path: &Path) -> rusqlite::Result<Activity> {
+    let db = open(path)?;
+    let mut rows = db.prepare("SELECT json FROM activity ORDER BY input")?;
+    let mut all = Activity::default();
+    let mut read = rows.query([])?;
+    while let Some(r) = read.next()? {
+        let json: String = r.get(0)?;
+        let state: ActivityState = serde_json::from_str(&json).map_err(|e| column_error(0, e))?;
+        all.merge(Activity::from_state(state));
+    }
+    Ok(all)
+}
+
+/// Every file the case has read, by path.
+pub fn sources(path: &Path) -> rusqlite::Result<Vec<SourceRow>> {
+    let db = open(path)?;
+    let mut rows = db.prepare(
+        "SELECT path, format, lines, events, skipped, error, first_seen, last_seen FROM sources ORDER BY path",
+    )?;
+    rows.query_map([], |r| {
+        Ok(SourceRow {
+            path: r.get(0)?,
+            format: r.get(1)?,
+            lines: r.get::<_, Option<i64>>(2)?.unwrap_or(0).max(0) as u64,
+            events: r.get::<_, Option<i64>>(3)?.unwrap_or(0).max(0) as u64,
+            skipped: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
+            error: r.get(5)?,
+            first_seen: r.get(6)?,
+            last_seen: r.get(7)?,
+        })
+    })?
+    .collect()
 }

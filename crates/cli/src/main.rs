@@ -5,6 +5,7 @@ mod args;
 mod commands;
 mod events_out;
 mod input;
+mod installer;
 mod mail;
 mod mail_watch;
 mod sinks;

@@ -143,3 +143,85 @@ fn earlier_logs_added_later_replace_a_finding_instead_of_doubling_it() {
     };
     assert_eq!(rows(case.path()), rows(fresh.path()));
 }
+
+/// Copies the embedded lab run into two sets: `b` holds the Dovecot lines
+/// of bob's account and of the IMAP intruder (127.0.0.67), `a` the rest.
+fn lab_in_two_sets(root: &Path) -> (PathBuf, PathBuf) {
+    let example = common::example();
+    let (a, b) = (root.join("a"), root.join("b"));
+    for dir in ["logs", "vmail"] {
+        copy_tree(&example.join(dir), &a.join(dir));
+    }
+    std::fs::create_dir_all(&b).unwrap();
+    let dovecot = std::fs::read_to_string(example.join("logs/dovecot.log")).unwrap();
+    let is_b = |l: &&str| {
+        ["bob@", "127.0.0.67", "127.0.0.11"]
+            .iter()
+            .any(|m| l.contains(m))
+    };
+    let lines = |keep: bool| -> String {
+        dovecot
+            .lines()
+            .filter(|l| is_b(l) == keep)
+            .map(|l| format!("{l}\n"))
+            .collect()
+    };
+    std::fs::write(a.join("logs/dovecot.log"), lines(false)).unwrap();
+    std::fs::write(b.join("dovecot.log"), lines(true)).unwrap();
+    (a, b)
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Issue 14: the case is the store. Two scans into one case folder write
+/// the same findings, scope, timeline, attribution and report as one scan
+/// of both inputs (the same baseline is given, as an analyst adding logs
+/// to a case would: each scan's default baseline is its own logins' first half).
+#[test]
+fn two_scans_into_one_case_read_as_one_scan_of_both() {
+    let root = tempfile::tempdir().unwrap();
+    let (a, b) = lab_in_two_sets(root.path());
+    let baseline = [
+        std::ffi::OsStr::new("--baseline-until"),
+        std::ffi::OsStr::new("2026-11-29T02:10:00Z"),
+    ];
+    // Both cases are folders named `case`: the report carries the name.
+    let (once, twice) = (root.path().join("one/case"), root.path().join("two/case"));
+    common::scan(&once, &baseline, &[a.clone(), b.clone()]);
+    common::scan(&twice, &baseline, std::slice::from_ref(&a));
+    let partial = std::fs::read_to_string(twice.join("findings.jsonl")).unwrap();
+    common::scan(&twice, &baseline, std::slice::from_ref(&b));
+    let whole = std::fs::read_to_string(twice.join("findings.jsonl")).unwrap();
+    // The second scan's own findings (bob's) did not replace the first's.
+    assert!(whole.len() > partial.len() && whole.contains("bob@lab.test"));
+    assert!(whole.contains("\"source_ip\":\"127.0.0.66\""));
+    let same = |note: &str| {
+        for file in [
+            "findings.jsonl",
+            "scope.json",
+            "timeline.csv",
+            "attribution.json",
+            "answers.json",
+            "report.html",
+            "report.md",
+        ] {
+            let read = |case: &Path| std::fs::read_to_string(case.join(file)).unwrap();
+            assert!(read(&once) == read(&twice), "{file} differs {note}");
+        }
+    };
+    same("after two scans");
+    // A set read again replaces what it taught: nothing is counted twice.
+    common::scan(&twice, &baseline, std::slice::from_ref(&b));
+    same("after reading the second set again");
+}

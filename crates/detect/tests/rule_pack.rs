@@ -196,3 +196,35 @@ fn every_rule_has_metadata_and_a_fixture_that_fires_and_stays_quiet() {
         "every rule and correlation needs a fixture in rules/tests/"
     );
 }
+
+/// Every rule and correlation of the pack stays quiet on ordinary public web
+/// traffic that holds no webmail (`testdata/elastic-apache/`: a blog's
+/// Apache log with crawlers and scanners, among them a tag page named
+/// `installer failure`).
+#[test]
+fn the_pack_stays_quiet_on_ordinary_public_web_traffic() {
+    let pack = RuleSet::load(&[rules_dir().join("sigma")]);
+    let lines: Vec<String> = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/testdata/elastic-apache/access.log"),
+    )
+    .unwrap()
+    .lines()
+    .map(str::to_string)
+    .collect();
+    assert_eq!(lines.len(), 600);
+    let detector = Detector::new(&pack, Mapping::builtin());
+    let mut events = 0;
+    each_event(&lines, |e| {
+        events += 1;
+        let titles: Vec<&str> = detector
+            .detect(e)
+            .iter()
+            .map(|&r| detector.rules()[r].title.as_str())
+            .collect();
+        assert!(titles.is_empty(), "line {} fires {titles:?}", e.line);
+    });
+    assert_eq!(events, 600, "every line is an access-log event");
+    for c in &pack.collection.correlations {
+        assert_eq!(correlated(&pack, &lines, &c.title), 0, "{} fires", c.title);
+    }
+}

@@ -1,6 +1,6 @@
 //! A finding: what a rule concluded, about whom, when, and on which lines.
 
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::Timestamp;
 
@@ -47,7 +47,7 @@ pub struct Entity {
 }
 
 /// A line that made a finding, or a message and its MIME part.
-#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Evidence {
     /// `log.file.path`, or the message's file.
     pub path: String,
@@ -61,5 +61,13 @@ pub struct Evidence {
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    /// Reads the RFC 3339 UTC text that `Serialize` writes.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Timestamp, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
     }
 }

@@ -35,7 +35,8 @@ use std::net::IpAddr;
 pub use field::{Field, Value};
 pub use finding::{EVIDENCE_KEPT, Entity, Evidence, Finding};
 pub use time::{
-    CivilDateTime, Timestamp, civil_from_days, days_from_civil, days_in_month, is_leap_year,
+    CivilDateTime, InvalidTimestamp, Timestamp, civil_from_days, days_from_civil, days_in_month,
+    is_leap_year,
 };
 
 /// Text borrowed from the log line, or owned when it had to be decoded.

@@ -70,6 +70,65 @@ impl fmt::Display for Timestamp {
     }
 }
 
+impl std::str::FromStr for Timestamp {
+    type Err = InvalidTimestamp;
+
+    /// Reads what [`Timestamp`]'s `Display` writes: `YYYY-MM-DDTHH:MM:SS`,
+    /// an optional fraction of up to six digits, then `Z`.
+    fn from_str(text: &str) -> Result<Timestamp, InvalidTimestamp> {
+        let b = text.as_bytes();
+        let digits = |from: usize, to: usize| -> Option<i64> {
+            let part = b.get(from..to)?;
+            part.iter()
+                .all(u8::is_ascii_digit)
+                .then(|| part.iter().fold(0i64, |n, d| n * 10 + i64::from(d - b'0')))
+        };
+        let fixed = b.len() >= 20
+            && b[4] == b'-'
+            && b[7] == b'-'
+            && b[10] == b'T'
+            && b[13] == b':'
+            && b[16] == b':'
+            && b.last() == Some(&b'Z');
+        if !fixed {
+            return Err(InvalidTimestamp);
+        }
+        let micros = match &b[19..b.len() - 1] {
+            [] => 0,
+            [b'.', fraction @ ..] if (1..=6).contains(&fraction.len()) => {
+                let n = digits(20, b.len() - 1).ok_or(InvalidTimestamp)?;
+                n * 10i64.pow(6 - fraction.len() as u32)
+            }
+            _ => return Err(InvalidTimestamp),
+        };
+        let civil = CivilDateTime {
+            year: digits(0, 4).ok_or(InvalidTimestamp)? as i32,
+            month: digits(5, 7).ok_or(InvalidTimestamp)? as u8,
+            day: digits(8, 10).ok_or(InvalidTimestamp)? as u8,
+            hour: digits(11, 13).ok_or(InvalidTimestamp)? as u8,
+            minute: digits(14, 16).ok_or(InvalidTimestamp)? as u8,
+            second: digits(17, 19).ok_or(InvalidTimestamp)? as u8,
+            micros: micros as u32,
+        };
+        if !civil.is_valid() {
+            return Err(InvalidTimestamp);
+        }
+        Ok(civil.at_offset(0))
+    }
+}
+
+/// A text that is not an RFC 3339 UTC time as [`Timestamp`] prints it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InvalidTimestamp;
+
+impl fmt::Display for InvalidTimestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("not a UTC time of the form 2026-11-28T22:37:26Z")
+    }
+}
+
+impl std::error::Error for InvalidTimestamp {}
+
 /// A date and time of day with no zone attached: what a log line says before
 /// the zone is resolved.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -169,6 +228,29 @@ mod tests {
         for days in (-200_000..200_000).step_by(37) {
             let (y, m, d) = civil_from_days(days);
             assert_eq!(days_from_civil(y, m, d), days);
+        }
+    }
+
+    #[test]
+    fn reads_back_what_it_prints() {
+        for t in [
+            Timestamp::from_unix(0, 0),
+            Timestamp::from_unix(1_795_918_129, 0),
+            Timestamp::from_unix(1_795_918_129, 120_000),
+            Timestamp::from_unix(1_795_918_129, 123_456),
+            Timestamp::from_unix(-86_401, 0),
+        ] {
+            assert_eq!(t.to_string().parse::<Timestamp>(), Ok(t));
+        }
+        for bad in [
+            "",
+            "2026-11-29T02:08:49",
+            "2026-11-29 02:08:49Z",
+            "2026-02-30T02:08:49Z",
+            "2026-11-29T02:08:49.1234567Z",
+            "2026-11-29T02:08:49+01:00",
+        ] {
+            assert_eq!(bad.parse::<Timestamp>(), Err(InvalidTimestamp), "{bad}");
         }
     }
 

@@ -247,6 +247,19 @@ type Weighed<'a> = Vec<(&'a str, f64)>;
 /// Named actors shown besides those of a campaign in play.
 const NAMED_SHOWN: usize = 6;
 
+/// Techniques nearly every intruder uses (password guessing, valid
+/// accounts, exploiting a public-facing application): they move the
+/// generic hypotheses, never a named actor.
+const COMMON_TECHNIQUES: [&str; 3] = ["T1110", "T1078", "T1190"];
+
+/// A technique in more than this share of the profiles is common too.
+const COMMON_SHARE: f64 = 0.2;
+
+/// The most a named actor gets from technique overlap alone: below
+/// "moderate", so only evidence specific to few actors (an exploit CVE,
+/// a webmail campaign's behaviour, an attributed indicator) raises it.
+const TECHNIQUE_POINTS: f64 = 2.0;
+
 fn rank(level: &str) -> u8 {
     match level {
         "critical" => 4,
@@ -363,7 +376,26 @@ pub fn attribute(findings: &[Finding], matches: &[ActorMatch], profiles: &Profil
             .count() as f64;
         ((n + 1.0) / (users + 1.0)).ln()
     };
-    let weights: BTreeMap<&str, f64> = techniques.iter().map(|t| (t.as_str(), weight(t))).collect();
+    let common = |t: &str| {
+        let users = profiles
+            .actors
+            .iter()
+            .filter(|a| a.techniques.contains(t) || a.techniques.contains(parent(t)))
+            .count() as f64;
+        COMMON_TECHNIQUES.contains(&parent(t)) || users > COMMON_SHARE * n
+    };
+    let weights: BTreeMap<&str, f64> = techniques
+        .iter()
+        .filter(|t| !common(t))
+        .map(|t| (t.as_str(), weight(t)))
+        .collect();
+    // A behaviour made only of common techniques says nothing of who.
+    let generic_behaviour = |id: &str| {
+        profiles
+            .behaviours
+            .iter()
+            .any(|b| b.id == id && b.rules.is_empty() && b.techniques.iter().all(|t| common(t)))
+    };
     let total: f64 = weights.values().sum::<f64>().max(f64::EPSILON);
 
     let mut named = Vec::new();
@@ -380,7 +412,7 @@ pub fn attribute(findings: &[Finding], matches: &[ActorMatch], profiles: &Profil
         if covered.is_empty() {
             continue;
         }
-        points += 4.0 * share;
+        points += TECHNIQUE_POINTS * share;
         evidence_for.push(format!(
             "techniques in its profile: {} ({:.0}% of the observed techniques' specificity)",
             covered
@@ -401,18 +433,38 @@ pub fn attribute(findings: &[Finding], matches: &[ActorMatch], profiles: &Profil
                     .join(", ")
             ));
         }
+        // Points from evidence specific to few actors, and from common
+        // behaviours, which count only beside specific evidence.
+        let mut specific = 0.0;
+        let mut corroborating = 0.0;
         if let Some(c) = &actor.curated {
-            points += weigh(
-                &c.behaviours,
+            let (common_weights, specific_weights): (BTreeMap<_, _>, BTreeMap<_, _>) = c
+                .behaviours
+                .iter()
+                .map(|(k, v)| (k.clone(), *v))
+                .partition(|(b, _)| generic_behaviour(b));
+            specific += weigh(
+                &specific_weights,
                 &observed,
                 &behaviour_name,
                 '+',
                 &mut evidence_for,
             );
+            let mut common_evidence = Vec::new();
+            corroborating += weigh(
+                &common_weights,
+                &observed,
+                &behaviour_name,
+                '+',
+                &mut common_evidence,
+            );
             let own: Vec<&String> = cves.iter().filter(|c2| c.cves.contains(c2)).collect();
             if !own.is_empty() {
-                points += (3.0 * own.len() as f64).min(6.0);
+                specific += (3.0 * own.len() as f64).min(6.0);
                 evidence_for.push(format!("exploit reported for it: {}", join(&own)));
+            }
+            if specific > 0.0 {
+                evidence_for.extend(common_evidence);
             }
         }
         let others: Vec<&String> = cves
@@ -443,7 +495,7 @@ pub fn attribute(findings: &[Finding], matches: &[ActorMatch], profiles: &Profil
             })
             .collect();
         if !mine.is_empty() {
-            points += (3.0 * mine.len() as f64).min(6.0);
+            specific += (3.0 * mine.len() as f64).min(6.0);
             evidence_for.push(format!(
                 "indicators attributed to it matched: {}",
                 mine.iter()
@@ -469,6 +521,12 @@ pub fn attribute(findings: &[Finding], matches: &[ActorMatch], profiles: &Profil
                 None,
             ),
         };
+        if specific > 0.0 {
+            points += specific + corroborating;
+        } else {
+            evidence_against
+                .push("nothing specific to it: only techniques many actors share".to_string());
+        }
         let mut sources = sources;
         if let Some(motive) = &actor.motive {
             sources.push(format!("motive in the galaxy: {motive}"));
@@ -720,5 +778,143 @@ mod tests {
         );
         let (crime_without, _) = rank(&[brute_force], "Financially motivated crime");
         assert!(crime > crime_without);
+    }
+
+    /// Issue 14's scenario table: what each case must rank first, and that
+    /// techniques most profiles share never lift a named actor above weak.
+    mod scenarios {
+        use super::*;
+
+        fn ranked(findings: &[Finding]) -> Vec<Hypothesis> {
+            attribute(findings, &[], &Profiles::builtin()).hypotheses
+        }
+
+        fn no_named_actor_above_weak(hypotheses: &[Hypothesis]) {
+            for h in hypotheses.iter().filter(|h| h.kind == "actor") {
+                assert_eq!(
+                    h.support, "weak",
+                    "{} {} {:?}",
+                    h.name, h.score, h.evidence_for
+                );
+            }
+        }
+
+        #[test]
+        fn commodity_smtp_brute_force_moves_only_generic_hypotheses() {
+            let h = ranked(&[
+                finding(
+                    "b7c1",
+                    "high",
+                    &["T1110.001"],
+                    "SMTP AUTH brute force from one source",
+                ),
+                finding(
+                    "c2d2",
+                    "medium",
+                    &["T1110"],
+                    "Repeated SASL failures from one source",
+                ),
+            ]);
+            no_named_actor_above_weak(&h);
+            assert_eq!(h[0].kind, "generic");
+            assert_eq!(h[0].name, "Financially motivated crime");
+        }
+
+        #[test]
+        fn generic_techniques_alone_name_no_actor() {
+            let h = ranked(&[
+                finding(
+                    "VA001",
+                    "high",
+                    &["T1078"],
+                    "Login from an address new for the account",
+                ),
+                finding(
+                    "43495c24",
+                    "high",
+                    &["T1190"],
+                    "Roundcube installer reached",
+                ),
+            ]);
+            no_named_actor_above_weak(&h);
+            assert!(
+                h.iter().all(|h| h.kind == "generic"),
+                "{:?}",
+                h.iter().map(|h| &h.name).collect::<Vec<_>>()
+            );
+        }
+
+        #[test]
+        fn credential_stuffing_then_spam_is_crime_first() {
+            let h = ranked(&[
+                finding(
+                    "0229",
+                    "high",
+                    &["T1110.003"],
+                    "Webmail password spraying from one source",
+                ),
+                finding(
+                    "1f23",
+                    "critical",
+                    &["T1078"],
+                    "Webmail login succeeded after failures",
+                ),
+                finding(
+                    "VA009",
+                    "high",
+                    &["T1078", "T1534", "T1566"],
+                    "Mass mailing from an account",
+                ),
+            ]);
+            assert_eq!(h[0].name, "Financially motivated crime", "{:?}", h[0]);
+            no_named_actor_above_weak(&h);
+        }
+
+        #[test]
+        fn winter_vivern_exploit_opened_then_mail_stolen_is_winter_vivern_first() {
+            let h = ranked(&[
+                finding(
+                    "VM003",
+                    "critical",
+                    &["T1203", "T1059.007"],
+                    "Message carries svg_data_uri_whitespace (CVE-2023-5631)",
+                ),
+                finding(
+                    "VC001",
+                    "critical",
+                    &["T1203", "T1204.002"],
+                    "Exploit mail opened in the webmail",
+                ),
+                finding(
+                    "902d",
+                    "high",
+                    &["T1114.002"],
+                    "Messages read by a source new to the account",
+                ),
+            ]);
+            assert_eq!(h[0].name, "Winter Vivern", "{:?}", h[0]);
+        }
+
+        #[test]
+        fn defacement_or_bulk_download_for_a_leak_is_hacktivism_first() {
+            let h = ranked(&[
+                finding(
+                    "65fd",
+                    "high",
+                    &["T1114.002", "T1030"],
+                    "Mailbox downloaded as an archive",
+                ),
+                finding("dfc1", "high", &["T1491.002"], "Webmail login page altered"),
+            ]);
+            assert_eq!(h[0].name, "Hacktivism", "{:?}", h[0]);
+            no_named_actor_above_weak(&h);
+        }
+
+        #[test]
+        fn nothing_high_ranks_nothing() {
+            assert!(
+                ranked(&[finding("af2e", "medium", &["T1110"], "Repeated failures")]).is_empty()
+            );
+        }
     }
 }

@@ -6,10 +6,11 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use std::sync::{Arc, Mutex};
 
-use vigie_case::activity::Activity;
+use vigie_case::activity::{Activity, ActivityState};
+use vigie_case::tally::{MAILBOX_PREFIX, Tally};
 use vigie_case::timeline::{self, Profile};
-use vigie_case::{export, scope, store};
-use vigie_detect::analytics::{Baseline, Histories, LoginHistory};
+use vigie_case::{answers, export, owner, scope, store};
+use vigie_detect::analytics::{Baseline, Histories};
 use vigie_detect::correlate::{Correlator, KeptEvents};
 use vigie_detect::detector::Detector;
 use vigie_detect::findings::FindingSet;
@@ -26,6 +27,7 @@ use crate::args::{RuleArgs, ScanArgs};
 use crate::commands::intel::load_for_scan;
 use crate::events_out::{Batch, EventsOut};
 use crate::input::{Inputs, parse_date};
+use crate::installer::{self, InstallerGuard};
 use crate::mail;
 use crate::terminal::sanitize;
 
@@ -103,6 +105,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     std::fs::create_dir_all(&args.case)
         .with_context(|| format!("cannot create the case folder {}", args.case.display()))?;
     let events_out = EventsOut::open(args.events_parquet, &args.case)?;
+    let installer_rule = detector.index_of(installer::RULE_ID);
 
     // Each set's state is merged as soon as the set is read, so memory holds
     // one total and the sets in flight, not every set's until the end.
@@ -115,6 +118,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
             opens: opens.worker(),
             ..StageOne::default()
         };
+        let names: Vec<String> = set.iter().map(|i| i.display_name().to_string()).collect();
         for input in set {
             let name: Arc<str> = input.display_name().into();
             progress.set_message(sanitize(&name));
@@ -128,6 +132,8 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
                 if correlator.wants(&matched) {
                     correlator.keep(&mut mine.kept, event, &matched, &name);
                 }
+                let installer = installer_rule.is_some_and(|r| matched.contains(&r));
+                mine.installer.add(event, &name, installer);
                 mine.histories.add(event, &name);
                 mine.opens.add(event, &name);
                 if !intel.is_empty() {
@@ -142,6 +148,13 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
             progress.inc(1);
         }
         events_out.flush(&mut mine.events_out);
+        if !args.findings_only {
+            let logins = mine.histories.logins.sources.keys();
+            let logins = logins.map(|(user, ip)| (user.to_string(), *ip));
+            mine.activity.logins.extend(logins);
+            mine.states
+                .push((names.join("\n"), mine.activity.to_state()));
+        }
         total.lock().unwrap_or_else(|e| e.into_inner()).merge(mine);
     });
     let StageOne {
@@ -153,11 +166,15 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         intel: mut intel_hits,
         events_out: _,
         mut reports,
+        mut states,
+        installer,
     } = total.into_inner().unwrap_or_else(|e| e.into_inner());
+    states.sort_by(|a, b| a.0.cmp(&b.0));
     // Sets finish in any order; reports are listed by file.
     reports.sort_by(|a, b| a.path.cmp(&b.path));
     events_out.close()?;
     let mut findings = all.into_findings(detector.rules());
+    installer.retain(&mut findings);
     findings.extend(
         correlator
             .run(kept, &rules)
@@ -191,6 +208,16 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
             f.entity.user = Some(user.to_string());
         }
     }
+    // Correlations finish in no set order; what follows reads them in order.
+    findings.sort_by(|a, b| {
+        (a.first_seen, &a.rule_id, &a.entity, &a.evidence).cmp(&(
+            b.first_seen,
+            &b.rule_id,
+            &b.entity,
+            &b.evidence,
+        ))
+    });
+    owner::leave_out_owner_lines(&mut findings, &activity);
     let baseline = baseline_until
         .map(|until| Baseline { until })
         .or_else(|| Baseline::first_half(&histories.logins));
@@ -209,15 +236,27 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     });
 
     let path = args.case.join("findings.jsonl");
-    let mut file = io::BufWriter::new(
-        std::fs::File::create(&path).with_context(|| format!("cannot write {}", path.display()))?,
-    );
-    for f in &findings {
-        serde_json::to_writer(&mut file, f)?;
-        file.write_all(b"\n")?;
-    }
-    file.flush()
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    let read = source_rows(&reports, &mail);
+    let (findings, attribution) = if args.findings_only {
+        write_findings(&path, &findings)?;
+        let attribution = attribution::attribute(&findings, &actor_matches, &Profiles::builtin());
+        (findings, attribution)
+    } else {
+        // The case is the store: this scan is added to it, then every file
+        // of the case is written from all it holds.
+        let database = args.case.join("case.sqlite");
+        let now = vigie_event::Timestamp::from_unix(jiff::Timestamp::now().as_second(), 0);
+        store::add_scan(&database, &read, &findings, &states, &now.to_string())
+            .with_context(|| format!("cannot write {}", database.display()))?;
+        let findings = store::findings(&database)
+            .with_context(|| format!("cannot read {}", database.display()))?;
+        let activity = store::activity(&database)
+            .with_context(|| format!("cannot read {}", database.display()))?;
+        write_findings(&path, &findings)?;
+        let attribution = attribution::attribute(&findings, &actor_matches, &Profiles::builtin());
+        write_case(&args, &activity, &findings, &attribution, &geo, now)?;
+        (findings, attribution)
+    };
 
     let posture = match &args.audit_root {
         Some(root) => Some(super::audit::write_jsonl(
@@ -227,19 +266,14 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         None => None,
     };
 
-    let attribution = attribution::attribute(&findings, &actor_matches, &Profiles::builtin());
-    if !args.findings_only {
-        write_case(
-            &args,
-            &activity,
-            &findings,
-            &histories.logins,
-            &reports,
-            &attribution,
-            &geo,
-        )?;
+    // Always said, also when nothing was found or understood.
+    let mut tally = Tally::new(&read, &findings);
+    tally.messages = (!mail.stores.is_empty()).then_some(mail.messages);
+    if args.json {
+        eprintln!("{}", serde_json::to_string(&tally)?);
+    } else {
+        eprintln!("vigie: {}", sanitize(&tally.line()));
     }
-
     if args.json {
         let mut out = io::stdout().lock();
         for f in &findings {
@@ -285,17 +319,76 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     }))
 }
 
-/// Writes the case's scope and timeline beside its findings.
+/// Writes `findings.jsonl`.
+fn write_findings(path: &std::path::Path, findings: &[Finding]) -> Result<()> {
+    let mut file = io::BufWriter::new(
+        std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
+    );
+    for f in findings {
+        serde_json::to_writer(&mut file, f)?;
+        file.write_all(b"\n")?;
+    }
+    file.flush()
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// The files and mail stores a scan read, as the case database lists them
+/// (a store's format is `mailbox:<kind>`).
+fn source_rows(reports: &[InputReport], mail: &mail::MailScan) -> Vec<store::SourceRow> {
+    // Dovecot's state files beside the mailboxes are neither logs nor mail.
+    let stores = mail
+        .stores
+        .iter()
+        .filter(|s| s.kind != StoreKind::DovecotState)
+        .map(|s| store::SourceRow {
+            path: s.path.display().to_string(),
+            format: Some(format!("{MAILBOX_PREFIX}{}", store_kind(s.kind))),
+            lines: 0,
+            events: 0,
+            skipped: "{}".to_string(),
+            error: None,
+            first_seen: None,
+            last_seen: None,
+        });
+    reports
+        .iter()
+        .map(|r| store::SourceRow {
+            path: r.path.clone(),
+            format: r.format.map(|f| f.name().to_string()),
+            lines: r.lines,
+            events: r.events,
+            skipped: serde_json::to_value(r)
+                .map(|v| v["skipped"].to_string())
+                .unwrap_or_default(),
+            error: r.error.clone(),
+            first_seen: r.first_seen.map(|t| t.to_string()),
+            last_seen: r.last_seen.map(|t| t.to_string()),
+        })
+        .chain(stores)
+        .collect()
+}
+
+fn store_kind(kind: StoreKind) -> &'static str {
+    match kind {
+        StoreKind::Maildir => "maildir",
+        StoreKind::Mbox => "mbox",
+        StoreKind::Eml => "eml",
+        StoreKind::Sieve => "sieve",
+        StoreKind::DovecotState => "dovecot-state",
+    }
+}
+
+/// Writes the case's scope, timeline, exports and report from everything
+/// the case database holds (`findings` and `activity` were read from it).
 fn write_case(
     args: &ScanArgs,
     activity: &Activity,
     findings: &[Finding],
-    logins: &LoginHistory,
-    reports: &[InputReport],
     attribution: &Attribution,
     geo: &GeoDb,
+    now: vigie_event::Timestamp,
 ) -> Result<()> {
-    let mut scope = scope::scope(activity, findings, logins, args.all_accounts);
+    let mut scope = scope::scope(activity, findings, args.all_accounts);
     scope::locate(&mut scope, findings, geo);
     let write = |name: &str, body: &dyn Fn(&mut dyn Write) -> io::Result<()>| -> Result<()> {
         let path = args.case.join(name);
@@ -322,13 +415,7 @@ fn write_case(
     write("timeline.jsonl", &|out| {
         timeline::write_jsonl(out, findings, profile)
     })?;
-    let name = args
-        .case
-        .canonicalize()
-        .ok()
-        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .unwrap_or_else(|| args.case.display().to_string());
-    let now = vigie_event::Timestamp::from_unix(jiff::Timestamp::now().as_second(), 0);
+    let name = crate::commands::report::case_name(&args.case);
     let exports = [
         (
             "stix-bundle.json",
@@ -346,36 +433,22 @@ fn write_case(
             out.write_all(b"\n")
         })?;
     }
-    let sources: Vec<store::SourceRow> = reports
-        .iter()
-        .map(|r| store::SourceRow {
-            path: r.path.clone(),
-            format: r.format.map(|f| f.name().to_string()),
-            lines: r.lines,
-            events: r.events,
-            skipped: serde_json::to_value(r)
-                .map(|v| v["skipped"].to_string())
-                .unwrap_or_default(),
-            error: r.error.clone(),
-            first_seen: r.first_seen.map(|t| t.to_string()),
-            last_seen: r.last_seen.map(|t| t.to_string()),
-        })
-        .collect();
     let database = args.case.join("case.sqlite");
     let hypotheses: Vec<serde_json::Value> = attribution
         .hypotheses
         .iter()
         .filter_map(|h| serde_json::to_value(h).ok())
         .collect();
-    store::write(
-        &database,
-        &sources,
-        findings,
-        &scope,
-        &hypotheses,
-        &now.to_string(),
-    )
-    .with_context(|| format!("cannot write {}", database.display()))?;
+    store::write_answers(&database, &scope, &hypotheses)
+        .with_context(|| format!("cannot write {}", database.display()))?;
+    let sources =
+        store::sources(&database).with_context(|| format!("cannot read {}", database.display()))?;
+    let answers = answers::answers(findings, &scope, &hypotheses, &sources);
+    write("answers.json", &|out| {
+        serde_json::to_writer_pretty(&mut *out, &answers)?;
+        out.write_all(b"\n")
+    })?;
+    crate::commands::report::write(&args.case, &name)?;
     Ok(())
 }
 
@@ -390,6 +463,9 @@ struct StageOne {
     intel: IntelHits,
     events_out: Batch,
     reports: Vec<InputReport>,
+    /// The activity of each set read, for the case database.
+    states: Vec<(String, ActivityState)>,
+    installer: InstallerGuard,
 }
 
 impl StageOne {
@@ -401,6 +477,8 @@ impl StageOne {
         self.activity.merge(other.activity);
         self.intel.merge(other.intel);
         self.reports.extend(other.reports);
+        self.states.extend(other.states);
+        self.installer.merge(other.installer);
     }
 }
 

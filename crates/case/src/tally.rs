@@ -1,0 +1,222 @@
+//! What a scan, or a whole case, read: files by format, lines, events,
+//! lines skipped by reason, files of no known format, mail stores, and
+//! findings by level. Said out loud, so that "nothing found" and "nothing
+//! understood" never look the same.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use vigie_event::Finding;
+
+use crate::store::SourceRow;
+
+/// The format name a mail store's row carries in the case's sources
+/// (`mailbox:maildir`): a store, not a log file.
+pub const MAILBOX_PREFIX: &str = "mailbox:";
+
+/// Files of unknown format named one by one (the rest are counted).
+const UNKNOWN_LISTED: usize = 20;
+
+/// Finding levels, most severe first.
+const LEVELS: [&str; 5] = ["critical", "high", "medium", "low", "informational"];
+
+/// The tally.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Tally {
+    /// Log files read.
+    pub files: u64,
+    /// Log files per detected format (`unknown` for none).
+    pub formats: BTreeMap<String, u64>,
+    /// Lines read.
+    pub lines: u64,
+    /// Events made.
+    pub events: u64,
+    /// Lines that made no event, by reason.
+    pub skipped: BTreeMap<String, u64>,
+    /// Files in which no line was recognized (the first [`UNKNOWN_LISTED`]).
+    pub unknown: Vec<String>,
+    /// How many files no line was recognized in.
+    pub unknown_count: u64,
+    /// Files whose reading stopped early, with why.
+    pub errors: Vec<(String, String)>,
+    /// Mail stores per kind (`maildir`, `mbox`, `eml`, `sieve`, `dovecot-state`).
+    pub mail_stores: BTreeMap<String, u64>,
+    /// Messages read in the mail stores, when this scan read them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub messages: Option<u64>,
+    /// Findings per level (every level, zeros included).
+    pub findings: BTreeMap<String, u64>,
+    /// Findings in all.
+    pub findings_total: u64,
+}
+
+impl Tally {
+    /// The tally of the files `sources` lists and of `findings`.
+    pub fn new(sources: &[SourceRow], findings: &[Finding]) -> Tally {
+        let mut t = Tally::default();
+        for s in sources {
+            if let Some(kind) = s
+                .format
+                .as_deref()
+                .and_then(|f| f.strip_prefix(MAILBOX_PREFIX))
+            {
+                *t.mail_stores.entry(kind.to_string()).or_default() += 1;
+                continue;
+            }
+            t.files += 1;
+            let format = s.format.clone().unwrap_or_else(|| "unknown".to_string());
+            *t.formats.entry(format).or_default() += 1;
+            t.lines += s.lines;
+            t.events += s.events;
+            if let Ok(serde_json::Value::Object(reasons)) = serde_json::from_str(&s.skipped) {
+                for (reason, tally) in reasons {
+                    *t.skipped.entry(reason).or_default() += tally["count"].as_u64().unwrap_or(0);
+                }
+            }
+            if s.format.is_none() || (s.events == 0 && s.lines > 0) {
+                t.unknown_count += 1;
+                if t.unknown.len() < UNKNOWN_LISTED {
+                    t.unknown.push(s.path.clone());
+                }
+            }
+            if let Some(e) = &s.error {
+                t.errors.push((s.path.clone(), e.clone()));
+            }
+        }
+        for level in LEVELS {
+            t.findings.insert(level.to_string(), 0);
+        }
+        for f in findings {
+            *t.findings.entry(f.level.clone()).or_default() += 1;
+        }
+        t.findings_total = findings.len() as u64;
+        t
+    }
+
+    /// Whether nothing read was understood: no event, and no mail store.
+    pub fn understood_nothing(&self) -> bool {
+        self.events == 0
+            && self
+                .mail_stores
+                .iter()
+                .all(|(kind, _)| kind == "dovecot-state")
+    }
+
+    /// One line saying it all.
+    pub fn line(&self) -> String {
+        let formats = self
+            .formats
+            .iter()
+            .map(|(f, n)| format!("{f} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut out = format!(
+            "read {} log file{}{}, {} lines, {} events",
+            self.files,
+            if self.files == 1 { "" } else { "s" },
+            if formats.is_empty() {
+                String::new()
+            } else {
+                format!(" ({formats})")
+            },
+            self.lines,
+            self.events
+        );
+        let skipped: u64 = self.skipped.values().sum();
+        if skipped > 0 {
+            let reasons = self
+                .skipped
+                .iter()
+                .map(|(r, n)| format!("{r} {n}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            out.push_str(&format!(", {skipped} lines skipped ({reasons})"));
+        }
+        if self.unknown_count > 0 {
+            out.push_str(&format!(
+                ", {} file{} of no known format",
+                self.unknown_count,
+                if self.unknown_count == 1 { "" } else { "s" }
+            ));
+        }
+        if !self.mail_stores.is_empty() {
+            let stores = self
+                .mail_stores
+                .iter()
+                .map(|(k, n)| format!("{k} {n}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            out.push_str(&format!("; mail stores: {stores}"));
+            if let Some(m) = self.messages {
+                out.push_str(&format!(", {m} messages"));
+            }
+        }
+        let levels = LEVELS
+            .iter()
+            .filter_map(|l| Some((l, self.findings.get(*l).copied().filter(|n| *n > 0)?)))
+            .map(|(l, n)| format!("{n} {l}"))
+            .collect::<Vec<_>>();
+        out.push_str(&format!(
+            "; {} finding{}",
+            self.findings_total,
+            if self.findings_total == 1 { "" } else { "s" }
+        ));
+        if !levels.is_empty() {
+            out.push_str(&format!(" ({})", levels.join(", ")));
+        }
+        if self.understood_nothing() {
+            out.push_str(
+                " — nothing read was understood: no line of a known log format, no mail store",
+            );
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(path: &str, format: Option<&str>, lines: u64, events: u64, skipped: &str) -> SourceRow {
+        SourceRow {
+            path: path.into(),
+            format: format.map(str::to_string),
+            lines,
+            events,
+            skipped: skipped.into(),
+            error: None,
+            first_seen: None,
+            last_seen: None,
+        }
+    }
+
+    #[test]
+    fn zero_findings_and_nothing_understood_are_said() {
+        let t = Tally::new(
+            &[row(
+                "a.pdf",
+                None,
+                40,
+                0,
+                r#"{"unrecognized":{"count":40,"first_lines":[1]}}"#,
+            )],
+            &[],
+        );
+        assert!(t.understood_nothing());
+        let line = t.line();
+        assert!(line.contains("0 findings"), "{line}");
+        assert!(line.contains("1 file of no known format"), "{line}");
+        assert!(line.contains("unrecognized 40"), "{line}");
+        assert!(line.contains("nothing read was understood"), "{line}");
+    }
+
+    #[test]
+    fn a_clean_log_is_understood_with_zero_findings() {
+        let t = Tally::new(&[row("mail.log", Some("syslog"), 10, 10, "{}")], &[]);
+        assert!(!t.understood_nothing());
+        assert_eq!(
+            t.line(),
+            "read 1 log file (syslog 1), 10 lines, 10 events; 0 findings"
+        );
+    }
+}

@@ -1,0 +1,76 @@
+//! Issue 14: every scan says what it read, on stderr in one line (JSON with
+//! `--json`), so that "0 findings" and "nothing understood" differ.
+
+use std::ffi::OsStr;
+
+mod common;
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn a_clean_log_says_zero_findings() {
+    let case = tempfile::tempdir().unwrap();
+    let log = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/testdata/messy-tree/mail.log");
+    let out = common::scan_any(case.path(), &[], &[log]);
+    assert_eq!(out.status.code(), Some(0));
+    let err = stderr(&out);
+    assert!(
+        err.contains("read 1 log file (syslog 1), 351 lines, 351 events"),
+        "{err}"
+    );
+    assert!(err.contains("; 0 findings"), "{err}");
+    assert!(!err.contains("nothing read was understood"), "{err}");
+}
+
+#[test]
+fn a_folder_of_non_logs_says_it_understood_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("photo.jpg"),
+        [
+            0xff, 0xd8, 0xff, 0xe0, 0, 0x10, b'J', b'F', b'I', b'F', 0, 1,
+        ],
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("notes.txt"),
+        "groceries: milk, bread\nfix the bike\n",
+    )
+    .unwrap();
+    let case = tempfile::tempdir().unwrap();
+    let out = common::scan_any(case.path(), &[], &[dir.path().to_path_buf()]);
+    let err = stderr(&out);
+    assert!(err.contains("2 files of no known format"), "{err}");
+    assert!(
+        err.contains("0 findings — nothing read was understood"),
+        "{err}"
+    );
+    let json = common::scan_any(
+        case.path(),
+        &[OsStr::new("--json")],
+        &[dir.path().to_path_buf()],
+    );
+    let tally: serde_json::Value =
+        serde_json::from_str(stderr(&json).lines().last().unwrap()).unwrap();
+    assert_eq!(tally["events"], 0);
+    assert_eq!(tally["unknown_count"], 2);
+    assert_eq!(tally["findings_total"], 0);
+}
+
+#[test]
+fn the_lab_run_tally_counts_files_mail_and_findings_by_level() {
+    let case = tempfile::tempdir().unwrap();
+    let out = common::scan(case.path(), &[], &[common::example()]);
+    let err = stderr(&out);
+    assert!(err.contains("mail stores: "), "{err}");
+    assert!(err.contains("14 messages"), "{err}");
+    assert!(err.contains(" critical"), "{err}");
+    let answers: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(case.path().join("answers.json")).unwrap())
+            .unwrap();
+    assert_eq!(answers["read"]["mail_stores"]["maildir"], 3);
+    assert!(answers["read"]["events"].as_u64().unwrap() > 400);
+}
