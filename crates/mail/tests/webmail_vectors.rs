@@ -331,9 +331,7 @@ fn every_other_webmail_vector_is_flagged_in_every_encoding() {
         ),
         (
             "folded across header lines",
-            format!(
-                "X-Zimbra-Calendar-Intended-For: <img src=x\r\n onerror=\"eval(atob('YWxlcnQoMSk='))\">\r\n"
-            ),
+            "X-Zimbra-Calendar-Intended-For: <img src=x\r\n onerror=\"eval(atob('YWxlcnQoMSk='))\">\r\n".to_string(),
         ),
         (
             "RFC 2047 base64",
