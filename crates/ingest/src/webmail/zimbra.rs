@@ -21,10 +21,16 @@ pub(super) fn classify<'a>(request: &Request<'a>) -> Option<Meaning<'a>> {
     if path.eq_ignore_ascii_case("/service/preauth") {
         return Some(Meaning::new("login-attempt"));
     }
-    if let Some(rest) =
-        after_prefix(path, "/service/home/").or_else(|| after_prefix(path, "/home/"))
-    {
+    if let Some(rest) = after_prefix(path, "/service/home/") {
         return Some(user_servlet(request, rest));
+    }
+    // `/home/` is the servlet's short form, but many sites have a `/home/`:
+    // only an account part (`~` or an address) makes it Zimbra's.
+    if let Some(rest) = after_prefix(path, "/home/") {
+        let account = rest.split('/').next().unwrap_or("");
+        if account == "~" || account.contains('@') {
+            return Some(user_servlet(request, rest));
+        }
     }
     // The pages of the reflected-XSS links (CVE-2022-27926, CVE-2023-37580): Zimbra's, meaningless alone.
     if path.starts_with("/public/launchNewWindow.jsp") || path.starts_with("/m/momoveto") {
