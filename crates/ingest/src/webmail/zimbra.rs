@@ -8,7 +8,7 @@
 //! (`id`, `part`, `fmt`, `view`), the Zimbra Show original action
 //! (`/service/home/~/?auth=co&view=text&id=<id>`, zm-x-web / carbonio mails-ui
 //! `show-original`), the Zimbra wiki's Import/Export (`?fmt=tgz`,
-//! `Contacts?fmt=csv`).
+//! `Contacts?fmt=csv`), the print view (`/h/printmessage?id=`).
 
 use super::{Meaning, Request, after_prefix};
 
@@ -31,6 +31,13 @@ pub(super) fn classify<'a>(request: &Request<'a>) -> Option<Meaning<'a>> {
         if account == "~" || account.contains('@') {
             return Some(user_servlet(request, rest));
         }
+    }
+    // The print view every Zimbra UI opens (`/h/printmessage?id=281`, `id=C:12` for a
+    // conversation; zm-web-client `ZmMailListController` print, carbonio mails-ui `message-print`).
+    if path.eq_ignore_ascii_case("/h/printmessage") {
+        let mut meaning = Meaning::new("message-open");
+        meaning.uid = request.param("id");
+        return Some(meaning);
     }
     // The pages of the reflected-XSS links (CVE-2022-27926, CVE-2023-37580): Zimbra's, meaningless alone.
     if path.starts_with("/public/launchNewWindow.jsp") || path.starts_with("/m/momoveto") {
