@@ -393,6 +393,7 @@ impl Activity {
                 | "addressbook-export"
                 | "sieve-put"
                 | "2fa-settings"
+                | "app-password"
                 | "send"
         );
         if !listed {
@@ -405,9 +406,9 @@ impl Activity {
         web.items.push(WebItem {
             timestamp: event.timestamp,
             action: action.to_string(),
-            mailbox: event.roundcube_mbox.as_deref().map(str::to_string),
-            uid: event.roundcube_uid.as_deref().map(str::to_string),
-            part: event.roundcube_part.as_deref().map(str::to_string),
+            mailbox: event.webmail_mailbox.as_deref().map(str::to_string),
+            uid: event.webmail_uid.as_deref().map(str::to_string),
+            part: event.webmail_part.as_deref().map(str::to_string),
             bytes,
             status,
             evidence: evidence(event, path),

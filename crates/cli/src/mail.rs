@@ -443,13 +443,14 @@ impl Opens {
             });
             return;
         }
-        let displays = matches!(
-            event.roundcube_action.as_deref(),
-            Some("show" | "preview" | "viewsource" | "print")
-        );
+        // Every webmail's request that displayed a message, named by its own
+        // identifiers (`webmail.mailbox`/`webmail.uid`: Roundcube `_mbox`/`_uid`,
+        // Horde `mailbox`/`buid`, SOGo folder path and uid, …).
+        let displays = matches!(event.action, Some("message-open" | "message-source"))
+            || event.roundcube_action.as_deref() == Some("print");
         let (Some(mbox), Some(uid), Some(source)) = (
-            event.roundcube_mbox.as_deref(),
-            event.roundcube_uid.as_deref(),
+            event.webmail_mailbox.as_deref(),
+            event.webmail_uid.as_deref(),
             event.source_ip,
         ) else {
             return;
@@ -467,6 +468,7 @@ impl Opens {
                 action: event
                     .roundcube_action
                     .as_deref()
+                    .or(event.action)
                     .unwrap_or_default()
                     .to_string(),
                 path: Arc::clone(path),

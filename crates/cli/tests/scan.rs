@@ -22,7 +22,7 @@ fn the_lab_intrusion_gives_findings_with_evidence_on_real_lines() {
         .collect();
     let export = findings
         .iter()
-        .find(|f| f["title"] == "Roundcube address book exported")
+        .find(|f| f["title"] == "Webmail address book exported")
         .expect("address-book export found");
     assert_eq!(export["entity"]["source_ip"], "127.0.0.66");
     // The access log knows only the address; alice is the one account that logged in from it.

@@ -107,6 +107,19 @@ pub enum Field {
     UserName,
     /// `user_agent.original`.
     UserAgent,
+    /// `webmail.mailbox`: the mailbox or folder a webmail request names
+    /// (Roundcube `_mbox`, Horde `mailbox`, SOGo folder path, MDaemon `FolderID`).
+    WebmailMailbox,
+    /// `webmail.part`: the MIME part a webmail request names (Roundcube `_part`,
+    /// Horde `id`, Zimbra `part`, SOGo path segment).
+    WebmailPart,
+    /// `webmail.product`: the webmail whose paths the request matched
+    /// (`roundcube`, `horde`, `zimbra`, `sogo`, `mdaemon`, `kerio`).
+    WebmailProduct,
+    /// `webmail.uid`: the message a webmail request names, in that webmail's
+    /// own identifiers (IMAP UID for Roundcube, Horde and SOGo, item id for
+    /// Zimbra, message number for MDaemon, mail id for Kerio).
+    WebmailUid,
 }
 
 impl Field {
@@ -158,6 +171,10 @@ impl Field {
         Field::UrlQuery,
         Field::UserName,
         Field::UserAgent,
+        Field::WebmailMailbox,
+        Field::WebmailPart,
+        Field::WebmailProduct,
+        Field::WebmailUid,
     ];
 
     /// The dotted ECS name.
@@ -209,6 +226,10 @@ impl Field {
             Field::UrlQuery => "url.query",
             Field::UserName => "user.name",
             Field::UserAgent => "user_agent.original",
+            Field::WebmailMailbox => "webmail.mailbox",
+            Field::WebmailPart => "webmail.part",
+            Field::WebmailProduct => "webmail.product",
+            Field::WebmailUid => "webmail.uid",
         }
     }
 

@@ -287,6 +287,14 @@ pub struct Event<'a> {
     pub roundcube_part: Option<Text<'a>>,
     /// `roundcube.from`.
     pub roundcube_from: Option<Text<'a>>,
+    /// `webmail.product`: which webmail's paths a web request matched.
+    pub webmail_product: Option<&'static str>,
+    /// `webmail.mailbox`: the mailbox a webmail request names.
+    pub webmail_mailbox: Option<Text<'a>>,
+    /// `webmail.uid`: the message a webmail request names, in its webmail's identifiers.
+    pub webmail_uid: Option<Text<'a>>,
+    /// `webmail.part`: the MIME part a webmail request names.
+    pub webmail_part: Option<Text<'a>>,
     /// `log.file.path`.
     pub path: &'a str,
     /// `log.file.line` (1-based).
@@ -341,6 +349,10 @@ impl<'a> Event<'a> {
             roundcube_uid: None,
             roundcube_part: None,
             roundcube_from: None,
+            webmail_product: None,
+            webmail_mailbox: None,
+            webmail_uid: None,
+            webmail_part: None,
             path,
             line,
         }
@@ -411,6 +423,10 @@ impl<'a> Event<'a> {
             Field::UrlQuery => text(&self.url_query),
             Field::UserName => text(&self.user_name),
             Field::UserAgent => text(&self.user_agent),
+            Field::WebmailMailbox => text(&self.webmail_mailbox),
+            Field::WebmailPart => text(&self.webmail_part),
+            Field::WebmailProduct => self.webmail_product.map(Value::Str),
+            Field::WebmailUid => text(&self.webmail_uid),
         }
     }
 

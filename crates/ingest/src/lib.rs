@@ -28,6 +28,7 @@ pub mod follow;
 pub mod parse;
 pub mod sniff;
 pub mod source;
+pub mod webmail;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

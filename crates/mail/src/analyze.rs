@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 use crate::html::{self, Markup};
 use crate::indicators::{self as kinds, Indicator, Level};
 use crate::store::{Location, RawMessage};
+use crate::webmail_vectors;
 
 /// How deep nested messages (`message/rfc822` inside each other) are followed.
 pub const MAX_NESTING: usize = 8;
@@ -228,6 +229,7 @@ fn walk(
         .to_ascii_lowercase();
     let name = part.attachment_name().map(str::to_string);
     let renderable = renderable(&content_type, name.as_deref());
+    let calendar = webmail_vectors::is_calendar(&content_type, name.as_deref());
     match &part.body {
         PartType::Multipart(children) => {
             for (i, child) in children.iter().enumerate() {
@@ -284,6 +286,11 @@ fn walk(
             } else {
                 linkrefs(text, &number, report);
             }
+            if calendar {
+                report
+                    .indicators
+                    .extend(webmail_vectors::calendar(text, &number));
+            }
             spypress_text(text, &number, report);
             links(text, report);
         }
@@ -297,6 +304,12 @@ fn walk(
                 report
                     .indicators
                     .extend(html::scan(&text, &number, Markup::Attachment));
+            }
+            if calendar {
+                let text = String::from_utf8_lossy(bytes);
+                report
+                    .indicators
+                    .extend(webmail_vectors::calendar(&text, &number));
             }
         }
     }
@@ -351,16 +364,18 @@ fn renderable(content_type: &str, name: Option<&str>) -> bool {
 
 fn headers(message: &mail_parser::Message<'_>, part: &str, report: &mut MessageReport) {
     for (name, value) in message.headers_raw() {
-        let lower = value.to_ascii_lowercase();
-        let markup = lower.contains("<script")
-            || lower.contains("javascript:")
-            || (lower.contains('<') && crate::html::has_handler_text(&lower));
-        if markup {
+        // Also decoded (RFC 2047): encoded words hide markup from the raw check.
+        let decoded = webmail_vectors::decode_encoded_words(value);
+        if webmail_vectors::has_script_markup(value)
+            || decoded
+                .as_deref()
+                .is_some_and(webmail_vectors::has_script_markup)
+        {
             report.indicators.push(Indicator::new(
-                &kinds::HEADER_MARKUP,
+                webmail_vectors::header_kind(name),
                 part,
                 0,
-                &format!("{name}:{value}"),
+                &format!("{name}:{}", decoded.as_deref().unwrap_or(value)),
             ));
         }
     }

@@ -325,13 +325,14 @@ impl State {
             }
             if attr_local == "href" {
                 let lower = url.to_ascii_lowercase();
-                let reflected =
-                    lower.contains("/public/launchnewwindow.jsp") || lower.contains("/m/momoveto");
                 let markup = ["<", "%3c", "javascript", "eval", "atob", "onerror"]
                     .iter()
                     .any(|m| lower.contains(m));
-                if reflected && markup {
+                if markup && lower.contains("/public/launchnewwindow.jsp") {
                     self.add(&kinds::WEBMAIL_REFLECTED_XSS_LINK, line, url);
+                }
+                if markup && lower.contains("/m/momoveto") {
+                    self.add(&kinds::ZIMBRA_MOMOVETO_XSS_LINK, line, url);
                 }
             }
         }

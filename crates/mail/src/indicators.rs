@@ -100,8 +100,8 @@ kinds! {
         "An attachment (XML, SVG, any type a browser renders) holding an XHTML-namespace script element: Roundcube (<= 1.6.7) served it inline.";
     EVENT_HANDLER = "VM010", "event_handler", Medium, None, ["T1059.007"],
         "An HTML/SVG element with an on* event-handler attribute: sanitizers remove them, mail senders have no use for them.";
-    SCRIPTED_EVENT_HANDLER = "VM011", "scripted_event_handler", High, Some("CVE-2024-11182"), ["T1203", "T1059.007"],
-        "An event handler that runs code (eval, atob, fetch, document., window., fromCharCode, import): the <img onerror> form APT28 used against MDaemon and Horde.";
+    SCRIPTED_EVENT_HANDLER = "VM011", "scripted_event_handler", High, None, ["T1203", "T1059.007"],
+        "An event handler that runs code (eval, atob, fetch, document., window., fromCharCode, import): the <img onerror> form APT28 used against MDaemon (CVE-2024-11182, whose exact shape is not public) and Horde IMP (no CVE); generic, so it names no CVE.";
     SCRIPT_URL = "VM012", "script_url", High, None, ["T1059.007"],
         "A javascript:/vbscript: URL in a link, source, form action or SVG href (after entity decoding and whitespace removal).";
     SCRIPT_ELEMENT = "VM013", "script_element", Medium, None, ["T1059.007"],
@@ -114,12 +114,18 @@ kinds! {
         "A password input in a hidden element or with autocomplete: the SpyPress trick that lets the browser fill in the victim's saved webmail password.";
     CREDENTIAL_FORM = "VM017", "credential_form", Medium, None, ["T1566.002", "T1056.003"],
         "A form with a password field inside the message: phishing that asks for the password in the mail itself.";
-    HEADER_MARKUP = "VM018", "header_markup", High, Some("CVE-2024-27443"), ["T1203", "T1059.007"],
-        "A header value with script markup (<script, on*=, javascript:), as in the Zimbra calendar-header XSS APT28 used.";
+    HEADER_MARKUP = "VM018", "header_markup", High, None, ["T1203", "T1059.007"],
+        "A header value with script markup (<script, on*=, javascript:): a webmail that shows the header unescaped runs it.";
     WEBMAIL_REFLECTED_XSS_LINK = "VM019", "webmail_reflected_xss_link", High, Some("CVE-2022-27926"), ["T1204.001", "T1059.007"],
-        "A link to a webmail's known reflected-XSS endpoint (Zimbra launchNewWindow.jsp, momoveto) carrying markup (Winter Vivern).";
+        "A link to Zimbra's /public/launchNewWindow.jsp carrying markup or script: the reflected XSS of ZCS 9.0 < P24 that Winter Vivern sent.";
     SPYPRESS_MARKER = "VM020", "spypress_marker", Critical, None, ["T1114.003", "T1111", "T1087.003"],
         "Strings of the APT28 SpyPress / Roundish Roundcube payloads: C2 prefixes (c_c_f_u_, k_t_f_u_, t_e_f_u_, m_f_u_), the managesieve redirect form or its known targets.";
+    ZIMBRA_CALENDAR_HEADER_MARKUP = "VM021", "zimbra_calendar_header_markup", Critical, Some("CVE-2024-27443"), ["T1203", "T1059.007"],
+        "Script markup in the X-Zimbra-Calendar-Intended-For header: Zimbra Classic's CalendarInvite (ZCS 9.0 < P39, 10.0 < 10.0.7) wrote it into the page unescaped (APT28 RoundPress).";
+    ICS_SCRIPT_MARKUP = "VM022", "ics_script_markup", Critical, Some("CVE-2025-27915"), ["T1203", "T1059.007"],
+        "An iCalendar (text/calendar or .ics) part whose text holds script markup (<script, an on*= handler in a tag, javascript:): Zimbra Classic (ZCS 9.0 < P44, 10.0 < 10.0.13, 10.1 < 10.1.5) rendered ICS content unsanitized.";
+    ZIMBRA_MOMOVETO_XSS_LINK = "VM023", "zimbra_momoveto_xss_link", High, Some("CVE-2023-37580"), ["T1204.001", "T1059.007"],
+        "A link to Zimbra's mobile /m/momoveto carrying markup in its parameters: the reflected XSS of ZCS 8.8.15 < P41 Winter Vivern used (Google TAG).";
 }
 
 /// One indicator found in a message.

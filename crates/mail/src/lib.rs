@@ -15,6 +15,7 @@ pub mod indicators;
 pub mod scan;
 pub mod sieve;
 pub mod store;
+pub mod webmail_vectors;
 #[cfg(feature = "yara")]
 pub mod yara;
 

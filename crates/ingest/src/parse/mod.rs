@@ -21,7 +21,7 @@ mod solid_pop3d;
 mod syslog;
 pub mod text;
 pub mod timestamp;
-mod web_access;
+pub(crate) mod web_access;
 mod web_error;
 
 use serde::Serialize;

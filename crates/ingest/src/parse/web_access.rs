@@ -1,8 +1,8 @@
 //! nginx and Apache access logs: common, combined, vhost-prefixed
 //! (`%v:%p %h …`), with `X-Forwarded-For` as the first field or as a trailing
 //! quoted field; Roundcube's request parameters (`_task`, `_action`, `_mbox`,
-//! `_uid`, `_part`, `_from`) decoded into `roundcube.*` and named in
-//! `event.action` (`message-open`, `attachment-download`, `addressbook-export`, …).
+//! `_uid`, `_part`, `_from`) decoded into `roundcube.*`; what the request did
+//! in any webmail named in `event.action` by [`crate::webmail`].
 
 use std::net::IpAddr;
 
@@ -189,7 +189,7 @@ fn request_line<'a>(request: &'a str, event: &mut Event<'a>) {
             *slot = Some(percent_decode(value, true));
         }
     }
-    let action = roundcube_action(event, query.unwrap_or(""));
+    let action = crate::webmail::classify(event, method, path, query.unwrap_or(""));
     event.classify(Category::Web, action, outcome(event.http_status));
 }
 
@@ -198,38 +198,6 @@ fn outcome(status: Option<u16>) -> Outcome {
         Some(s) if s < 400 => Outcome::Success,
         Some(_) => Outcome::Failure,
         None => Outcome::Unknown,
-    }
-}
-
-/// Names what a Roundcube request did, from its task and action.
-fn roundcube_action(event: &Event<'_>, query: &str) -> &'static str {
-    let task = event.roundcube_task.as_deref().unwrap_or("");
-    let action = event.roundcube_action.as_deref().unwrap_or("");
-    match (task, action) {
-        // The login form posts `_action=login` in its body, which access logs do not show.
-        ("login", "login") => "login-attempt",
-        ("login", _) if event.http_method.as_deref() == Some("POST") => "login-attempt",
-        (_, "logout") => "logout",
-        ("mail", "show" | "preview") => "message-open",
-        ("mail", "viewsource") => "message-source",
-        ("mail", "get") if event.roundcube_part.is_some() || query.contains("_download=1") => {
-            "attachment-download"
-        }
-        ("mail", a) if a.starts_with("plugin.zipdownload") => "mailbox-export",
-        ("mail", "download") => "mailbox-export",
-        ("mail", "list") => "mailbox-list",
-        ("mail", "send") => "send",
-        ("addressbook", "export") => "addressbook-export",
-        ("addressbook", "search" | "list") => "addressbook-list",
-        ("settings", a)
-            if a.starts_with("plugin.managesieve")
-                && event.http_method.as_deref() == Some("POST")
-                && (a.contains("save") || a.contains("action")) =>
-        {
-            "sieve-put"
-        }
-        ("settings", a) if a.contains("twofactor") || a.contains("2fa") => "2fa-settings",
-        _ => "http-request",
     }
 }
 

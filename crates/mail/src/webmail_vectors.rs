@@ -1,0 +1,108 @@
+//! Mail-borne vectors whose shape belongs to one webmail's flaw, so that the
+//! CVE they name is earned by the shape, not by a generic handler:
+//! - Zimbra CVE-2024-27443: script markup in the `X-Zimbra-Calendar-Intended-For`
+//!   header, which Zimbra Classic's CalendarInvite wrote into the page (THREATS.md §1,
+//!   ESET RoundPress).
+//! - Zimbra CVE-2025-27915: script markup in an iCalendar part, which Zimbra Classic
+//!   rendered unsanitized (Zimbra security advisories, ZCS 9.0.0 P44 / 10.0.13 / 10.1.5).
+//!
+//! The reflected-XSS links (CVE-2022-27926, CVE-2023-37580) are links, found by
+//! [`crate::html`]; the generic code-running handler (`img onerror`, MDaemon's
+//! CVE-2024-11182 and Horde IMP's vector among others) names no CVE.
+
+use crate::html::has_handler_text;
+use crate::indicators::{self as kinds, Indicator, Kind};
+
+/// The header Zimbra's calendar invites carry the intended recipient in.
+pub const ZIMBRA_CALENDAR_HEADER: &str = "X-Zimbra-Calendar-Intended-For";
+
+/// The largest iCalendar text examined.
+const MAX_CALENDAR: usize = 4 * 1024 * 1024;
+
+/// Whether `text` carries script markup: `<script`, `javascript:`, or a tag
+/// with an `on…=` handler.
+pub fn has_script_markup(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    lower.contains("<script")
+        || lower.contains("javascript:")
+        || (lower.contains('<') && has_handler_text(&lower))
+}
+
+/// The indicator kind for script markup found in header `name`.
+pub fn header_kind(name: &str) -> &'static Kind {
+    if name.eq_ignore_ascii_case(ZIMBRA_CALENDAR_HEADER) {
+        &kinds::ZIMBRA_CALENDAR_HEADER_MARKUP
+    } else {
+        &kinds::HEADER_MARKUP
+    }
+}
+
+/// Whether a part is iCalendar, by its type or its file name.
+pub fn is_calendar(content_type: &str, name: Option<&str>) -> bool {
+    matches!(
+        content_type,
+        "text/calendar" | "application/ics" | "text/x-vcalendar"
+    ) || name.is_some_and(|n| {
+        let n = n.to_ascii_lowercase();
+        n.ends_with(".ics") || n.ends_with(".ical") || n.ends_with(".ifb")
+    })
+}
+
+/// The CVE-2025-27915 indicator when the iCalendar `text` of `part` carries
+/// script markup. Folded lines (RFC 5545 §3.1) are joined and text escapes
+/// (`\,` `\;` `\n`) undone first, as a calendar client does.
+pub fn calendar(text: &str, part: &str) -> Option<Indicator> {
+    let text = text.get(..MAX_CALENDAR).unwrap_or(text);
+    let unfolded = text
+        .replace("\r\n ", "")
+        .replace("\r\n\t", "")
+        .replace("\n ", "")
+        .replace("\n\t", "");
+    let unescaped = unfolded
+        .replace("\\,", ",")
+        .replace("\\;", ";")
+        .replace("\\n", "\n")
+        .replace("\\N", "\n");
+    if !has_script_markup(&unescaped) {
+        return None;
+    }
+    let lower = unescaped.to_ascii_lowercase();
+    let at = ["<script", "javascript:", "<"]
+        .iter()
+        .find_map(|m| lower.find(m))
+        .unwrap_or(0);
+    let line = text[..text.len().min(at)].matches('\n').count() as u64 + 1;
+    let snippet = unescaped.get(at..).unwrap_or_default();
+    Some(Indicator::new(
+        &kinds::ICS_SCRIPT_MARKUP,
+        part,
+        line,
+        snippet,
+    ))
+}
+
+/// `value` with its RFC 2047 encoded words decoded; `None` when it has none.
+pub fn decode_encoded_words(value: &str) -> Option<String> {
+    if !value.contains("=?") {
+        return None;
+    }
+    let mut out = String::new();
+    let mut rest = value;
+    while let Some(at) = rest.find("=?") {
+        out.push_str(&rest[..at]);
+        let word = &rest[at..];
+        let mut stream = mail_parser::parsers::MessageStream::new(&word.as_bytes()[1..]);
+        match stream.decode_rfc2047() {
+            Some(text) => {
+                out.push_str(&text);
+                rest = word.get(1 + stream.offset()..).unwrap_or_default();
+            }
+            None => {
+                out.push_str("=?");
+                rest = &word[2..];
+            }
+        }
+    }
+    out.push_str(rest);
+    Some(out)
+}
