@@ -409,19 +409,21 @@ pub fn attribute(findings: &[Finding], matches: &[ActorMatch], profiles: &Profil
                 actor.techniques.contains(*t) || actor.techniques.contains(parent(t))
             });
         let share = covered.iter().map(|(_, w)| w).sum::<f64>() / total;
-        if covered.is_empty() {
-            continue;
+        // An actor that shares no uncommon technique is still weighed: an
+        // exploit or an indicator specific to it is evidence on its own (a
+        // mail exploit's techniques are common to most profiles).
+        if !covered.is_empty() {
+            points += TECHNIQUE_POINTS * share;
+            evidence_for.push(format!(
+                "techniques in its profile: {} ({:.0}% of the observed techniques' specificity)",
+                covered
+                    .iter()
+                    .map(|(t, _)| *t)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                share * 100.0
+            ));
         }
-        points += TECHNIQUE_POINTS * share;
-        evidence_for.push(format!(
-            "techniques in its profile: {} ({:.0}% of the observed techniques' specificity)",
-            covered
-                .iter()
-                .map(|(t, _)| *t)
-                .collect::<Vec<_>>()
-                .join(", "),
-            share * 100.0
-        ));
         if !missing.is_empty() {
             against += 1.0 - share;
             evidence_against.push(format!(
