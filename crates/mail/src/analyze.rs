@@ -102,7 +102,7 @@ static LINKREF_MARKUP: LazyLock<Regex> = LazyLock::new(|| {
 pub const MAX_LINKS: usize = 500;
 
 /// Collects the `http://` and `https://` links of `text` (scheme in any case).
-fn links(text: &str, report: &mut MessageReport) {
+pub(crate) fn links(text: &str, report: &mut MessageReport) {
     let bytes = text.as_bytes();
     for at in memchr::memmem::find_iter(bytes, b"://") {
         if report.links.len() >= MAX_LINKS {
@@ -149,15 +149,18 @@ pub fn analyze(raw: &RawMessage, extra: Option<ContentScan<'_>>) -> MessageRepor
     if let Some(scan) = extra.as_mut() {
         report.indicators.extend(scan(&raw.bytes, "message"));
     }
-    match MessageParser::default().parse(&raw.bytes[..]) {
+    let parsed = MessageParser::default().parse(&raw.bytes[..]);
+    match &parsed {
         Some(message) if !message.parts.is_empty() => {
-            describe(&message, &mut report);
-            walk(&message, 0, "", 0, &mut report, &mut extra);
+            describe(message, &mut report);
+            walk(message, 0, "", 0, &mut report, &mut extra);
         }
         _ => report
             .problems
             .push("no MIME structure could be read".to_string()),
     }
+    // The parts as the webmail's server cuts them, where mail-parser differs.
+    crate::raw_regions::analyze_into(&raw.bytes, parsed.as_ref(), &mut report, &mut extra);
     report.level = report.indicators.iter().map(|i| i.level).max();
     report
 }

@@ -120,6 +120,8 @@ kinds! {
         "A link to a webmail's known reflected-XSS endpoint (Zimbra launchNewWindow.jsp, momoveto) carrying markup (Winter Vivern).";
     SPYPRESS_MARKER = "VM020", "spypress_marker", Critical, None, ["T1114.003", "T1111", "T1087.003"],
         "Strings of the APT28 SpyPress / Roundish Roundcube payloads: C2 prefixes (c_c_f_u_, k_t_f_u_, t_e_f_u_, m_f_u_), the managesieve redirect form or its known targets.";
+    MIME_AMBIGUOUS = "VM040", "mime_ambiguous", Medium, None, ["T1027", "T1036"],
+        "A message whose MIME structure two readers may cut or decode differently (boundary text inside a line, a boundary that prefixes another, duplicate Content-Type or Content-Transfer-Encoding, an encoding nested in another): the way to show a webmail a part its scanner does not see.";
 }
 
 /// One indicator found in a message.
