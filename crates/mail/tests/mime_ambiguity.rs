@@ -228,3 +228,54 @@ fn the_ambiguity_indicator_names_what_it_saw_and_claims_no_cve() {
         summary(&report)
     );
 }
+
+/// Real ham and mailing-list mail (`testdata/ham/`, see its PROVENANCE.md),
+/// scanned as `vigie scan` scans (YARA included): no high or critical
+/// verdict. Two real messages are ambiguous by construction (a boundary
+/// that prefixes its inner one, two `Content-Type` headers) and say so, at
+/// medium, without a CVE.
+#[test]
+fn ham_and_mailing_lists_stay_below_high() {
+    use std::sync::Mutex;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/testdata/ham");
+    let (stores, errors) = vigie_mail::store::discover(&[dir]);
+    assert!(errors.is_empty(), "{errors:?}");
+    #[cfg(feature = "yara")]
+    let rules = Some(vigie_mail::scan::Rules::load(true, &[]));
+    #[cfg(not(feature = "yara"))]
+    let rules: Option<vigie_mail::scan::Rules> = None;
+    let reports = Mutex::new(Vec::new());
+    vigie_mail::scan::scan_stores(
+        &stores,
+        rules.as_ref(),
+        &|r| reports.lock().unwrap().push(r),
+        &|u| panic!("{u:?}"),
+    );
+    let mut reports = reports.into_inner().unwrap();
+    reports.sort_by(|a, b| {
+        (&a.location.path, a.location.line).cmp(&(&b.location.path, b.location.line))
+    });
+    assert_eq!(reports.len(), 9, "7 files, one an mbox of 3");
+    let mut ambiguous = Vec::new();
+    for r in &reports {
+        let name = r.location.path.rsplit('/').next().unwrap_or_default();
+        println!(
+            "{name}:{} level {:?} {:?}",
+            r.location.line,
+            r.level,
+            summary(r)
+        );
+        assert!(r.level < Some(Level::High), "{name}: {:?}", summary(r));
+        assert!(r.cves().is_empty(), "{name}");
+        if r.indicators.iter().any(|i| i.code == "VM040") {
+            ambiguous.push(name.to_string());
+        }
+    }
+    assert_eq!(
+        ambiguous,
+        [
+            "mikel-email_with_similar_boundaries.eml",
+            "mikel-multiple_content_types.eml"
+        ]
+    );
+}
