@@ -149,6 +149,17 @@ struct Open {
     boundary: Vec<u8>,
     part: String,
     children: usize,
+    /// Its content as one part, kept if no delimiter of its own follows
+    /// (Python then reads it as one text part, Dovecot as a preamble).
+    alone: Region,
+}
+
+/// Ends multipart `o` at `end`: without parts, its content is one.
+fn close(o: Open, end: usize, out: &mut Split) {
+    if o.children == 0 {
+        let mut state = State::Body(o.alone);
+        finish(&mut state, end, out);
+    }
 }
 
 /// Where the reader is.
@@ -201,9 +212,13 @@ pub fn split(raw: &[u8]) -> Split {
                     let part = open[i].part.clone();
                     out.ambiguous(AmbiguityKind::BoundaryPrefixLine, &part, line_no, line);
                 }
-                open.truncate(i + 1);
+                for o in open.drain(i + 1..).rev() {
+                    close(o, body_end, &mut out);
+                }
                 if closing {
-                    open.pop();
+                    if let Some(o) = open.pop() {
+                        close(o, body_end, &mut out);
+                    }
                     state = State::Skip;
                 } else {
                     let mp = &mut open[i];
@@ -219,39 +234,37 @@ pub fn split(raw: &[u8]) -> Split {
             }
         }
 
-        match &mut state {
-            State::Headers { lines, .. } if !line.is_empty() => {
+        // The content begins after the blank line, or (as Python's parser
+        // reads it) at a line that is no header.
+        let content = match &mut state {
+            State::Headers { .. } if line.is_empty() => (at, line_no + 1),
+            State::Headers { lines, .. } => {
                 match lines.last_mut() {
                     Some(last) if matches!(line[0], b' ' | b'\t') => {
                         last.push(b' ');
                         last.extend_from_slice(line.trim_ascii_start());
+                        continue;
                     }
-                    _ => lines.push(line.to_vec()),
+                    _ if memchr::memchr(b':', line).is_some() => {
+                        lines.push(line.to_vec());
+                        continue;
+                    }
+                    _ => {}
                 }
-                continue;
+                (start, line_no)
             }
-            State::Headers { .. } => {
-                let State::Headers {
-                    part,
-                    start_line,
-                    lines,
-                    nested,
-                } = std::mem::replace(&mut state, State::Skip)
-                else {
-                    continue;
-                };
-                state = entity(
-                    part,
-                    nested,
-                    start_line,
-                    &lines,
-                    at,
-                    line_no + 1,
-                    &mut open,
-                    &mut out,
-                );
-            }
-            State::Body(_) | State::Skip => {}
+            State::Body(_) | State::Skip => continue,
+        };
+        if let State::Headers {
+            part,
+            start_line,
+            lines,
+            nested,
+        } = std::mem::replace(&mut state, State::Skip)
+        {
+            state = entity(
+                part, nested, start_line, &lines, content.0, content.1, &mut open, &mut out,
+            );
         }
     }
     // A header block without its blank line, at the end of the message.
@@ -275,6 +288,9 @@ pub fn split(raw: &[u8]) -> Split {
         );
     }
     finish(&mut state, raw.len(), &mut out);
+    while let Some(o) = open.pop() {
+        close(o, raw.len(), &mut out);
+    }
     out
 }
 
@@ -415,6 +431,20 @@ fn entity(
         .first()
         .cloned()
         .unwrap_or_else(|| "text/plain".to_string());
+    // A message's own content (not multipart) is its part 1 (`2.1` inside part 2).
+    let number = if part.is_empty() || nested {
+        child(&part, 1)
+    } else {
+        part.clone()
+    };
+    let region = Region {
+        part: number,
+        content_types,
+        encodings,
+        name,
+        body: body..body,
+        line: body_line,
+    };
     if ctype.starts_with("multipart/")
         && let Some(boundary) = boundaries.into_iter().next().filter(|b| !b.is_empty())
     {
@@ -439,34 +469,22 @@ fn entity(
             }
             open.push(Open {
                 boundary,
-                part: part.clone(),
+                part,
                 children: 0,
+                alone: region,
             });
             return State::Skip;
         }
     }
-    // A message's own content (not multipart) is its part 1 (`2.1` inside part 2).
-    let number = if part.is_empty() || nested {
-        child(&part, 1)
-    } else {
-        part
-    };
-    if ctype == "message/rfc822" && encodings.iter().all(|e| is_identity(e)) {
+    if ctype == "message/rfc822" && region.encodings.iter().all(|e| is_identity(e)) {
         return State::Headers {
-            part: number,
+            part: region.part,
             start_line: body_line,
             lines: Vec::new(),
             nested: true,
         };
     }
-    State::Body(Region {
-        part: number,
-        content_types,
-        encodings,
-        name,
-        body: body..body,
-        line: body_line,
-    })
+    State::Body(region)
 }
 
 /// `type/subtype` lower-cased and the parameters (names lower-cased, quotes removed).
@@ -559,7 +577,7 @@ pub fn decode(raw: &[u8], region: &Region, split: &mut Split) -> Vec<Layer> {
     for e in encodings {
         layers.push(Layer {
             how: e.to_string(),
-            bytes: apply(e, body),
+            bytes: decode_transfer(e, body),
         });
     }
     let first = layers.len();
@@ -575,7 +593,7 @@ pub fn decode(raw: &[u8], region: &Region, split: &mut Split) -> Vec<Layer> {
         } else {
             continue;
         };
-        let bytes = apply(inner, &layers[i].bytes);
+        let bytes = decode_transfer(inner, &layers[i].bytes);
         // Only what a browser would render matters (a base64 text file in base64 does not).
         if !bytes.is_empty() && (markup_type || looks_markup(&bytes)) {
             let how = format!("{inner} inside {}", layers[i].how);
@@ -638,7 +656,9 @@ pub fn looks_markup(bytes: &[u8]) -> bool {
     })
 }
 
-fn apply(encoding: &str, bytes: &[u8]) -> Vec<u8> {
+/// `bytes` decoded by the transfer encoding named `encoding` (lower-case;
+/// `base64` and `quoted-printable` decoded leniently, any other kept as is).
+pub fn decode_transfer(encoding: &str, bytes: &[u8]) -> Vec<u8> {
     match encoding {
         "base64" => base64_lenient(bytes),
         "quoted-printable" => quoted_printable(bytes),
