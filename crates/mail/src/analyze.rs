@@ -64,6 +64,11 @@ pub struct MessageReport {
     pub links: Vec<String>,
     /// Every part that holds content (multipart containers left out).
     pub parts: Vec<PartReport>,
+    /// URLs, hosts, addresses and e-mail addresses decoded out of its
+    /// scripts (at most [`crate::payload::MAX_VALUES`] per script), for
+    /// matching against indicator feeds.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub payload: Vec<crate::payload::PayloadValue>,
     /// What was found.
     pub indicators: Vec<Indicator>,
     /// The highest level among the indicators.
@@ -141,6 +146,7 @@ pub fn analyze(raw: &RawMessage, extra: Option<ContentScan<'_>>) -> MessageRepor
         received_from: Vec::new(),
         links: Vec::new(),
         parts: Vec::new(),
+        payload: Vec::new(),
         indicators: Vec::new(),
         level: None,
         problems: Vec::new(),
@@ -268,7 +274,9 @@ fn walk(
             } else {
                 Markup::Html
             };
-            report.indicators.extend(html::scan(text, &number, markup));
+            let (found, scripts) = html::scan_with_scripts(text, &number, markup);
+            report.indicators.extend(found);
+            crate::payload::add_to(report, &scripts, &number);
             spypress_text(text, &number, report);
             links(text, report);
         }

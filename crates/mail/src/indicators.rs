@@ -122,6 +122,8 @@ kinds! {
         "Strings of the APT28 SpyPress / Roundish Roundcube payloads: C2 prefixes (c_c_f_u_, k_t_f_u_, t_e_f_u_, m_f_u_), the managesieve redirect form or its known targets.";
     MIME_AMBIGUOUS = "VM040", "mime_ambiguous", Medium, None, ["T1027", "T1036"],
         "A message whose MIME structure two readers may cut or decode differently (boundary text inside a line, a boundary that prefixes another, duplicate Content-Type or Content-Transfer-Encoding, an encoding nested in another): the way to show a webmail a part its scanner does not see.";
+    PAYLOAD_VALUE = "VM041", "payload_value", Informational, None, ["T1027", "T1071.001"],
+        "A URL, host, address or e-mail address decoded out of a script, handler or javascript: URL (atob, fromCharCode, unescape, escapes, data: URLs, concatenation): where the payload calls home, matched against the indicator feeds.";
 }
 
 /// One indicator found in a message.

@@ -135,7 +135,7 @@ fn vigie_and_python_email_split_the_corpus_alike_or_for_a_known_reason() {
     let Some(root) = corpus() else { return };
     let out = tempfile::tempdir().unwrap();
     let mut jsonl = std::fs::File::create(out.path().join("vigie.jsonl")).unwrap();
-    let (stores, errors) = discover(&[root.clone()]);
+    let (stores, errors) = discover(std::slice::from_ref(&root));
     assert!(errors.is_empty(), "{errors:?}");
     let mut messages: Vec<RawMessage> = Vec::new();
     for store in &stores {
