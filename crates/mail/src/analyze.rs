@@ -289,9 +289,9 @@ fn walk(
                 name,
             ));
             if renderable {
-                report
-                    .indicators
-                    .extend(html::scan(text, &number, Markup::Attachment));
+                let (found, scripts) = html::scan_with_scripts(text, &number, Markup::Attachment);
+                report.indicators.extend(found);
+                crate::payload::add_to(report, &scripts, &number);
             } else {
                 linkrefs(text, &number, report);
             }
@@ -305,9 +305,9 @@ fn walk(
                 .push(part_report(&number, content_type, bytes, name));
             if renderable {
                 let text = String::from_utf8_lossy(bytes);
-                report
-                    .indicators
-                    .extend(html::scan(&text, &number, Markup::Attachment));
+                let (found, scripts) = html::scan_with_scripts(&text, &number, Markup::Attachment);
+                report.indicators.extend(found);
+                crate::payload::add_to(report, &scripts, &number);
             }
         }
     }

@@ -793,6 +793,14 @@ pub(crate) fn analyze_into(
     for region in &regions {
         let markup_type = region.content_types.iter().any(|t| is_markup_type(t))
             || region.name.as_deref().is_some_and(has_markup_name);
+        // A part no browser renders (an attachment, one declared type) is not decoded again.
+        let rendered = markup_type
+            || region.content_type().starts_with("text/")
+            || region.content_types.len() > 1
+            || region.encodings.len() > 1;
+        if !rendered {
+            continue;
+        }
         for layer in decode(raw, region, &mut split) {
             let nested = layer.how.contains(" inside ");
             if !(markup_type || nested && looks_markup(&layer.bytes))

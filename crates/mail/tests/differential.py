@@ -18,8 +18,17 @@ explains them are in `EXPLAINED`. Output: a JSON summary on stdout (the
 Rust test reads it) and, with --table, a Markdown table and the list of
 disagreements on stderr.
 
-Usage: differential.py DIR [--table]
+With --roundcube (and php and an installed Roundcube, the shared lab's),
+a third view `roundcube` is Roundcube's own PHP parser (`roundcube_parts.php`,
+the fallback it uses when Dovecot's structure disagrees with the headers),
+compared as transfer-decoded bytes; its disagreements are listed, not
+judged (Roundcube shows mail through Dovecot's structure otherwise).
+
+Usage: differential.py DIR [--table] [--roundcube]
 """
+
+import os
+import subprocess
 
 import email
 import email.policy
@@ -174,7 +183,7 @@ def classify(view, vigie, python):
     for i, (v, p) in enumerate(zip(vigie, python)):
         if v["sha256"] == sha(p["content"]):
             continue
-        if view == "raw" and v["raw_sha256"] == sha(p["raw"]):
+        if view in ("raw", "roundcube") and v.get("raw_sha256", v["sha256"]) == sha(p["raw"]):
             continue
         where = f"part {i + 1} ({p['type']})"
         if not p["text"]:
@@ -189,15 +198,43 @@ def classify(view, vigie, python):
     return "agree", ""
 
 
+def roundcube_parts(folder):
+    """Roundcube's parts of every message of `folder`, by id ({} if it cannot run)."""
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "roundcube_parts.php")
+    ids = sorted(f[:-4] for f in os.listdir(folder) if f.endswith(".eml"))
+    out = {}
+    for start in range(0, len(ids), 200):
+        batch = [f"{folder}/{i}.eml" for i in ids[start : start + 200]]
+        try:
+            run = subprocess.run(
+                ["php", script, *batch], capture_output=True, check=False, timeout=600
+            )
+        except (OSError, subprocess.TimeoutExpired) as e:
+            print(f"roundcube view skipped: {e}", file=sys.stderr)
+            return {}
+        for line in run.stdout.decode("utf-8", "replace").splitlines():
+            record = json.loads(line)
+            parts = record["parts"]
+            if isinstance(parts, list):
+                key = os.path.basename(record["file"])[:-4]
+                out[key] = parts
+    return out
+
+
 def main():
     folder = sys.argv[1]
     table = "--table" in sys.argv
     results = defaultdict(Counter)
     listed = defaultdict(list)
     messages = 0
+    roundcube = {}
+    if "--roundcube" in sys.argv:
+        roundcube = roundcube_parts(folder)
     with open(f"{folder}/vigie.jsonl", encoding="utf-8") as f:
         for line in f:
             record = json.loads(line)
+            if str(record["id"]) in roundcube:
+                record["roundcube"] = roundcube[str(record["id"])]
             messages += 1
             with open(f"{folder}/{record['id']}.eml", "rb") as m:
                 raw = m.read()
@@ -208,7 +245,9 @@ def main():
                     results[view]["python-error"] += 1
                     listed[view].append((record["where"], "python-error", repr(e)[:120]))
                 continue
-            for view in ("parser", "raw"):
+            for view in ("parser", "raw", "roundcube"):
+                if view not in record:
+                    continue
                 kind, detail = classify(view, record[view], python)
                 results[view][kind] += 1
                 if kind != "agree":
@@ -219,7 +258,7 @@ def main():
         f"{view}: {where}: {kind}: {detail}"
         for view in listed
         for where, kind, detail in listed[view]
-        if kind in structural and known(view, where) is None
+        if kind in structural and known(view, where) is None and view != "roundcube"
     )
     summary = {
         "messages": messages,

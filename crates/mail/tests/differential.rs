@@ -7,7 +7,8 @@
 //! folder: `parser` (mail-parser, the parts vigie reports and analyses) and
 //! `raw` (the raw split of `raw_regions.rs`, as Dovecot cuts). Then
 //! `differential.py` parses the same bytes with Python and classifies each
-//! disagreement; every kind must be one the script explains.
+//! disagreement; every kind must be one the script explains. Where PHP and
+//! Roundcube are installed, Roundcube's own parser is a third view, listed.
 //!
 //! `VIGIE_MAIL_CORPUS=../shared/corpus/mail cargo test -p vigie-mail --test differential -- --nocapture`
 //! prints the table and the list. Skipped (with the reason on stderr) when
@@ -164,12 +165,21 @@ fn vigie_and_python_email_split_the_corpus_alike_or_for_a_known_reason() {
     }
     drop(jsonl);
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/differential.py");
-    let run = std::process::Command::new("python3")
-        .arg(&script)
-        .arg(out.path())
-        .arg("--table")
-        .output()
-        .unwrap();
+    let mut python = std::process::Command::new("python3");
+    python.arg(&script).arg(out.path()).arg("--table");
+    // Roundcube's own parser too, where PHP and Roundcube are installed (the shared lab's).
+    let roundcube = std::env::var_os("ROUNDCUBE_LIB")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/share/roundcube/program/lib/Roundcube"));
+    if roundcube.join("rcube_mime_decode.php").is_file() {
+        python.arg("--roundcube");
+    } else {
+        eprintln!(
+            "roundcube view skipped: no Roundcube at {}",
+            roundcube.display()
+        );
+    }
+    let run = python.output().unwrap();
     eprintln!("{}", String::from_utf8_lossy(&run.stderr));
     assert!(run.status.success(), "differential.py failed");
     let summary: Value = serde_json::from_slice(&run.stdout).unwrap();

@@ -1,0 +1,19 @@
+<?php
+// Roundcube's own MIME parser (rcube_mime::parse_message over rcube_mime_decode, the fallback
+// rcube_imap::get_message_structure uses when Dovecot's BODYSTRUCTURE says text/plain and the
+// headers another type): the leaf parts of each file given, one JSON line per file, for
+// differential.py. Needs an installed Roundcube (ROUNDCUBE_LIB, default the Debian path).
+define('RCUBE_INSTALL_PATH', '/usr/share/roundcube/'); define('RCUBE_CONFIG_DIR', '/tmp/'); define('RCUBE_CHARSET', 'UTF-8');
+$lib = getenv('ROUNDCUBE_LIB') ?: '/usr/share/roundcube/program/lib/Roundcube';
+require_once "$lib/bootstrap.php";
+spl_autoload_register(function ($c) use ($lib) { $f = "$lib/$c.php"; if (is_file($f)) require_once $f; });
+function leaves($p, &$out) {
+    if (!empty($p->parts)) { foreach ($p->parts as $c) leaves($c, $out); return; }
+    $out[] = ['content_type' => strtolower($p->mimetype), 'size' => $p->size, 'sha256' => hash('sha256', (string)$p->body)];
+}
+foreach (array_slice($argv, 1) as $file) {
+    $out = [];
+    try { $s = rcube_mime::parse_message(file_get_contents($file)); if ($s) leaves($s, $out); }
+    catch (Throwable $e) { $out = ['error' => $e->getMessage()]; }
+    echo json_encode(['file' => $file, 'parts' => $out]), "\n";
+}
