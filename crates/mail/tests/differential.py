@@ -183,9 +183,14 @@ def classify(view, vigie, python):
     for i, (v, p) in enumerate(zip(vigie, python)):
         if v["sha256"] == sha(p["content"]):
             continue
-        if view in ("raw", "roundcube") and v.get("raw_sha256", v["sha256"]) == sha(p["raw"]):
+        if view == "raw" and v["raw_sha256"] == sha(p["raw"]):
+            continue
+        # Roundcube's bodies come with LF line ends (see roundcube_parts.php).
+        if view == "roundcube" and v["sha256"] == sha(norm_eol(p["raw"])):
             continue
         where = f"part {i + 1} ({p['type']})"
+        if view == "roundcube" and v["trim_sha256"] == sha(norm_eol(p["raw"]).rstrip(b"\n")):
+            return "text-trailing-newline", where
         if not p["text"]:
             return "binary-content", f"{where}: vigie {v['size']} bytes, python {len(p['content'])}"
         if v.get("eol_sha256") == sha(norm_eol(p["content"])):

@@ -9,11 +9,16 @@ require_once "$lib/bootstrap.php";
 spl_autoload_register(function ($c) use ($lib) { $f = "$lib/$c.php"; if (is_file($f)) require_once $f; });
 function leaves($p, &$out) {
     if (!empty($p->parts)) { foreach ($p->parts as $c) leaves($c, $out); return; }
-    $out[] = ['content_type' => strtolower($p->mimetype), 'size' => $p->size, 'sha256' => hash('sha256', (string)$p->body)];
+    // Line ends as LF, for comparison with files that have them (IMAP gives Roundcube CRLF).
+    $body = str_replace("\r\n", "\n", (string)$p->body);
+    $out[] = ['content_type' => strtolower($p->mimetype), 'size' => strlen($body), 'sha256' => hash('sha256', $body),
+        'trim_sha256' => hash('sha256', rtrim($body, "\n"))];
 }
 foreach (array_slice($argv, 1) as $file) {
     $out = [];
-    try { $s = rcube_mime::parse_message(file_get_contents($file)); if ($s) leaves($s, $out); }
+    // Roundcube reads messages over IMAP, where every line ends in CRLF.
+    $raw = preg_replace('/\r?\n/', "\r\n", file_get_contents($file));
+    try { $s = rcube_mime::parse_message($raw); if ($s) leaves($s, $out); }
     catch (Throwable $e) { $out = ['error' => $e->getMessage()]; }
     echo json_encode(['file' => $file, 'parts' => $out]), "\n";
 }
