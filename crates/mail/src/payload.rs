@@ -498,6 +498,17 @@ mod tests {
     }
 
     #[test]
+    fn every_cut_of_a_hostile_script_is_read_without_panic() {
+        let script = "eval(atob('aHR0cHM6Ly9jMi5leGFtcGxlLm5ldC8=')+String.fromCharCode(0x68,104,\u{1F600}) + '\\u{1F600}\\x4' + unescape('%u00e9%E2%9C%93%') + \"é'\\\"\" + 'data:;base64,' + 'ü@ä.x://@')";
+        let mut cuts = 0;
+        for (at, _) in script.char_indices() {
+            values(&script[..at]);
+            cuts += 1;
+        }
+        assert!(cuts > 100);
+    }
+
+    #[test]
     fn clear_text_and_noise_give_nothing() {
         assert!(values("alert(document.domain)").is_empty());
         assert!(values("var a = 'abcdefgh'; x('https://clear.example/')").is_empty());

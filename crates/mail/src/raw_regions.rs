@@ -962,6 +962,19 @@ mod tests {
     }
 
     #[test]
+    fn every_cut_of_a_hostile_message_is_read_without_panic() {
+        let mut raw = crlf(ISSUE);
+        raw.extend_from_slice(b"\r\n--BND\r\nContent-Type: text/html\r\nContent-Type: x\r\nContent-Transfer-Encoding: base64\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nPHN2Zz4=3D\r\n--BNDX--\r\n\xff\xfe--");
+        for end in 0..=raw.len() {
+            let mut split = split(&raw[..end]);
+            for region in split.regions.clone() {
+                assert!(region.body.end <= end);
+                decode(&raw[..end], &region, &mut split);
+            }
+        }
+    }
+
+    #[test]
     fn ordinary_text_is_not_taken_for_an_encoding() {
         let raw = crlf(
             "Content-Type: text/plain\nContent-Transfer-Encoding: quoted-printable\n\nHello Bob=2C see you at 10=3A30.\n",
