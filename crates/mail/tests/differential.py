@@ -212,7 +212,11 @@ def roundcube_parts(folder):
         batch = [f"{folder}/{i}.eml" for i in ids[start : start + 200]]
         try:
             run = subprocess.run(
-                ["php", script, *batch], capture_output=True, check=False, timeout=600
+                ["php", script, *batch],
+                capture_output=True,
+                check=False,
+                timeout=600,
+                cwd=folder,  # anything Roundcube writes stays in the temporary folder
             )
         except (OSError, subprocess.TimeoutExpired) as e:
             print(f"roundcube view skipped: {e}", file=sys.stderr)

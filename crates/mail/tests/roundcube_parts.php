@@ -6,6 +6,10 @@
 define('RCUBE_INSTALL_PATH', '/usr/share/roundcube/'); define('RCUBE_CONFIG_DIR', '/tmp/'); define('RCUBE_CHARSET', 'UTF-8');
 $lib = getenv('ROUNDCUBE_LIB') ?: '/usr/share/roundcube/program/lib/Roundcube';
 require_once "$lib/bootstrap.php";
+// Roundcube's deprecation notices on PHP 8.2 go nowhere (not to an errors.log in the cwd).
+ini_set('log_errors', '0');
+ini_set('display_errors', '0');
+error_reporting(E_ALL & ~E_DEPRECATED & ~E_NOTICE & ~E_WARNING);
 spl_autoload_register(function ($c) use ($lib) { $f = "$lib/$c.php"; if (is_file($f)) require_once $f; });
 function leaves($p, &$out) {
     if (!empty($p->parts)) { foreach ($p->parts as $c) leaves($c, $out); return; }
