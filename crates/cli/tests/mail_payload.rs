@@ -76,6 +76,20 @@ fn a_c2_url_decoded_from_an_onerror_handler_is_matched_against_the_feed() {
         "{message:#?}"
     );
 
+    // A feed naming only the C2's address matches the decoded URL's host.
+    let address = dir.path().join("c2-address.txt");
+    std::fs::write(&address, "203.0.113[.]45\n").unwrap();
+    std::fs::remove_dir_all(dir.path().join("case-feed")).unwrap();
+    let (_, findings) = scan(dir.path(), Some(&address));
+    assert!(
+        findings.iter().any(|f| f["rule_id"] == "VI002"
+            && f["reason"]
+                .as_str()
+                .unwrap()
+                .contains("email.payload.host 203.0.113.45 (decoded: atob)")),
+        "{findings:#?}"
+    );
+
     // Without the feed, nothing is matched.
     let (_, findings) = scan(dir.path(), None);
     assert!(
