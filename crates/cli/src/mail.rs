@@ -329,6 +329,23 @@ pub fn match_message(intel: &IntelIndex, report: &MessageReport, hits: &Mutex<In
     for link in &report.links {
         intel.url(link, &mut |id| found.push((id, "email.link", link.clone())));
     }
+    // What the message's scripts decode to (vigie_mail::payload).
+    for value in &report.payload {
+        use vigie_mail::payload::ValueKind;
+        let v = &value.value;
+        let shown = format!("{v} (decoded: {})", value.how);
+        match value.kind {
+            ValueKind::Url => intel.url(v, &mut |id| {
+                found.push((id, "email.payload.url", shown.clone()))
+            }),
+            ValueKind::Domain | ValueKind::Ip => intel.host(v, &mut |id| {
+                found.push((id, "email.payload.host", shown.clone()))
+            }),
+            ValueKind::Email => intel.email(v, &mut |id| {
+                found.push((id, "email.payload.email", shown.clone()))
+            }),
+        }
+    }
     intel.digest(&report.sha256, &mut |id| {
         found.push((id, "email.sha256", report.sha256.clone()))
     });

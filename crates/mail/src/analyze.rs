@@ -65,6 +65,11 @@ pub struct MessageReport {
     pub links: Vec<String>,
     /// Every part that holds content (multipart containers left out).
     pub parts: Vec<PartReport>,
+    /// URLs, hosts, addresses and e-mail addresses decoded out of its
+    /// scripts (at most [`crate::payload::MAX_VALUES`] per script), for
+    /// matching against indicator feeds.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub payload: Vec<crate::payload::PayloadValue>,
     /// What was found.
     pub indicators: Vec<Indicator>,
     /// The highest level among the indicators.
@@ -103,7 +108,7 @@ static LINKREF_MARKUP: LazyLock<Regex> = LazyLock::new(|| {
 pub const MAX_LINKS: usize = 500;
 
 /// Collects the `http://` and `https://` links of `text` (scheme in any case).
-fn links(text: &str, report: &mut MessageReport) {
+pub(crate) fn links(text: &str, report: &mut MessageReport) {
     let bytes = text.as_bytes();
     for at in memchr::memmem::find_iter(bytes, b"://") {
         if report.links.len() >= MAX_LINKS {
@@ -142,6 +147,7 @@ pub fn analyze(raw: &RawMessage, extra: Option<ContentScan<'_>>) -> MessageRepor
         received_from: Vec::new(),
         links: Vec::new(),
         parts: Vec::new(),
+        payload: Vec::new(),
         indicators: Vec::new(),
         level: None,
         problems: Vec::new(),
@@ -150,15 +156,18 @@ pub fn analyze(raw: &RawMessage, extra: Option<ContentScan<'_>>) -> MessageRepor
     if let Some(scan) = extra.as_mut() {
         report.indicators.extend(scan(&raw.bytes, "message"));
     }
-    match MessageParser::default().parse(&raw.bytes[..]) {
+    let parsed = MessageParser::default().parse(&raw.bytes[..]);
+    match &parsed {
         Some(message) if !message.parts.is_empty() => {
-            describe(&message, &mut report);
-            walk(&message, 0, "", 0, &mut report, &mut extra);
+            describe(message, &mut report);
+            walk(message, 0, "", 0, &mut report, &mut extra);
         }
         _ => report
             .problems
             .push("no MIME structure could be read".to_string()),
     }
+    // The parts as the webmail's server cuts them, where mail-parser differs.
+    crate::raw_regions::analyze_into(&raw.bytes, parsed.as_ref(), &mut report, &mut extra);
     report.level = report.indicators.iter().map(|i| i.level).max();
     report
 }
@@ -267,7 +276,9 @@ fn walk(
             } else {
                 Markup::Html
             };
-            report.indicators.extend(html::scan(text, &number, markup));
+            let (found, scripts) = html::scan_with_scripts(text, &number, markup);
+            report.indicators.extend(found);
+            crate::payload::add_to(report, &scripts, &number);
             spypress_text(text, &number, report);
             links(text, report);
         }
@@ -280,9 +291,9 @@ fn walk(
                 name,
             ));
             if renderable {
-                report
-                    .indicators
-                    .extend(html::scan(text, &number, Markup::Attachment));
+                let (found, scripts) = html::scan_with_scripts(text, &number, Markup::Attachment);
+                report.indicators.extend(found);
+                crate::payload::add_to(report, &scripts, &number);
             } else {
                 linkrefs(text, &number, report);
             }
@@ -301,9 +312,9 @@ fn walk(
                 .push(part_report(&number, content_type, bytes, name));
             if renderable {
                 let text = String::from_utf8_lossy(bytes);
-                report
-                    .indicators
-                    .extend(html::scan(&text, &number, Markup::Attachment));
+                let (found, scripts) = html::scan_with_scripts(&text, &number, Markup::Attachment);
+                report.indicators.extend(found);
+                crate::payload::add_to(report, &scripts, &number);
             }
             if calendar {
                 let text = String::from_utf8_lossy(bytes);

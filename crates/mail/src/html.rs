@@ -34,12 +34,30 @@ pub enum Markup {
 
 /// Scans `text` (decoded markup of MIME part `part`) and returns what it finds.
 pub fn scan(text: &str, part: &str, markup: Markup) -> Vec<Indicator> {
-    let mut found = Vec::new();
-    scan_into(text, part, markup, 0, &mut found);
-    found
+    scan_with_scripts(text, part, markup).0
 }
 
-fn scan_into(text: &str, part: &str, markup: Markup, depth: usize, found: &mut Vec<Indicator>) {
+/// As [`scan`], with the code the markup would run: script bodies, event
+/// handler values and `javascript:` URLs (at most [`MAX_SCRIPTS`]), for
+/// [`crate::payload`] to decode.
+pub fn scan_with_scripts(text: &str, part: &str, markup: Markup) -> (Vec<Indicator>, Vec<String>) {
+    let mut found = Vec::new();
+    let mut scripts = Vec::new();
+    scan_into(text, part, markup, 0, &mut found, &mut scripts);
+    (found, scripts)
+}
+
+/// Scripts kept per document for payload decoding.
+pub const MAX_SCRIPTS: usize = 200;
+
+fn scan_into(
+    text: &str,
+    part: &str,
+    markup: Markup,
+    depth: usize,
+    found: &mut Vec<Indicator>,
+    scripts: &mut Vec<String>,
+) {
     let sink = Sink {
         state: RefCell::new(State {
             part: part.to_string(),
@@ -51,6 +69,7 @@ fn scan_into(text: &str, part: &str, markup: Markup, depth: usize, found: &mut V
             script: String::new(),
             script_line: 0,
             nested: Vec::new(),
+            scripts: Vec::new(),
         }),
     };
     let input = BufferQueue::default();
@@ -60,8 +79,17 @@ fn scan_into(text: &str, part: &str, markup: Markup, depth: usize, found: &mut V
     tokenizer.end();
     let state = tokenizer.sink.state.into_inner();
     found.extend(state.found);
+    scripts.extend(state.scripts);
+    scripts.truncate(MAX_SCRIPTS);
     for (document, inner) in state.nested {
-        scan_into(&document, &inner, Markup::Attachment, depth + 1, found);
+        scan_into(
+            &document,
+            &inner,
+            Markup::Attachment,
+            depth + 1,
+            found,
+            scripts,
+        );
     }
 }
 
@@ -81,6 +109,8 @@ struct State {
     script_line: u64,
     /// `data:` documents to scan next: (text, where).
     nested: Vec<(String, String)>,
+    /// Code the document would run, for payload decoding.
+    scripts: Vec<String>,
 }
 
 impl TokenSink for Sink {
@@ -169,6 +199,9 @@ impl State {
         self.in_script = false;
         let script = std::mem::take(&mut self.script);
         let line = self.script_line;
+        if self.scripts.len() < MAX_SCRIPTS {
+            self.scripts.push(script.clone());
+        }
         if contains_any(&script, OBFUSCATION).is_some() {
             self.add(&kinds::OBFUSCATED_SCRIPT, line, &script);
         }
@@ -232,6 +265,9 @@ impl State {
                 && attr_local[2..].bytes().all(|b| b.is_ascii_alphabetic())
             {
                 let snippet = format!("<{name} {attr_name}=\"{}\">", &*a.value);
+                if self.scripts.len() < MAX_SCRIPTS {
+                    self.scripts.push(a.value.to_string());
+                }
                 if contains_any(&a.value, RUNS_CODE).is_some() {
                     self.add(&kinds::SCRIPTED_EVENT_HANDLER, line, &snippet);
                 } else {
@@ -306,6 +342,9 @@ impl State {
             let url: &str = &a.value;
             let view = scheme_view(url);
             if view.starts_with("javascript:") || view.starts_with("vbscript:") {
+                if self.scripts.len() < MAX_SCRIPTS {
+                    self.scripts.push(url.to_string());
+                }
                 self.add(
                     &kinds::SCRIPT_URL,
                     line,

@@ -126,6 +126,10 @@ kinds! {
         "An iCalendar (text/calendar or .ics) part whose text holds script markup (<script, an on*= handler in a tag, javascript:): Zimbra Classic (ZCS 9.0 < P44, 10.0 < 10.0.13, 10.1 < 10.1.5) rendered ICS content unsanitized.";
     ZIMBRA_MOMOVETO_XSS_LINK = "VM023", "zimbra_momoveto_xss_link", High, Some("CVE-2023-37580"), ["T1204.001", "T1059.007"],
         "A link to Zimbra's mobile /m/momoveto carrying markup in its parameters: the reflected XSS of ZCS 8.8.15 < P41 Winter Vivern used (Google TAG).";
+    MIME_AMBIGUOUS = "VM040", "mime_ambiguous", Medium, None, ["T1027", "T1036"],
+        "A message whose MIME structure two readers may cut or decode differently (boundary text inside a line, a boundary that prefixes another, duplicate Content-Type or Content-Transfer-Encoding, an encoding nested in another): the way to show a webmail a part its scanner does not see.";
+    PAYLOAD_VALUE = "VM041", "payload_value", Informational, None, ["T1027", "T1071.001"],
+        "A URL, host, address or e-mail address decoded out of a script, handler or javascript: URL (atob, fromCharCode, unescape, escapes, data: URLs, concatenation): where the payload calls home, matched against the indicator feeds.";
 }
 
 /// One indicator found in a message.

@@ -6,12 +6,17 @@
 //! describes it part by part; [`html`] tokenizes its markup (html5ever) and
 //! [`indicators`] names what it finds, each with a level and, where one fits,
 //! a CVE and ATT&CK ids; [`yara`] (feature `yara`) adds YARA-X rules.
+//! [`payload`] decodes the strings of its scripts for the URLs and addresses
+//! they hide; [`raw_regions`] splits the raw message again as the webmail's IMAP server
+//! does, so that a part mail-parser cuts differently is analysed all the same.
 //! [`scan`] ties them together in parallel; [`sieve`] reads the `redirect`
 //! actions of the Sieve scripts kept beside the mailboxes.
 
 pub mod analyze;
 pub mod html;
 pub mod indicators;
+pub mod payload;
+pub mod raw_regions;
 pub mod scan;
 pub mod sieve;
 pub mod store;
