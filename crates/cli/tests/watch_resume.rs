@@ -422,3 +422,24 @@ fn issue_18_alerts_wait_on_disk_while_the_collector_is_down_bounded_and_are_sent
     );
     assert_eq!(std::fs::read_dir(&queue).unwrap().count(), 0);
 }
+
+/// The shortened soak (about 75 s, python3): `bench/soak.py --minutes 1
+/// --mb 3`, the lab intrusion in synthetic office lines replayed with
+/// rotations, kills and the collector down; every rule and correlation
+/// finding of scan alerted, none twice. Run with
+/// `cargo test -p vigie --test watch_resume -- --ignored`.
+#[test]
+#[ignore = "about 75 s; run with --ignored"]
+fn issue_18_shortened_soak_loses_and_repeats_nothing() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = Command::new("python3")
+        .arg(root.join("bench/soak.py"))
+        .args(["--minutes", "1", "--mb", "3", "--vigie"])
+        .arg(assert_cmd::cargo::cargo_bin("vigie"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    eprintln!("{text}");
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("LOST (scan findings not alerted): 0 "));
+}
