@@ -87,6 +87,8 @@ pub struct StateDir {
     dir: PathBuf,
     /// Whether it lasts only this run (standard input alone: nothing to resume).
     temporary: bool,
+    /// The `lock` file, locked while a watch uses the folder.
+    lock: Option<File>,
 }
 
 impl StateDir {
@@ -110,7 +112,32 @@ impl StateDir {
         };
         fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create the state folder {}", dir.display()))?;
-        Ok(StateDir { dir, temporary })
+        Ok(StateDir {
+            dir,
+            temporary,
+            lock: None,
+        })
+    }
+
+    /// Locks the folder for this watch: two watches writing one state
+    /// would each undo what the other saved.
+    pub fn lock(&mut self) -> Result<()> {
+        let path = self.dir.join("lock");
+        let file =
+            File::create(&path).with_context(|| format!("cannot open {}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => {
+                self.lock = Some(file);
+                Ok(())
+            }
+            Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+                "another vigie watch uses the state folder {} (see --status, or give --state-dir)",
+                self.dir.display()
+            ),
+            Err(std::fs::TryLockError::Error(e)) => {
+                Err(e).with_context(|| format!("cannot lock {}", path.display()))
+            }
+        }
     }
 
     /// Removes a temporary folder (a watch of standard input that ended).

@@ -80,7 +80,8 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
     // Leaked so the correlation engine can borrow it for the whole run; a
     // reload (SIGHUP) leaks the rules it replaces (rare, a few MB).
     let detection: &'static Detection = Box::leak(Box::new(Detection::load(&args.rules)?));
-    let state = StateDir::open(args.state_dir.as_deref(), &args.paths)?;
+    let mut state = StateDir::open(args.state_dir.as_deref(), &args.paths)?;
+    state.lock()?;
     let saved = state.load(&args.paths);
     if saved.is_some() && args.from_start {
         eprintln!("vigie: --from-start: resuming where the last run left the files instead");
