@@ -46,7 +46,7 @@ use crate::mail_watch::MailWatch;
 use crate::sinks::syslog::Syslog;
 use crate::sinks::webhook::Webhook;
 use crate::terminal::sanitize;
-use crate::watch_state::{Delivered, Saved, StateDir, alert_key};
+use crate::watch_state::{Delivered, Saved, SavedFinding, StateDir, alert_key};
 
 /// How often the analytics run over the histories, at most.
 const ANALYTICS_EVERY: Duration = Duration::from_secs(5);
@@ -319,6 +319,7 @@ impl Watcher<'_> {
         for (rule, entity, at) in saved.analysed {
             self.analysed.insert((rule, entity, Timestamp(at)));
         }
+        self.alerts.recent = saved.recent.into_iter().map(Finding::from).collect();
         let mut lines = 0;
         for position in &saved.positions {
             let path: Arc<str> = position.path.display().to_string().into();
@@ -360,6 +361,7 @@ impl Watcher<'_> {
             .iter()
             .map(|(rule, entity, at)| (rule.clone(), entity.clone(), at.0))
             .collect();
+        saved.recent = self.alerts.recent.iter().map(SavedFinding::from).collect();
         state.save(&saved)?;
         let files: Vec<serde_json::Value> = follower
             .sizes()
