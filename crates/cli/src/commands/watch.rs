@@ -142,6 +142,7 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
     }
     signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::clone(&hup))?;
     let mut last_save: Option<Instant> = None;
+    let mut last_saved = None;
     let stop_at = args
         .stop_after
         .map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
@@ -200,7 +201,16 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
             || stop_at.is_some_and(|t| Instant::now() >= t)
             || !follower.is_following();
         if stopping || last_save.is_none_or(|t| t.elapsed() >= SAVE_EVERY) {
-            watcher.save(&state, &follower, &args.paths)?;
+            // An idle watch does not rewrite the same state every 2 s.
+            let mark = (
+                follower.positions(),
+                watcher.alerts.raised,
+                watcher.alerts.webhook.as_ref().map(Webhook::counts),
+            );
+            if stopping || last_saved.as_ref() != Some(&mark) {
+                watcher.save(&state, &follower, &args.paths)?;
+                last_saved = Some(mark);
+            }
             last_save = Some(Instant::now());
         }
         if stopping {
