@@ -449,3 +449,20 @@ fn issue_18_shortened_soak_loses_and_repeats_nothing() {
     assert!(out.status.success(), "{text}");
     assert!(text.contains("LOST (scan findings not alerted): 0 "));
 }
+
+#[test]
+fn issue_18_from_start_alerts_every_window_of_the_lines_there_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, state) = (dir.path().join("mail.log"), dir.path().join("state"));
+    // Two brute forces already in the file: the first is not in the last
+    // window of the start, which is all a watch holds in memory.
+    failures(&log, 1, 4);
+    failures(&log, 2, 4);
+    let watch = Watch::with(&log, &state, &["--from-start"]);
+    watch.wait_for(&[1, 2]);
+    failures(&log, 3, 4);
+    watch.wait_for(&[3]);
+    let mut printed = brute_forced(&watch.stop());
+    printed.sort();
+    assert_eq!(printed, ["192.0.2.1", "192.0.2.2", "192.0.2.3"]);
+}

@@ -29,7 +29,7 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::{Context, Result, bail};
 use indicatif::ProgressBar;
 use vigie_detect::analytics::{Baseline, Histories};
-use vigie_detect::correlate::LiveCorrelation;
+use vigie_detect::correlate::{KeptEvents, LiveCorrelation};
 use vigie_detect::findings::FindingSet;
 use vigie_detect::geo::GeoDb;
 use vigie_event::{Entity, Event, Finding, Timestamp};
@@ -129,6 +129,7 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
         unanalysed: 0,
         last_analytics: None,
         analysed: HashSet::new(),
+        kept: (args.from_start && saved.is_none()).then(KeptEvents::default),
     };
     if let Some(saved) = saved {
         watcher.resume(saved, &options);
@@ -256,6 +257,9 @@ struct Watcher<'d> {
     baseline: Baseline,
     /// The file of the last event, shared by the evidence of its findings.
     path: Arc<str>,
+    /// With --from-start at the first start, the events of the lines there
+    /// at start that correlations refer to, kept on disk.
+    kept: Option<KeptEvents>,
     /// Events since the analytics last ran, and when that was.
     unanalysed: u64,
     last_analytics: Option<Instant>,
@@ -283,8 +287,16 @@ impl Watcher<'_> {
             found.extend(single.into_findings(detector.rules()));
             if self.reading_baseline {
                 // Files are read one after the other: their lines reach the
-                // correlations in time order once the baseline is read.
-                self.live.hold(event, &matched, path, !self.from_start);
+                // correlations in time order once the baseline is read; only
+                // the last window is held in memory. With --from-start every
+                // window is alerted: stage two of a scan runs them over the
+                // events kept on disk.
+                if let Some(kept) = &mut self.kept
+                    && correlator.wants(&matched)
+                {
+                    correlator.keep(kept, event, &matched, path);
+                }
+                self.live.hold(event, &matched, path, true);
             } else {
                 found.extend(self.live.process(event, &matched, path));
             }
@@ -301,9 +313,25 @@ impl Watcher<'_> {
         }
     }
 
-    /// Ends the baseline: the correlations get its last window, in time order.
+    /// Ends the baseline: the correlations get its last window, in time
+    /// order; with --from-start, the findings of all its windows.
     fn baseline_read(&mut self, found: &mut Vec<Finding>) {
-        found.extend(self.live.release());
+        let last_window = self.live.release();
+        match self.kept.take() {
+            None => found.extend(last_window),
+            Some(kept) => {
+                let detection = self.detection;
+                match detection.correlator.run(kept, &detection.rules) {
+                    Ok(all) => found.extend(all),
+                    Err(e) => {
+                        eprintln!(
+                            "vigie: the correlations of the lines there at start could not be read back ({e}); only their last window is alerted"
+                        );
+                        found.extend(last_window);
+                    }
+                }
+            }
+        }
         if self.latest_at_start != Timestamp::default() {
             self.baseline.until = Timestamp(self.latest_at_start.0 + 1);
         }
