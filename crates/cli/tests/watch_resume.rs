@@ -454,9 +454,38 @@ fn issue_18_shortened_soak_loses_and_repeats_nothing() {
 fn issue_18_from_start_alerts_every_window_of_the_lines_there_at_start() {
     let dir = tempfile::tempdir().unwrap();
     let (log, state) = (dir.path().join("mail.log"), dir.path().join("state"));
-    // Two brute forces already in the file: the first is not in the last
-    // window of the start, which is all a watch holds in memory.
-    failures(&log, 1, 4);
+    // A brute force three hours before the start, then ten thousand single
+    // failures from other addresses: the watch holds in memory only the
+    // last window (two hours, the longest correlation) of what is there.
+    let three_hours_ago = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(3);
+    let mut text = String::new();
+    for i in 0..4 {
+        text.push_str(&format!(
+            "{} mx dovecot: imap-login: Disconnected (auth failed, 1 attempts in 6 secs): \
+             user=<user1@lab.test>, method=PLAIN, rip=192.0.2.1, lip=10.0.0.1, TLS, session=<old{i}>\n",
+            three_hours_ago.strftime("%b %e %H:%M:%S")
+        ));
+    }
+    std::fs::write(&log, text).unwrap();
+    let now = jiff::Timestamp::now()
+        .strftime("%b %e %H:%M:%S")
+        .to_string();
+    let mut noise = String::new();
+    for i in 0..10_000u32 {
+        noise.push_str(&format!(
+            "{now} mx dovecot: imap-login: Disconnected (auth failed, 1 attempts in 6 secs): \
+             user=<x@lab.test>, method=PLAIN, rip=10.{}.{}.{}, lip=10.0.0.1, TLS, session=<n{i}>\n",
+            i >> 16,
+            (i >> 8) & 255,
+            i & 255
+        ));
+    }
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&log)
+        .unwrap()
+        .write_all(noise.as_bytes())
+        .unwrap();
     failures(&log, 2, 4);
     let watch = Watch::with(&log, &state, &["--from-start"]);
     watch.wait_for(&[1, 2]);
