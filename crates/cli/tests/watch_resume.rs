@@ -495,3 +495,36 @@ fn issue_18_from_start_alerts_every_window_of_the_lines_there_at_start() {
     printed.sort();
     assert_eq!(printed, ["192.0.2.1", "192.0.2.2", "192.0.2.3"]);
 }
+
+#[test]
+fn issue_18_alerts_reach_a_syslog_collector_as_rfc_5424_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, state) = (dir.path().join("mail.log"), dir.path().join("state"));
+    failures(&log, 250, 1);
+    let collector = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    collector
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let target = format!("udp:{}", collector.local_addr().unwrap());
+    let watch = Watch::with(&log, &state, &["--syslog", &target, "--min-level", "high"]);
+    settle();
+    failures(&log, 1, 4);
+    let mut buf = [0; 65_536];
+    let n = collector.recv(&mut buf).unwrap();
+    watch.stop();
+    let message = String::from_utf8(buf[..n].to_vec()).unwrap();
+    // auth (4) * 8 + error (3, level high) = 35; version 1; app vigie; MSGID
+    // the rule (an RFC 5424 MSGID holds 32 characters: the full id is in the SD).
+    assert!(message.starts_with("<35>1 "), "{message}");
+    let fields: Vec<&str> = message.splitn(8, ' ').collect();
+    assert_eq!(
+        (fields[3], fields[5]),
+        ("vigie", &BRUTE_FORCE[..32]),
+        "{message}"
+    );
+    let sd = format!(r#"[vigie@32473 rule="{BRUTE_FORCE}" level="high" ip="192.0.2.1"] "#);
+    assert!(message.contains(&sd), "{message}");
+    let json = message.split_once('\u{feff}').unwrap().1;
+    let finding: Value = serde_json::from_str(json).unwrap();
+    assert_eq!(finding["entity"]["source_ip"], "192.0.2.1");
+}
