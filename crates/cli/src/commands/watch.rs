@@ -343,6 +343,8 @@ impl Watcher<'_> {
     /// they were left.
     fn resume(&mut self, saved: Saved, options: &IngestOptions) {
         self.reading_baseline = false;
+        // --from-start was for the first start: what came since is alerted anyway.
+        self.from_start = false;
         self.baseline.until = Timestamp(saved.baseline_until);
         if let Some(state) = saved.correlations
             && !self.live.restore(state)
@@ -736,8 +738,14 @@ impl Alerts {
             out.write_all(sanitize(&describe(&finding)).as_bytes())?;
         }
         out.flush()?;
-        if let Some(webhook) = &self.webhook {
-            webhook.push(&line)?;
+        if let Some(webhook) = &self.webhook
+            && let Err(e) = webhook.push(&line)
+        {
+            // A full disk must not stop the other sinks, nor the watch.
+            eprintln!(
+                "vigie: --webhook: alert not queued: {}",
+                sanitize(&format!("{e:#}"))
+            );
         }
         if let Some(syslog) = &mut self.syslog {
             syslog.send(&finding, &line);
