@@ -16,7 +16,10 @@ accounts and addresses mapped onto the office (alice -> user7, attacker on
 public addresses), merged into the same files in time order, and the shifted
 ground truth is written to OUT_DIR.ground-truth.json.
 
-Usage: generate.py OUT_DIR TOTAL_MB [--inject RUN]
+With --inject-hour H (after --inject RUN), the intrusion starts H hours
+after the first line instead (bench/soak.py: a short replay holds it).
+
+Usage: generate.py OUT_DIR TOTAL_MB [--inject RUN [--inject-hour H]]
 """
 import datetime as dt
 import json
@@ -219,7 +222,9 @@ class Injection:
 
 def main():
     out, total_mb = sys.argv[1], int(sys.argv[2])
-    inject = Injection(sys.argv[4], START + dt.timedelta(days=5, hours=2, minutes=13)) if "--inject" in sys.argv[3:4] else None
+    at_hour = int(sys.argv[6]) if "--inject-hour" in sys.argv[5:6] else None
+    inject_at = START + (dt.timedelta(days=5, hours=2, minutes=13) if at_hour is None else dt.timedelta(hours=at_hour, minutes=13))
+    inject = Injection(sys.argv[4], inject_at) if "--inject" in sys.argv[3:4] else None
     os.makedirs(out, exist_ok=True)
     files = {}
     parts = {}
@@ -261,7 +266,7 @@ def main():
         f.close()
     if inject:
         days = (hour - START).days
-        if days < 6:
+        if at_hour is None and days < 6:
             sys.exit(f"only {days} days written: the intrusion (day 6) was not injected; ask for more MB")
         with open(out.rstrip("/") + ".ground-truth.json", "w") as g:
             json.dump(inject.ground_truth(), g, indent=1)

@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use vigie_detect::correlate::LiveState;
-use vigie_event::{Entity, Finding};
+use vigie_event::{Entity, Evidence, Finding, Timestamp};
 use vigie_ingest::follow::Position;
 
 use crate::terminal::sanitize;
@@ -63,6 +63,68 @@ pub struct Saved {
     pub quiet: Vec<(String, Entity, i64)>,
     /// The analytics findings raised: rule, entity, first time (microseconds).
     pub analysed: Vec<(String, Entity, i64)>,
+    /// The latest alerts, which the analytics read as earlier findings
+    /// (the account-takeover chain joins a brute force to what follows).
+    #[serde(default)]
+    pub recent: Vec<SavedFinding>,
+}
+
+/// A [`Finding`] as the state keeps it (times in microseconds).
+#[derive(Serialize, Deserialize)]
+pub struct SavedFinding {
+    rule_id: String,
+    title: String,
+    level: String,
+    attack: Vec<String>,
+    entity: Entity,
+    first_seen: i64,
+    last_seen: i64,
+    count: u64,
+    /// Path, line and MIME part of each evidence.
+    evidence: Vec<(String, u64, Option<String>)>,
+    reason: String,
+}
+
+impl From<&Finding> for SavedFinding {
+    fn from(f: &Finding) -> SavedFinding {
+        SavedFinding {
+            rule_id: f.rule_id.clone(),
+            title: f.title.clone(),
+            level: f.level.clone(),
+            attack: f.attack.clone(),
+            entity: f.entity.clone(),
+            first_seen: f.first_seen.0,
+            last_seen: f.last_seen.0,
+            count: f.count,
+            evidence: f
+                .evidence
+                .iter()
+                .map(|e| (e.path.clone(), e.line, e.part.clone()))
+                .collect(),
+            reason: f.reason.clone(),
+        }
+    }
+}
+
+impl From<SavedFinding> for Finding {
+    fn from(f: SavedFinding) -> Finding {
+        Finding {
+            rule_id: f.rule_id,
+            title: f.title,
+            level: f.level,
+            attack: f.attack,
+            entity: f.entity,
+            first_seen: Timestamp(f.first_seen),
+            last_seen: Timestamp(f.last_seen),
+            count: f.count,
+            evidence: f
+                .evidence
+                .into_iter()
+                .map(|(path, line, part)| Evidence { path, line, part })
+                .collect(),
+            reason: f.reason,
+        }
+    }
 }
 
 impl Saved {
@@ -78,6 +140,7 @@ impl Saved {
             correlations: None,
             quiet: Vec::new(),
             analysed: Vec::new(),
+            recent: Vec::new(),
         }
     }
 }
@@ -87,6 +150,8 @@ pub struct StateDir {
     dir: PathBuf,
     /// Whether it lasts only this run (standard input alone: nothing to resume).
     temporary: bool,
+    /// The `lock` file, locked while a watch uses the folder.
+    lock: Option<File>,
 }
 
 impl StateDir {
@@ -110,7 +175,32 @@ impl StateDir {
         };
         fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create the state folder {}", dir.display()))?;
-        Ok(StateDir { dir, temporary })
+        Ok(StateDir {
+            dir,
+            temporary,
+            lock: None,
+        })
+    }
+
+    /// Locks the folder for this watch: two watches writing one state
+    /// would each undo what the other saved.
+    pub fn lock(&mut self) -> Result<()> {
+        let path = self.dir.join("lock");
+        let file =
+            File::create(&path).with_context(|| format!("cannot open {}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => {
+                self.lock = Some(file);
+                Ok(())
+            }
+            Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+                "another vigie watch uses the state folder {} (see --status, or give --state-dir)",
+                self.dir.display()
+            ),
+            Err(std::fs::TryLockError::Error(e)) => {
+                Err(e).with_context(|| format!("cannot lock {}", path.display()))
+            }
+        }
     }
 
     /// Removes a temporary folder (a watch of standard input that ended).

@@ -278,8 +278,14 @@ fn issue_18_ten_brute_forces_across_rotations_a_kill_and_a_restart_are_each_aler
     // While the watch is stopped: lines, then a rotation compressed at once.
     failures(&log, 8, 2);
     std::fs::rename(&log, rotated(1)).unwrap();
-    let gzipped = Command::new("gzip").arg(rotated(1)).status().unwrap();
-    assert!(gzipped.success());
+    let text = std::fs::read(rotated(1)).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(dir.path().join("mail.log.1.gz")).unwrap(),
+        flate2::Compression::default(),
+    );
+    gz.write_all(&text).unwrap();
+    gz.finish().unwrap();
+    std::fs::remove_file(rotated(1)).unwrap();
     failures(&log, 9, 2);
     failures(&log, 10, 4);
 
@@ -421,4 +427,104 @@ fn issue_18_alerts_wait_on_disk_while_the_collector_is_down_bounded_and_are_sent
             .all(|body| serde_json::from_str::<Value>(body).is_ok())
     );
     assert_eq!(std::fs::read_dir(&queue).unwrap().count(), 0);
+}
+
+/// The shortened soak (about 75 s, python3): `bench/soak.py --minutes 1
+/// --mb 3`, the lab intrusion in synthetic office lines replayed with
+/// rotations, kills and the collector down; every rule and correlation
+/// finding of scan alerted, none twice. Run with
+/// `cargo test -p vigie --test watch_resume -- --ignored`.
+#[test]
+#[ignore = "about 75 s; run with --ignored"]
+fn issue_18_shortened_soak_loses_and_repeats_nothing() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = Command::new("python3")
+        .arg(root.join("bench/soak.py"))
+        .args(["--minutes", "1", "--mb", "3", "--vigie"])
+        .arg(assert_cmd::cargo::cargo_bin("vigie"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    eprintln!("{text}");
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("LOST (scan findings not alerted): 0 "));
+}
+
+#[test]
+fn issue_18_from_start_alerts_every_window_of_the_lines_there_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, state) = (dir.path().join("mail.log"), dir.path().join("state"));
+    // A brute force three hours before the start, then ten thousand single
+    // failures from other addresses: the watch holds in memory only the
+    // last window (two hours, the longest correlation) of what is there.
+    let three_hours_ago = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(3);
+    let mut text = String::new();
+    for i in 0..4 {
+        text.push_str(&format!(
+            "{} mx dovecot: imap-login: Disconnected (auth failed, 1 attempts in 6 secs): \
+             user=<user1@lab.test>, method=PLAIN, rip=192.0.2.1, lip=10.0.0.1, TLS, session=<old{i}>\n",
+            three_hours_ago.strftime("%b %e %H:%M:%S")
+        ));
+    }
+    std::fs::write(&log, text).unwrap();
+    let now = jiff::Timestamp::now()
+        .strftime("%b %e %H:%M:%S")
+        .to_string();
+    let mut noise = String::new();
+    for i in 0..10_000u32 {
+        noise.push_str(&format!(
+            "{now} mx dovecot: imap-login: Disconnected (auth failed, 1 attempts in 6 secs): \
+             user=<x@lab.test>, method=PLAIN, rip=10.{}.{}.{}, lip=10.0.0.1, TLS, session=<n{i}>\n",
+            i >> 16,
+            (i >> 8) & 255,
+            i & 255
+        ));
+    }
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&log)
+        .unwrap()
+        .write_all(noise.as_bytes())
+        .unwrap();
+    failures(&log, 2, 4);
+    let watch = Watch::with(&log, &state, &["--from-start"]);
+    watch.wait_for(&[1, 2]);
+    failures(&log, 3, 4);
+    watch.wait_for(&[3]);
+    let mut printed = brute_forced(&watch.stop());
+    printed.sort();
+    assert_eq!(printed, ["192.0.2.1", "192.0.2.2", "192.0.2.3"]);
+}
+
+#[test]
+fn issue_18_alerts_reach_a_syslog_collector_as_rfc_5424_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, state) = (dir.path().join("mail.log"), dir.path().join("state"));
+    failures(&log, 250, 1);
+    let collector = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    collector
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let target = format!("udp:{}", collector.local_addr().unwrap());
+    let watch = Watch::with(&log, &state, &["--syslog", &target, "--min-level", "high"]);
+    settle();
+    failures(&log, 1, 4);
+    let mut buf = [0; 65_536];
+    let n = collector.recv(&mut buf).unwrap();
+    watch.stop();
+    let message = String::from_utf8(buf[..n].to_vec()).unwrap();
+    // auth (4) * 8 + error (3, level high) = 35; version 1; app vigie; MSGID
+    // the rule (an RFC 5424 MSGID holds 32 characters: the full id is in the SD).
+    assert!(message.starts_with("<35>1 "), "{message}");
+    let fields: Vec<&str> = message.splitn(8, ' ').collect();
+    assert_eq!(
+        (fields[3], fields[5]),
+        ("vigie", &BRUTE_FORCE[..32]),
+        "{message}"
+    );
+    let sd = format!(r#"[vigie@32473 rule="{BRUTE_FORCE}" level="high" ip="192.0.2.1"] "#);
+    assert!(message.contains(&sd), "{message}");
+    let json = message.split_once('\u{feff}').unwrap().1;
+    let finding: Value = serde_json::from_str(json).unwrap();
+    assert_eq!(finding["entity"]["source_ip"], "192.0.2.1");
 }

@@ -840,4 +840,111 @@ mod tests {
         assert_eq!(ignored, ["notes.txt", "old.gz"]);
         assert_eq!(follower.reports().count(), 0, "mail.log.1 is a rotation");
     }
+
+    /// Polls once, returning the changes and the (line, user) of each event.
+    fn changes_and_lines(follower: &mut Follower) -> (Vec<Change>, Vec<(u64, Option<String>)>) {
+        let mut seen = Vec::new();
+        let changes =
+            follower.poll(&mut |e| seen.push((e.line, e.user_name.as_deref().map(str::to_string))));
+        (changes, seen)
+    }
+
+    #[test]
+    fn a_resumed_follower_reads_from_where_the_last_one_left_off() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("mail.log");
+        append(&log, LOGIN);
+        let mut first = Follower::new(vec![log.clone()], IngestOptions::default(), true);
+        assert_eq!(lines(&mut first).len(), 1);
+        // Half a line is not handed over: it is read again, whole.
+        append(&log, &OTHER[..30]);
+        assert!(lines(&mut first).is_empty());
+        let positions = first.positions();
+        drop(first);
+        append(&log, &OTHER[30..]);
+        let mut next =
+            Follower::new(vec![log.clone()], IngestOptions::default(), false).resume(positions);
+        let (changes, seen) = changes_and_lines(&mut next);
+        assert_eq!(seen, [(2, Some("bob@lab.test".into()))]);
+        assert!(
+            matches!(changes[..], [Change::Resumed { offset, .. }] if offset == LOGIN.len() as u64)
+        );
+    }
+
+    #[test]
+    fn lines_of_a_file_rotated_and_compressed_while_stopped_are_read_from_the_rotation() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("mail.log");
+        append(&log, LOGIN);
+        let mut first = Follower::new(vec![log.clone()], IngestOptions::default(), true);
+        lines(&mut first);
+        let positions = first.positions();
+        drop(first);
+        // Written after the stop, then rotated and compressed (no delaycompress).
+        append(&log, OTHER);
+        let rotated = std::fs::read(&log).unwrap();
+        let mut gz = flate2::write::GzEncoder::new(
+            std::fs::File::create(dir.path().join("mail.log.1.gz")).unwrap(),
+            flate2::Compression::default(),
+        );
+        gz.write_all(&rotated).unwrap();
+        gz.finish().unwrap();
+        std::fs::remove_file(&log).unwrap();
+        // (It may take the freed inode: its first line tells it apart.)
+        append(&log, &LOGIN.replace("alice", "carol"));
+        let mut next =
+            Follower::new(vec![log.clone()], IngestOptions::default(), false).resume(positions);
+        let (changes, seen) = changes_and_lines(&mut next);
+        assert_eq!(
+            seen,
+            [
+                (2, Some("bob@lab.test".into())),
+                (1, Some("carol@lab.test".into()))
+            ],
+            "the rotation's unread line, then the new file from its start"
+        );
+        assert!(
+            matches!(&changes[0], Change::Recovered { from, .. } if from.lines == 1 && from.files[0].ends_with("mail.log.1.gz")),
+            "{changes:?}"
+        );
+    }
+
+    #[test]
+    fn a_copytruncate_right_after_unread_lines_reads_them_from_the_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("mail.log");
+        append(&log, LOGIN);
+        let mut follower = Follower::new(vec![log.clone()], IngestOptions::default(), true);
+        lines(&mut follower);
+        append(&log, OTHER);
+        std::fs::copy(&log, dir.path().join("mail.log.1")).unwrap();
+        // Truncated and written again to the very same size: only the head tells.
+        std::fs::write(&log, format!("{OTHER}{LOGIN}")).unwrap();
+        let (changes, seen) = changes_and_lines(&mut follower);
+        assert_eq!(changes, [Change::Truncated(log.clone())]);
+        let users: Vec<_> = seen.into_iter().map(|(_, u)| u.unwrap()).collect();
+        assert_eq!(users, ["bob@lab.test", "bob@lab.test", "alice@lab.test"]);
+    }
+
+    #[test]
+    fn a_reused_inode_with_other_first_bytes_is_not_the_old_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("mail.log");
+        append(&log, LOGIN);
+        let mut first = Follower::new(vec![log.clone()], IngestOptions::default(), true);
+        lines(&mut first);
+        let positions = first.positions();
+        drop(first);
+        // Same inode, same size, other content: not the file left.
+        std::fs::write(&log, OTHER.replace("bob", "eve").replacen("30", "31", 1)).unwrap();
+        assert_eq!(
+            std::fs::metadata(&log).unwrap().len(),
+            LOGIN.len() as u64 - 2
+        );
+        let mut next =
+            Follower::new(vec![log.clone()], IngestOptions::default(), false).resume(positions);
+        let (changes, seen) = changes_and_lines(&mut next);
+        assert!(matches!(changes[0], Change::Lost { .. }), "{changes:?}");
+        assert_eq!(seen, [(1, Some("eve@lab.test".into()))]);
+    }
 }

@@ -29,7 +29,7 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::{Context, Result, bail};
 use indicatif::ProgressBar;
 use vigie_detect::analytics::{Baseline, Histories};
-use vigie_detect::correlate::LiveCorrelation;
+use vigie_detect::correlate::{KeptEvents, LiveCorrelation};
 use vigie_detect::findings::FindingSet;
 use vigie_detect::geo::GeoDb;
 use vigie_event::{Entity, Event, Finding, Timestamp};
@@ -46,7 +46,7 @@ use crate::mail_watch::MailWatch;
 use crate::sinks::syslog::Syslog;
 use crate::sinks::webhook::Webhook;
 use crate::terminal::sanitize;
-use crate::watch_state::{Delivered, Saved, StateDir, alert_key};
+use crate::watch_state::{Delivered, Saved, SavedFinding, StateDir, alert_key};
 
 /// How often the analytics run over the histories, at most.
 const ANALYTICS_EVERY: Duration = Duration::from_secs(5);
@@ -80,7 +80,8 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
     // Leaked so the correlation engine can borrow it for the whole run; a
     // reload (SIGHUP) leaks the rules it replaces (rare, a few MB).
     let detection: &'static Detection = Box::leak(Box::new(Detection::load(&args.rules)?));
-    let state = StateDir::open(args.state_dir.as_deref(), &args.paths)?;
+    let mut state = StateDir::open(args.state_dir.as_deref(), &args.paths)?;
+    state.lock()?;
     let saved = state.load(&args.paths);
     if saved.is_some() && args.from_start {
         eprintln!("vigie: --from-start: resuming where the last run left the files instead");
@@ -128,6 +129,7 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
         unanalysed: 0,
         last_analytics: None,
         analysed: HashSet::new(),
+        kept: (args.from_start && saved.is_none()).then(KeptEvents::default),
     };
     if let Some(saved) = saved {
         watcher.resume(saved, &options);
@@ -141,6 +143,7 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
     }
     signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::clone(&hup))?;
     let mut last_save: Option<Instant> = None;
+    let mut last_saved = None;
     let stop_at = args
         .stop_after
         .map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
@@ -199,7 +202,16 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
             || stop_at.is_some_and(|t| Instant::now() >= t)
             || !follower.is_following();
         if stopping || last_save.is_none_or(|t| t.elapsed() >= SAVE_EVERY) {
-            watcher.save(&state, &follower, &args.paths)?;
+            // An idle watch does not rewrite the same state every 2 s.
+            let mark = (
+                follower.positions(),
+                watcher.alerts.raised,
+                watcher.alerts.webhook.as_ref().map(Webhook::counts),
+            );
+            if stopping || last_saved.as_ref() != Some(&mark) {
+                watcher.save(&state, &follower, &args.paths)?;
+                last_saved = Some(mark);
+            }
             last_save = Some(Instant::now());
         }
         if stopping {
@@ -245,6 +257,9 @@ struct Watcher<'d> {
     baseline: Baseline,
     /// The file of the last event, shared by the evidence of its findings.
     path: Arc<str>,
+    /// With --from-start at the first start, the events of the lines there
+    /// at start that correlations refer to, kept on disk.
+    kept: Option<KeptEvents>,
     /// Events since the analytics last ran, and when that was.
     unanalysed: u64,
     last_analytics: Option<Instant>,
@@ -272,8 +287,16 @@ impl Watcher<'_> {
             found.extend(single.into_findings(detector.rules()));
             if self.reading_baseline {
                 // Files are read one after the other: their lines reach the
-                // correlations in time order once the baseline is read.
-                self.live.hold(event, &matched, path, !self.from_start);
+                // correlations in time order once the baseline is read; only
+                // the last window is held in memory. With --from-start every
+                // window is alerted: stage two of a scan runs them over the
+                // events kept on disk.
+                if let Some(kept) = &mut self.kept
+                    && correlator.wants(&matched)
+                {
+                    correlator.keep(kept, event, &matched, path);
+                }
+                self.live.hold(event, &matched, path, true);
             } else {
                 found.extend(self.live.process(event, &matched, path));
             }
@@ -290,9 +313,25 @@ impl Watcher<'_> {
         }
     }
 
-    /// Ends the baseline: the correlations get its last window, in time order.
+    /// Ends the baseline: the correlations get its last window, in time
+    /// order; with --from-start, the findings of all its windows.
     fn baseline_read(&mut self, found: &mut Vec<Finding>) {
-        found.extend(self.live.release());
+        let last_window = self.live.release();
+        match self.kept.take() {
+            None => found.extend(last_window),
+            Some(kept) => {
+                let detection = self.detection;
+                match detection.correlator.run(kept, &detection.rules) {
+                    Ok(all) => found.extend(all),
+                    Err(e) => {
+                        eprintln!(
+                            "vigie: the correlations of the lines there at start could not be read back ({e}); only their last window is alerted"
+                        );
+                        found.extend(last_window);
+                    }
+                }
+            }
+        }
         if self.latest_at_start != Timestamp::default() {
             self.baseline.until = Timestamp(self.latest_at_start.0 + 1);
         }
@@ -304,6 +343,8 @@ impl Watcher<'_> {
     /// they were left.
     fn resume(&mut self, saved: Saved, options: &IngestOptions) {
         self.reading_baseline = false;
+        // --from-start was for the first start: what came since is alerted anyway.
+        self.from_start = false;
         self.baseline.until = Timestamp(saved.baseline_until);
         if let Some(state) = saved.correlations
             && !self.live.restore(state)
@@ -318,6 +359,7 @@ impl Watcher<'_> {
         for (rule, entity, at) in saved.analysed {
             self.analysed.insert((rule, entity, Timestamp(at)));
         }
+        self.alerts.recent = saved.recent.into_iter().map(Finding::from).collect();
         let mut lines = 0;
         for position in &saved.positions {
             let path: Arc<str> = position.path.display().to_string().into();
@@ -359,6 +401,7 @@ impl Watcher<'_> {
             .iter()
             .map(|(rule, entity, at)| (rule.clone(), entity.clone(), at.0))
             .collect();
+        saved.recent = self.alerts.recent.iter().map(SavedFinding::from).collect();
         state.save(&saved)?;
         let files: Vec<serde_json::Value> = follower
             .sizes()
@@ -695,8 +738,14 @@ impl Alerts {
             out.write_all(sanitize(&describe(&finding)).as_bytes())?;
         }
         out.flush()?;
-        if let Some(webhook) = &self.webhook {
-            webhook.push(&line)?;
+        if let Some(webhook) = &self.webhook
+            && let Err(e) = webhook.push(&line)
+        {
+            // A full disk must not stop the other sinks, nor the watch.
+            eprintln!(
+                "vigie: --webhook: alert not queued: {}",
+                sanitize(&format!("{e:#}"))
+            );
         }
         if let Some(syslog) = &mut self.syslog {
             syslog.send(&finding, &line);
