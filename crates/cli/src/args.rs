@@ -35,7 +35,7 @@ pub enum Command {
     /// Follow logs as they are written and alert on what the rules, correlations and indicators find.
     #[command(after_help = WATCH_EXAMPLES)]
     Watch(Box<WatchArgs>),
-    /// Import indicator feeds (STIX 2.1, MISP, CSV or plain lists) and manage the stored sets.
+    /// Import indicator feeds (STIX 2.1, MISP, OTX, abuse.ch exports, CSV or plain lists) and manage the stored sets.
     #[command(subcommand)]
     Intel(IntelCommand),
 }
@@ -55,15 +55,23 @@ pub enum IntelCommand {
 const INTEL_IMPORT_EXAMPLES: &str = "\
 Examples:
   vigie intel import eset-winter-vivern.json            # a MISP event
+  vigie intel import misp-feed/                         # a MISP feed folder (manifest.json)
   vigie intel import roundpress.stix.json --name roundpress
-  vigie intel import iocs.csv blocklist.txt --name soc-2026-11
+  vigie intel import threatfox.csv urlhaus.csv ipblocklist.csv --name abusech
+  vigie intel import pulse.json --name otx-bianlian     # an AlienVault OTX pulse
   vigie intel list
   vigie scan /var/log --case case --ioc extra.txt       # a feed for one scan only
 
-The format is found by content. Refanged forms (hxxp, [.], [@]) are read.
-Each file's report says how many entries were read, used, and refused by
-reason. A set of the same name is replaced. Exit status: 0 imported, 2 a
-file could not be read (the others are still imported).";
+The format is found by content: STIX 2.x (indicators and OpenCTI's
+observables), MISP events and feed folders, OTX pulses, the ThreatFox,
+URLhaus, Feodo Tracker and SSLBL exports (CSV, JSON, text), CSV with a
+header, plain lists. Columns are read by name: references, report links,
+malware names and reporters are never taken as indicators; ip:port gives
+the address. Refanged forms (hxxp, [.], [@]) are read. Each file's report
+says how many entries were read, used, and refused by reason. A set of the
+same name is replaced. A file that is not a feed (prose, binary, other
+JSON) is refused with the reason. Exit status: 0 imported, 2 a file could
+not be read or is not a feed (the others are still imported).";
 
 /// Where the stored sets are.
 #[derive(Debug, Args)]
@@ -80,7 +88,7 @@ pub struct IntelDirArgs {
 /// `vigie intel import`.
 #[derive(Debug, Args)]
 pub struct IntelImportArgs {
-    /// Feed files.
+    /// Feed files, or MISP feed folders.
     #[arg(value_name = "FILE", required = true)]
     pub files: Vec<PathBuf>,
 
