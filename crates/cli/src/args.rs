@@ -155,8 +155,12 @@ Examples:
   vigie events /var/log/mail.log | vigie hunt --sigma my-rules/ -
   vigie hunt --sigma sigma/rules/windows dump.json
 
-Each match is one JSON line: rule_id, title, level, file and index (1-based
-position of the document in its file). Exit status: 0 no match, 1 matches,
+A vigie event (event.dataset, as `vigie events` writes it) is only seen by
+the rules whose logsource the mapping routes to its dataset, as in `vigie
+scan`; other documents are seen by every rule. Correlation rules run over
+the matches in document order, timed by @timestamp. Each match is one JSON
+line: rule_id, title, level, correlation (true for a correlation), file and
+index (1-based position of the document in its file). Exit status: 0 no match, 1 matches,
 2 usage or input error (unreadable file, broken rules: they are listed on
 stderr and the rules that load are still run).";
 
@@ -190,6 +194,10 @@ pub struct HuntArgs {
     /// JSON files (one or more documents each) or JSON-lines files; - for standard input.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
+
+    /// Field and logsource mapping for Sigma rules (default: the built-in rules/mappings/vigie.yml).
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
 }
 
 const EVENTS_EXAMPLES: &str = "\
