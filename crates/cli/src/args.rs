@@ -168,7 +168,9 @@ stderr and the rules that load are still run).";
 #[derive(Subcommand, Debug)]
 pub enum RulesCommand {
     /// Load rules and list every one that cannot be loaded, with file, line and reason.
-    #[command(after_help = "Exit status: 0 every rule loads, 1 some do not, 2 usage error.")]
+    #[command(
+        after_help = "YAML files that are not Sigma rules (no title, detection, correlation or\nfilter: a field mapping, test fixtures) are skipped with a note.\n\nExit status: 0 every rule loads, 1 some do not, 2 usage error or no rule\nat all in the paths given."
+    )]
     Check(RulesCheckArgs),
 }
 

@@ -185,3 +185,45 @@ fn hunt_honours_logsources_and_runs_correlations() {
     assert!(!burst.is_empty(), "{matches:?}");
     assert!(burst.iter().all(|m| m["correlation"] == true));
 }
+
+/// Issue 15: `rules check` on vigie's own rules folder skips the field
+/// mapping and the rule test fixtures (YAML, not rules) with a note and
+/// passes; a folder with no rule at all fails with a message.
+#[test]
+fn rules_check_skips_yaml_that_is_not_a_rule_and_fails_on_no_rule() {
+    let rules = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../rules");
+    let out = Command::cargo_bin("vigie")
+        .unwrap()
+        .args(["rules", "check"])
+        .arg(&rules)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("mappings/vigie.yml: skipped, not a Sigma rule"),
+        "{text}"
+    );
+    assert!(text.contains("; 0 not loaded; "), "{text}");
+
+    let out = Command::cargo_bin("vigie")
+        .unwrap()
+        .args(["rules", "check", "--json"])
+        .arg(rules.join("mappings"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["skipped"].as_array().unwrap().len(), 1);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("no Sigma rule in"), "{stderr}");
+
+    let empty = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("vigie")
+        .unwrap()
+        .args(["rules", "check"])
+        .arg(empty.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
