@@ -104,6 +104,19 @@ pub fn read_script(path: &Path, owners: &HashMap<PathBuf, String>) -> Result<Sie
     })
 }
 
+/// How an input that could not be read is named on stderr, once, as what
+/// it is: a message of an mbox (`file:line`), a message file, or a folder or
+/// file met while looking for mail stores (its reason says which).
+pub fn unread_text(u: &Unread) -> String {
+    let path = crate::terminal::sanitize(&u.location.path);
+    let reason = crate::terminal::sanitize(&u.reason);
+    match u.location.line {
+        0 => format!("{path}: {reason}"),
+        1 => format!("{path}: message not read: {reason}"),
+        line => format!("{path}:{line}: message not read: {reason}"),
+    }
+}
+
 impl MailScan {
     /// Whether `path` belongs to a mail store (and is not a log).
     pub fn owns(&self, path: &Path) -> bool {

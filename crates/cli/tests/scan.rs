@@ -127,3 +127,50 @@ fn geoip_places_the_scopes_addresses_and_the_report_charts_countries() {
     assert!(html.contains("findings per source country"));
     assert!(html.contains("127.0.0.66 (RU, AS64511)"));
 }
+
+/// Issue 15: what cannot be read in a mail store is named once, as what it
+/// is (a folder or a link to nothing where a message file was expected),
+/// never as "message not read: path:0", and the scan's status says so (2).
+#[test]
+fn unreadable_entries_of_a_mail_store_are_named_as_what_they_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let cur = dir.path().join("Maildir/cur");
+    for sub in ["cur", "new", "tmp"] {
+        std::fs::create_dir_all(dir.path().join("Maildir").join(sub)).unwrap();
+    }
+    let lab = common::example().join("vmail/bob/Maildir/cur");
+    let message = std::fs::read_dir(&lab)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.is_file())
+        .unwrap();
+    std::fs::copy(&message, cur.join(message.file_name().unwrap())).unwrap();
+    std::os::unix::fs::symlink(
+        dir.path().join("gone"),
+        cur.join("1795918117.M1P1.vm,S=10:2,"),
+    )
+    .unwrap();
+    std::fs::create_dir(cur.join("1795918118.M2P2.vm,S=10:2,")).unwrap();
+    let out = Command::cargo_bin("vigie")
+        .unwrap()
+        .args(["scan", "--tz", "UTC", "--no-intel-store", "--case"])
+        .arg(dir.path().join("case"))
+        .arg(dir.path().join("Maildir"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("1795918117.M1P1.vm,S=10:2,: message not read: a symbolic link to nothing"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "1795918118.M2P2.vm,S=10:2,: message not read: a folder where a message file was expected"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(":0:"), "{stderr}");
+    assert_eq!(stderr.matches("1795918117.M1P1").count(), 1, "{stderr}");
+}

@@ -152,7 +152,7 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Store>, Vec<Unread>) {
                                 .unwrap_or_default(),
                             ..Location::default()
                         },
-                        reason: e.to_string(),
+                        reason: walk_reason(&e),
                     });
                     continue;
                 }
@@ -259,7 +259,9 @@ pub fn maildir_messages(maildir: &Path) -> Vec<Location> {
         };
         let mut files: Vec<PathBuf> = entries.filter_map(|e| Some(e.ok()?.path())).collect();
         files.sort();
-        for file in files.into_iter().filter(|f| f.is_file()) {
+        // Every entry: one that is not a message file (a folder, a link to
+        // nothing) is named when it is read, never skipped unseen.
+        for file in files {
             let name = file
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
@@ -296,6 +298,9 @@ pub fn read_location(location: Location) -> Result<RawMessage, Unread> {
 
 /// Reads one message file, at most [`MAX_MESSAGE`] bytes.
 pub fn read_bounded(file: &Path) -> Result<Vec<u8>, String> {
+    if let Some(what) = not_a_message(file) {
+        return Err(what);
+    }
     let f = File::open(file).map_err(|e| e.to_string())?;
     let mut bytes = Vec::new();
     f.take(MAX_MESSAGE as u64 + 1)
@@ -305,6 +310,41 @@ pub fn read_bounded(file: &Path) -> Result<Vec<u8>, String> {
         return Err(format!("message larger than {MAX_MESSAGE} bytes"));
     }
     Ok(bytes)
+}
+
+/// What a path met while looking for mail stores is, and why it could not
+/// be read (walkdir's own text repeats the path, named once by the caller).
+fn walk_reason(e: &walkdir::Error) -> String {
+    if let Some(ancestor) = e.loop_ancestor() {
+        return format!(
+            "symbolic link not followed: it loops back to {}",
+            ancestor.display()
+        );
+    }
+    let what = match e.path().map(std::fs::symlink_metadata) {
+        Some(Ok(m)) if m.is_dir() => "folder",
+        _ => "file",
+    };
+    match e.io_error() {
+        Some(io) => format!("{what} not readable: {io}"),
+        None => format!("{what} not readable: {e}"),
+    }
+}
+
+/// What stands where a message file was expected, when it is not one: a
+/// folder, a link to nothing, a device or pipe.
+fn not_a_message(file: &Path) -> Option<String> {
+    let meta = std::fs::symlink_metadata(file).ok()?;
+    let kind = meta.file_type();
+    if kind.is_dir() {
+        Some("a folder where a message file was expected".into())
+    } else if kind.is_symlink() && std::fs::metadata(file).is_err() {
+        Some("a symbolic link to nothing".into())
+    } else if !kind.is_file() && !kind.is_symlink() {
+        Some("not a regular file (a device, pipe or socket)".into())
+    } else {
+        None
+    }
 }
 
 /// Calls `each` with every message of an mbox, streaming: one message in

@@ -250,18 +250,14 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         );
     }
     for u in &mail.unread {
-        eprintln!(
-            "vigie: message not read: {}:{}: {}",
-            sanitize(&u.location.path),
-            u.location.line,
-            sanitize(&u.reason)
-        );
+        eprintln!("vigie: {}", crate::mail::unread_text(u));
     }
     let failed = !inputs.errors.is_empty()
         || reports.iter().any(|r| r.error.is_some())
         || !rules.errors.is_empty()
         || !mail.rule_errors.is_empty()
-        || intel_failed;
+        || intel_failed
+        || !mail.unread.is_empty();
     Ok(ExitCode::from(if failed {
         2
     } else if findings.is_empty() {

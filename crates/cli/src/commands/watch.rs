@@ -125,11 +125,7 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
             // The messages there at start are only recorded, unless --from-start.
             let polled = mail.poll(&watcher.intel, watcher.reading_baseline && !args.from_start);
             for u in &polled.unread {
-                eprintln!(
-                    "vigie: message not read: {}: {}",
-                    sanitize(&u.location.path),
-                    sanitize(&u.reason)
-                );
+                eprintln!("vigie: {}", crate::mail::unread_text(u));
             }
             found.extend(polled.findings);
         }
