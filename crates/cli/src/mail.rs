@@ -169,7 +169,8 @@ pub fn scan_mail(paths: &[PathBuf], yara_dirs: &[PathBuf], intel: &IntelIndex) -
             if !intel.is_empty() {
                 match_message(intel, &report, &hits);
             }
-            if let Some(folder) = user_folder(Path::new(&report.location.path)) {
+            if let Some(folder) = user_folder(&vigie_event::path::from_text(&report.location.path))
+            {
                 let mut owners = owners.lock().unwrap_or_else(|e| e.into_inner());
                 if !owners.contains_key(&folder)
                     && let Some(owner) = report.delivered_to.as_deref()
@@ -502,7 +503,7 @@ fn owner(report: &MessageReport) -> Option<String> {
         return Some(d.to_ascii_lowercase());
     }
     // `<domain>/<user>/Maildir/…`
-    if let Some(folder) = user_folder(Path::new(&report.location.path))
+    if let Some(folder) = user_folder(&vigie_event::path::from_text(&report.location.path))
         && let (Some(user), Some(domain)) = (
             folder.file_name().map(|n| n.to_string_lossy()),
             folder
@@ -520,7 +521,7 @@ fn owner(report: &MessageReport) -> Option<String> {
 /// When the message arrived: the delivery time a Maildir file name starts
 /// with (the server's clock), else its `Date` header.
 fn arrival(report: &MessageReport) -> Option<Timestamp> {
-    let name = Path::new(&report.location.path)
+    let name = vigie_event::path::from_text(&report.location.path)
         .file_name()?
         .to_string_lossy()
         .into_owned();

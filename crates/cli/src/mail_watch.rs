@@ -218,7 +218,7 @@ impl MailWatch {
     /// Records the owner of the user folder a message was delivered to.
     fn learn_owner(&mut self, report: &MessageReport) {
         if let (Some(folder), Some(owner)) = (
-            user_folder(Path::new(&report.location.path)),
+            user_folder(&vigie_event::path::from_text(&report.location.path)),
             report.delivered_to.as_deref(),
         ) {
             self.owners

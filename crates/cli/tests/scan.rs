@@ -174,3 +174,72 @@ fn unreadable_entries_of_a_mail_store_are_named_as_what_they_are() {
     assert!(!stderr.contains(":0:"), "{stderr}");
     assert_eq!(stderr.matches("1795918117.M1P1").count(), 1, "{stderr}");
 }
+
+/// Issue 15: paths are kept as the OS gives them. A log and a message whose
+/// file names are not UTF-8 give evidence paths (escaped `\xNN`, plain JSON
+/// strings) that lead back to the very files.
+#[test]
+fn evidence_paths_of_files_named_in_no_utf8_can_be_opened() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join(OsStr::from_bytes(b"logs-caf\xe9"));
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::copy(
+        common::example().join("logs/dovecot.log"),
+        logs.join(OsStr::from_bytes(b"dovecot-\xff.log")),
+    )
+    .unwrap();
+    let maildir = dir.path().join("alice/Maildir");
+    for sub in ["cur", "new", "tmp"] {
+        std::fs::create_dir_all(maildir.join(sub)).unwrap();
+    }
+    // The lab's CVE-2024-37383 message, under a name with a Latin-1 byte.
+    std::fs::copy(
+        common::example()
+            .join("vmail/alice/Maildir/cur/1795918129.M44549P9854.vm,S=1484,W=1524:2,S"),
+        maildir.join(OsStr::from_bytes(
+            b"1795918129.M44549P9854.vm\xe9,S=1484:2,S",
+        )),
+    )
+    .unwrap();
+    let case = dir.path().join("case");
+    let out = Command::cargo_bin("vigie")
+        .unwrap()
+        .args(["scan", "--tz", "UTC", "--no-intel-store", "--case"])
+        .arg(&case)
+        .arg(&logs)
+        .arg(dir.path().join("alice"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let findings = std::fs::read_to_string(case.join("findings.jsonl")).unwrap();
+    let mut paths = std::collections::BTreeSet::new();
+    for line in findings.lines() {
+        let f: serde_json::Value = serde_json::from_str(line).unwrap();
+        for e in f["evidence"].as_array().into_iter().flatten() {
+            paths.insert(e["path"].as_str().unwrap().to_string());
+        }
+    }
+    assert!(
+        paths.iter().any(|p| p.ends_with("dovecot-\\xff.log")),
+        "{paths:?}"
+    );
+    assert!(
+        paths.iter().any(|p| p.contains("vm\\xe9,S=1484:2,S")),
+        "{paths:?}"
+    );
+    for p in &paths {
+        assert!(!p.contains('\u{fffd}'), "{p}");
+        assert!(
+            vigie_event::path::from_text(p).is_file(),
+            "{p} does not lead back to its file"
+        );
+    }
+}

@@ -211,7 +211,7 @@ pub fn import_file(
     path: &Path,
     source: &str,
 ) -> Result<(Vec<Indicator>, ImportReport), ImportError> {
-    let file = path.display().to_string();
+    let file = vigie_event::path::to_text(path).into_owned();
     if path.is_dir() {
         return misp_feed::import(path, &file, source);
     }

@@ -7,6 +7,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
+use vigie_event::path::{from_text, to_text};
 use walkdir::WalkDir;
 
 /// A message larger than this is not analysed (counted, with its place).
@@ -148,7 +149,7 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Store>, Vec<Unread>) {
                         location: Location {
                             path: e
                                 .path()
-                                .map(|p| p.display().to_string())
+                                .map(|p| to_text(p).into_owned())
                                 .unwrap_or_default(),
                             ..Location::default()
                         },
@@ -197,7 +198,7 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Store>, Vec<Unread>) {
                 Ok(None) => {}
                 Err(e) => errors.push(Unread {
                     location: Location {
-                        path: p.display().to_string(),
+                        path: to_text(p).into_owned(),
                         ..Location::default()
                     },
                     reason: e.to_string(),
@@ -268,7 +269,7 @@ pub fn maildir_messages(maildir: &Path) -> Vec<Location> {
                 .unwrap_or_default();
             let (base, flags) = split_maildir_name(&name);
             messages.push(Location {
-                path: file.display().to_string(),
+                path: to_text(&file).into_owned(),
                 line: 1,
                 mailbox: Some(mailbox.clone()),
                 uid: uids.get(&base).copied(),
@@ -290,7 +291,7 @@ pub fn split_maildir_name(name: &str) -> (String, Option<String>) {
 
 /// Reads the message at `location` (a file of its own).
 pub fn read_location(location: Location) -> Result<RawMessage, Unread> {
-    match read_bounded(Path::new(&location.path)) {
+    match read_bounded(&from_text(&location.path)) {
         Ok(bytes) => Ok(RawMessage { location, bytes }),
         Err(reason) => Err(Unread { location, reason }),
     }
@@ -357,7 +358,7 @@ pub fn read_mbox(
     unread: &mut dyn FnMut(Unread),
 ) -> io::Result<()> {
     let mut reader = BufReader::with_capacity(1 << 16, File::open(path)?);
-    let name = path.display().to_string();
+    let name = to_text(path).into_owned();
     let mut line = Vec::new();
     let mut message = Vec::new();
     let mut start: Option<u64> = None;
@@ -446,7 +447,7 @@ pub fn read_store(store: &Store, each: &mut dyn FnMut(RawMessage), unread: &mut 
             if let Err(e) = read_mbox(&store.path, each, unread) {
                 unread(Unread {
                     location: Location {
-                        path: store.path.display().to_string(),
+                        path: to_text(&store.path).into_owned(),
                         ..Location::default()
                     },
                     reason: format!("mbox read stopped: {e}"),
@@ -455,7 +456,7 @@ pub fn read_store(store: &Store, each: &mut dyn FnMut(RawMessage), unread: &mut 
         }
         StoreKind::Eml => {
             let location = Location {
-                path: store.path.display().to_string(),
+                path: to_text(&store.path).into_owned(),
                 line: 1,
                 ..Location::default()
             };

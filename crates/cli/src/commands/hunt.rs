@@ -31,7 +31,7 @@ pub fn run(args: HuntArgs) -> Result<ExitCode> {
     let mut matched = false;
     let mut failed = !rules.errors.is_empty();
     for file in &args.files {
-        let name = file.display().to_string();
+        let name = vigie_event::path::to_text(file).into_owned();
         let reader: Box<dyn Read> = if file == Path::new("-") {
             Box::new(io::stdin().lock())
         } else {
