@@ -96,7 +96,7 @@ pub fn read_script(path: &Path, owners: &HashMap<PathBuf, String>) -> Result<Sie
         .map(|d| Timestamp::from_unix(d.as_secs() as i64, 0))
         .unwrap_or_default();
     Ok(SieveScript {
-        path: path.display().to_string(),
+        path: vigie_event::path::to_text(path).into_owned(),
         owner: folder.and_then(|f| owners.get(&f).cloned()),
         active,
         modified,
@@ -208,7 +208,7 @@ pub fn scan_mail(paths: &[PathBuf], yara_dirs: &[PathBuf], intel: &IntelIndex) -
             }
             Err(reason) => unread.push(Unread {
                 location: vigie_mail::Location {
-                    path: store.path.display().to_string(),
+                    path: vigie_event::path::to_text(&store.path).into_owned(),
                     ..vigie_mail::Location::default()
                 },
                 reason,
