@@ -243,3 +243,41 @@ fn evidence_paths_of_files_named_in_no_utf8_can_be_opened() {
         );
     }
 }
+
+/// Issue 15: a file that cannot be read (here one whose first read fails:
+/// `/proc/self/mem` at offset 0 gives EIO, the way a failing disk does) is
+/// named once, by `scan` as by `events`, with what happened, not its path
+/// twice; the status is 2.
+#[test]
+fn a_file_that_cannot_be_read_is_named_once() {
+    let unreadable = std::path::Path::new("/proc/self/mem");
+    if !unreadable.exists() {
+        eprintln!("skipped: no /proc/self/mem on this system");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("vigie")
+        .unwrap()
+        .args(["scan", "--tz", "UTC", "--no-intel-store", "--case"])
+        .arg(dir.path().join("case"))
+        .arg(unreadable)
+        .arg(common::example().join("logs/dovecot.log"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.matches("/proc/self/mem").count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("vigie: /proc/self/mem: not readable: "),
+        "{stderr}"
+    );
+    let out = Command::cargo_bin("vigie")
+        .unwrap()
+        .args(["events", "--tz", "UTC"])
+        .arg(unreadable)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.matches("/proc/self/mem").count(), 1, "{stderr}");
+}

@@ -201,7 +201,11 @@ pub fn ingest_input(
     let opened = match source::open_input(input, options.max_decompressed) {
         Ok(o) => o,
         Err(e) => {
-            report.error = Some(e.to_string());
+            // The report names the file: its error says only what happened.
+            report.error = Some(match e {
+                Error::Open { source, .. } => format!("not readable: {source}"),
+                other => other.to_string(),
+            });
             return report;
         }
     };
@@ -222,7 +226,7 @@ pub fn ingest_input(
         } {
             Ok(head) => sniff::detect(head, &path),
             Err(e) => {
-                report.error = Some(format!("{path}: {e}"));
+                report.error = Some(format!("not readable: {e}"));
                 return report;
             }
         },

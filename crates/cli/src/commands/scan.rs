@@ -250,7 +250,14 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         );
     }
     for u in &mail.unread {
-        eprintln!("vigie: {}", crate::mail::unread_text(u));
+        // A file neither read as a log nor as mail is named once, as a log.
+        let named = u.location.line == 0
+            && reports
+                .iter()
+                .any(|r| r.error.is_some() && r.path == u.location.path);
+        if !named {
+            eprintln!("vigie: {}", crate::mail::unread_text(u));
+        }
     }
     let failed = !inputs.errors.is_empty()
         || reports.iter().any(|r| r.error.is_some())
