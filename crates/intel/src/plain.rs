@@ -120,6 +120,17 @@ fn cells(line: &str, delimiter: char) -> Vec<String> {
     }
 }
 
+/// The host of a hosts-file line (URLhaus `hostfile`, DNS blocklists):
+/// `127.0.0.1 evil.example` or `0.0.0.0 evil.example` sinkholes the host;
+/// the loopback or unspecified address is never an indicator.
+fn hosts_entry(line: &str) -> Option<&str> {
+    let (address, rest) = line.trim().split_once(char::is_whitespace)?;
+    if !matches!(address, "127.0.0.1" | "0.0.0.0" | "::1" | "::") {
+        return None;
+    }
+    rest.split_whitespace().next()
+}
+
 fn delimiter_of(line: &str) -> char {
     if line.contains('\t') {
         '\t'
@@ -176,6 +187,7 @@ pub fn import(text: &str, file: &str, sink: &mut Sink<'_>) -> Result<FeedFormat,
         } else {
             line.split(" #").next().unwrap_or_default()
         };
+        let line = hosts_entry(line).unwrap_or(line);
         let delimiter = *delimiter.get_or_insert_with(|| delimiter_of(line));
         let record = cells(line, delimiter);
         if std::mem::take(&mut first_record) {
@@ -359,6 +371,12 @@ mod tests {
         assert!(err.to_string().contains("lines are sentences"), "{err}");
         let err = import_bytes(b"hello\nworld\n", "w.txt", "t").unwrap_err();
         assert!(err.to_string().contains("none of its 2 lines"), "{err}");
+        // A hosts file gives its hosts, never the loopback address.
+        let hosts = "# abuse.ch URLhaus Host file\n127.0.0.1\tdl.bad-example.net\n0.0.0.0 c2.bad-example.com\n";
+        let (found, report) = import_bytes(hosts.as_bytes(), "hosts", "t").unwrap();
+        let got: Vec<_> = found.iter().map(|i| i.value.as_str()).collect();
+        assert_eq!(got, ["dl.bad-example.net", "c2.bad-example.com"]);
+        assert_eq!(report.format, Some(crate::import::FeedFormat::Urlhaus));
         // A feed with no entry today (only its banner) is a feed.
         let (found, _) = import_bytes(b"# abuse.ch URLhaus\n#\n", "u.txt", "t").unwrap();
         assert!(found.is_empty());
