@@ -1,14 +1,14 @@
 //! Reading a feed file: its format found by content, every indicator counted
 //! as used or refused with the reason.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::io::Read;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::indicator::Indicator;
+use crate::indicator::{Indicator, Kind};
 use crate::{abusech, misp, misp_feed, otx, plain, stix};
 
 /// The largest feed file read (a hostile or mistaken input must not exhaust memory).
@@ -92,6 +92,9 @@ pub struct Sink<'a> {
     pub source: &'a str,
     /// The entry being read (a STIX pattern, a MISP value, a line), for examples.
     entry: String,
+    /// What this file gave already: an indicator named twice (an OpenCTI
+    /// indicator and its observable) is kept once.
+    seen: HashSet<(Kind, String)>,
 }
 
 impl<'a> Sink<'a> {
@@ -106,6 +109,7 @@ impl<'a> Sink<'a> {
             out,
             source,
             entry: String::new(),
+            seen: HashSet::new(),
         }
     }
 
@@ -123,6 +127,12 @@ impl<'a> Sink<'a> {
 
     /// Keeps an indicator.
     pub fn add(&mut self, mut indicator: Indicator) {
+        if let Some(kind) = indicator.kind
+            && !self.seen.insert((kind, indicator.value.clone()))
+        {
+            self.note("given again by a later entry (kept once)");
+            return;
+        }
         indicator.source = self.source.to_string();
         self.report.indicators += 1;
         let kind = indicator.kind.map_or("?", crate::indicator::Kind::name);
