@@ -47,6 +47,7 @@ pub struct RuleSet {
 /// folder (a mapping, a test fixture) is not a broken rule but no rule.
 fn is_sigma(text: &str) -> bool {
     text.lines().any(|l| {
+        let l = l.trim_start_matches('\u{feff}');
         ["title:", "detection:", "correlation:", "filter:", "action:"]
             .iter()
             .any(|k| l.starts_with(k))
