@@ -35,7 +35,7 @@ pub enum Command {
     /// Follow logs as they are written and alert on what the rules, correlations and indicators find.
     #[command(after_help = WATCH_EXAMPLES)]
     Watch(Box<WatchArgs>),
-    /// Import indicator feeds (STIX 2.1, MISP, CSV or plain lists) and manage the stored sets.
+    /// Import indicator feeds (STIX 2.1, MISP, OTX, abuse.ch exports, CSV or plain lists) and manage the stored sets.
     #[command(subcommand)]
     Intel(IntelCommand),
     /// Posture check of an installed mail stack from its own files: exploited versions and risky settings.
@@ -85,15 +85,23 @@ pub enum IntelCommand {
 const INTEL_IMPORT_EXAMPLES: &str = "\
 Examples:
   vigie intel import eset-winter-vivern.json            # a MISP event
+  vigie intel import misp-feed/                         # a MISP feed folder (manifest.json)
   vigie intel import roundpress.stix.json --name roundpress
-  vigie intel import iocs.csv blocklist.txt --name soc-2026-11
+  vigie intel import threatfox.csv urlhaus.csv ipblocklist.csv --name abusech
+  vigie intel import pulse.json --name otx-bianlian     # an AlienVault OTX pulse
   vigie intel list
   vigie scan /var/log --case case --ioc extra.txt       # a feed for one scan only
 
-The format is found by content. Refanged forms (hxxp, [.], [@]) are read.
-Each file's report says how many entries were read, used, and refused by
-reason. A set of the same name is replaced. Exit status: 0 imported, 2 a
-file could not be read (the others are still imported).";
+The format is found by content: STIX 2.x (indicators and OpenCTI's
+observables), MISP events and feed folders, OTX pulses, the ThreatFox,
+URLhaus, Feodo Tracker and SSLBL exports (CSV, JSON, text), CSV with a
+header, plain lists. Columns are read by name: references, report links,
+malware names and reporters are never taken as indicators; ip:port gives
+the address. Refanged forms (hxxp, [.], [@]) are read. Each file's report
+says how many entries were read, used, and refused by reason. A set of the
+same name is replaced. A file that is not a feed (prose, binary, other
+JSON) is refused with the reason. Exit status: 0 imported, 2 a file could
+not be read or is not a feed (the others are still imported).";
 
 /// Where the stored sets are.
 #[derive(Debug, Args)]
@@ -110,7 +118,7 @@ pub struct IntelDirArgs {
 /// `vigie intel import`.
 #[derive(Debug, Args)]
 pub struct IntelImportArgs {
-    /// Feed files.
+    /// Feed files, or MISP feed folders.
     #[arg(value_name = "FILE", required = true)]
     pub files: Vec<PathBuf>,
 
@@ -177,8 +185,12 @@ Examples:
   vigie events /var/log/mail.log | vigie hunt --sigma my-rules/ -
   vigie hunt --sigma sigma/rules/windows dump.json
 
-Each match is one JSON line: rule_id, title, level, file and index (1-based
-position of the document in its file). Exit status: 0 no match, 1 matches,
+A vigie event (event.dataset, as `vigie events` writes it) is only seen by
+the rules whose logsource the mapping routes to its dataset, as in `vigie
+scan`; other documents are seen by every rule. Correlation rules run over
+the matches in document order, timed by @timestamp. Each match is one JSON
+line: rule_id, title, level, correlation (true for a correlation), file and
+index (1-based position of the document in its file). Exit status: 0 no match, 1 matches,
 2 usage or input error (unreadable file, broken rules: they are listed on
 stderr and the rules that load are still run).";
 
@@ -186,7 +198,9 @@ stderr and the rules that load are still run).";
 #[derive(Subcommand, Debug)]
 pub enum RulesCommand {
     /// Load rules and list every one that cannot be loaded, with file, line and reason.
-    #[command(after_help = "Exit status: 0 every rule loads, 1 some do not, 2 usage error.")]
+    #[command(
+        after_help = "YAML files that are not Sigma rules (no title, detection, correlation or\nfilter: a field mapping, test fixtures) are skipped with a note.\n\nExit status: 0 every rule loads, 1 some do not, 2 usage error or no rule\nat all in the paths given."
+    )]
     Check(RulesCheckArgs),
 }
 
@@ -212,6 +226,10 @@ pub struct HuntArgs {
     /// JSON files (one or more documents each) or JSON-lines files; - for standard input.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
+
+    /// Field and logsource mapping for Sigma rules (default: the built-in rules/mappings/vigie.yml).
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
 }
 
 const EVENTS_EXAMPLES: &str = "\

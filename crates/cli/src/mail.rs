@@ -96,12 +96,25 @@ pub fn read_script(path: &Path, owners: &HashMap<PathBuf, String>) -> Result<Sie
         .map(|d| Timestamp::from_unix(d.as_secs() as i64, 0))
         .unwrap_or_default();
     Ok(SieveScript {
-        path: path.display().to_string(),
+        path: vigie_event::path::to_text(path).into_owned(),
         owner: folder.and_then(|f| owners.get(&f).cloned()),
         active,
         modified,
         redirects: redirects(&String::from_utf8_lossy(&text)),
     })
+}
+
+/// How an input that could not be read is named on stderr, once, as what
+/// it is: a message of an mbox (`file:line`), a message file, or a folder or
+/// file met while looking for mail stores (its reason says which).
+pub fn unread_text(u: &Unread) -> String {
+    let path = crate::terminal::sanitize(&u.location.path);
+    let reason = crate::terminal::sanitize(&u.reason);
+    match u.location.line {
+        0 => format!("{path}: {reason}"),
+        1 => format!("{path}: message not read: {reason}"),
+        line => format!("{path}:{line}: message not read: {reason}"),
+    }
 }
 
 impl MailScan {
@@ -156,7 +169,8 @@ pub fn scan_mail(paths: &[PathBuf], yara_dirs: &[PathBuf], intel: &IntelIndex) -
             if !intel.is_empty() {
                 match_message(intel, &report, &hits);
             }
-            if let Some(folder) = user_folder(Path::new(&report.location.path)) {
+            if let Some(folder) = user_folder(&vigie_event::path::from_text(&report.location.path))
+            {
                 let mut owners = owners.lock().unwrap_or_else(|e| e.into_inner());
                 if !owners.contains_key(&folder)
                     && let Some(owner) = report.delivered_to.as_deref()
@@ -194,7 +208,7 @@ pub fn scan_mail(paths: &[PathBuf], yara_dirs: &[PathBuf], intel: &IntelIndex) -
             }
             Err(reason) => unread.push(Unread {
                 location: vigie_mail::Location {
-                    path: store.path.display().to_string(),
+                    path: vigie_event::path::to_text(&store.path).into_owned(),
                     ..vigie_mail::Location::default()
                 },
                 reason,
@@ -508,7 +522,7 @@ fn owner(report: &MessageReport) -> Option<String> {
         return Some(d.to_ascii_lowercase());
     }
     // `<domain>/<user>/Maildir/…`
-    if let Some(folder) = user_folder(Path::new(&report.location.path))
+    if let Some(folder) = user_folder(&vigie_event::path::from_text(&report.location.path))
         && let (Some(user), Some(domain)) = (
             folder.file_name().map(|n| n.to_string_lossy()),
             folder
@@ -526,7 +540,7 @@ fn owner(report: &MessageReport) -> Option<String> {
 /// When the message arrived: the delivery time a Maildir file name starts
 /// with (the server's clock), else its `Date` header.
 fn arrival(report: &MessageReport) -> Option<Timestamp> {
-    let name = Path::new(&report.location.path)
+    let name = vigie_event::path::from_text(&report.location.path)
         .file_name()?
         .to_string_lossy()
         .into_owned();

@@ -133,7 +133,7 @@ impl MailWatch {
                 }
                 Err(reason) => out.unread.push(Unread {
                     location: Location {
-                        path: path.display().to_string(),
+                        path: vigie_event::path::to_text(&path).into_owned(),
                         ..Location::default()
                     },
                     reason,
@@ -203,7 +203,7 @@ impl MailWatch {
                 let (base, flags) = split_maildir_name(&name);
                 if known.messages.insert(base) {
                     new.push(Location {
-                        path: file.display().to_string(),
+                        path: vigie_event::path::to_text(&file).into_owned(),
                         line: 1,
                         mailbox: Some(mailbox_name(maildir)),
                         uid: None,
@@ -218,7 +218,7 @@ impl MailWatch {
     /// Records the owner of the user folder a message was delivered to.
     fn learn_owner(&mut self, report: &MessageReport) {
         if let (Some(folder), Some(owner)) = (
-            user_folder(Path::new(&report.location.path)),
+            user_folder(&vigie_event::path::from_text(&report.location.path)),
             report.delivered_to.as_deref(),
         ) {
             self.owners
@@ -242,7 +242,7 @@ impl MailWatch {
             .flat_map(|entries| entries.filter_map(|e| Some(e.ok()?.path())));
         for file in messages {
             let location = Location {
-                path: file.display().to_string(),
+                path: vigie_event::path::to_text(&file).into_owned(),
                 line: 1,
                 ..Location::default()
             };

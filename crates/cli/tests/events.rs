@@ -177,3 +177,41 @@ fn rotated_sets_are_read_oldest_first() {
         .collect();
     assert_eq!(days, ["2026-11-01", "2026-11-02", "2026-11-03"]);
 }
+
+/// Issue 15: `vigie events -` writes each event as its line arrives (a pipe
+/// from `tail -f` or a collector never ends): the first event is out while
+/// standard input is still open.
+#[test]
+fn events_from_a_pipe_stream_before_the_input_ends() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command as Std, Stdio};
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    let mut child = Std::new(assert_cmd::cargo::cargo_bin("vigie"))
+        .args(["events", "--tz", "UTC", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // A real Dovecot line of the lab run (examples/lab-intrusion/logs/dovecot.log).
+    stdin
+        .write_all(b"2026-11-29T02:10:41.512000+00:00 mail dovecot: imap-login: Disconnected: Connection closed (auth failed, 1 attempts in 2 secs): user=<carol@lab.test>, method=PLAIN, rip=127.0.0.67, lip=127.0.0.1, session=<fs22zGBha8x/AABD>\n")
+        .unwrap();
+    stdin.flush().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (send, receive) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = send.send(line);
+    });
+    let first = receive.recv_timeout(Duration::from_secs(20));
+    drop(stdin);
+    let status = child.wait().unwrap();
+    let first = first.expect("no event written while the input was open");
+    assert!(first.contains("\"dataset\":\"dovecot\""), "{first}");
+    assert!(first.contains("login-failed"), "{first}");
+    assert!(status.success());
+}

@@ -104,3 +104,126 @@ fn rules_check_lists_every_broken_rule_and_still_counts_the_good_one() {
         "{text}"
     );
 }
+
+/// Issue 15: `hunt` routes vigie events by logsource through the mapping,
+/// as `scan` does (a Roundcube rule never runs on Dovecot events), and
+/// runs correlation rules over the matches.
+#[test]
+fn hunt_honours_logsources_and_runs_correlations() {
+    let dir = tempfile::tempdir().unwrap();
+    let failed = |product: &str, name: &str, id: &str| {
+        format!(
+            "title: {product} login failed\nid: {id}\nname: {name}\nlogsource: {{product: {product}}}\n\
+             detection:\n  sel:\n    event.action: login-failed\n  condition: sel\nlevel: low\n"
+        )
+    };
+    std::fs::write(
+        dir.path().join("roundcube.yml"),
+        failed(
+            "roundcube",
+            "rc_failed",
+            "7d0e0c0a-0000-4000-8000-0000000000a1",
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("dovecot.yml"),
+        failed(
+            "dovecot",
+            "dc_failed",
+            "7d0e0c0a-0000-4000-8000-0000000000a2",
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("burst.yml"),
+        "title: Four Dovecot failures from one source\nid: 7d0e0c0a-0000-4000-8000-0000000000a3\n\
+         correlation:\n  type: event_count\n  rules: [dc_failed]\n  group-by: [source.ip]\n  timespan: 1h\n  \
+         condition: {gte: 4}\nlevel: high\n",
+    )
+    .unwrap();
+    let events = Command::cargo_bin("vigie")
+        .unwrap()
+        .args(["events", "--tz", "UTC"])
+        .arg(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../../examples/lab-intrusion/logs/dovecot.log"),
+        )
+        .output()
+        .unwrap();
+    let failures = String::from_utf8_lossy(&events.stdout)
+        .matches("\"action\":\"login-failed\"")
+        .count();
+    let out = Command::cargo_bin("vigie")
+        .unwrap()
+        .args(["hunt", "--sigma"])
+        .arg(dir.path())
+        .arg("-")
+        .write_stdin(events.stdout)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let matches: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let titles = |t: &str| matches.iter().filter(|m| m["title"] == t).count();
+    // Every Dovecot login failure of the lab run, and no Roundcube rule.
+    assert!(failures >= 4);
+    assert_eq!(titles("dovecot login failed"), failures, "{matches:?}");
+    assert_eq!(titles("roundcube login failed"), 0, "{matches:?}");
+    let burst: Vec<_> = matches
+        .iter()
+        .filter(|m| m["title"] == "Four Dovecot failures from one source")
+        .collect();
+    assert!(!burst.is_empty(), "{matches:?}");
+    assert!(burst.iter().all(|m| m["correlation"] == true));
+}
+
+/// Issue 15: `rules check` on vigie's own rules folder skips the field
+/// mapping and the rule test fixtures (YAML, not rules) with a note and
+/// passes; a folder with no rule at all fails with a message.
+#[test]
+fn rules_check_skips_yaml_that_is_not_a_rule_and_fails_on_no_rule() {
+    let rules = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../rules");
+    let out = Command::cargo_bin("vigie")
+        .unwrap()
+        .args(["rules", "check"])
+        .arg(&rules)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("mappings/vigie.yml: skipped, not a Sigma rule"),
+        "{text}"
+    );
+    assert!(text.contains("; 0 not loaded; "), "{text}");
+
+    let out = Command::cargo_bin("vigie")
+        .unwrap()
+        .args(["rules", "check", "--json"])
+        .arg(rules.join("mappings"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["skipped"].as_array().unwrap().len(), 1);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("no Sigma rule in"), "{stderr}");
+
+    let empty = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("vigie")
+        .unwrap()
+        .args(["rules", "check"])
+        .arg(empty.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -127,3 +127,157 @@ fn geoip_places_the_scopes_addresses_and_the_report_charts_countries() {
     assert!(html.contains("findings per source country"));
     assert!(html.contains("127.0.0.66 (RU, AS64511)"));
 }
+
+/// Issue 15: what cannot be read in a mail store is named once, as what it
+/// is (a folder or a link to nothing where a message file was expected),
+/// never as "message not read: path:0", and the scan's status says so (2).
+#[test]
+fn unreadable_entries_of_a_mail_store_are_named_as_what_they_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let cur = dir.path().join("Maildir/cur");
+    for sub in ["cur", "new", "tmp"] {
+        std::fs::create_dir_all(dir.path().join("Maildir").join(sub)).unwrap();
+    }
+    let lab = common::example().join("vmail/bob/Maildir/cur");
+    let message = std::fs::read_dir(&lab)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.is_file())
+        .unwrap();
+    std::fs::copy(&message, cur.join(message.file_name().unwrap())).unwrap();
+    std::os::unix::fs::symlink(
+        dir.path().join("gone"),
+        cur.join("1795918117.M1P1.vm,S=10:2,"),
+    )
+    .unwrap();
+    std::fs::create_dir(cur.join("1795918118.M2P2.vm,S=10:2,")).unwrap();
+    let out = Command::cargo_bin("vigie")
+        .unwrap()
+        .args(["scan", "--tz", "UTC", "--no-intel-store", "--case"])
+        .arg(dir.path().join("case"))
+        .arg(dir.path().join("Maildir"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("1795918117.M1P1.vm,S=10:2,: message not read: a symbolic link to nothing"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "1795918118.M2P2.vm,S=10:2,: message not read: a folder where a message file was expected"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(":0:"), "{stderr}");
+    assert_eq!(stderr.matches("1795918117.M1P1").count(), 1, "{stderr}");
+}
+
+/// Issue 15: paths are kept as the OS gives them. A log and a message whose
+/// file names are not UTF-8 give evidence paths (escaped `\xNN`, plain JSON
+/// strings) that lead back to the very files.
+#[test]
+fn evidence_paths_of_files_named_in_no_utf8_can_be_opened() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join(OsStr::from_bytes(b"logs-caf\xe9"));
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::copy(
+        common::example().join("logs/dovecot.log"),
+        logs.join(OsStr::from_bytes(b"dovecot-\xff.log")),
+    )
+    .unwrap();
+    let maildir = dir.path().join("alice/Maildir");
+    for sub in ["cur", "new", "tmp"] {
+        std::fs::create_dir_all(maildir.join(sub)).unwrap();
+    }
+    // The lab's CVE-2024-37383 message, under a name with a Latin-1 byte.
+    std::fs::copy(
+        common::example()
+            .join("vmail/alice/Maildir/cur/1795918129.M44549P9854.vm,S=1484,W=1524:2,S"),
+        maildir.join(OsStr::from_bytes(
+            b"1795918129.M44549P9854.vm\xe9,S=1484:2,S",
+        )),
+    )
+    .unwrap();
+    let case = dir.path().join("case");
+    let out = Command::cargo_bin("vigie")
+        .unwrap()
+        .args(["scan", "--tz", "UTC", "--no-intel-store", "--case"])
+        .arg(&case)
+        .arg(&logs)
+        .arg(dir.path().join("alice"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let findings = std::fs::read_to_string(case.join("findings.jsonl")).unwrap();
+    let mut paths = std::collections::BTreeSet::new();
+    for line in findings.lines() {
+        let f: serde_json::Value = serde_json::from_str(line).unwrap();
+        for e in f["evidence"].as_array().into_iter().flatten() {
+            paths.insert(e["path"].as_str().unwrap().to_string());
+        }
+    }
+    assert!(
+        paths.iter().any(|p| p.ends_with("dovecot-\\xff.log")),
+        "{paths:?}"
+    );
+    assert!(
+        paths.iter().any(|p| p.contains("vm\\xe9,S=1484:2,S")),
+        "{paths:?}"
+    );
+    for p in &paths {
+        assert!(!p.contains('\u{fffd}'), "{p}");
+        assert!(
+            vigie_event::path::from_text(p).is_file(),
+            "{p} does not lead back to its file"
+        );
+    }
+}
+
+/// Issue 15: a file that cannot be read (here one whose first read fails:
+/// `/proc/self/mem` at offset 0 gives EIO, the way a failing disk does) is
+/// named once, by `scan` as by `events`, with what happened, not its path
+/// twice; the status is 2.
+#[test]
+fn a_file_that_cannot_be_read_is_named_once() {
+    let unreadable = std::path::Path::new("/proc/self/mem");
+    if !unreadable.exists() {
+        eprintln!("skipped: no /proc/self/mem on this system");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("vigie")
+        .unwrap()
+        .args(["scan", "--tz", "UTC", "--no-intel-store", "--case"])
+        .arg(dir.path().join("case"))
+        .arg(unreadable)
+        .arg(common::example().join("logs/dovecot.log"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.matches("/proc/self/mem").count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("vigie: /proc/self/mem: not readable: "),
+        "{stderr}"
+    );
+    let out = Command::cargo_bin("vigie")
+        .unwrap()
+        .args(["events", "--tz", "UTC"])
+        .arg(unreadable)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.matches("/proc/self/mem").count(), 1, "{stderr}");
+}

@@ -1,10 +1,22 @@
 //! Sigma over arbitrary JSON documents: what `vigie hunt` runs.
+//!
+//! A document that is a vigie event (`event.dataset` names one of vigie's
+//! datasets, as `vigie events` writes it) is routed as `vigie scan` routes
+//! the event: a rule runs on it only when the [`Mapping`] maps the rule's
+//! logsource to that dataset (no Roundcube rule on a Dovecot event). Other
+//! documents (Windows event logs, foreign JSON) are seen by every rule.
+//! Correlation rules run over the detections, in document order, their
+//! windows timed by the documents' `@timestamp`.
 
-use rsigma_eval::Engine;
+use std::collections::HashMap;
+
 use rsigma_eval::event::JsonEvent;
+use rsigma_eval::{CorrelationConfig, CorrelationEngine};
 use serde::Serialize;
 use serde_json::{Map, Value};
+use vigie_event::Dataset;
 
+use crate::mapping::Mapping;
 use crate::sigma::RuleSet;
 
 /// One rule that matched one document.
@@ -16,38 +28,73 @@ pub struct RuleMatch {
     pub title: String,
     /// The rule's level (`informational` … `critical`), when set.
     pub level: Option<String>,
+    /// Whether a correlation rule fired (its window closed on this document).
+    pub correlation: bool,
 }
 
-/// A compiled rule set that evaluates JSON documents.
+/// A compiled rule set that evaluates JSON documents, one after the other.
 pub struct Hunter {
-    engine: Engine,
+    engine: CorrelationEngine,
+    /// The datasets each detection rule (by id, else title) runs on.
+    routes: HashMap<String, Vec<Dataset>>,
+}
+
+fn key(id: Option<&str>, title: &str) -> String {
+    id.unwrap_or(title).to_string()
+}
+
+/// The vigie dataset a document names in `event.dataset` (nested or dotted).
+fn dataset(document: &Value) -> Option<Dataset> {
+    let name = document
+        .get("event")
+        .and_then(|e| e.get("dataset"))
+        .or_else(|| document.get("event.dataset"))?
+        .as_str()?;
+    Dataset::from_name(name)
 }
 
 impl Hunter {
-    /// Compiles every rule of the set (they were each compiled once already
-    /// when loaded, so this cannot fail for a rule of the set).
-    pub fn new(rules: &RuleSet) -> Hunter {
-        let mut engine = Engine::new();
+    /// Compiles every rule and correlation of the set (each rule compiled
+    /// once already when loaded, so this cannot fail for a rule of the set);
+    /// `mapping` routes rules to vigie datasets by logsource.
+    pub fn new(rules: &RuleSet, mapping: &Mapping) -> Hunter {
+        let mut engine = CorrelationEngine::new(CorrelationConfig::default());
+        let mut routes = HashMap::new();
         for rule in &rules.collection.rules {
             // Every rule of a RuleSet compiled alone when it was loaded.
             let _ = engine.add_rule(rule);
+            routes.insert(
+                key(rule.id.as_deref(), &rule.title),
+                mapping.datasets(&rule.logsource).to_vec(),
+            );
         }
-        for filter in &rules.collection.filters {
-            let _ = engine.apply_filter(filter);
+        for correlation in &rules.collection.correlations {
+            // A correlation naming no loaded rule is reported when loaded.
+            let _ = engine.add_correlation(correlation);
         }
-        Hunter { engine }
+        Hunter { engine, routes }
     }
 
-    /// The rules that match `document`. Windows event-log JSON
-    /// (`{"Event": {"System": …, "EventData": …}}`) is first flattened to the
-    /// field names Sigma's Windows rules use.
-    pub fn matches(&self, document: &Value) -> Vec<RuleMatch> {
+    /// The rules that match `document`, and the correlations it completes.
+    /// Windows event-log JSON (`{"Event": {"System": …, "EventData": …}}`) is
+    /// first flattened to the field names Sigma's Windows rules use.
+    pub fn matches(&mut self, document: &Value) -> Vec<RuleMatch> {
         let flattened = windows_event(document);
         let event = JsonEvent::borrow(flattened.as_ref().unwrap_or(document));
+        let mut detections = self.engine.evaluate(&event);
+        if let Some(dataset) = dataset(document) {
+            detections.retain(|d| {
+                let key = key(d.header.rule_id.as_deref(), &d.header.rule_title);
+                self.routes
+                    .get(&key)
+                    .is_some_and(|datasets| datasets.contains(&dataset))
+            });
+        }
         self.engine
-            .evaluate(&event)
+            .correlate_detections(&event, detections)
             .into_iter()
             .map(|m| RuleMatch {
+                correlation: m.is_correlation(),
                 rule_id: m.header.rule_id.clone(),
                 title: m.header.rule_title.clone(),
                 level: m
@@ -58,9 +105,14 @@ impl Hunter {
             .collect()
     }
 
-    /// Number of rules compiled.
+    /// Number of detection rules compiled.
     pub fn rule_count(&self) -> usize {
-        self.engine.rule_count()
+        self.engine.detection_rule_count()
+    }
+
+    /// Number of correlation rules compiled.
+    pub fn correlation_count(&self) -> usize {
+        self.engine.correlation_rule_count()
     }
 }
 

@@ -22,7 +22,7 @@
 //! dumps write it) flattened to the field names Sigma rules use.
 //!
 //! ```
-//! use vigie_detect::{hunt::Hunter, sigma::RuleSet};
+//! use vigie_detect::{hunt::Hunter, mapping::Mapping, sigma::RuleSet};
 //!
 //! let rules = RuleSet::from_yaml("inline.yml", r#"
 //! title: Webmail login failure
@@ -34,9 +34,12 @@
 //! level: low
 //! "#);
 //! assert!(rules.errors.is_empty());
-//! let hunter = Hunter::new(&rules);
+//! let mut hunter = Hunter::new(&rules, &Mapping::builtin());
 //! let event = serde_json::json!({"event": {"action": "login-failed"}});
 //! assert_eq!(hunter.matches(&event)[0].title, "Webmail login failure");
+//! // A Dovecot event is not a Roundcube log: the rule does not run on it.
+//! let dovecot = serde_json::json!({"event": {"action": "login-failed", "dataset": "dovecot"}});
+//! assert!(hunter.matches(&dovecot).is_empty());
 //! ```
 
 pub mod analytics;

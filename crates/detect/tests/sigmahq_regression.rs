@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use vigie_detect::hunt::Hunter;
+use vigie_detect::mapping::Mapping;
 use vigie_detect::sigma::RuleSet;
 
 /// The repository's `testdata/` (see its README), or a wider tree of the same
@@ -73,7 +74,7 @@ fn every_regression_case_matches_its_rule() {
             ));
             continue;
         }
-        let hunter = Hunter::new(&set);
+        let mut hunter = Hunter::new(&set, &Mapping::builtin());
         // JSON event dumps, or raw text lines (`.raw`) for rules on unstructured logs.
         let json = std::fs::read_to_string(case.join(format!("{}.json", rule_id.trim())));
         let documents: Vec<serde_json::Value> = match json {

@@ -27,6 +27,7 @@ pub mod csv;
 mod field;
 mod finding;
 pub mod json;
+pub mod path;
 mod time;
 
 use std::borrow::Cow;

@@ -487,12 +487,12 @@ impl Follower {
         }
         let format = match self.options.format {
             Some(f) => Some(f),
-            None => sniff::detect(&head, &path.display().to_string()),
+            None => sniff::detect(&head, &vigie_event::path::to_text(path)),
         };
         if format.is_none() && !head.is_empty() && !explicit {
             return Ok(Err("no line of its start has the shape of a log"));
         }
-        let mut report = InputReport::new(path.display().to_string());
+        let mut report = InputReport::new(vigie_event::path::to_text(path).into_owned());
         report.format = format;
         let mut followed = Followed {
             identity: identity(&meta),

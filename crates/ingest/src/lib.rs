@@ -202,7 +202,11 @@ pub fn ingest_input(
     let opened = match source::open_input(input, options.max_decompressed) {
         Ok(o) => o,
         Err(e) => {
-            report.error = Some(e.to_string());
+            // The report names the file: its error says only what happened.
+            report.error = Some(match e {
+                Error::Open { source, .. } => format!("not readable: {source}"),
+                other => other.to_string(),
+            });
             return report;
         }
     };
@@ -213,10 +217,17 @@ pub fn ingest_input(
     let mut lines = source::LineReader::new(opened.reader, options.max_line);
     let format = match options.format {
         Some(f) => Some(f),
-        None => match lines.peek(64 * 1024) {
+        // A file is sniffed from its first 64 KiB; standard input from what
+        // it has sent once a line is whole, so that a pipe streams (each
+        // line is still tried by its own shape when the sniff guessed wrong).
+        None => match if matches!(input, Input::Stdin) {
+            lines.peek_line(64 * 1024)
+        } else {
+            lines.peek(64 * 1024)
+        } {
             Ok(head) => sniff::detect(head, &path),
             Err(e) => {
-                report.error = Some(format!("{path}: {e}"));
+                report.error = Some(format!("not readable: {e}"));
                 return report;
             }
         },

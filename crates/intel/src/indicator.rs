@@ -1,6 +1,6 @@
 //! One indicator of compromise, normalized so that matching is a lookup.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
@@ -89,6 +89,23 @@ impl Indicator {
     }
 }
 
+/// The kind a feed's type name gives (MISP, ThreatFox, OTX, STIX and
+/// common names, any case); `None` for types vigie does not match (mutex,
+/// CVE, file path, JA3…).
+pub fn kind_named(name: &str) -> Option<Kind> {
+    Some(match name.trim().to_ascii_lowercase().as_str() {
+        "ip" | "ipv4" | "ipv6" | "ip-src" | "ip-dst" | "ipv4-addr" | "ipv6-addr" | "cidr"
+        | "ip:port" => Kind::Ip,
+        "domain" | "hostname" | "domain-name" | "fqdn" => Kind::Domain,
+        "url" | "uri" => Kind::Url,
+        "email" | "email-src" | "email-dst" | "email-addr" => Kind::Email,
+        "md5" | "md5_hash" | "filehash-md5" => Kind::Md5,
+        "sha1" | "sha-1" | "sha1_hash" | "filehash-sha1" => Kind::Sha1,
+        "sha256" | "sha-256" | "sha256_hash" | "filehash-sha256" => Kind::Sha256,
+        _ => return None,
+    })
+}
+
 /// Undoes the usual defanging: `hxxp://`, `[.]`, `(.)`, `[dot]`, `[@]`, `[at]`, `[:]`.
 pub fn refang(text: &str) -> String {
     let mut out = text
@@ -156,7 +173,10 @@ pub fn guess(value: &str) -> Result<(Kind, String), Refusal> {
         Kind::Url
     } else if v.contains('@') {
         Kind::Email
-    } else if v.parse::<IpAddr>().is_ok() || v.parse::<IpNet>().is_ok() {
+    } else if v.parse::<IpAddr>().is_ok()
+        || v.parse::<IpNet>().is_ok()
+        || v.parse::<SocketAddr>().is_ok()
+    {
         Kind::Ip
     } else if v.bytes().all(|b| b.is_ascii_hexdigit()) {
         match v.len() {
@@ -185,7 +205,10 @@ pub fn guess(value: &str) -> Result<(Kind, String), Refusal> {
 }
 
 fn normalize_ip(value: &str) -> Result<String, Refusal> {
-    if let Ok(ip) = value.parse::<IpAddr>() {
+    // `ip:port` and `[ip]:port` (ThreatFox's `ip:port` type): the address
+    // is the indicator, the port only narrows it.
+    let socket = value.parse::<SocketAddr>().ok().map(|s| s.ip());
+    if let Some(ip) = socket.or_else(|| value.parse::<IpAddr>().ok()) {
         if ip.is_unspecified() {
             return Err("unspecified address");
         }
@@ -328,6 +351,18 @@ mod tests {
     #[test]
     fn types_are_guessed_and_nonsense_refused() {
         assert_eq!(guess("10.1.2.0/24"), Ok((Kind::Ip, "10.1.2.0/24".into())));
+        assert_eq!(
+            guess("203.0.113.37:8080"),
+            Ok((Kind::Ip, "203.0.113.37".into()))
+        );
+        assert_eq!(
+            guess("[2001:db8::7]:443"),
+            Ok((Kind::Ip, "2001:db8::7".into()))
+        );
+        assert_eq!(
+            normalize(Kind::Ip, "198.51.100.9:4443"),
+            Ok("198.51.100.9".into())
+        );
         assert_eq!(guess("10.1.2.7/24"), Ok((Kind::Ip, "10.1.2.0/24".into())));
         assert_eq!(guess("2001:db8::1"), Ok((Kind::Ip, "2001:db8::1".into())));
         assert_eq!(guess(&"A".repeat(64)), Ok((Kind::Sha256, "a".repeat(64))));

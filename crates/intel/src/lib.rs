@@ -1,5 +1,7 @@
-//! Threat intelligence for vigie: indicator feeds in (STIX 2.1, MISP, plain
-//! and CSV lists), a persistent store of imported sets, matching on events
+//! Threat intelligence for vigie: indicator feeds in, recognised by content
+//! and read as published (STIX 2.1 with OpenCTI's observables, MISP events
+//! and feed folders, AlienVault OTX pulses, ThreatFox, URLhaus, Feodo
+//! Tracker and SSLBL exports, plain and CSV lists), a persistent store of imported sets, matching on events
 //! and messages, and attribution as weighted hypotheses.
 //!
 //! ```
@@ -14,11 +16,14 @@
 //! assert_eq!(hits, [1]);
 //! ```
 
+mod abusech;
 pub mod attribution;
 pub mod import;
 pub mod indicator;
 pub mod matcher;
 mod misp;
+mod misp_feed;
+mod otx;
 mod plain;
 mod stix;
 pub mod store;

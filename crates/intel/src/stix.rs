@@ -8,6 +8,13 @@
 //! the same object. What cannot be reduced — `AND`/`FOLLOWEDBY` between
 //! observations, `LIKE`/`MATCHES`, objects vigie never sees — is refused
 //! with the reason, and counted.
+//!
+//! Observables are read too, as OpenCTI exports them: cyber-observable
+//! objects at the top of a bundle (`ipv4-addr`, `ipv6-addr`, `domain-name`,
+//! `url`, `email-addr`, `file` with `hashes`) and those embedded in STIX 2.0
+//! `observed-data` (`objects: {"0": {…}}`). Other observables (autonomous
+//! systems, certificates, network traffic) describe, they do not indicate,
+//! and are not entries.
 
 use std::collections::HashMap;
 
@@ -28,9 +35,26 @@ pub fn import(json: &Value, sink: &mut Sink<'_>) {
         other => vec![other],
     };
     let actors = attributed_actors(&objects);
+    let mut observed = Vec::new();
     for object in objects {
-        if object.get("type").and_then(Value::as_str) != Some("indicator") {
-            continue;
+        match object.get("type").and_then(Value::as_str) {
+            Some("indicator") => {}
+            Some("observed-data") => {
+                let id = object.get("id").and_then(Value::as_str).unwrap_or_default();
+                let embedded = object.get("objects").and_then(Value::as_object);
+                observed.extend(
+                    embedded
+                        .into_iter()
+                        .flat_map(|o| o.values())
+                        .map(|o| (id, o)),
+                );
+                continue;
+            }
+            _ => {
+                let id = object.get("id").and_then(Value::as_str).unwrap_or_default();
+                observed.push((id, object));
+                continue;
+            }
         }
         sink.begin(
             object
@@ -97,6 +121,81 @@ pub fn import(json: &Value, sink: &mut Sink<'_>) {
             sink.refuse("no observable value could be read");
         }
     }
+    for (id, object) in observed {
+        read_observable(id, object, actors.get(id), sink);
+    }
+}
+
+/// One cyber-observable object (`ipv4-addr`, `domain-name`, `url`,
+/// `email-addr`, `file`), an entry of its own; other types are not entries.
+fn read_observable(id: &str, object: &Value, actor: Option<&String>, sink: &mut Sink<'_>) {
+    let kind = object
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let value = object.get("value").and_then(Value::as_str);
+    let found: Vec<(Kind, &str)> = match (kind, value) {
+        ("ipv4-addr" | "ipv6-addr", Some(v)) => vec![(Kind::Ip, v)],
+        ("domain-name", Some(v)) => vec![(Kind::Domain, v)],
+        ("url", Some(v)) => vec![(Kind::Url, v)],
+        ("email-addr", Some(v)) => vec![(Kind::Email, v)],
+        ("file", _) => object
+            .get("hashes")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .filter_map(|(name, v)| {
+                let kind = match normalize_hash_name(name).as_deref() {
+                    Some("MD5") => Kind::Md5,
+                    Some("SHA1") => Kind::Sha1,
+                    Some("SHA256") => Kind::Sha256,
+                    _ => return None,
+                };
+                Some((kind, v.as_str()?))
+            })
+            .collect(),
+        ("ipv4-addr" | "ipv6-addr" | "domain-name" | "url" | "email-addr", None) => Vec::new(),
+        _ => return,
+    };
+    sink.begin(&format!("{kind} {}", value.unwrap_or_default()));
+    if found.is_empty() {
+        sink.refuse("observable without a value or a known hash");
+        return;
+    }
+    let confidence = ["x_opencti_score", "confidence"]
+        .iter()
+        .find_map(|k| object.get(*k).and_then(Value::as_u64))
+        .map(|c| c.min(100) as u8);
+    let labels = object
+        .get("x_opencti_labels")
+        .or_else(|| object.get("labels"))
+        .and_then(Value::as_array);
+    let tags: Vec<String> = labels
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t.as_str().map(str::to_string))
+        .collect();
+    let mut used = false;
+    for (kind, value) in found {
+        match normalize(kind, value) {
+            Ok(value) => {
+                used = true;
+                sink.add(Indicator {
+                    reference: Some(id.to_string()),
+                    confidence,
+                    tags: tags.clone(),
+                    actor: actor.cloned(),
+                    ..Indicator::new(kind, value)
+                });
+            }
+            Err(reason) => sink.note(reason),
+        }
+    }
+    if used {
+        sink.report.used += 1;
+    } else {
+        sink.refuse("no observable value could be read");
+    }
 }
 
 /// ATT&CK ids named in an indicator's external references.
@@ -112,7 +211,7 @@ fn kill_chain_techniques(object: &Value) -> Vec<String> {
         .collect()
 }
 
-/// The actor each indicator `indicates` (through a relationship to an
+/// The actor each indicator or observable points to (through a relationship to an
 /// intrusion set, threat actor or campaign), by indicator id.
 fn attributed_actors(objects: &[&Value]) -> HashMap<String, String> {
     let name_of: HashMap<&str, &str> = objects
@@ -136,9 +235,8 @@ fn attributed_actors(objects: &[&Value]) -> HashMap<String, String> {
         ) else {
             continue;
         };
-        if let Some(name) = name_of.get(target)
-            && source.starts_with("indicator--")
-        {
+        // An indicator or an observable `indicates` / `related-to` the actor.
+        if let Some(name) = name_of.get(target) {
             actors.insert(source.to_string(), name.to_string());
         }
     }

@@ -48,10 +48,26 @@ fn files(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Entries a file holds, counted from its JSON independently of the importer:
-/// STIX objects of type `indicator`; MISP attributes, in events and objects.
+/// STIX objects of type `indicator` and observables that indicate (addresses,
+/// domains, URLs, e-mail addresses, files); MISP attributes, in events and objects.
 fn entries(json: &Value) -> u64 {
+    const OBSERVABLES: [&str; 7] = [
+        "indicator",
+        "ipv4-addr",
+        "ipv6-addr",
+        "domain-name",
+        "url",
+        "email-addr",
+        "file",
+    ];
     match json {
-        Value::Object(o) if o.get("type").and_then(Value::as_str) == Some("indicator") => 1,
+        Value::Object(o)
+            if o.get("type")
+                .and_then(Value::as_str)
+                .is_some_and(|t| OBSERVABLES.contains(&t)) =>
+        {
+            1
+        }
         Value::Object(o) => {
             let attributes = o
                 .get("Attribute")

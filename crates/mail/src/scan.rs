@@ -66,7 +66,7 @@ pub fn scan_stores(
         .flat_map(|s| match s.kind {
             StoreKind::Maildir => store::maildir_messages(&s.path),
             StoreKind::Eml => vec![Location {
-                path: s.path.display().to_string(),
+                path: vigie_event::path::to_text(&s.path).into_owned(),
                 line: 1,
                 ..Location::default()
             }],

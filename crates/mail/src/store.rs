@@ -7,6 +7,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
+use vigie_event::path::{from_text, to_text};
 use walkdir::WalkDir;
 
 /// A message larger than this is not analysed (counted, with its place).
@@ -148,11 +149,11 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Store>, Vec<Unread>) {
                         location: Location {
                             path: e
                                 .path()
-                                .map(|p| p.display().to_string())
+                                .map(|p| to_text(p).into_owned())
                                 .unwrap_or_default(),
                             ..Location::default()
                         },
-                        reason: e.to_string(),
+                        reason: walk_reason(&e),
                     });
                     continue;
                 }
@@ -197,7 +198,7 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Store>, Vec<Unread>) {
                 Ok(None) => {}
                 Err(e) => errors.push(Unread {
                     location: Location {
-                        path: p.display().to_string(),
+                        path: to_text(p).into_owned(),
                         ..Location::default()
                     },
                     reason: e.to_string(),
@@ -259,14 +260,16 @@ pub fn maildir_messages(maildir: &Path) -> Vec<Location> {
         };
         let mut files: Vec<PathBuf> = entries.filter_map(|e| Some(e.ok()?.path())).collect();
         files.sort();
-        for file in files.into_iter().filter(|f| f.is_file()) {
+        // Every entry: one that is not a message file (a folder, a link to
+        // nothing) is named when it is read, never skipped unseen.
+        for file in files {
             let name = file
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
             let (base, flags) = split_maildir_name(&name);
             messages.push(Location {
-                path: file.display().to_string(),
+                path: to_text(&file).into_owned(),
                 line: 1,
                 mailbox: Some(mailbox.clone()),
                 uid: uids.get(&base).copied(),
@@ -288,7 +291,7 @@ pub fn split_maildir_name(name: &str) -> (String, Option<String>) {
 
 /// Reads the message at `location` (a file of its own).
 pub fn read_location(location: Location) -> Result<RawMessage, Unread> {
-    match read_bounded(Path::new(&location.path)) {
+    match read_bounded(&from_text(&location.path)) {
         Ok(bytes) => Ok(RawMessage { location, bytes }),
         Err(reason) => Err(Unread { location, reason }),
     }
@@ -296,6 +299,9 @@ pub fn read_location(location: Location) -> Result<RawMessage, Unread> {
 
 /// Reads one message file, at most [`MAX_MESSAGE`] bytes.
 pub fn read_bounded(file: &Path) -> Result<Vec<u8>, String> {
+    if let Some(what) = not_a_message(file) {
+        return Err(what);
+    }
     let f = File::open(file).map_err(|e| e.to_string())?;
     let mut bytes = Vec::new();
     f.take(MAX_MESSAGE as u64 + 1)
@@ -305,6 +311,41 @@ pub fn read_bounded(file: &Path) -> Result<Vec<u8>, String> {
         return Err(format!("message larger than {MAX_MESSAGE} bytes"));
     }
     Ok(bytes)
+}
+
+/// What a path met while looking for mail stores is, and why it could not
+/// be read (walkdir's own text repeats the path, named once by the caller).
+fn walk_reason(e: &walkdir::Error) -> String {
+    if let Some(ancestor) = e.loop_ancestor() {
+        return format!(
+            "symbolic link not followed: it loops back to {}",
+            ancestor.display()
+        );
+    }
+    let what = match e.path().map(std::fs::symlink_metadata) {
+        Some(Ok(m)) if m.is_dir() => "folder",
+        _ => "file",
+    };
+    match e.io_error() {
+        Some(io) => format!("{what} not readable: {io}"),
+        None => format!("{what} not readable: {e}"),
+    }
+}
+
+/// What stands where a message file was expected, when it is not one: a
+/// folder, a link to nothing, a device or pipe.
+fn not_a_message(file: &Path) -> Option<String> {
+    let meta = std::fs::symlink_metadata(file).ok()?;
+    let kind = meta.file_type();
+    if kind.is_dir() {
+        Some("a folder where a message file was expected".into())
+    } else if kind.is_symlink() && std::fs::metadata(file).is_err() {
+        Some("a symbolic link to nothing".into())
+    } else if !kind.is_file() && !kind.is_symlink() {
+        Some("not a regular file (a device, pipe or socket)".into())
+    } else {
+        None
+    }
 }
 
 /// Calls `each` with every message of an mbox, streaming: one message in
@@ -317,7 +358,7 @@ pub fn read_mbox(
     unread: &mut dyn FnMut(Unread),
 ) -> io::Result<()> {
     let mut reader = BufReader::with_capacity(1 << 16, File::open(path)?);
-    let name = path.display().to_string();
+    let name = to_text(path).into_owned();
     let mut line = Vec::new();
     let mut message = Vec::new();
     let mut start: Option<u64> = None;
@@ -406,7 +447,7 @@ pub fn read_store(store: &Store, each: &mut dyn FnMut(RawMessage), unread: &mut 
             if let Err(e) = read_mbox(&store.path, each, unread) {
                 unread(Unread {
                     location: Location {
-                        path: store.path.display().to_string(),
+                        path: to_text(&store.path).into_owned(),
                         ..Location::default()
                     },
                     reason: format!("mbox read stopped: {e}"),
@@ -415,7 +456,7 @@ pub fn read_store(store: &Store, each: &mut dyn FnMut(RawMessage), unread: &mut 
         }
         StoreKind::Eml => {
             let location = Location {
-                path: store.path.display().to_string(),
+                path: to_text(&store.path).into_owned(),
                 line: 1,
                 ..Location::default()
             };

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use anyhow::Result;
 use serde::Serialize;
 use vigie_event::Event;
-use vigie_ingest::{Format, InputReport, ingest_input};
+use vigie_ingest::{Format, Input, InputReport, ingest_input};
 
 use crate::args::{EventsArgs, OutputFormat};
 use crate::input::Inputs;
@@ -35,9 +35,17 @@ pub fn run(args: EventsArgs) -> Result<ExitCode> {
         let mut reports = Vec::with_capacity(set.len());
         for input in set {
             progress.set_message(sanitize(&input.display_name()));
+            // A pipe streams: each event is written as its line is read.
+            let live = matches!(input, Input::Stdin);
             let report = ingest_input(input, options, &mut |event: &Event<'_>| {
                 if write_error.is_none()
-                    && let Err(e) = writer.write(&mut buffer, event)
+                    && let Err(e) = writer.write(&mut buffer, event).and_then(|()| {
+                        if live {
+                            writer.flush(&mut buffer)
+                        } else {
+                            Ok(())
+                        }
+                    })
                 {
                     write_error = Some(e);
                 }

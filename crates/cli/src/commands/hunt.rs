@@ -1,4 +1,5 @@
-//! `vigie hunt`: Sigma rules over JSON documents.
+//! `vigie hunt`: Sigma rules and correlations over JSON documents, vigie
+//! events routed by logsource through the same mapping as `vigie scan`.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::Path;
@@ -6,6 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use vigie_detect::hunt::Hunter;
+use vigie_detect::mapping::Mapping;
 use vigie_detect::sigma::RuleSet;
 
 use crate::args::HuntArgs;
@@ -20,12 +22,16 @@ pub fn run(args: HuntArgs) -> Result<ExitCode> {
     if rules.rule_count() == 0 {
         anyhow::bail!("no rule could be loaded from {:?}", args.sigma);
     }
-    let hunter = Hunter::new(&rules);
+    let mapping = match &args.mapping {
+        Some(path) => Mapping::from_file(path)?,
+        None => Mapping::builtin(),
+    };
+    let mut hunter = Hunter::new(&rules, &mapping);
     let mut out = io::BufWriter::new(io::stdout().lock());
     let mut matched = false;
     let mut failed = !rules.errors.is_empty();
     for file in &args.files {
-        let name = file.display().to_string();
+        let name = vigie_event::path::to_text(file).into_owned();
         let reader: Box<dyn Read> = if file == Path::new("-") {
             Box::new(io::stdin().lock())
         } else {
@@ -43,6 +49,7 @@ pub fn run(args: HuntArgs) -> Result<ExitCode> {
                 matched = true;
                 let line = serde_json::json!({
                     "rule_id": m.rule_id, "title": m.title, "level": m.level, "file": name, "index": index,
+                    "correlation": m.correlation,
                 });
                 serde_json::to_writer(&mut out, &line)?;
                 out.write_all(b"\n")?;

@@ -48,6 +48,11 @@ pub fn import(args: IntelImportArgs) -> Result<ExitCode> {
             }
         }
     }
+    if set.files.is_empty() {
+        // Nothing was a feed: no empty set replaces one of the same name.
+        eprintln!("vigie: no feed read; set {} not saved", sanitize(&name));
+        return Ok(ExitCode::from(2));
+    }
     let replaced = store
         .save(&set)
         .with_context(|| format!("cannot write the set into {}", store.dir().display()))?;

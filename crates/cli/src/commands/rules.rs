@@ -13,10 +13,13 @@ use crate::terminal::sanitize;
 /// Runs the subcommand.
 pub fn check(args: RulesCheckArgs) -> Result<ExitCode> {
     let set = RuleSet::load(&args.paths);
+    let loaded =
+        set.rule_count() + set.collection.correlations.len() + set.collection.filters.len();
     let mut out = io::stdout().lock();
     if args.json {
         let doc = serde_json::json!({
             "files": set.files,
+            "skipped": set.skipped,
             "rules_loaded": set.rule_count(),
             "correlations_loaded": set.collection.correlations.len(),
             "filters_loaded": set.collection.filters.len(),
@@ -34,22 +37,44 @@ pub fn check(args: RulesCheckArgs) -> Result<ExitCode> {
                 sanitize(&one_line(&e.message))
             )?;
         }
+        for path in &set.skipped {
+            writeln!(
+                out,
+                "{}: skipped, not a Sigma rule (no title, detection, correlation or filter)",
+                sanitize(&path.display().to_string())
+            )?;
+        }
         let mut by_reason: BTreeMap<String, usize> = BTreeMap::new();
         for e in &set.errors {
             *by_reason.entry(reason_kind(&e.message)).or_default() += 1;
         }
         writeln!(
             out,
-            "{} files: {} rules, {} correlations, {} filters loaded; {} not loaded",
+            "{} files: {} rules, {} correlations, {} filters loaded; {} not loaded{}",
             set.files,
             set.rule_count(),
             set.collection.correlations.len(),
             set.collection.filters.len(),
-            set.errors.len()
+            set.errors.len(),
+            match set.skipped.len() {
+                0 => String::new(),
+                n => format!("; {n} skipped (not rules)"),
+            }
         )?;
         for (reason, n) in by_reason {
             writeln!(out, "  {n:>5}  {}", sanitize(&reason))?;
         }
+    }
+    if loaded == 0 && set.errors.is_empty() {
+        // A check that found nothing to check did not pass.
+        let paths: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
+        eprintln!(
+            "vigie: no Sigma rule in {} ({} YAML files read, {} not rules)",
+            sanitize(&paths.join(", ")),
+            set.files,
+            set.skipped.len()
+        );
+        return Ok(ExitCode::from(2));
     }
     Ok(if set.errors.is_empty() {
         ExitCode::SUCCESS

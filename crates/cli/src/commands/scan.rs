@@ -298,18 +298,21 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         );
     }
     for u in &mail.unread {
-        eprintln!(
-            "vigie: message not read: {}:{}: {}",
-            sanitize(&u.location.path),
-            u.location.line,
-            sanitize(&u.reason)
-        );
+        // A file neither read as a log nor as mail is named once, as a log.
+        let named = u.location.line == 0
+            && reports
+                .iter()
+                .any(|r| r.error.is_some() && r.path == u.location.path);
+        if !named {
+            eprintln!("vigie: {}", crate::mail::unread_text(u));
+        }
     }
     let failed = !inputs.errors.is_empty()
         || reports.iter().any(|r| r.error.is_some())
         || !rules.errors.is_empty()
         || !mail.rule_errors.is_empty()
-        || intel_failed;
+        || intel_failed
+        || !mail.unread.is_empty();
     Ok(ExitCode::from(if failed {
         2
     } else if findings.is_empty() {

@@ -174,11 +174,7 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
             // The messages there at start are only recorded, unless --from-start.
             let polled = mail.poll(&watcher.intel, first_poll && (resumed || !args.from_start));
             for u in &polled.unread {
-                eprintln!(
-                    "vigie: message not read: {}: {}",
-                    sanitize(&u.location.path),
-                    sanitize(&u.reason)
-                );
+                eprintln!("vigie: {}", crate::mail::unread_text(u));
             }
             found.extend(polled.findings);
         }

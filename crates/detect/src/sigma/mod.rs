@@ -36,6 +36,22 @@ pub struct RuleSet {
     pub files: usize,
     /// What could not be loaded.
     pub errors: Vec<RuleError>,
+    /// YAML files that are not Sigma rules (a field mapping, test fixtures):
+    /// no top-level `title`, `detection`, `correlation` or `filter`. They are
+    /// neither loaded nor errors.
+    pub skipped: Vec<PathBuf>,
+}
+
+/// Whether `text` holds a Sigma rule, correlation or filter (or a broken
+/// one): one of their keys at the top level of some document. Anything else in a rule
+/// folder (a mapping, a test fixture) is not a broken rule but no rule.
+fn is_sigma(text: &str) -> bool {
+    text.lines().any(|l| {
+        let l = l.trim_start_matches('\u{feff}');
+        ["title:", "detection:", "correlation:", "filter:", "action:"]
+            .iter()
+            .any(|k| l.starts_with(k))
+    })
 }
 
 impl RuleSet {
@@ -84,6 +100,7 @@ impl RuleSet {
         self.rule_paths.extend(other.rule_paths);
         self.files += other.files;
         self.errors.extend(other.errors);
+        self.skipped.extend(other.skipped);
     }
 
     /// Loads rules from YAML text, `name` standing for its file in errors.
@@ -107,6 +124,7 @@ impl RuleSet {
                     self.errors
                         .push(error(path, None, None, format!("not UTF-8 text ({e})")))
                 }
+                Ok(text) if !is_sigma(&text) => self.skipped.push(path.to_path_buf()),
                 Ok(text) => self.add_text(path, &text),
             },
         }

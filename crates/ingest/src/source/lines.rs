@@ -57,6 +57,21 @@ impl<R: Read> LineReader<R> {
         Ok(&self.buf[self.start..self.end])
     }
 
+    /// As [`peek`](Self::peek), but also stops once the first line is whole:
+    /// a pipe (`vigie events -`) is sniffed from what it has sent so far, not
+    /// held until `want` bytes arrive.
+    pub fn peek_line(&mut self, want: usize) -> io::Result<&[u8]> {
+        let want = want.min(self.buf.len());
+        self.compact();
+        while !self.eof
+            && self.end - self.start < want
+            && memchr::memchr(b'\n', &self.buf[self.start..self.end]).is_none()
+        {
+            self.fill()?;
+        }
+        Ok(&self.buf[self.start..self.end])
+    }
+
     /// The next line, or `None` at the end of the input. An I/O or
     /// decompression error is returned once the lines before it were given out.
     pub fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {

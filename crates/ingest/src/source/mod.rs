@@ -28,7 +28,8 @@ impl Input {
     /// The name shown in `log.file.path` and in reports (`-` for stdin).
     pub fn display_name(&self) -> String {
         match self {
-            Input::File(p) => p.display().to_string(),
+            // Lossless: a file name that is not UTF-8 can be opened again.
+            Input::File(p) => vigie_event::path::to_text(p).into_owned(),
             Input::Stdin => "-".to_string(),
         }
     }
