@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 
 use crate::html::{self, Markup};
 use crate::indicators::{self as kinds, Indicator, Level};
+use crate::limits::{self, MAX_MIME_DEPTH};
 use crate::store::{Location, RawMessage};
 
 /// How deep nested messages (`message/rfc822` inside each other) are followed.
@@ -149,10 +150,24 @@ pub fn analyze(raw: &RawMessage, extra: Option<ContentScan<'_>>) -> MessageRepor
     if let Some(scan) = extra.as_mut() {
         report.indicators.extend(scan(&raw.bytes, "message"));
     }
-    match MessageParser::default().parse(&raw.bytes[..]) {
+    let mut bytes = &raw.bytes[..];
+    if let Some(cut) = limits::check(bytes) {
+        report
+            .problems
+            .push(format!("{}: read up to line {}", cut.reason, cut.line));
+        report.indicators.push(Indicator::new(
+            &kinds::MIME_STRUCTURE_LIMIT,
+            "message",
+            cut.line,
+            &cut.reason,
+        ));
+        bytes = &bytes[..cut.offset];
+    }
+    match MessageParser::default().parse(bytes) {
         Some(message) if !message.parts.is_empty() => {
             describe(&message, &mut report);
-            walk(&message, 0, "", 0, &mut report, &mut extra);
+            walk(&message, 0, "", 0, 0, &mut report, &mut extra);
+            dismantle(message);
         }
         _ => report
             .problems
@@ -187,14 +202,42 @@ fn first_address(address: &Address<'_>) -> Option<String> {
     address.first()?.address.as_deref().map(str::to_string)
 }
 
+/// Frees a parsed message without recursion: nested messages are a tree
+/// whose drop would recurse once per level.
+fn dismantle(message: mail_parser::Message<'_>) {
+    let mut pending = vec![message];
+    while let Some(mut message) = pending.pop() {
+        for part in &mut message.parts {
+            if let PartType::Message(_) = part.body
+                && let PartType::Message(nested) =
+                    std::mem::replace(&mut part.body, PartType::Binary(Default::default()))
+            {
+                pending.push(nested);
+            }
+        }
+    }
+}
+
+/// Describes part `id` of `message` and what it holds; `depth` counts the
+/// nested messages around it, `level` the containers (multiparts and
+/// messages), each bounded.
+#[allow(clippy::too_many_arguments)]
 fn walk(
     message: &mail_parser::Message<'_>,
     id: usize,
     path: &str,
     depth: usize,
+    level: usize,
     report: &mut MessageReport,
     extra: &mut Option<ContentScan<'_>>,
 ) {
+    if level > MAX_MIME_DEPTH {
+        // Only a structure the raw check misjudged gets here.
+        report.problems.push(format!(
+            "part {path}: MIME nesting deeper than {MAX_MIME_DEPTH}"
+        ));
+        return;
+    }
     if id == 0 {
         headers(
             message,
@@ -236,7 +279,15 @@ fn walk(
                 } else {
                     format!("{path}.{}", i + 1)
                 };
-                walk(message, *child as usize, &child_path, depth, report, extra);
+                walk(
+                    message,
+                    *child as usize,
+                    &child_path,
+                    depth,
+                    level + 1,
+                    report,
+                    extra,
+                );
             }
         }
         PartType::Message(nested) => {
@@ -253,7 +304,7 @@ fn walk(
                 ));
                 return;
             }
-            walk(nested, 0, &number, depth + 1, report, extra);
+            walk(nested, 0, &number, depth + 1, level + 1, report, extra);
         }
         PartType::Html(text) => {
             content(report, extra, &number, text.as_bytes());

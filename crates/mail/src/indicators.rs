@@ -120,6 +120,8 @@ kinds! {
         "A link to a webmail's known reflected-XSS endpoint (Zimbra launchNewWindow.jsp, momoveto) carrying markup (Winter Vivern).";
     SPYPRESS_MARKER = "VM020", "spypress_marker", Critical, None, ["T1114.003", "T1111", "T1087.003"],
         "Strings of the APT28 SpyPress / Roundish Roundcube payloads: C2 prefixes (c_c_f_u_, k_t_f_u_, t_e_f_u_, m_f_u_), the managesieve redirect form or its known targets.";
+    MIME_STRUCTURE_LIMIT = "VM090", "mime_structure_limit", Medium, None, [],
+        "A MIME structure past vigie's bounds (nesting deeper than 100, the default of Postfix's mime_nesting_limit, or more than 10,000 parts): no mail client writes one; it is built to exhaust or crash the tools that read it. The message is read up to that point.";
 }
 
 /// One indicator found in a message.

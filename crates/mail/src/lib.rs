@@ -12,6 +12,7 @@
 pub mod analyze;
 pub mod html;
 pub mod indicators;
+pub mod limits;
 pub mod scan;
 pub mod sieve;
 pub mod store;
