@@ -177,3 +177,19 @@ pub fn all() -> Vec<(&'static str, Vec<u8>)> {
         ("long-line", one_long_line(8 << 20)),
     ]
 }
+
+/// Every kind at sizes a debug build scans in a few seconds (for the CLI's
+/// tests), and whether the raw check cuts it (flagged VM090).
+pub fn small() -> Vec<(&'static str, Vec<u8>, bool)> {
+    vec![
+        ("nested-multipart", nested_multipart(16_000), true),
+        ("nested-messages", nested_messages(20_000), true),
+        ("nested-digests", nested_digests(5_000), false),
+        ("nested-midline", nested_midline(5_000), false),
+        ("many-parts", many_parts(12_000), true),
+        ("huge-headers", huge_headers(1 << 20), false),
+        ("boundary-tricks", boundary_tricks(), false),
+        ("encodings", encodings_within_encodings(6), false),
+        ("long-line", one_long_line(1 << 20), false),
+    ]
+}
