@@ -316,7 +316,9 @@ fn walk(
             } else {
                 Markup::Html
             };
-            report.indicators.extend(html::scan(text, &number, markup));
+            report
+                .indicators
+                .extend(html::scan(text, &number, markup, &mut report.problems));
             spypress_text(text, &number, report);
             links(text, report);
         }
@@ -329,9 +331,12 @@ fn walk(
                 name,
             ));
             if renderable {
-                report
-                    .indicators
-                    .extend(html::scan(text, &number, Markup::Attachment));
+                report.indicators.extend(html::scan(
+                    text,
+                    &number,
+                    Markup::Attachment,
+                    &mut report.problems,
+                ));
             } else {
                 linkrefs(text, &number, report);
             }
@@ -345,9 +350,12 @@ fn walk(
                 .push(part_report(&number, content_type, bytes, name));
             if renderable {
                 let text = String::from_utf8_lossy(bytes);
-                report
-                    .indicators
-                    .extend(html::scan(&text, &number, Markup::Attachment));
+                report.indicators.extend(html::scan(
+                    &text,
+                    &number,
+                    Markup::Attachment,
+                    &mut report.problems,
+                ));
             }
         }
     }
