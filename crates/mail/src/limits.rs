@@ -36,8 +36,9 @@ pub struct Cut {
 
 /// An open container.
 enum Frame<'a> {
-    /// A multipart and its boundary.
-    Multipart(&'a [u8]),
+    /// A multipart, its boundary, and whether it is a digest (whose parts
+    /// without a Content-Type are messages, RFC 2046 §5.1.5).
+    Multipart(&'a [u8], bool),
     /// A nested message (closed only by an enclosing boundary).
     Message,
 }
@@ -46,7 +47,9 @@ enum Frame<'a> {
 #[derive(Default)]
 struct Pending<'a> {
     boundary: Option<&'a [u8]>,
+    digest: bool,
     message: bool,
+    content_type: bool,
 }
 
 /// Where `raw` must be cut to stay within the limits, or `None` when it does.
@@ -71,9 +74,10 @@ pub fn check(raw: &[u8]) -> Option<Cut> {
             }
             if text.is_empty() {
                 in_headers = false;
+                let in_digest = matches!(stack.last(), Some(Frame::Multipart(_, true)));
                 if let Some(boundary) = pending.boundary.take() {
-                    stack.push(Frame::Multipart(boundary));
-                } else if pending.message {
+                    stack.push(Frame::Multipart(boundary, pending.digest));
+                } else if pending.message || (in_digest && !pending.content_type) {
                     stack.push(Frame::Message);
                     in_headers = true;
                 }
@@ -120,13 +124,27 @@ fn trim_eol(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
-/// The multipart whose delimiter `line` is (innermost first), and whether it closes it.
+/// The multipart whose delimiter `line` is (innermost first), and whether
+/// it closes it. mail-parser also takes the innermost boundary in the middle
+/// of a line, so that is looked for too.
 fn delimiter(line: &[u8], stack: &[Frame<'_>]) -> Option<(usize, bool)> {
-    let rest = line.strip_prefix(b"--")?;
-    stack.iter().enumerate().rev().find_map(|(i, f)| match f {
-        Frame::Multipart(b) if rest.starts_with(b) => Some((i, rest[b.len()..].starts_with(b"--"))),
-        _ => None,
-    })
+    let closes = |rest: &[u8], b: &[u8]| rest[b.len()..].starts_with(b"--");
+    if let Some(rest) = line.strip_prefix(b"--") {
+        let found = stack.iter().enumerate().rev().find_map(|(i, f)| match f {
+            Frame::Multipart(b, _) if rest.starts_with(b) => Some((i, closes(rest, b))),
+            _ => None,
+        });
+        if found.is_some() {
+            return found;
+        }
+    }
+    let (top, Frame::Multipart(b, _)) = (stack.len().checked_sub(1)?, stack.last()?) else {
+        return None;
+    };
+    memchr::memmem::find_iter(line, b"--")
+        .map(|at| &line[at + 2..])
+        .find(|rest| rest.starts_with(b))
+        .map(|rest| (top, closes(rest, b)))
 }
 
 /// Notes what a complete header (name, value and continuation lines) declares.
@@ -140,12 +158,14 @@ fn read_header<'a>(header: &'a [u8], pending: &mut Pending<'a>) {
     {
         return;
     }
+    pending.content_type = true;
     let value = header[colon + 1..].trim_ascii_start();
     let starts = |prefix: &[u8]| {
         value.len() >= prefix.len() && value[..prefix.len()].eq_ignore_ascii_case(prefix)
     };
     if starts(b"multipart/") {
         pending.boundary = boundary(value);
+        pending.digest = starts(b"multipart/digest");
     } else if starts(b"message/rfc822") || starts(b"message/global") {
         pending.message = true;
     }
@@ -214,6 +234,29 @@ mod tests {
         m.push_str("Subject: last\r\n\r\nhi\r\n");
         let cut = check(m.as_bytes()).expect("cut");
         assert_eq!(cut.reason, "MIME nesting deeper than 100");
+    }
+
+    #[test]
+    fn digest_parts_and_mid_line_delimiters_count_as_mail_parser_reads_them() {
+        let mut digests = String::new();
+        for i in 0..150 {
+            digests.push_str(&format!(
+                "Content-Type: multipart/digest; boundary=d{i}\r\n\r\n--d{i}\r\n\r\n"
+            ));
+        }
+        let cut = check(digests.as_bytes()).expect("cut");
+        assert_eq!(cut.reason, "MIME nesting deeper than 100");
+        let mut midline = String::new();
+        for i in 0..150 {
+            midline.push_str(&format!(
+                "Content-Type: multipart/mixed; boundary=m{i}\r\n\r\nx--m{i}\r\n"
+            ));
+        }
+        let cut = check(midline.as_bytes()).expect("cut");
+        assert_eq!(cut.reason, "MIME nesting deeper than 100");
+        // A digest's parts with their own type are not messages.
+        let typed = "Content-Type: multipart/digest; boundary=d\r\n\r\n--d\r\nContent-Type: text/plain\r\n\r\nx\r\n--d--\r\n";
+        assert_eq!(check(typed.as_bytes()), None);
     }
 
     /// `n` sibling multiparts of one text part each: `2n + 1` parts, depth 2.
