@@ -3,7 +3,7 @@
 //! exploit mail.
 
 mod common;
-#[path = "../../mail/tests/hostile_mail.rs"]
+#[path = "../../mail/tests/generator/hostile_mail.rs"]
 mod generator;
 
 use std::path::{Path, PathBuf};

@@ -2,6 +2,7 @@
 //! abort the analysis: deep nesting in every form mail-parser knows, many
 //! parts, huge headers, boundary tricks, encodings within encodings.
 
+#[path = "generator/hostile_mail.rs"]
 mod hostile_mail;
 
 use std::time::{Duration, Instant};
