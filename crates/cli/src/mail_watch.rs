@@ -104,9 +104,9 @@ impl MailWatch {
                 if baseline {
                     continue;
                 }
-                match read_location(new) {
-                    Ok(raw) => {
-                        let report = analyze_message(&raw, self.rules.as_ref());
+                match read_location(new).and_then(|raw| analyze_message(&raw, self.rules.as_ref()))
+                {
+                    Ok(report) => {
                         out.messages += 1;
                         self.learn_owner(&report);
                         if !intel.is_empty() {
@@ -246,12 +246,11 @@ impl MailWatch {
                 line: 1,
                 ..Location::default()
             };
-            if let Ok(raw) = read_location(location) {
-                let report = analyze_message(&raw, None);
-                if report.delivered_to.is_some() {
-                    self.learn_owner(&report);
-                    return;
-                }
+            if let Ok(report) = read_location(location).and_then(|raw| analyze_message(&raw, None))
+                && report.delivered_to.is_some()
+            {
+                self.learn_owner(&report);
+                return;
             }
         }
     }

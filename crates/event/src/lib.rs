@@ -26,6 +26,7 @@
 pub mod csv;
 mod field;
 mod finding;
+pub mod isolate;
 pub mod json;
 pub mod path;
 mod time;

@@ -678,5 +678,18 @@ mod tests {
                 .starts_with("syntax")
         );
         assert!(reduce(&"(".repeat(200)).is_err());
+        // Parentheses far past MAX_DEPTH, around observations and comparisons.
+        let deep = format!(
+            "{}[ipv4-addr:value = '1.2.3.4']{}",
+            "(".repeat(100_000),
+            ")".repeat(100_000)
+        );
+        assert!(reduce(&deep).is_err());
+        let deep = format!(
+            "[{}ipv4-addr:value = '1.2.3.4'{}]",
+            "(".repeat(100_000),
+            ")".repeat(100_000)
+        );
+        assert!(reduce(&deep).is_err());
     }
 }

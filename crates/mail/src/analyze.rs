@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 
 use crate::html::{self, Markup};
 use crate::indicators::{self as kinds, Indicator, Level};
+use crate::limits::{self, MAX_MIME_DEPTH};
 use crate::store::{Location, RawMessage};
 use crate::webmail_vectors;
 
@@ -156,18 +157,35 @@ pub fn analyze(raw: &RawMessage, extra: Option<ContentScan<'_>>) -> MessageRepor
     if let Some(scan) = extra.as_mut() {
         report.indicators.extend(scan(&raw.bytes, "message"));
     }
-    let parsed = MessageParser::default().parse(&raw.bytes[..]);
+    let mut bytes = &raw.bytes[..];
+    if let Some(cut) = limits::check(bytes) {
+        report
+            .problems
+            .push(format!("{}: read up to line {}", cut.reason, cut.line));
+        report.indicators.push(Indicator::new(
+            &kinds::MIME_STRUCTURE_LIMIT,
+            "message",
+            cut.line,
+            &cut.reason,
+        ));
+        bytes = &bytes[..cut.offset];
+    }
+    let parsed = MessageParser::default().parse(bytes);
     match &parsed {
         Some(message) if !message.parts.is_empty() => {
             describe(message, &mut report);
-            walk(message, 0, "", 0, &mut report, &mut extra);
+            walk(message, 0, "", 0, 0, &mut report, &mut extra);
         }
         _ => report
             .problems
             .push("no MIME structure could be read".to_string()),
     }
     // The parts as the webmail's server cuts them, where mail-parser differs.
-    crate::raw_regions::analyze_into(&raw.bytes, parsed.as_ref(), &mut report, &mut extra);
+    // (On the bytes within the structure bounds, as mail-parser read them.)
+    crate::raw_regions::analyze_into(bytes, parsed.as_ref(), &mut report, &mut extra);
+    if let Some(message) = parsed {
+        dismantle(message);
+    }
     report.level = report.indicators.iter().map(|i| i.level).max();
     report
 }
@@ -197,14 +215,42 @@ fn first_address(address: &Address<'_>) -> Option<String> {
     address.first()?.address.as_deref().map(str::to_string)
 }
 
+/// Frees a parsed message without recursion: nested messages are a tree
+/// whose drop would recurse once per level.
+fn dismantle(message: mail_parser::Message<'_>) {
+    let mut pending = vec![message];
+    while let Some(mut message) = pending.pop() {
+        for part in &mut message.parts {
+            if let PartType::Message(_) = part.body
+                && let PartType::Message(nested) =
+                    std::mem::replace(&mut part.body, PartType::Binary(Default::default()))
+            {
+                pending.push(nested);
+            }
+        }
+    }
+}
+
+/// Describes part `id` of `message` and what it holds; `depth` counts the
+/// nested messages around it, `level` the containers (multiparts and
+/// messages), each bounded.
+#[allow(clippy::too_many_arguments)]
 fn walk(
     message: &mail_parser::Message<'_>,
     id: usize,
     path: &str,
     depth: usize,
+    level: usize,
     report: &mut MessageReport,
     extra: &mut Option<ContentScan<'_>>,
 ) {
+    if level > MAX_MIME_DEPTH {
+        // Only a structure the raw check misjudged gets here.
+        report.problems.push(format!(
+            "part {path}: MIME nesting deeper than {MAX_MIME_DEPTH}"
+        ));
+        return;
+    }
     if id == 0 {
         headers(
             message,
@@ -247,7 +293,15 @@ fn walk(
                 } else {
                     format!("{path}.{}", i + 1)
                 };
-                walk(message, *child as usize, &child_path, depth, report, extra);
+                walk(
+                    message,
+                    *child as usize,
+                    &child_path,
+                    depth,
+                    level + 1,
+                    report,
+                    extra,
+                );
             }
         }
         PartType::Message(nested) => {
@@ -264,7 +318,7 @@ fn walk(
                 ));
                 return;
             }
-            walk(nested, 0, &number, depth + 1, report, extra);
+            walk(nested, 0, &number, depth + 1, level + 1, report, extra);
         }
         PartType::Html(text) => {
             content(report, extra, &number, text.as_bytes());
@@ -276,7 +330,8 @@ fn walk(
             } else {
                 Markup::Html
             };
-            let (found, scripts) = html::scan_with_scripts(text, &number, markup);
+            let (found, scripts) =
+                html::scan_with_scripts(text, &number, markup, &mut report.problems);
             report.indicators.extend(found);
             crate::payload::add_to(report, &scripts, &number);
             spypress_text(text, &number, report);
@@ -291,7 +346,12 @@ fn walk(
                 name,
             ));
             if renderable {
-                let (found, scripts) = html::scan_with_scripts(text, &number, Markup::Attachment);
+                let (found, scripts) = html::scan_with_scripts(
+                    text,
+                    &number,
+                    Markup::Attachment,
+                    &mut report.problems,
+                );
                 report.indicators.extend(found);
                 crate::payload::add_to(report, &scripts, &number);
             } else {
@@ -312,7 +372,12 @@ fn walk(
                 .push(part_report(&number, content_type, bytes, name));
             if renderable {
                 let text = String::from_utf8_lossy(bytes);
-                let (found, scripts) = html::scan_with_scripts(&text, &number, Markup::Attachment);
+                let (found, scripts) = html::scan_with_scripts(
+                    &text,
+                    &number,
+                    Markup::Attachment,
+                    &mut report.problems,
+                );
                 report.indicators.extend(found);
                 crate::payload::add_to(report, &scripts, &number);
             }

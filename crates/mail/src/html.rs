@@ -32,18 +32,25 @@ pub enum Markup {
     Attachment,
 }
 
-/// Scans `text` (decoded markup of MIME part `part`) and returns what it finds.
-pub fn scan(text: &str, part: &str, markup: Markup) -> Vec<Indicator> {
-    scan_with_scripts(text, part, markup).0
+/// Scans `text` (decoded markup of MIME part `part`) and returns what it
+/// finds; a `data:` document nested past [`MAX_DEPTH`] or larger than
+/// [`MAX_DATA_DOCUMENT`] is not scanned, and said so in `problems`.
+pub fn scan(text: &str, part: &str, markup: Markup, problems: &mut Vec<String>) -> Vec<Indicator> {
+    scan_with_scripts(text, part, markup, problems).0
 }
 
 /// As [`scan`], with the code the markup would run: script bodies, event
 /// handler values and `javascript:` URLs (at most [`MAX_SCRIPTS`]), for
 /// [`crate::payload`] to decode.
-pub fn scan_with_scripts(text: &str, part: &str, markup: Markup) -> (Vec<Indicator>, Vec<String>) {
+pub fn scan_with_scripts(
+    text: &str,
+    part: &str,
+    markup: Markup,
+    problems: &mut Vec<String>,
+) -> (Vec<Indicator>, Vec<String>) {
     let mut found = Vec::new();
     let mut scripts = Vec::new();
-    scan_into(text, part, markup, 0, &mut found, &mut scripts);
+    scan_into(text, part, markup, 0, &mut found, &mut scripts, problems);
     (found, scripts)
 }
 
@@ -57,6 +64,7 @@ fn scan_into(
     depth: usize,
     found: &mut Vec<Indicator>,
     scripts: &mut Vec<String>,
+    problems: &mut Vec<String>,
 ) {
     let sink = Sink {
         state: RefCell::new(State {
@@ -70,6 +78,7 @@ fn scan_into(
             script_line: 0,
             nested: Vec::new(),
             scripts: Vec::new(),
+            unread: Vec::new(),
         }),
     };
     let input = BufferQueue::default();
@@ -81,6 +90,7 @@ fn scan_into(
     found.extend(state.found);
     scripts.extend(state.scripts);
     scripts.truncate(MAX_SCRIPTS);
+    problems.extend(state.unread);
     for (document, inner) in state.nested {
         scan_into(
             &document,
@@ -89,6 +99,7 @@ fn scan_into(
             depth + 1,
             found,
             scripts,
+            problems,
         );
     }
 }
@@ -111,6 +122,8 @@ struct State {
     nested: Vec<(String, String)>,
     /// Code the document would run, for payload decoding.
     scripts: Vec<String>,
+    /// `data:` documents not scanned, and why.
+    unread: Vec<String>,
 }
 
 impl TokenSink for Sink {
@@ -434,7 +447,14 @@ impl State {
         } else if is_document && local != "img" {
             self.add(&kinds::DATA_DOCUMENT_URL, line, &shown);
         }
-        if !is_document || self.depth >= MAX_DEPTH {
+        if !is_document {
+            return;
+        }
+        if self.depth >= MAX_DEPTH {
+            self.unread.push(format!(
+                "{}: data: document at line {line} not scanned (data: documents nested deeper than {MAX_DEPTH})",
+                self.part
+            ));
             return;
         }
         let payload = payload.split('#').next().unwrap_or_default();
@@ -450,10 +470,17 @@ impl State {
         } else {
             Some(percent_decode(payload))
         };
-        if let Some(bytes) = decoded.filter(|b| b.len() <= MAX_DATA_DOCUMENT) {
-            let text = String::from_utf8_lossy(&bytes).into_owned();
-            let inner = format!("{} (data: document, line {line})", self.part);
-            self.nested.push((text, inner));
+        match decoded {
+            Some(bytes) if bytes.len() <= MAX_DATA_DOCUMENT => {
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                let inner = format!("{} (data: document, line {line})", self.part);
+                self.nested.push((text, inner));
+            }
+            Some(_) => self.unread.push(format!(
+                "{}: data: document at line {line} not scanned (larger than {MAX_DATA_DOCUMENT} bytes decoded)",
+                self.part
+            )),
+            None => {}
         }
     }
 }
@@ -511,7 +538,7 @@ mod tests {
     use super::*;
 
     fn codes(html: &str) -> Vec<String> {
-        let mut c: Vec<String> = scan(html, "1", Markup::Html)
+        let mut c: Vec<String> = scan(html, "1", Markup::Html, &mut Vec::new())
             .into_iter()
             .map(|i| i.code)
             .collect();
@@ -537,6 +564,25 @@ mod tests {
             ["VM003"]
         );
         assert!(codes(r#"<svg><animate attributeName="opacity" values="0;1"/></svg>"#).is_empty());
+    }
+
+    #[test]
+    fn data_documents_past_the_depth_are_reported_not_scanned() {
+        use base64::Engine as _;
+        // An SVG in a data: SVG in a data: SVG…, ten deep.
+        let mut doc = r#"<svg><animate attributeName="href " values="javascript:alert(1)"/></svg>"#
+            .to_string();
+        for _ in 0..10 {
+            let b64 = base64::engine::general_purpose::STANDARD.encode(&doc);
+            doc = format!(r#"<svg><use href="data:image/svg+xml;base64,{b64}#x"/></svg>"#);
+        }
+        let mut problems = Vec::new();
+        let found = scan(&doc, "1", Markup::Html, &mut problems);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains(&format!("nested deeper than {MAX_DEPTH}")));
+        // The levels read are flagged; the payload ten deep is not reached.
+        assert!(found.iter().all(|i| i.code == "VM005"));
+        assert_eq!(found.len(), MAX_DEPTH + 1);
     }
 
     #[test]

@@ -130,6 +130,8 @@ kinds! {
         "A message whose MIME structure two readers may cut or decode differently (boundary text inside a line, a boundary that prefixes another, duplicate Content-Type or Content-Transfer-Encoding, an encoding nested in another): the way to show a webmail a part its scanner does not see.";
     PAYLOAD_VALUE = "VM041", "payload_value", Informational, None, ["T1027", "T1071.001"],
         "A URL, host, address or e-mail address decoded out of a script, handler or javascript: URL (atob, fromCharCode, unescape, escapes, data: URLs, concatenation): where the payload calls home, matched against the indicator feeds.";
+    MIME_STRUCTURE_LIMIT = "VM090", "mime_structure_limit", Medium, None, [],
+        "A MIME structure past vigie's bounds (nesting deeper than 100, the default of Postfix's mime_nesting_limit, or more than 10,000 parts): no mail client writes one; it is built to exhaust or crash the tools that read it. The message is read up to that point.";
 }
 
 /// One indicator found in a message.

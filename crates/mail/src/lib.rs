@@ -15,6 +15,7 @@
 pub mod analyze;
 pub mod html;
 pub mod indicators;
+pub mod limits;
 pub mod payload;
 pub mod raw_regions;
 pub mod scan;

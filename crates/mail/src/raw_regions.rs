@@ -821,7 +821,8 @@ pub(crate) fn analyze_into(
                 Markup::Attachment
             };
             let text = String::from_utf8_lossy(&layer.bytes);
-            let (mut found, scripts) = html::scan_with_scripts(&text, &part, markup);
+            let (mut found, scripts) =
+                html::scan_with_scripts(&text, &part, markup, &mut report.problems);
             crate::payload::add_to(report, &scripts, &part);
             if let Some(scan) = extra.as_mut() {
                 found.extend(scan(&layer.bytes, &part));

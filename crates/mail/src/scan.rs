@@ -7,6 +7,8 @@ use std::sync::mpsc::sync_channel;
 
 use rayon::prelude::*;
 
+use vigie_event::isolate::{isolate, test_panic_point};
+
 use crate::analyze::{MessageReport, analyze};
 use crate::store::{self, Location, RawMessage, Store, StoreKind, Unread};
 
@@ -33,6 +35,23 @@ fn scanner(rules: Option<&Rules>) -> Scanner<'_> {
     rules
 }
 
+/// Analyses `raw` where a panic is caught: the message is then reported as
+/// not read, with the panic's message, and `scanner` is made anew.
+fn analyze_isolated<'r>(
+    raw: &RawMessage,
+    rules: Option<&'r Rules>,
+    scanner: &mut Scanner<'r>,
+) -> Result<MessageReport, Unread> {
+    isolate(|| {
+        test_panic_point(&raw.bytes);
+        analyze_with(raw, scanner)
+    })
+    .map_err(|panic| {
+        *scanner = self::scanner(rules);
+        Unread::panicked(raw.location.clone(), &panic)
+    })
+}
+
 fn analyze_with(raw: &RawMessage, scanner: &mut Scanner<'_>) -> MessageReport {
     #[cfg(feature = "yara")]
     if let Some(s) = scanner.as_mut() {
@@ -44,16 +63,19 @@ fn analyze_with(raw: &RawMessage, scanner: &mut Scanner<'_>) -> MessageReport {
 }
 
 /// Analyses one message as [`scan_stores`] analyses each: for a watch,
-/// which reads messages as they are delivered.
-pub fn analyze_message(raw: &RawMessage, rules: Option<&Rules>) -> MessageReport {
-    analyze_with(raw, &mut scanner(rules))
+/// which reads messages as they are delivered. A panic in the analysis is
+/// caught and returned as the message's [`Unread`] ([`Unread::panicked`]).
+pub fn analyze_message(raw: &RawMessage, rules: Option<&Rules>) -> Result<MessageReport, Unread> {
+    analyze_isolated(raw, rules, &mut scanner(rules))
 }
 
 /// Messages an mbox reader may have read ahead of the analysers.
 const READ_AHEAD: usize = 64;
 
 /// Analyses every message of `stores`, calling `report` with each verdict
-/// and `unread` with each message that could not be read (from any thread).
+/// and `unread` with each message that could not be read (from any thread),
+/// or whose analysis panicked ([`Unread::panicked`]): one message never
+/// stops the others.
 pub fn scan_stores(
     stores: &[Store],
     rules: Option<&Rules>,
@@ -75,8 +97,10 @@ pub fn scan_stores(
         .collect();
     files.into_par_iter().for_each_init(
         || scanner(rules),
-        |scanner, location| match store::read_location(location) {
-            Ok(raw) => report(analyze_with(&raw, scanner)),
+        |scanner, location| match store::read_location(location)
+            .and_then(|raw| analyze_isolated(&raw, rules, scanner))
+        {
+            Ok(r) => report(r),
             Err(u) => unread(u),
         },
     );
@@ -94,7 +118,10 @@ pub fn scan_stores(
             });
             receiver.into_iter().par_bridge().for_each_init(
                 || scanner(rules),
-                |scanner, raw| report(analyze_with(&raw, scanner)),
+                |scanner, raw| match analyze_isolated(&raw, rules, scanner) {
+                    Ok(r) => report(r),
+                    Err(u) => unread(u),
+                },
             );
         });
     }

@@ -48,6 +48,25 @@ pub struct Unread {
     pub reason: String,
 }
 
+/// How the reason of a message whose analysis panicked starts.
+const PANICKED: &str = "vigie failed on this message (panic: ";
+
+impl Unread {
+    /// A message whose analysis panicked, with the panic's message: a fault
+    /// of vigie's, not of the store, reported so the run exits with an error.
+    pub fn panicked(location: Location, panic: &str) -> Unread {
+        Unread {
+            location,
+            reason: format!("{PANICKED}{panic}); skipped, the other messages were analysed"),
+        }
+    }
+
+    /// Whether the message was skipped because its analysis panicked.
+    pub fn is_panic(&self) -> bool {
+        self.reason.starts_with(PANICKED)
+    }
+}
+
 /// What kind of store a path holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StoreKind {

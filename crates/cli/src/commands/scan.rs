@@ -18,6 +18,7 @@ use vigie_detect::geo::GeoDb;
 use vigie_detect::mapping::Mapping;
 use vigie_detect::sigma::RuleSet;
 use vigie_event::Finding;
+use vigie_event::isolate::{isolate, test_panic_point};
 use vigie_ingest::{Format, InputReport, ingest_input};
 use vigie_intel::attribution::{self, Attribution, Profiles};
 use vigie_intel::matcher::{IntelHits, IntelIndex};
@@ -122,27 +123,29 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         for input in set {
             let name: Arc<str> = input.display_name().into();
             progress.set_message(sanitize(&name));
-            let report = ingest_input(input, &inputs.options, &mut |event| {
-                let matched = detector.detect(event);
-                for &rule in &matched {
-                    if !correlator.is_silent(rule) {
-                        mine.findings.add(rule, event);
+            let report = read_isolated(&name, || {
+                ingest_input(input, &inputs.options, &mut |event| {
+                    let matched = detector.detect(event);
+                    for &rule in &matched {
+                        if !correlator.is_silent(rule) {
+                            mine.findings.add(rule, event);
+                        }
                     }
-                }
-                if correlator.wants(&matched) {
-                    correlator.keep(&mut mine.kept, event, &matched, &name);
-                }
-                let installer = installer_rule.is_some_and(|r| matched.contains(&r));
-                mine.installer.add(event, &name, installer);
-                mine.histories.add(event, &name);
-                mine.opens.add(event, &name);
-                if !intel.is_empty() {
-                    mine.intel.add_event(&intel, event, &name);
-                }
-                events_out.add(&mut mine.events_out, event);
-                if !args.findings_only {
-                    mine.activity.add(event, &name);
-                }
+                    if correlator.wants(&matched) {
+                        correlator.keep(&mut mine.kept, event, &matched, &name);
+                    }
+                    let installer = installer_rule.is_some_and(|r| matched.contains(&r));
+                    mine.installer.add(event, &name, installer);
+                    mine.histories.add(event, &name);
+                    mine.opens.add(event, &name);
+                    if !intel.is_empty() {
+                        mine.intel.add_event(&intel, event, &name);
+                    }
+                    events_out.add(&mut mine.events_out, event);
+                    if !args.findings_only {
+                        mine.activity.add(event, &name);
+                    }
+                })
             });
             mine.reports.push(report);
             progress.inc(1);
@@ -320,6 +323,22 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     } else {
         1
     }))
+}
+
+/// Reads one log file where a panic is caught: the file is then reported
+/// as failed (the run exits 2), the others are read.
+fn read_isolated(name: &str, read: impl FnOnce() -> InputReport) -> InputReport {
+    isolate(|| {
+        test_panic_point(name.as_bytes());
+        read()
+    })
+    .unwrap_or_else(|panic| {
+        let mut report = InputReport::new(name.to_string());
+        report.error = Some(format!(
+            "vigie failed while reading it (panic: {panic}); its events up to there were kept, the other files were read"
+        ));
+        report
+    })
 }
 
 /// Writes `findings.jsonl`.

@@ -1,0 +1,134 @@
+//! Issue 11: hostile messages and a message vigie fails on, dropped into a
+//! copy of the lab's mailboxes, neither stop the scan nor hide the lab's
+//! exploit mail.
+
+mod common;
+#[path = "../../mail/tests/generator/hostile_mail.rs"]
+mod generator;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+
+/// A message the debug build's test hook (`VIGIE_TEST_PANIC_ON`) panics on.
+const POISON: &str = "POISON-issue-11-7f3a";
+
+/// A copy of the lab's mailboxes with the hostile messages in alice's
+/// `new/`; returns the poisoned message's path.
+fn mailboxes(dir: &Path) -> (PathBuf, PathBuf) {
+    let vmail = dir.join("vmail");
+    let copied = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(common::example().join("vmail"))
+        .arg(&vmail)
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    let new = vmail.join("alice/Maildir/new");
+    for (i, (name, bytes, _)) in generator::small().into_iter().enumerate() {
+        let file = new.join(format!("1796000{i:03}.M{i}P1.{name},S={}", bytes.len()));
+        std::fs::write(file, bytes).unwrap();
+    }
+    let poisoned = new.join("1796000999.M999P1.poisoned");
+    std::fs::write(
+        &poisoned,
+        format!("From: x@example.org\r\nSubject: {POISON}\r\n\r\nhello\r\n"),
+    )
+    .unwrap();
+    (vmail, poisoned)
+}
+
+fn scan(case: &Path, vmail: &Path, poison: bool) -> Output {
+    let mut cmd = Command::cargo_bin("vigie").unwrap();
+    if poison {
+        cmd.env("VIGIE_TEST_PANIC_ON", POISON);
+    }
+    cmd.args(["scan", "--tz", "UTC", "--no-intel-store", "--case"])
+        .arg(case)
+        .arg(vmail)
+        .output()
+        .unwrap()
+}
+
+fn rule_ids(case: &Path) -> Vec<String> {
+    common::findings_of(case)
+        .iter()
+        .map(|f| f["rule_id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The hostile messages flagged VM090, by the name their file carries.
+fn structure_findings(case: &Path) -> Vec<String> {
+    let mut names: Vec<String> = common::findings_of(case)
+        .iter()
+        .filter(|f| f["rule_id"] == "VM090")
+        .map(|f| {
+            let path = f["evidence"][0]["path"].as_str().unwrap();
+            path.rsplit_once("P1.")
+                .unwrap()
+                .1
+                .split(',')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+#[cfg(debug_assertions)]
+fn a_message_vigie_fails_on_is_reported_and_the_lab_exploit_is_still_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let (vmail, poisoned) = mailboxes(dir.path());
+    let case = dir.path().join("case");
+    let out = scan(&case, &vmail, true);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // A failure of vigie's on one message: the run goes on, exits 2.
+    assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains(&format!("message not read: {}", poisoned.display()))
+            && stderr.contains("vigie failed on this message (panic: test panic"),
+        "{stderr}"
+    );
+    let ids = rule_ids(&case);
+    assert!(ids.contains(&"VM001".to_string()), "{ids:?}");
+    assert_eq!(ids.iter().filter(|i| *i == "VS001").count(), 2, "{ids:?}");
+    let mut cut: Vec<String> = generator::small()
+        .into_iter()
+        .filter(|(_, _, cut)| *cut)
+        .map(|(name, _, _)| name.to_string())
+        .collect();
+    cut.sort();
+    assert_eq!(structure_findings(&case), cut);
+    // 12 lab messages and 10 hostile ones read, the poisoned one not.
+    assert!(
+        stdout.contains("22 messages (") && stdout.contains(", 1 not read)"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn without_a_failure_hostile_messages_are_findings_and_the_exit_is_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let (vmail, _) = mailboxes(dir.path());
+    let case = dir.path().join("case");
+    let out = scan(&case, &vmail, false);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ids = rule_ids(&case);
+    assert!(ids.contains(&"VM001".to_string()), "{ids:?}");
+    assert_eq!(structure_findings(&case).len(), 5);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("23 messages (") && stdout.contains(", 0 not read)"),
+        "{stdout}"
+    );
+}
