@@ -89,7 +89,9 @@ fn after_time(time: RawTime, rest: &str) -> Option<Header<'_>> {
     if let Some((program, pid)) = program_token(second) {
         return Some(Header {
             time,
-            host: Some(first),
+            // syslog-ng and rsyslog templates that write `$LEVEL` or
+            // `$FACILITY` where the host goes: a severity is never a host.
+            host: (!is_priority_word(first)).then_some(first),
             program: Some(program),
             pid,
             message: after_second,
@@ -103,6 +105,29 @@ fn after_time(time: RawTime, rest: &str) -> Option<Header<'_>> {
         pid: None,
         message: after_first,
     })
+}
+
+/// Whether a word in the host position is a syslog severity (`info`), or a
+/// `facility.severity` pair (`mail.info`, `<local3.err>`), written there by
+/// a template. A bare facility (`mail`) is a common host name and stays one.
+fn is_priority_word(word: &str) -> bool {
+    const SEVERITIES: [&str; 11] = [
+        "emerg", "panic", "alert", "crit", "err", "error", "warning", "warn", "notice", "info",
+        "debug",
+    ];
+    const FACILITIES: [&str; 22] = [
+        "kern", "user", "mail", "daemon", "auth", "authpriv", "syslog", "lpr", "news", "uucp",
+        "cron", "ftp", "security", "local0", "local1", "local2", "local3", "local4", "local5",
+        "local6", "local7", "mark",
+    ];
+    let word = word.trim_start_matches('<').trim_end_matches('>');
+    let severity = |s: &str| SEVERITIES.iter().any(|w| s.eq_ignore_ascii_case(w));
+    match word.split_once('.') {
+        None => severity(word),
+        Some((facility, level)) => {
+            FACILITIES.iter().any(|f| facility.eq_ignore_ascii_case(f)) && severity(level)
+        }
+    }
 }
 
 /// `name:`, `name[pid]:`, or Dovecot's `imap(user)<pid><session>:`.
@@ -285,5 +310,14 @@ mod tests {
         assert!(
             header("2016-04-01 11:08:00 info exim[8003]: [8003] SMTP protocol error").is_some()
         );
+        // Issue 12: a template's severity or facility is not a host name.
+        for line in [
+            "2024-03-24T02:04:32.263+00:00 info exim[8001]: [8001] SMTP connection from [192.0.2.29]:20042",
+            "Mar 24 02:04:32 mail.warning exim[8001]: x",
+            "Mar 24 02:04:32 <local3.err> exim[8001]: x",
+        ] {
+            let h = header(line).unwrap();
+            assert_eq!((h.host, h.program), (None, Some("exim")), "{line}");
+        }
     }
 }
