@@ -71,6 +71,12 @@ pub enum Dataset {
     Cyrus,
     /// Kerio Connect.
     Kerio,
+    /// Sendmail (`sendmail`, `sm-mta`).
+    Sendmail,
+    /// Courier mail server (`imapd`, `pop3d`, `courieresmtpd`).
+    Courier,
+    /// UW IMAP (`imapd`, `ipop3d` from the University of Washington).
+    UwImap,
     /// OpenSMTPD.
     OpenSmtpd,
     /// Perdition IMAP/POP3 proxy.
@@ -101,6 +107,9 @@ impl Dataset {
         Dataset::Exim,
         Dataset::Cyrus,
         Dataset::Kerio,
+        Dataset::Sendmail,
+        Dataset::Courier,
+        Dataset::UwImap,
         Dataset::OpenSmtpd,
         Dataset::Perdition,
         Dataset::OpenWebmail,
@@ -130,6 +139,9 @@ impl Dataset {
             Dataset::Exim => "exim",
             Dataset::Cyrus => "cyrus",
             Dataset::Kerio => "kerio",
+            Dataset::Sendmail => "sendmail",
+            Dataset::Courier => "courier",
+            Dataset::UwImap => "uw-imap",
             Dataset::OpenSmtpd => "opensmtpd",
             Dataset::Perdition => "perdition",
             Dataset::OpenWebmail => "openwebmail",
@@ -222,7 +234,8 @@ impl AuthFailure {
     /// The kind a server's failure text names, if it names one other than a
     /// refused credential (Postfix/Cyrus SASL, Dovecot, Exim, Courier wording).
     pub fn from_text(text: &str) -> Option<AuthFailure> {
-        const SERVER: [&str; 12] = [
+        const SERVER: [&str; 13] = [
+            "result=tempfail",
             "Connection lost to authentication server",
             "connection lost to authentication server",
             "emporary failure",
@@ -479,7 +492,9 @@ impl<'a> Event<'a> {
             Some("http") if webmail => Some("webmail"),
             Some("http") => Some("http"),
             _ => match self.dataset {
-                Dataset::Postfix | Dataset::Exim | Dataset::OpenSmtpd => Some("smtp"),
+                Dataset::Postfix | Dataset::Exim | Dataset::OpenSmtpd | Dataset::Sendmail => {
+                    Some("smtp")
+                }
                 _ if webmail => Some("webmail"),
                 _ => None,
             },

@@ -239,3 +239,18 @@ fn failures_that_are_not_credential_guesses_are_marked() {
         Some(AuthFailure::Server)
     );
 }
+
+#[test]
+fn web_server_basic_auth_failures_are_http_authentication_failures() {
+    // nginx src/http/modules/ngx_http_auth_basic_module.c formats.
+    let ev = events(&[
+        "2024/03/24 02:04:32 [error] 123#123: *1 user \"admin\": password mismatch, client: 192.0.2.50, server: mail.example.org, request: \"GET /admin HTTP/1.1\", host: \"mail.example.org\"",
+        "2024/03/24 02:04:33 [error] 123#123: *2 user \"root\" was not found in \"/etc/nginx/.htpasswd\", client: 192.0.2.50, server: mail.example.org, request: \"GET /admin HTTP/1.1\", host: \"mail.example.org\"",
+    ]);
+    for (e, user) in ev.iter().zip(["admin", "root"]) {
+        assert_eq!(get(e, "event.action"), Some("login-failed"));
+        assert_eq!(get(e, "user.name"), Some(user));
+        assert_eq!(get(e, "source.ip"), Some("192.0.2.50"));
+        assert_eq!(get(e, "vigie.auth.service"), Some("http"));
+    }
+}

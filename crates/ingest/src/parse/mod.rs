@@ -6,6 +6,7 @@
 //! to, so mixed files (a syslog file with a few Dovecot-native lines, test
 //! fixtures) still parse. A line that no parser claims is a counted skip.
 
+mod courier;
 mod cyrus;
 mod dovecot;
 mod exim;
@@ -17,10 +18,12 @@ mod pam;
 mod perdition;
 mod postfix;
 mod roundcube;
+mod sendmail;
 mod solid_pop3d;
 mod syslog;
 pub mod text;
 pub mod timestamp;
+mod uw_imap;
 mod web_access;
 mod web_error;
 

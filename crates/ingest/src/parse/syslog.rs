@@ -8,8 +8,8 @@ use vigie_event::{Dataset, Event};
 
 use super::timestamp::{self, RawTime};
 use super::{
-    LineContext, Miss, SkipReason, cyrus, dovecot, exim, opensmtpd, pam, perdition, postfix,
-    roundcube, solid_pop3d,
+    LineContext, Miss, SkipReason, courier, cyrus, dovecot, exim, opensmtpd, pam, perdition,
+    postfix, roundcube, sendmail, solid_pop3d, uw_imap,
 };
 use crate::parse::text::{self, word};
 
@@ -253,8 +253,14 @@ pub fn dispatch<'a>(event: &mut Event<'a>, program: Option<&'a str>, message: &'
         true
     } else if base == "solid-pop3d" {
         solid_pop3d::parse(message, event)
+    } else if sendmail::is_sendmail_program(base) {
+        sendmail::parse(message, event)
     } else {
-        cyrus::is_cyrus_program(base) && cyrus::parse(message, event)
+        // `imapd` and `pop3d` are Courier's, Cyrus's and UW's tags alike:
+        // each claims only its own wording.
+        (courier::is_courier_program(base) && courier::parse(base, message, event))
+            || (uw_imap::is_uw_program(base) && uw_imap::parse(base, message, event))
+            || (cyrus::is_cyrus_program(program, base) && cyrus::parse(base, message, event))
     };
     if !recognized {
         pam::parse(message, event);

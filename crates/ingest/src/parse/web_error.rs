@@ -46,7 +46,30 @@ pub fn parse_nginx<'a>(line: &'a str, ctx: &mut LineContext<'a, '_>) -> Result<E
     if let Some(server) = after(message, ", server: ") {
         event.url_domain = Some(server.split(',').next().unwrap_or(server).into());
     }
+    nginx_basic_auth_failure(message, &mut event);
     Ok(event)
+}
+
+/// ngx_http_auth_basic_module: `*1 user "bob": password mismatch, client: …`
+/// and `*1 user "bob" was not found in "/etc/nginx/.htpasswd", client: …`.
+fn nginx_basic_auth_failure<'a>(message: &'a str, event: &mut Event<'a>) {
+    let Some(rest) = after(message, "user \"") else {
+        return;
+    };
+    let Some((user, tail)) = text::split_once(rest, "\"") else {
+        return;
+    };
+    let reason = if let Some(r) = tail.strip_prefix(": password mismatch") {
+        &tail[..tail.len() - r.len()]
+    } else if tail.starts_with(" was not found in ") {
+        tail.split(", client: ").next().unwrap_or(tail)
+    } else {
+        return;
+    };
+    event.user_name = Some(user.into());
+    event.protocol = Some("http".into());
+    event.classify(Category::Authentication, "login-failed", Outcome::Failure);
+    event.reason = Some(reason.trim_start_matches(": ").trim_start().into());
 }
 
 /// Parses an Apache error-log line (2.2 and 2.4 shapes).
