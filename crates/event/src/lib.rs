@@ -77,6 +77,12 @@ pub enum Dataset {
     Courier,
     /// UW IMAP (`imapd`, `ipop3d` from the University of Washington).
     UwImap,
+    /// Zimbra `mailbox.log` and `audit.log`.
+    Zimbra,
+    /// Horde and IMP (`horde.log` or syslog `HORDE`).
+    Horde,
+    /// SOGo (`sogod`).
+    Sogo,
     /// OpenSMTPD.
     OpenSmtpd,
     /// Perdition IMAP/POP3 proxy.
@@ -110,6 +116,9 @@ impl Dataset {
         Dataset::Sendmail,
         Dataset::Courier,
         Dataset::UwImap,
+        Dataset::Zimbra,
+        Dataset::Horde,
+        Dataset::Sogo,
         Dataset::OpenSmtpd,
         Dataset::Perdition,
         Dataset::OpenWebmail,
@@ -142,6 +151,9 @@ impl Dataset {
             Dataset::Sendmail => "sendmail",
             Dataset::Courier => "courier",
             Dataset::UwImap => "uw-imap",
+            Dataset::Zimbra => "zimbra",
+            Dataset::Horde => "horde",
+            Dataset::Sogo => "sogo",
             Dataset::OpenSmtpd => "opensmtpd",
             Dataset::Perdition => "perdition",
             Dataset::OpenWebmail => "openwebmail",
@@ -482,6 +494,8 @@ impl<'a> Event<'a> {
                 | Dataset::RoundcubeSendmail
                 | Dataset::RoundcubeSession
                 | Dataset::OpenWebmail
+                | Dataset::Horde
+                | Dataset::Sogo
         );
         match self.protocol.as_deref() {
             Some("smtp" | "submission" | "smtps" | "esmtp") => Some("smtp"),

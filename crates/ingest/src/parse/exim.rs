@@ -10,6 +10,10 @@ use super::{LineContext, Miss, SkipReason};
 
 /// Parses a native Exim log line: `YYYY-MM-DD HH:MM:SS[.fff] [+zzzz] [[pid]] [id] message`.
 pub fn parse<'a>(line: &'a str, ctx: &mut LineContext<'a, '_>) -> Result<Event<'a>, Miss> {
+    // Zimbra's log4j lines share the stamp: they are never Exim's.
+    if super::zimbra::looks_like(line) {
+        return Err(Miss::NotMine);
+    }
     let (time, used) = timestamp::iso(line.as_bytes()).ok_or(Miss::NotMine)?;
     let mut rest = line
         .get(used..)

@@ -10,6 +10,7 @@ mod courier;
 mod cyrus;
 mod dovecot;
 mod exim;
+mod horde;
 mod journald;
 mod kerio;
 mod opensmtpd;
@@ -19,6 +20,7 @@ mod perdition;
 mod postfix;
 mod roundcube;
 mod sendmail;
+mod sogo;
 mod solid_pop3d;
 mod syslog;
 pub mod text;
@@ -26,6 +28,7 @@ pub mod timestamp;
 mod uw_imap;
 mod web_access;
 mod web_error;
+mod zimbra;
 
 use serde::Serialize;
 use vigie_event::{Dataset, Event};
@@ -57,6 +60,8 @@ pub enum Format {
     Kerio,
     /// OpenWebMail.
     OpenWebmail,
+    /// Zimbra `mailbox.log` / `audit.log` (log4j).
+    Zimbra,
 }
 
 impl Format {
@@ -72,6 +77,7 @@ impl Format {
         Format::Roundcube,
         Format::Kerio,
         Format::OpenWebmail,
+        Format::Zimbra,
     ];
 
     /// The name used on the command line and in reports.
@@ -87,6 +93,7 @@ impl Format {
             Format::Roundcube => "roundcube",
             Format::Kerio => "kerio",
             Format::OpenWebmail => "openwebmail",
+            Format::Zimbra => "zimbra",
         }
     }
 
@@ -178,6 +185,7 @@ pub fn classify(line: &str) -> Option<Format> {
         b'0'..=b'9' if b.get(4) == Some(&b'/') && timestamp::iso(b).is_some() => {
             Some(Format::NginxError)
         }
+        b'0'..=b'9' if b.get(4) == Some(&b'-') && zimbra::looks_like(line) => Some(Format::Zimbra),
         b'0'..=b'9' if b.get(4) == Some(&b'-') && timestamp::iso(b).is_some() => {
             Some(if syslog::looks_like(line) {
                 Format::Syslog
@@ -258,6 +266,7 @@ fn parse_as<'a>(
         Format::Roundcube => roundcube::parse(line, ctx)?,
         Format::Kerio => kerio::parse(line, ctx)?,
         Format::OpenWebmail => openwebmail::parse(line, ctx)?,
+        Format::Zimbra => zimbra::parse(line, ctx)?,
     };
     emit(&event);
     Ok(event.dataset)

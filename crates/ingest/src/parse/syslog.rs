@@ -8,8 +8,8 @@ use vigie_event::{Dataset, Event};
 
 use super::timestamp::{self, RawTime};
 use super::{
-    LineContext, Miss, SkipReason, courier, cyrus, dovecot, exim, opensmtpd, pam, perdition,
-    postfix, roundcube, sendmail, solid_pop3d, uw_imap,
+    LineContext, Miss, SkipReason, courier, cyrus, dovecot, exim, horde, opensmtpd, pam, perdition,
+    postfix, roundcube, sendmail, sogo, solid_pop3d, uw_imap,
 };
 use crate::parse::text::{self, word};
 
@@ -86,6 +86,24 @@ fn after_time(time: RawTime, rest: &str) -> Option<Header<'_>> {
         });
     }
     let (second, after_second) = word(after_first);
+    // `sogod [1234]: …`: a tag and its pid apart.
+    if let Some(pid) = second
+        .strip_prefix('[')
+        .and_then(|p| p.strip_suffix("]:"))
+        .and_then(|p| p.parse().ok())
+        && first
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic())
+    {
+        return Some(Header {
+            time,
+            host: None,
+            program: Some(first),
+            pid: Some(pid),
+            message: after_second,
+        });
+    }
     if let Some((program, pid)) = program_token(second) {
         return Some(Header {
             time,
@@ -207,8 +225,12 @@ pub fn parse<'a>(line: &'a str, ctx: &mut LineContext<'a, '_>) -> Result<Event<'
         .ok_or(Miss::Skip(SkipReason::InvalidTime))?;
     let mut event = Event::new(Dataset::Syslog, ctx.path, ctx.number);
     event.timestamp = timestamp;
-    event.host_name = header.host.map(Into::into);
     event.process_pid = header.pid;
+    if horde::is_horde(header.program, header.host, header.message) {
+        horde::parse(header.message, &mut event);
+        return Ok(event);
+    }
+    event.host_name = header.host.map(Into::into);
     dispatch(&mut event, header.program, header.message);
     Ok(event)
 }
@@ -253,6 +275,8 @@ pub fn dispatch<'a>(event: &mut Event<'a>, program: Option<&'a str>, message: &'
         true
     } else if base == "solid-pop3d" {
         solid_pop3d::parse(message, event)
+    } else if base == "sogod" {
+        sogo::parse(message, event)
     } else if sendmail::is_sendmail_program(base) {
         sendmail::parse(message, event)
     } else {
