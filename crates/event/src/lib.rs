@@ -83,6 +83,8 @@ pub enum Dataset {
     Horde,
     /// SOGo (`sogod`).
     Sogo,
+    /// vpopmail `vchkpw` (qmail systems).
+    Vpopmail,
     /// OpenSMTPD.
     OpenSmtpd,
     /// Perdition IMAP/POP3 proxy.
@@ -119,6 +121,7 @@ impl Dataset {
         Dataset::Zimbra,
         Dataset::Horde,
         Dataset::Sogo,
+        Dataset::Vpopmail,
         Dataset::OpenSmtpd,
         Dataset::Perdition,
         Dataset::OpenWebmail,
@@ -154,6 +157,7 @@ impl Dataset {
             Dataset::Zimbra => "zimbra",
             Dataset::Horde => "horde",
             Dataset::Sogo => "sogo",
+            Dataset::Vpopmail => "vpopmail",
             Dataset::OpenSmtpd => "opensmtpd",
             Dataset::Perdition => "perdition",
             Dataset::OpenWebmail => "openwebmail",

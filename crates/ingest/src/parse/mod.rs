@@ -26,6 +26,7 @@ mod syslog;
 pub mod text;
 pub mod timestamp;
 mod uw_imap;
+mod vpopmail;
 mod web_access;
 mod web_error;
 mod zimbra;

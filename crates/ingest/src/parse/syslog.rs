@@ -9,7 +9,7 @@ use vigie_event::{Dataset, Event};
 use super::timestamp::{self, RawTime};
 use super::{
     LineContext, Miss, SkipReason, courier, cyrus, dovecot, exim, horde, opensmtpd, pam, perdition,
-    postfix, roundcube, sendmail, sogo, solid_pop3d, uw_imap,
+    postfix, roundcube, sendmail, sogo, solid_pop3d, uw_imap, vpopmail,
 };
 use crate::parse::text::{self, word};
 
@@ -226,11 +226,12 @@ pub fn parse<'a>(line: &'a str, ctx: &mut LineContext<'a, '_>) -> Result<Event<'
     let mut event = Event::new(Dataset::Syslog, ctx.path, ctx.number);
     event.timestamp = timestamp;
     event.process_pid = header.pid;
+    // Horde 3 writes its ident where the host goes: `HORDE [error] [horde] …`.
+    event.host_name = header.host.filter(|h| *h != "HORDE").map(Into::into);
     if horde::is_horde(header.program, header.host, header.message) {
         horde::parse(header.message, &mut event);
         return Ok(event);
     }
-    event.host_name = header.host.map(Into::into);
     dispatch(&mut event, header.program, header.message);
     Ok(event)
 }
@@ -275,6 +276,8 @@ pub fn dispatch<'a>(event: &mut Event<'a>, program: Option<&'a str>, message: &'
         true
     } else if base == "solid-pop3d" {
         solid_pop3d::parse(message, event)
+    } else if base == "vpopmail" {
+        vpopmail::parse(message, event)
     } else if base == "sogod" {
         sogo::parse(message, event)
     } else if sendmail::is_sendmail_program(base) {
