@@ -254,3 +254,22 @@ fn web_server_basic_auth_failures_are_http_authentication_failures() {
         assert_eq!(get(e, "vigie.auth.service"), Some("http"));
     }
 }
+
+#[test]
+fn nginx_mail_proxy_logins_name_user_service_and_upstream() {
+    // nginx src/mail/ngx_mail_auth_http_module.c / ngx_mail_proxy_module.c formats.
+    let ev = events(&[
+        "2024/03/24 02:04:31 [info] 123#0: *5 client 192.0.2.60:50123 connected to 0.0.0.0:143",
+        "2024/03/24 02:04:32 [info] 123#0: *5 client login failed: \"Authentication failed\" while in http auth state, client: 192.0.2.60, server: 0.0.0.0:143, login: \"bob@example.org\"",
+        "2024/03/24 02:09:32 [info] 123#0: *6 proxied session done, client: 192.0.2.61, server: 0.0.0.0:993, login: \"bob@example.org\", upstream: 10.0.0.5:143, bytes from/to client:120/3456, bytes from/to upstream:3456/120",
+    ]);
+    assert_eq!(get(&ev[0], "source.ip"), Some("192.0.2.60"));
+    assert_eq!(get(&ev[0], "url.domain"), None);
+    assert_eq!(get(&ev[1], "event.action"), Some("login-failed"));
+    assert_eq!(get(&ev[1], "user.name"), Some("bob@example.org"));
+    assert_eq!(get(&ev[1], "source.ip"), Some("192.0.2.60"));
+    assert_eq!(get(&ev[1], "vigie.auth.service"), Some("imap"));
+    assert_eq!(get(&ev[1], "destination.port"), Some("143"));
+    assert_eq!(get(&ev[2], "destination.address"), Some("10.0.0.5:143"));
+    assert_eq!(get(&ev[2], "network.bytes_out"), Some("3456"));
+}
