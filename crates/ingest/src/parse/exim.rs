@@ -119,9 +119,12 @@ fn host_name_before(text: &str) -> Option<&str> {
         .strip_suffix(')')
         .and_then(|t| t.rfind('(').map(|open| t[..open].trim_end()))
         .unwrap_or(text);
-    let name = text.rsplit(' ').next().unwrap_or(text);
+    let (before, name) = text.rsplit_once(' ').unwrap_or(("", text));
+    // After `H=` the name comes first; in a sentence it follows `from`/`for`
+    // (`proxy external [ip]` names no host).
+    let preceded = before.is_empty() || matches!(before.rsplit(' ').next(), Some("from" | "for"));
     let is_word = matches!(name, "" | "from" | "for" | "to" | "SMTP" | "connection");
-    (!is_word && !name.contains(['(', ')', '=', ':', '[', ']'])).then_some(name)
+    (preceded && !is_word && !name.contains(['(', ')', '=', ':', '[', ']'])).then_some(name)
 }
 
 fn arrival<'a>(detail: &'a str, event: &mut Event<'a>) {

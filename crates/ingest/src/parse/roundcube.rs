@@ -226,8 +226,9 @@ fn error<'a>(message: &'a str, event: &mut Event<'a>) {
     .unwrap_or(rest.len());
     let head = rest[..end].trim_end().trim_end_matches('.');
     if let Some((user, ip)) = head.rsplit_once(" from ") {
-        let (peer, suffix) = ip.split_once(' ').unwrap_or((ip, ""));
-        let peer = peer.split('(').next().unwrap_or(peer).trim_end_matches('.');
+        // `from ip (X-Forwarded-For: …)`, also written without the space.
+        let (peer, suffix) = ip.split_at(ip.find([' ', '(']).unwrap_or(ip.len()));
+        let peer = peer.trim_end_matches('.');
         event.set_source(peer);
         forwarded_client(suffix, event);
         let user = user.split(" against ").next().unwrap_or(user);
