@@ -273,3 +273,16 @@ fn nginx_mail_proxy_logins_name_user_service_and_upstream() {
     assert_eq!(get(&ev[2], "destination.address"), Some("10.0.0.5:143"));
     assert_eq!(get(&ev[2], "network.bytes_out"), Some("3456"));
 }
+
+#[test]
+fn access_logs_wrapped_in_syslog_stay_access_events() {
+    let ev = events(&[
+        "Mar 24 02:04:32 web nginx: 192.0.2.70 - - [24/Mar/2024:02:04:32 +0000] \"POST /?_task=login HTTP/1.1\" 401 512 \"-\" \"curl/8.0\"",
+        "Mar 24 02:04:33 web apache2[912]: 192.0.2.71 - - [24/Mar/2024:02:04:33 +0000] \"GET /horde/login.php HTTP/1.1\" 200 1024 \"-\" \"Mozilla/5.0\"",
+    ]);
+    assert_eq!(get(&ev[0], "event.dataset"), Some("nginx.access"));
+    assert_eq!(get(&ev[0], "source.ip"), Some("192.0.2.70"));
+    assert_eq!(get(&ev[0], "host.name"), Some("web"));
+    assert_eq!(get(&ev[1], "event.dataset"), Some("apache.access"));
+    assert_eq!(get(&ev[1], "http.response.status_code"), Some("200"));
+}

@@ -9,7 +9,7 @@ use vigie_event::{Dataset, Event};
 use super::timestamp::{self, RawTime};
 use super::{
     LineContext, Miss, SkipReason, courier, cyrus, dovecot, exim, horde, opensmtpd, pam, perdition,
-    postfix, roundcube, sendmail, sogo, solid_pop3d, uw_imap, vpopmail,
+    postfix, roundcube, sendmail, sogo, solid_pop3d, uw_imap, vpopmail, web_access,
 };
 use crate::parse::text::{self, word};
 
@@ -219,6 +219,26 @@ fn skip_structured_data(rest: &str) -> &str {
 /// Parses a syslog line into an event.
 pub fn parse<'a>(line: &'a str, ctx: &mut LineContext<'a, '_>) -> Result<Event<'a>, Miss> {
     let header = header(line).ok_or(Miss::NotMine)?;
+    // nginx (`access_log syslog:…`) and Apache (`CustomLog "|logger"`) access
+    // lines wrapped in syslog stay access events, stamped by their own time.
+    if let Some(program) = header.program
+        && matches!(
+            program.rsplit('/').next().unwrap_or(program),
+            "nginx" | "httpd" | "apache" | "apache2" | "apache-access" | "nginx_access"
+        )
+        && web_access::looks_like(header.message)
+    {
+        let dataset = if program.starts_with("nginx") {
+            Dataset::NginxAccess
+        } else {
+            Dataset::ApacheAccess
+        };
+        let mut event = web_access::parse(header.message, ctx, dataset)?;
+        event.host_name = header.host.map(Into::into);
+        event.process_name = Some(program.into());
+        event.process_pid = header.pid;
+        return Ok(event);
+    }
     let timestamp = ctx
         .time
         .resolve(header.time)
