@@ -204,6 +204,10 @@ fn auth_failure_reason(message: &str) -> Option<&str> {
         "tried to use disabled",
         "proxy dest auth failed",
     ];
+    // Most login lines are not failures: one short-circuiting pass first.
+    if !MARKERS.iter().any(|m| contains(message, m)) {
+        return None;
+    }
     let at = MARKERS
         .iter()
         .filter_map(|m| text::find(message, m))
@@ -317,6 +321,10 @@ fn passdb_lookup(message: &str) -> Option<(&str, &str, Option<&str>, &str)> {
 /// `flag_change`, `copy from INBOX: box=Archive, …`, `delete`, `save`,
 /// `mailbox_create` … (event name first, then the message's fields).
 fn mail_log<'a>(message: &'a str, event: &mut Event<'a>) -> bool {
+    // Event names are lower case; the logouts that fill these logs are not.
+    if !message.starts_with(|c: char| c.is_ascii_lowercase()) {
+        return false;
+    }
     let Some((head, fields)) = text::split_once(message, ": box=") else {
         return false;
     };
