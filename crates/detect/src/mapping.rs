@@ -74,6 +74,13 @@ impl Mapping {
         }
         let mut logsources = Vec::new();
         for entry in file.logsources {
+            // `*`: every dataset, for logsources that a field selects (the
+            // behaviour rules on `event.category: authentication`), so a new
+            // parser gets them without an edit here.
+            if entry.datasets.iter().any(|d| d == "*") {
+                logsources.push((entry.logsource, Dataset::ALL.to_vec()));
+                continue;
+            }
             let datasets = entry
                 .datasets
                 .iter()

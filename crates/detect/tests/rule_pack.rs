@@ -27,6 +27,11 @@ struct Fixture {
     /// A correlation: `fires` and `quiet` are each one stream of events.
     #[serde(default)]
     sequence: bool,
+    /// More streams (of a correlation) or lines that must each fire on their
+    /// own: the same behaviour logged by other servers (Exim beside Postfix,
+    /// Cyrus beside Dovecot), so a behaviour rule is shown to be one.
+    #[serde(default)]
+    fires_also: Vec<Vec<String>>,
 }
 
 /// Parses each line and hands its events to `visit`.
@@ -150,6 +155,13 @@ fn every_rule_has_metadata_and_a_fixture_that_fires_and_stays_quiet() {
                 "{} should fire on its `fires` stream",
                 fixture.rule
             );
+            for stream in &fixture.fires_also {
+                assert!(
+                    correlated(&pack, stream, title) >= 1,
+                    "{} should fire on its `fires_also` stream {stream:?}",
+                    fixture.rule
+                );
+            }
             assert_eq!(
                 correlated(&pack, &fixture.quiet, title),
                 0,
@@ -173,7 +185,11 @@ fn every_rule_has_metadata_and_a_fixture_that_fires_and_stays_quiet() {
         }
         assert_eq!(set.rule_count(), 1, "{}", fixture.rule);
         let detector = Detector::new(&set, Mapping::builtin());
-        for line in &fixture.fires {
+        for line in fixture
+            .fires
+            .iter()
+            .chain(fixture.fires_also.iter().flatten())
+        {
             assert_eq!(
                 fired(&detector, line),
                 1,

@@ -107,6 +107,27 @@ pub enum Field {
     UserName,
     /// `user_agent.original`.
     UserAgent,
+    /// `vigie.auth.failure_kind` (vigie extension, computed): on a failed
+    /// authentication, whether it was a credential guess (`credentials`: a
+    /// wrong password, an unknown user, a refused SASL exchange) or not the
+    /// client's doing (`server`: authentication backend lost or temporary
+    /// failure; `mechanism`: an invalid or disallowed mechanism; `aborted`:
+    /// the client left before trying). Only `credentials` counts toward brute
+    /// force, spraying and success-after-failures.
+    VigieAuthFailureKind,
+    /// `vigie.auth.master_user` (vigie extension): the master (proxy) account
+    /// that authenticated on behalf of `user.name` (Dovecot master users).
+    VigieAuthMasterUser,
+    /// `vigie.auth.service` (vigie extension, computed): on authentication
+    /// events, the service logged into, whatever server wrote the line:
+    /// `smtp`, `imap`, `pop3`, `managesieve`, `webmail` or `http` (a web
+    /// server's own authentication). Behaviour rules select on it.
+    VigieAuthService,
+    /// `vigie.mailbox.name` (vigie extension): the mailbox (folder) a message
+    /// action touched (Dovecot mail_log `box=`).
+    VigieMailboxName,
+    /// `vigie.mailbox.uid` (vigie extension): the message's IMAP UID in that mailbox.
+    VigieMailboxUid,
     /// `webmail.mailbox`: the mailbox or folder a webmail request names
     /// (Roundcube `_mbox`, Horde `mailbox`, SOGo folder path, MDaemon `FolderID`).
     WebmailMailbox,
@@ -171,6 +192,11 @@ impl Field {
         Field::UrlQuery,
         Field::UserName,
         Field::UserAgent,
+        Field::VigieAuthFailureKind,
+        Field::VigieAuthMasterUser,
+        Field::VigieAuthService,
+        Field::VigieMailboxName,
+        Field::VigieMailboxUid,
         Field::WebmailMailbox,
         Field::WebmailPart,
         Field::WebmailProduct,
@@ -226,6 +252,11 @@ impl Field {
             Field::UrlQuery => "url.query",
             Field::UserName => "user.name",
             Field::UserAgent => "user_agent.original",
+            Field::VigieAuthFailureKind => "vigie.auth.failure_kind",
+            Field::VigieAuthMasterUser => "vigie.auth.master_user",
+            Field::VigieAuthService => "vigie.auth.service",
+            Field::VigieMailboxName => "vigie.mailbox.name",
+            Field::VigieMailboxUid => "vigie.mailbox.uid",
             Field::WebmailMailbox => "webmail.mailbox",
             Field::WebmailPart => "webmail.part",
             Field::WebmailProduct => "webmail.product",

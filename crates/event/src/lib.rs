@@ -74,6 +74,20 @@ pub enum Dataset {
     Cyrus,
     /// Kerio Connect.
     Kerio,
+    /// Sendmail (`sendmail`, `sm-mta`).
+    Sendmail,
+    /// Courier mail server (`imapd`, `pop3d`, `courieresmtpd`).
+    Courier,
+    /// UW IMAP (`imapd`, `ipop3d` from the University of Washington).
+    UwImap,
+    /// Zimbra `mailbox.log` and `audit.log`.
+    Zimbra,
+    /// Horde and IMP (`horde.log` or syslog `HORDE`).
+    Horde,
+    /// SOGo (`sogod`).
+    Sogo,
+    /// vpopmail `vchkpw` (qmail systems).
+    Vpopmail,
     /// OpenSMTPD.
     OpenSmtpd,
     /// Perdition IMAP/POP3 proxy.
@@ -104,6 +118,13 @@ impl Dataset {
         Dataset::Exim,
         Dataset::Cyrus,
         Dataset::Kerio,
+        Dataset::Sendmail,
+        Dataset::Courier,
+        Dataset::UwImap,
+        Dataset::Zimbra,
+        Dataset::Horde,
+        Dataset::Sogo,
+        Dataset::Vpopmail,
         Dataset::OpenSmtpd,
         Dataset::Perdition,
         Dataset::OpenWebmail,
@@ -133,6 +154,13 @@ impl Dataset {
             Dataset::Exim => "exim",
             Dataset::Cyrus => "cyrus",
             Dataset::Kerio => "kerio",
+            Dataset::Sendmail => "sendmail",
+            Dataset::Courier => "courier",
+            Dataset::UwImap => "uw-imap",
+            Dataset::Zimbra => "zimbra",
+            Dataset::Horde => "horde",
+            Dataset::Sogo => "sogo",
+            Dataset::Vpopmail => "vpopmail",
             Dataset::OpenSmtpd => "opensmtpd",
             Dataset::Perdition => "perdition",
             Dataset::OpenWebmail => "openwebmail",
@@ -192,6 +220,77 @@ impl Outcome {
             Outcome::Success => "success",
             Outcome::Failure => "failure",
             Outcome::Unknown => "unknown",
+        }
+    }
+}
+
+/// What kind of failed authentication an event records
+/// (`vigie.auth.failure_kind`): a credential guess, or a failure that is not
+/// the client's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AuthFailure {
+    /// A credential was checked and refused: wrong password, unknown user.
+    Credentials,
+    /// The server could not check it: authentication backend lost, temporary failure.
+    Server,
+    /// The client asked for an invalid or disallowed mechanism; no credential was checked.
+    Mechanism,
+    /// The client gave up before a credential was checked.
+    Aborted,
+}
+
+impl AuthFailure {
+    /// The keyword written in `vigie.auth.failure_kind`.
+    pub fn name(self) -> &'static str {
+        match self {
+            AuthFailure::Credentials => "credentials",
+            AuthFailure::Server => "server",
+            AuthFailure::Mechanism => "mechanism",
+            AuthFailure::Aborted => "aborted",
+        }
+    }
+
+    /// The kind a server's failure text names, if it names one other than a
+    /// refused credential (Postfix/Cyrus SASL, Dovecot, Exim, Courier wording).
+    pub fn from_text(text: &str) -> Option<AuthFailure> {
+        const SERVER: [&str; 13] = [
+            "result=tempfail",
+            "Connection lost to authentication server",
+            "connection lost to authentication server",
+            "emporary failure",
+            "emporary authentication failure",
+            "auth service reported temporary failure",
+            "auth process communication failure",
+            "Internal login failure",
+            "internal authentication error",
+            "Internal error occurred",
+            "authentication server unavailable",
+            "454 4.7.0",
+            "435 4.7.8",
+        ];
+        const MECHANISM: [&str; 6] = [
+            "nvalid authentication mechanism",
+            "nsupported authentication mechanism",
+            "mechanism not supported",
+            "tried to use disallowed",
+            "tried to use disabled",
+            "504 5.5.4",
+        ];
+        const ABORTED: [&str; 4] = [
+            "uthentication aborted",
+            "aborted by client",
+            "no auth attempts",
+            "AUTH aborted",
+        ];
+        let has = |markers: &[&str]| markers.iter().any(|m| text.contains(m));
+        if has(&SERVER) {
+            Some(AuthFailure::Server)
+        } else if has(&MECHANISM) {
+            Some(AuthFailure::Mechanism)
+        } else if has(&ABORTED) {
+            Some(AuthFailure::Aborted)
+        } else {
+            None
         }
     }
 }
@@ -289,6 +388,12 @@ pub struct Event<'a> {
     pub roundcube_part: Option<Text<'a>>,
     /// `roundcube.from`.
     pub roundcube_from: Option<Text<'a>>,
+    /// `vigie.auth.master_user`.
+    pub auth_master_user: Option<Text<'a>>,
+    /// `vigie.mailbox.name`.
+    pub mailbox: Option<Text<'a>>,
+    /// `vigie.mailbox.uid`.
+    pub mailbox_uid: Option<u64>,
     /// `webmail.product`: which webmail's paths a web request matched.
     pub webmail_product: Option<&'static str>,
     /// `webmail.mailbox`: the mailbox a webmail request names.
@@ -351,6 +456,9 @@ impl<'a> Event<'a> {
             roundcube_uid: None,
             roundcube_part: None,
             roundcube_from: None,
+            auth_master_user: None,
+            mailbox: None,
+            mailbox_uid: None,
             webmail_product: None,
             webmail_mailbox: None,
             webmail_uid: None,
@@ -367,10 +475,63 @@ impl<'a> Event<'a> {
         self.outcome = Some(outcome);
     }
 
-    /// Whether this event records a failed authentication (a wrong password,
-    /// an unknown user, a refused SASL exchange).
+    /// Whether this event records a failed credential check (a wrong
+    /// password, an unknown user, a refused SASL exchange): a failure whose
+    /// [`AuthFailure`] kind is `Credentials`.
     pub fn is_authentication_failure(&self) -> bool {
-        self.category == Some(Category::Authentication) && self.outcome == Some(Outcome::Failure)
+        self.auth_failure_kind() == Some(AuthFailure::Credentials)
+    }
+
+    /// The kind of a failed authentication (`vigie.auth.failure_kind`),
+    /// read from the server's own words in `event.reason` and `message`;
+    /// `None` when the event is not a failed authentication.
+    pub fn auth_failure_kind(&self) -> Option<AuthFailure> {
+        if self.category != Some(Category::Authentication) || self.outcome != Some(Outcome::Failure)
+        {
+            return None;
+        }
+        let texts = [self.reason.as_deref(), self.message.as_deref()];
+        Some(
+            texts
+                .into_iter()
+                .flatten()
+                .find_map(AuthFailure::from_text)
+                .unwrap_or(AuthFailure::Credentials),
+        )
+    }
+
+    /// The service an authentication event is about (`vigie.auth.service`):
+    /// from `network.protocol`, or from the dataset when a log names none.
+    pub fn auth_service(&self) -> Option<&'static str> {
+        if self.category != Some(Category::Authentication) {
+            return None;
+        }
+        let webmail = matches!(
+            self.dataset,
+            Dataset::RoundcubeUserlogins
+                | Dataset::RoundcubeErrors
+                | Dataset::RoundcubeSendmail
+                | Dataset::RoundcubeSession
+                | Dataset::OpenWebmail
+                | Dataset::Horde
+                | Dataset::Sogo
+        );
+        match self.protocol.as_deref() {
+            Some("smtp" | "submission" | "smtps" | "esmtp") => Some("smtp"),
+            Some("imap" | "imaps") => Some("imap"),
+            Some("pop3" | "pop3s" | "pop") => Some("pop3"),
+            Some("managesieve" | "sieve") => Some("managesieve"),
+            Some("webmail") => Some("webmail"),
+            Some("http") if webmail => Some("webmail"),
+            Some("http") => Some("http"),
+            _ => match self.dataset {
+                Dataset::Postfix | Dataset::Exim | Dataset::OpenSmtpd | Dataset::Sendmail => {
+                    Some("smtp")
+                }
+                _ if webmail => Some("webmail"),
+                _ => None,
+            },
+        }
     }
 
     /// The value of one field; `None` when the event does not carry it.
@@ -425,6 +586,11 @@ impl<'a> Event<'a> {
             Field::UrlQuery => text(&self.url_query),
             Field::UserName => text(&self.user_name),
             Field::UserAgent => text(&self.user_agent),
+            Field::VigieAuthFailureKind => self.auth_failure_kind().map(|k| Value::Str(k.name())),
+            Field::VigieAuthMasterUser => text(&self.auth_master_user),
+            Field::VigieAuthService => self.auth_service().map(Value::Str),
+            Field::VigieMailboxName => text(&self.mailbox),
+            Field::VigieMailboxUid => self.mailbox_uid.map(Value::UInt),
             Field::WebmailMailbox => text(&self.webmail_mailbox),
             Field::WebmailPart => text(&self.webmail_part),
             Field::WebmailProduct => self.webmail_product.map(Value::Str),

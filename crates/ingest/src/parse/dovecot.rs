@@ -66,17 +66,40 @@ pub fn parse<'a>(program: &'a str, message: &'a str, event: &mut Event<'a>) -> b
             _ => break,
         }
     }
+    // 2.4 auth workers: `request [12]: Info: sql: …`.
+    let message = message
+        .strip_prefix("request [")
+        .and_then(|m| text::split_once(m, "]: "))
+        .map_or(message, |(_, rest)| rest);
     let message = strip_level(message, event);
     event.process_name = Some(program.into());
     event.message = Some(message.into());
     let base = service_base(program);
     let (user, session) = process_identity(program);
+    // 2.4 names the client in the prefix: `auth(user,ip[,mech])`,
+    // `auth-worker(user,ip)<pid><session>`.
     if let Some(user) = user {
-        event.user_name = Some(user.into());
+        let mut parts = user.split(',');
+        let name = parts.next().unwrap_or(user);
+        if !name.is_empty() && name != "?" {
+            event.user_name = Some(name.into());
+        }
+        if let Some(ip) = parts.next() {
+            event.set_source(ip);
+        }
     }
     if let Some(session) = session {
         event.session_id = Some(session.into());
     }
+    // A custom `mail_log_prefix` puts `session=<id>` first in the message.
+    let message = match message.strip_prefix("session=") {
+        Some(rest) => {
+            let (id, rest) = text::word(rest);
+            event.session_id = Some(strip_angles(id.trim_end_matches(':')).into());
+            strip_level(rest, event)
+        }
+        None => message,
+    };
     if let Some(proto) = base.strip_suffix("-login") {
         event.protocol = Some(proto.into());
         login_process(message, event);
@@ -144,7 +167,8 @@ fn connection_fields<'a>(message: &'a str, event: &mut Event<'a>) {
 
 fn login_process<'a>(message: &'a str, event: &mut Event<'a>) {
     connection_fields(message, event);
-    if message.starts_with("Login: ") {
+    // `Login:` up to 2.3, `Logged in:` from 2.4.
+    if message.starts_with("Login: ") || message.starts_with("Logged in: ") {
         event.classify(Category::Authentication, "login", Outcome::Success);
     } else if let Some(reason) = auth_failure_reason(message) {
         event.classify(Category::Authentication, "login-failed", Outcome::Failure);
@@ -180,10 +204,22 @@ fn auth_failure_reason(message: &str) -> Option<&str> {
         "tried to use disabled",
         "proxy dest auth failed",
     ];
+    // Most login lines are not failures: one short-circuiting pass first.
     if !MARKERS.iter().any(|m| contains(message, m)) {
         return None;
     }
-    disconnect_reason(message).or(Some("auth failed"))
+    let at = MARKERS
+        .iter()
+        .filter_map(|m| text::find(message, m))
+        .min()?;
+    // The parenthesis that holds the marker: an earlier one may be the
+    // I/O error's own (`read(size=988) failed: … (auth failed, 1 attempts)`).
+    let open = message[..at].rfind('(');
+    let close = message[at..].find(')').map(|c| at + c);
+    match (open, close) {
+        (Some(open), Some(close)) => Some(&message[open + 1..close]),
+        _ => Some("auth failed"),
+    }
 }
 
 fn disconnect_reason(message: &str) -> Option<&str> {
@@ -197,10 +233,36 @@ fn auth_process<'a>(message: &'a str, event: &mut Event<'a>) {
         event.dataset = Dataset::Dovecot;
         return;
     }
-    // `driver(user,ip[,<session>]): reason`, possibly after a worker prefix.
-    let Some((user, ip, session, reason)) = passdb_lookup(message) else {
+    // `driver(user,ip[,master][,<session>]): reason`, possibly after a worker
+    // prefix; or, from 2.4, `driver: reason` after a prefix that named the client.
+    let Some((user, ip, session, reason)) = passdb_lookup(message).or_else(|| {
+        let reason = text::split_once(message, ": ").map_or(message, |(_, r)| r);
+        event.source_ip.map(|_| ("", "", None, reason))
+    }) else {
         return;
     };
+    // Master user (`passdb(master,ip,master,<sess>): Master user logging in
+    // as target`): the account opened is the target; the master is kept apart.
+    if let Some(target) = reason.strip_prefix("Master user logging in as ") {
+        event.auth_master_user = if user.is_empty() {
+            event.user_name.take()
+        } else {
+            Some(user.into())
+        };
+        event.user_name = Some(target.trim().into());
+        if !ip.is_empty() {
+            event.set_source(ip);
+        }
+        if let Some(s) = session {
+            event.session_id = Some(s.into());
+        }
+        event.classify(Category::Authentication, "login-master", Outcome::Success);
+        return;
+    }
+    if ip.is_empty() {
+        auth_verdict(reason, event);
+        return;
+    }
     if !user.is_empty() {
         event.user_name = Some(user.into());
     }
@@ -208,6 +270,12 @@ fn auth_process<'a>(message: &'a str, event: &mut Event<'a>) {
     if let Some(s) = session {
         event.session_id = Some(s.into());
     }
+    auth_verdict(reason, event);
+}
+
+/// Classifies an auth process's verdict; the reason stops before the
+/// password Dovecot echoes with `auth_verbose_passwords` (`(given password: …)`).
+fn auth_verdict<'a>(reason: &'a str, event: &mut Event<'a>) {
     const FAILURES: [&str; 7] = [
         "Password mismatch",
         "password mismatch",
@@ -219,6 +287,9 @@ fn auth_process<'a>(message: &'a str, event: &mut Event<'a>) {
     ];
     if FAILURES.iter().any(|f| contains(reason, f)) {
         event.classify(Category::Authentication, "login-failed", Outcome::Failure);
+        let reason = text::split_once(reason, " (given password")
+            .map_or(reason, |(r, _)| r)
+            .trim_end();
         event.reason = Some(reason.into());
     }
 }
@@ -234,11 +305,11 @@ fn passdb_lookup(message: &str) -> Option<(&str, &str, Option<&str>, &str)> {
             .bytes()
             .next_back()
             .is_some_and(|b| b.is_ascii_alphanumeric());
-        let mut parts = inner.splitn(3, ',');
+        let mut parts = inner.split(',');
         if let (true, Some(user), Some(ip)) = (driver_ok, parts.next(), parts.next())
             && vigie_event::parse_ip(ip).is_some()
         {
-            let session = parts.next().map(strip_angles);
+            let session = parts.find(|p| p.starts_with('<')).map(strip_angles);
             return Some((user, ip, session, &message[close + 3..]));
         }
         search = close + 3;
@@ -246,7 +317,50 @@ fn passdb_lookup(message: &str) -> Option<(&str, &str, Option<&str>, &str)> {
     None
 }
 
+/// The mail_log plugin: `expunge: box=INBOX, uid=12, msgid=<…>, size=…`,
+/// `flag_change`, `copy from INBOX: box=Archive, …`, `delete`, `save`,
+/// `mailbox_create` … (event name first, then the message's fields).
+fn mail_log<'a>(message: &'a str, event: &mut Event<'a>) -> bool {
+    // Event names are lower case; the logouts that fill these logs are not.
+    if !message.starts_with(|c: char| c.is_ascii_lowercase()) {
+        return false;
+    }
+    let Some((head, fields)) = text::split_once(message, ": box=") else {
+        return false;
+    };
+    let action = match head.split(' ').next().unwrap_or(head) {
+        "expunge" => "message-expunge",
+        "flag_change" => "message-flag-change",
+        "copy" => "message-copy",
+        "delete" => "message-delete",
+        "undelete" => "message-undelete",
+        "save" => "message-save",
+        "append" => "message-append",
+        "fetch" => "message-fetch",
+        "mailbox_create" => "mailbox-create",
+        "mailbox_delete" => "mailbox-delete",
+        "mailbox_rename" => "mailbox-rename",
+        _ => return false,
+    };
+    // `box=` may be quoted in 2.3+ when it holds separators.
+    let mailbox = fields
+        .strip_prefix('"')
+        .and_then(|q| q.split_once('"'))
+        .map_or_else(|| fields.split(',').next().unwrap_or(fields), |(b, _)| b);
+    event.mailbox = Some(mailbox.into());
+    event.mailbox_uid = kv(fields, "uid=").and_then(number);
+    if let Some(id) = kv(fields, "msgid=") {
+        event.email_message_id = Some(id.into());
+    }
+    event.email_size = kv(fields, "size=").and_then(number);
+    event.classify(Category::Email, action, Outcome::Success);
+    true
+}
+
 fn mail_process<'a>(message: &'a str, event: &mut Event<'a>) {
+    if mail_log(message, event) {
+        return;
+    }
     // 2.3: `Disconnected: Logged out in=190 out=8493 …`; 2.2: `Connection closed in=0 out=…`;
     // ManageSieve: `bytes=116/95`; POP3: `retr=1/2345`.
     let bytes_in = kv(message, "in=").and_then(number);

@@ -10,6 +10,10 @@ use super::{LineContext, Miss, SkipReason};
 
 /// Parses a native Exim log line: `YYYY-MM-DD HH:MM:SS[.fff] [+zzzz] [[pid]] [id] message`.
 pub fn parse<'a>(line: &'a str, ctx: &mut LineContext<'a, '_>) -> Result<Event<'a>, Miss> {
+    // Zimbra's log4j lines share the stamp: they are never Exim's.
+    if super::zimbra::looks_like(line) {
+        return Err(Miss::NotMine);
+    }
     let (time, used) = timestamp::iso(line.as_bytes()).ok_or(Miss::NotMine)?;
     let mut rest = line
         .get(used..)
@@ -97,15 +101,30 @@ fn client<'a>(text: &'a str, event: &mut Event<'a>, last_host: bool) {
                 .strip_prefix(':')
                 .and_then(|p| p.split(|c: char| !c.is_ascii_digit()).next())
                 .and_then(|p| p.parse().ok());
-            let name = search[..open].trim_end();
-            let name = name.split(' ').next().unwrap_or(name);
-            if !name.is_empty() && !name.starts_with('(') && !name.ends_with(')') {
+            if let Some(name) = host_name_before(&search[..open]) {
                 event.source_domain = Some(name.into());
             }
             return;
         }
         search = &search[close + 1..];
     }
+}
+
+/// The host name written just before a client's `[ip]`: `name`, or
+/// `name (helo)` where the HELO is the client's claim. `SMTP connection from
+/// [ip]` and `failed for (helo) [ip]` have none: Exim found no name.
+fn host_name_before(text: &str) -> Option<&str> {
+    let text = text.trim_end();
+    let text = text
+        .strip_suffix(')')
+        .and_then(|t| t.rfind('(').map(|open| t[..open].trim_end()))
+        .unwrap_or(text);
+    let (before, name) = text.rsplit_once(' ').unwrap_or(("", text));
+    // After `H=` the name comes first; in a sentence it follows `from`/`for`
+    // (`proxy external [ip]` names no host).
+    let preceded = before.is_empty() || matches!(before.rsplit(' ').next(), Some("from" | "for"));
+    let is_word = matches!(name, "" | "from" | "for" | "to" | "SMTP" | "connection");
+    (preceded && !is_word && !name.contains(['(', ')', '=', ':', '[', ']'])).then_some(name)
 }
 
 fn arrival<'a>(detail: &'a str, event: &mut Event<'a>) {
@@ -193,6 +212,14 @@ fn other<'a>(body: &'a str, event: &mut Event<'a>) {
         event.classify(Category::Network, "reject", Outcome::Failure);
         event.reason = Some(body.into());
         event.email_from = kv(body, "F=").map(Into::into);
+        // `rejected RCPT <to>: reason`: the recipient the client asked for.
+        if let Some(to) = after(body, "rejected RCPT ")
+            .map(|t| t.split(": ").next().unwrap_or(t))
+            .map(vigie_event::strip_angles)
+            .filter(|t| !t.is_empty())
+        {
+            event.email_to = Some(to.into());
+        }
     } else {
         client(body, event, true);
     }
@@ -233,6 +260,27 @@ mod tests {
             "login authenticator failed for rrcs-24-106-174-74.se.biz.rr.com ([192.168.2.33]) [24.106.174.74]: 535 Incorrect authentication data (set_id=brian)",
         );
         assert_eq!(e.source_ip.unwrap().to_string(), "24.106.174.74");
+        let e = msg(
+            "SMTP connection from mail.example.net [192.0.2.30]:20042 I=[198.51.100.99]:25 (TCP/IP connection count = 1)",
+        );
+        assert_eq!(
+            (e.source_domain.as_deref(), e.source_port),
+            (Some("mail.example.net"), Some(20042))
+        );
+        let e = msg("SMTP connection from [192.0.2.29]:20042 I=[198.51.100.99]:25 Ci=8001");
+        assert_eq!(e.source_domain, None);
+        let e = msg(
+            "login authenticator failed for (U8kjDR) [192.0.2.66]: 535 Incorrect authentication data",
+        );
+        assert_eq!(
+            (e.source_domain, e.source_ip.map(|i| i.to_string())),
+            (None, Some("192.0.2.66".into()))
+        );
+        let e = msg(
+            "H=mx.example.com (helo.example) [192.0.2.5] F=<a@b> rejected RCPT <c@d>: relay not permitted",
+        );
+        assert_eq!(e.source_domain.as_deref(), Some("mx.example.com"));
+        assert_eq!(e.email_to.as_deref(), Some("c@d"));
         let e = msg("H=(x) [192.0.2.3] F=<a@b> rejected RCPT <c@d>: Unrouteable address");
         assert_eq!(
             (e.action, e.outcome),

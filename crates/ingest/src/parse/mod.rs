@@ -6,9 +6,11 @@
 //! to, so mixed files (a syslog file with a few Dovecot-native lines, test
 //! fixtures) still parse. A line that no parser claims is a counted skip.
 
+mod courier;
 mod cyrus;
 mod dovecot;
 mod exim;
+mod horde;
 mod journald;
 mod kerio;
 mod opensmtpd;
@@ -17,12 +19,17 @@ mod pam;
 mod perdition;
 mod postfix;
 mod roundcube;
+mod sendmail;
+mod sogo;
 mod solid_pop3d;
 mod syslog;
 pub mod text;
 pub mod timestamp;
+mod uw_imap;
+mod vpopmail;
 pub(crate) mod web_access;
 mod web_error;
+mod zimbra;
 
 use serde::Serialize;
 use vigie_event::{Dataset, Event};
@@ -54,6 +61,8 @@ pub enum Format {
     Kerio,
     /// OpenWebMail.
     OpenWebmail,
+    /// Zimbra `mailbox.log` / `audit.log` (log4j).
+    Zimbra,
 }
 
 impl Format {
@@ -69,6 +78,7 @@ impl Format {
         Format::Roundcube,
         Format::Kerio,
         Format::OpenWebmail,
+        Format::Zimbra,
     ];
 
     /// The name used on the command line and in reports.
@@ -84,6 +94,7 @@ impl Format {
             Format::Roundcube => "roundcube",
             Format::Kerio => "kerio",
             Format::OpenWebmail => "openwebmail",
+            Format::Zimbra => "zimbra",
         }
     }
 
@@ -175,6 +186,7 @@ pub fn classify(line: &str) -> Option<Format> {
         b'0'..=b'9' if b.get(4) == Some(&b'/') && timestamp::iso(b).is_some() => {
             Some(Format::NginxError)
         }
+        b'0'..=b'9' if b.get(4) == Some(&b'-') && zimbra::looks_like(line) => Some(Format::Zimbra),
         b'0'..=b'9' if b.get(4) == Some(&b'-') && timestamp::iso(b).is_some() => {
             Some(if syslog::looks_like(line) {
                 Format::Syslog
@@ -255,6 +267,7 @@ fn parse_as<'a>(
         Format::Roundcube => roundcube::parse(line, ctx)?,
         Format::Kerio => kerio::parse(line, ctx)?,
         Format::OpenWebmail => openwebmail::parse(line, ctx)?,
+        Format::Zimbra => zimbra::parse(line, ctx)?,
     };
     emit(&event);
     Ok(event.dataset)

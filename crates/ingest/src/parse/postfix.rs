@@ -22,6 +22,11 @@ pub fn parse<'a>(program: &'a str, message: &'a str, event: &mut Event<'a>) -> b
         .or_else(|| body.strip_prefix("reject_warning: "))
     {
         reject(rest, event, body.starts_with("reject_warning"));
+    } else if let Some(rest) = body.strip_prefix("milter-reject: ") {
+        // `milter-reject: END-OF-MESSAGE from host[ip]: 5.7.1 …; from=<a> to=<b> proto=ESMTP helo=<h>`
+        reject(rest, event, false);
+    } else if postscreen(body, event) {
+        // Classified there.
     } else if let Some(rest) = body.strip_prefix("connect from ") {
         peer(rest, event);
         event.classify(Category::Network, "connect", Outcome::Success);
@@ -183,6 +188,39 @@ fn delivery<'a>(component: &str, body: &'a str, event: &mut Event<'a>) {
     event.classify(Category::Email, action, outcome);
 }
 
+/// postscreen's verdicts (POSTSCREEN_README, postscreen/*.c): `CONNECT from
+/// [ip]:port to [ip]:25`, `PASS NEW|OLD [ip]:port`, `HANGUP after 0.7 from
+/// [ip]:port in tests after SMTP handshake`, `BARE NEWLINE from …`, `NON-SMTP
+/// COMMAND from …`, `DENYLISTED|BLACKLISTED [ip]:port`, `ALLOWLISTED|WHITELISTED
+/// [ip]:port`, `DISCONNECT [ip]:port` (`DNSBL rank` and `PREGREET` are
+/// [`protocol_trouble`]'s).
+fn postscreen<'a>(body: &'a str, event: &mut Event<'a>) -> bool {
+    const VERDICTS: [(&str, &str, Outcome); 11] = [
+        ("CONNECT from ", "connect", Outcome::Unknown),
+        ("PASS NEW ", "postscreen-pass", Outcome::Success),
+        ("PASS OLD ", "postscreen-pass", Outcome::Success),
+        ("ALLOWLISTED ", "postscreen-pass", Outcome::Success),
+        ("WHITELISTED ", "postscreen-pass", Outcome::Success),
+        ("DENYLISTED ", "blocklisted", Outcome::Failure),
+        ("BLACKLISTED ", "blocklisted", Outcome::Failure),
+        ("HANGUP ", "hangup", Outcome::Failure),
+        ("BARE NEWLINE ", "protocol-violation", Outcome::Failure),
+        ("NON-SMTP COMMAND ", "protocol-violation", Outcome::Failure),
+        ("DISCONNECT ", "disconnect", Outcome::Unknown),
+    ];
+    let Some((_, action, outcome)) = VERDICTS.iter().find(|(m, _, _)| body.starts_with(m)) else {
+        return false;
+    };
+    if let Some(at) = body.find('[') {
+        peer(&body[at..], event);
+    }
+    event.classify(Category::Network, action, *outcome);
+    if *outcome == Outcome::Failure {
+        event.reason = Some(body.into());
+    }
+    true
+}
+
 /// Connection-level trouble fail2ban and admins watch: `lost connection after AUTH`,
 /// `too many errors after RCPT`, `improper command pipelining`, postscreen verdicts.
 fn protocol_trouble<'a>(body: &'a str, event: &mut Event<'a>) {
@@ -259,6 +297,43 @@ mod tests {
         assert_eq!(
             (e.email_from.as_deref(), e.email_size),
             (Some("carol@lab.test"), Some(1234))
+        );
+    }
+
+    #[test]
+    fn postscreen_verdicts_and_milter_rejects() {
+        let e = parse_line("postfix/postscreen", "PASS NEW [192.0.2.1]:52133");
+        assert_eq!(
+            (e.action, e.source_ip.map(|i| i.to_string()), e.source_port),
+            (
+                Some("postscreen-pass"),
+                Some("192.0.2.1".into()),
+                Some(52133)
+            )
+        );
+        let e = parse_line(
+            "postfix/postscreen",
+            "HANGUP after 0.7 from [192.0.2.1]:52133 in tests after SMTP handshake",
+        );
+        assert_eq!(
+            (e.action, e.outcome),
+            (Some("hangup"), Some(Outcome::Failure))
+        );
+        let e = parse_line(
+            "postfix/cleanup",
+            "4A6B3E01A2: milter-reject: END-OF-MESSAGE from mx.example.com[192.0.2.7]: 5.7.1 Rejected by spam filter; from=<a@example.org> to=<b@example.net> proto=ESMTP helo=<mx.example.com>",
+        );
+        assert_eq!(
+            (
+                e.action,
+                e.email_to.as_deref(),
+                e.source_ip.map(|i| i.to_string())
+            ),
+            (
+                Some("reject"),
+                Some("b@example.net"),
+                Some("192.0.2.7".into())
+            )
         );
     }
 

@@ -107,9 +107,13 @@ fn login<'a>(rest: &'a str, event: &mut Event<'a>, outcome: Outcome) {
     if let Some(sess) = session {
         event.session_id = Some(sess.into());
     }
-    if let Some((user, ip)) = head.rsplit_once(" from ") {
+    // The forwarded-header suffix may itself hold ` from ` in a forged header:
+    // the peer is the last ` from ` before it.
+    let bare = head.split(" (X-").next().unwrap_or(head);
+    if let Some((user, ip)) = bare.rsplit_once(" from ") {
         let ip = ip.split([' ', '(']).next().unwrap_or(ip);
         event.set_source(ip);
+        forwarded_client(&head[bare.len()..], event);
         let user = user.split(" (ID: ").next().unwrap_or(user);
         event.user_name = Some(user.into());
     }
@@ -119,6 +123,31 @@ fn login<'a>(rest: &'a str, event: &mut Event<'a>, outcome: Outcome) {
         "login-failed"
     };
     event.classify(Category::Authentication, action, outcome);
+}
+
+/// Roundcube behind a proxy: `rcube_utils::remote_ip()` appends the headers
+/// it saw, ` (X-Forwarded-For: a[, b])` or ` (X-Real-IP: a,X-Forwarded-For: a)`.
+/// The forwarded client becomes `source.ip` (who the line is about) and the
+/// peer that sent the request `client.ip`, as for nginx access logs. The
+/// headers are the client's word when no proxy sets them: both stay visible.
+fn forwarded_client<'a>(suffix: &'a str, event: &mut Event<'a>) {
+    let Some(inner) = suffix
+        .trim_start()
+        .strip_prefix('(')
+        .and_then(|s| s.split(')').next())
+    else {
+        return;
+    };
+    let header = |name: &str| after(inner, name).map(|v| v.split(',').next().unwrap_or(v).trim());
+    let forwarded = header("X-Real-IP: ")
+        .or_else(|| header("X-Forwarded-For: "))
+        .and_then(vigie_event::parse_ip);
+    if let Some(client) = forwarded
+        && event.source_ip.is_some_and(|peer| peer != client)
+    {
+        event.client_ip = event.source_ip;
+        event.source_ip = Some(client);
+    }
 }
 
 /// Roundcube's login error codes (`rcmail::login` / `rcube_user`), as the log numbers them.
@@ -197,12 +226,11 @@ fn error<'a>(message: &'a str, event: &mut Event<'a>) {
     .unwrap_or(rest.len());
     let head = rest[..end].trim_end().trim_end_matches('.');
     if let Some((user, ip)) = head.rsplit_once(" from ") {
-        let ip = ip
-            .split(['(', ' '])
-            .next()
-            .unwrap_or(ip)
-            .trim_end_matches('.');
-        event.set_source(ip);
+        // `from ip (X-Forwarded-For: …)`, also written without the space.
+        let (peer, suffix) = ip.split_at(ip.find([' ', '(']).unwrap_or(ip.len()));
+        let peer = peer.trim_end_matches('.');
+        event.set_source(peer);
+        forwarded_client(suffix, event);
         let user = user.split(" against ").next().unwrap_or(user);
         event.user_name = Some(user.into());
     }
@@ -243,6 +271,49 @@ mod tests {
         assert_eq!(
             (e.user_name.as_deref(), e.source_ip.unwrap().to_string()),
             (Some("user1"), "192.0.43.10".into())
+        );
+    }
+
+    #[test]
+    fn behind_a_proxy_the_forwarded_client_is_the_source_and_the_peer_kept() {
+        // Issue 12, line 3 (Roundcube 1.5 `rcube_utils::remote_ip()` format).
+        let e = msg(
+            "<7vrb6kgr> Failed login for user1@example.org from 192.0.2.10 (X-Forwarded-For: 203.0.113.5) in session 7vrb6kgrindb97hg (error: 1)",
+        );
+        assert!(e.is_authentication_failure());
+        assert_eq!(
+            (
+                e.user_name.as_deref(),
+                e.source_ip.map(|i| i.to_string()),
+                e.client_ip.map(|i| i.to_string()),
+                e.session_id.as_deref()
+            ),
+            (
+                Some("user1@example.org"),
+                Some("203.0.113.5".into()),
+                Some("192.0.2.10".into()),
+                Some("7vrb6kgrindb97hg")
+            )
+        );
+        let e = msg(
+            "Successful login for bob (ID: 3) from 10.0.0.2 (X-Real-IP: 198.51.100.7,X-Forwarded-For: 198.51.100.7, 10.0.0.9) in session abc",
+        );
+        assert_eq!(
+            (
+                e.source_ip.map(|i| i.to_string()),
+                e.client_ip.map(|i| i.to_string())
+            ),
+            (Some("198.51.100.7".into()), Some("10.0.0.2".into()))
+        );
+        let e = msg(
+            "IMAP Error: Login failed for admin against localhost from 10.0.0.2 (X-Forwarded-For: 203.0.113.9). AUTHENTICATE PLAIN: Authentication failed. in /x.php on line 1 (POST /?_task=login&_action=login)",
+        );
+        assert_eq!(
+            (
+                e.source_ip.map(|i| i.to_string()),
+                e.client_ip.map(|i| i.to_string())
+            ),
+            (Some("203.0.113.9".into()), Some("10.0.0.2".into()))
         );
     }
 

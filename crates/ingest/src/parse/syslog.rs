@@ -8,8 +8,8 @@ use vigie_event::{Dataset, Event};
 
 use super::timestamp::{self, RawTime};
 use super::{
-    LineContext, Miss, SkipReason, cyrus, dovecot, exim, opensmtpd, pam, perdition, postfix,
-    roundcube, solid_pop3d,
+    LineContext, Miss, SkipReason, courier, cyrus, dovecot, exim, horde, opensmtpd, pam, perdition,
+    postfix, roundcube, sendmail, sogo, solid_pop3d, uw_imap, vpopmail, web_access,
 };
 use crate::parse::text::{self, word};
 
@@ -86,10 +86,30 @@ fn after_time(time: RawTime, rest: &str) -> Option<Header<'_>> {
         });
     }
     let (second, after_second) = word(after_first);
+    // `sogod [1234]: …`: a tag and its pid apart.
+    if let Some(pid) = second
+        .strip_prefix('[')
+        .and_then(|p| p.strip_suffix("]:"))
+        .and_then(|p| p.parse().ok())
+        && first
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic())
+    {
+        return Some(Header {
+            time,
+            host: None,
+            program: Some(first),
+            pid: Some(pid),
+            message: after_second,
+        });
+    }
     if let Some((program, pid)) = program_token(second) {
         return Some(Header {
             time,
-            host: Some(first),
+            // syslog-ng and rsyslog templates that write `$LEVEL` or
+            // `$FACILITY` where the host goes: a severity is never a host.
+            host: (!is_priority_word(first)).then_some(first),
             program: Some(program),
             pid,
             message: after_second,
@@ -103,6 +123,29 @@ fn after_time(time: RawTime, rest: &str) -> Option<Header<'_>> {
         pid: None,
         message: after_first,
     })
+}
+
+/// Whether a word in the host position is a syslog severity (`info`), or a
+/// `facility.severity` pair (`mail.info`, `<local3.err>`), written there by
+/// a template. A bare facility (`mail`) is a common host name and stays one.
+fn is_priority_word(word: &str) -> bool {
+    const SEVERITIES: [&str; 11] = [
+        "emerg", "panic", "alert", "crit", "err", "error", "warning", "warn", "notice", "info",
+        "debug",
+    ];
+    const FACILITIES: [&str; 22] = [
+        "kern", "user", "mail", "daemon", "auth", "authpriv", "syslog", "lpr", "news", "uucp",
+        "cron", "ftp", "security", "local0", "local1", "local2", "local3", "local4", "local5",
+        "local6", "local7", "mark",
+    ];
+    let word = word.trim_start_matches('<').trim_end_matches('>');
+    let severity = |s: &str| SEVERITIES.iter().any(|w| s.eq_ignore_ascii_case(w));
+    match word.split_once('.') {
+        None => severity(word),
+        Some((facility, level)) => {
+            FACILITIES.iter().any(|f| facility.eq_ignore_ascii_case(f)) && severity(level)
+        }
+    }
 }
 
 /// `name:`, `name[pid]:`, or Dovecot's `imap(user)<pid><session>:`.
@@ -176,14 +219,39 @@ fn skip_structured_data(rest: &str) -> &str {
 /// Parses a syslog line into an event.
 pub fn parse<'a>(line: &'a str, ctx: &mut LineContext<'a, '_>) -> Result<Event<'a>, Miss> {
     let header = header(line).ok_or(Miss::NotMine)?;
+    // nginx (`access_log syslog:…`) and Apache (`CustomLog "|logger"`) access
+    // lines wrapped in syslog stay access events, stamped by their own time.
+    if let Some(program) = header.program
+        && matches!(
+            program.rsplit('/').next().unwrap_or(program),
+            "nginx" | "httpd" | "apache" | "apache2" | "apache-access" | "nginx_access"
+        )
+        && web_access::looks_like(header.message)
+    {
+        let dataset = if program.starts_with("nginx") {
+            Dataset::NginxAccess
+        } else {
+            Dataset::ApacheAccess
+        };
+        let mut event = web_access::parse(header.message, ctx, dataset)?;
+        event.host_name = header.host.map(Into::into);
+        event.process_name = Some(program.into());
+        event.process_pid = header.pid;
+        return Ok(event);
+    }
     let timestamp = ctx
         .time
         .resolve(header.time)
         .ok_or(Miss::Skip(SkipReason::InvalidTime))?;
     let mut event = Event::new(Dataset::Syslog, ctx.path, ctx.number);
     event.timestamp = timestamp;
-    event.host_name = header.host.map(Into::into);
     event.process_pid = header.pid;
+    // Horde 3 writes its ident where the host goes: `HORDE [error] [horde] …`.
+    event.host_name = header.host.filter(|h| *h != "HORDE").map(Into::into);
+    if horde::is_horde(header.program, header.host, header.message) {
+        horde::parse(header.message, &mut event);
+        return Ok(event);
+    }
     dispatch(&mut event, header.program, header.message);
     Ok(event)
 }
@@ -228,8 +296,18 @@ pub fn dispatch<'a>(event: &mut Event<'a>, program: Option<&'a str>, message: &'
         true
     } else if base == "solid-pop3d" {
         solid_pop3d::parse(message, event)
+    } else if base == "vpopmail" {
+        vpopmail::parse(message, event)
+    } else if base == "sogod" {
+        sogo::parse(message, event)
+    } else if sendmail::is_sendmail_program(base) {
+        sendmail::parse(message, event)
     } else {
-        cyrus::is_cyrus_program(base) && cyrus::parse(message, event)
+        // `imapd` and `pop3d` are Courier's, Cyrus's and UW's tags alike:
+        // each claims only its own wording.
+        (courier::is_courier_program(base) && courier::parse(base, message, event))
+            || (uw_imap::is_uw_program(base) && uw_imap::parse(base, message, event))
+            || (cyrus::is_cyrus_program(program, base) && cyrus::parse(base, message, event))
     };
     if !recognized {
         pam::parse(message, event);
@@ -285,5 +363,14 @@ mod tests {
         assert!(
             header("2016-04-01 11:08:00 info exim[8003]: [8003] SMTP protocol error").is_some()
         );
+        // Issue 12: a template's severity or facility is not a host name.
+        for line in [
+            "2024-03-24T02:04:32.263+00:00 info exim[8001]: [8001] SMTP connection from [192.0.2.29]:20042",
+            "Mar 24 02:04:32 mail.warning exim[8001]: x",
+            "Mar 24 02:04:32 <local3.err> exim[8001]: x",
+        ] {
+            let h = header(line).unwrap();
+            assert_eq!((h.host, h.program), (None, Some("exim")), "{line}");
+        }
     }
 }

@@ -3,7 +3,7 @@
 
 use vigie_event::{Category, Dataset, Event, Outcome};
 
-use super::text::{self, after, word};
+use super::text::{self, after, contains, word};
 use super::timestamp;
 use super::{LineContext, Miss, SkipReason};
 
@@ -43,10 +43,96 @@ pub fn parse_nginx<'a>(line: &'a str, ctx: &mut LineContext<'a, '_>) -> Result<E
         ));
         event.http_version = version.strip_prefix("HTTP/").map(Into::into);
     }
+    if mail_proxy(message, &mut event) {
+        return Ok(event);
+    }
     if let Some(server) = after(message, ", server: ") {
         event.url_domain = Some(server.split(',').next().unwrap_or(server).into());
     }
+    nginx_basic_auth_failure(message, &mut event);
     Ok(event)
+}
+
+/// The nginx mail proxy (`mail {}`; src/mail/ngx_mail_handler.c,
+/// ngx_mail_auth_http_module.c, ngx_mail_proxy_module.c), whose context is
+/// `, client: ip, server: addr:port, login: "user", upstream: addr:port`:
+///
+/// - `*5 client 192.0.2.1:50123 connected to 0.0.0.0:143`
+/// - `*5 client login failed: "Authentication failed" while in http auth state, client: …, login: "bob"`
+/// - `*5 proxied session done, client: …, login: "bob", upstream: 10.0.0.5:143, bytes from/to client:120/3456, …`
+///
+/// The server is the listening address (`destination.*`), not a URL domain;
+/// the service follows its port. `false` when the line is not the mail proxy's.
+fn mail_proxy<'a>(message: &'a str, event: &mut Event<'a>) -> bool {
+    let (_, text) = word(message);
+    let connected = text
+        .strip_prefix("client ")
+        .and_then(|t| t.split_once(" connected to "));
+    let login = after(message, ", login: \"").and_then(|l| l.split('"').next());
+    if connected.is_none() && login.is_none() && !contains(message, "while in http auth state") {
+        return false;
+    }
+    let server = connected
+        .map(|(_, s)| s)
+        .or_else(|| after(message, ", server: "))
+        .map(|s| s.split(',').next().unwrap_or(s));
+    if let Some((client, _)) = connected {
+        set_client(client, event);
+    }
+    let port: Option<u16> = server
+        .and_then(|s| s.rsplit_once(':'))
+        .and_then(|(_, p)| p.parse().ok());
+    event.destination_port = port;
+    event.protocol = match port {
+        Some(143 | 993) => Some("imap".into()),
+        Some(110 | 995) => Some("pop3".into()),
+        Some(25 | 465 | 587) => Some("smtp".into()),
+        _ => None,
+    };
+    if let Some(user) = login.filter(|l| !l.is_empty()) {
+        event.user_name = Some(user.into());
+    }
+    if let Some(upstream) = after(message, ", upstream: ") {
+        event.destination_address = Some(upstream.split(',').next().unwrap_or(upstream).into());
+    }
+    if let Some(reason) = after(text, "client login failed: \"").and_then(|r| r.split('"').next()) {
+        event.classify(Category::Authentication, "login-failed", Outcome::Failure);
+        event.reason = Some(reason.into());
+    } else if connected.is_some() {
+        event.classify(Category::Network, "connect", Outcome::Unknown);
+    } else if text.starts_with("proxied session done") {
+        if let Some((from, to)) = after(message, "bytes from/to client:")
+            .map(|b| b.split(',').next().unwrap_or(b))
+            .and_then(|b| b.split_once('/'))
+        {
+            event.bytes_in = from.parse().ok();
+            event.bytes_out = to.parse().ok();
+        }
+        event.classify(Category::Session, "logout", Outcome::Success);
+    }
+    true
+}
+
+/// ngx_http_auth_basic_module: `*1 user "bob": password mismatch, client: …`
+/// and `*1 user "bob" was not found in "/etc/nginx/.htpasswd", client: …`.
+fn nginx_basic_auth_failure<'a>(message: &'a str, event: &mut Event<'a>) {
+    let Some(rest) = after(message, "user \"") else {
+        return;
+    };
+    let Some((user, tail)) = text::split_once(rest, "\"") else {
+        return;
+    };
+    let reason = if let Some(r) = tail.strip_prefix(": password mismatch") {
+        &tail[..tail.len() - r.len()]
+    } else if tail.starts_with(" was not found in ") {
+        tail.split(", client: ").next().unwrap_or(tail)
+    } else {
+        return;
+    };
+    event.user_name = Some(user.into());
+    event.protocol = Some("http".into());
+    event.classify(Category::Authentication, "login-failed", Outcome::Failure);
+    event.reason = Some(reason.trim_start_matches(": ").trim_start().into());
 }
 
 /// Parses an Apache error-log line (2.2 and 2.4 shapes).
