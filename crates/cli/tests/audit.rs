@@ -173,7 +173,7 @@ fn scan_with_audit_root_writes_audit_jsonl_in_the_case() {
     );
 }
 
-/// The machine itself once the shared lab installed and configured its
+/// The machine itself once the lab (`lab/`) installed and configured its
 /// Debian packages (`.ci/run` sets `VIGIE_LAB_RUN` after that). What the
 /// lab's README documents must be found, each at its file and line, and
 /// nothing high: its packages are bookworm's current security updates and
@@ -181,7 +181,9 @@ fn scan_with_audit_root_writes_audit_jsonl_in_the_case() {
 #[test]
 fn lab_machine_as_configured() {
     if std::env::var_os("VIGIE_LAB_RUN").is_none() {
-        eprintln!("skipped: VIGIE_LAB_RUN is not set (the shared lab is not installed here)");
+        eprintln!(
+            "not run: VIGIE_LAB_RUN is not set (the lab is not installed here: sudo lab/run DIR)"
+        );
         return;
     }
     let out = audit(Path::new("/"), true);

@@ -1,4 +1,4 @@
-//! `vigie scan` against the ground truth of a real lab run (`shared/lab/`):
+//! `vigie scan` against the ground truth of a real lab run (`lab/`):
 //! every malicious step has a finding about the step's account or source
 //! address, in the step's time window (the exploit mail's arrival through
 //! the mailbox scan of the run's `vmail/` folder); no benign party's address
@@ -7,8 +7,8 @@
 //! the Roundcube session.
 //!
 //! The run is `examples/lab-intrusion/` (made with the lab), or the run
-//! folder named by `VIGIE_LAB_RUN` (a `drive-scenario … --collect DIR`
-//! folder, as `.ci/run` makes on the real stack). When `VIGIE_LAB_BENIGN_RUN`
+//! folder named by `VIGIE_LAB_RUN` (`DIR/intrusion` of `sudo lab/run DIR`,
+//! as `.ci/run` makes on the real stack). When `VIGIE_LAB_BENIGN_RUN`
 //! names the folder of a benign-only run, that run must give no high or
 //! critical finding at all.
 

@@ -13,9 +13,9 @@ pub fn example() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/lab-intrusion")
 }
 
-/// The lab run tests read: the folder `VIGIE_LAB_RUN` names (a
-/// `drive-scenario … --collect DIR` folder, as `.ci/run` makes on the real
-/// stack), or the embedded one.
+/// The lab run tests read: the folder `VIGIE_LAB_RUN` names (`DIR/intrusion`
+/// of `sudo lab/run DIR`, as `.ci/run` makes on the real stack), or the
+/// embedded one.
 pub fn lab_run() -> PathBuf {
     std::env::var_os("VIGIE_LAB_RUN")
         .map(PathBuf::from)
