@@ -62,9 +62,16 @@ CREATE INDEX IF NOT EXISTS evidence_finding ON evidence (finding);
 /// What identifies a finding across scans: its rule, entity and first time
 /// (an overlapping older row of the same rule and entity is replaced).
 fn finding_key(f: &Finding) -> String {
+    // The first evidence line tells apart findings of one rule, entity and
+    // time about different things (two messages of the same date).
     let text = format!(
-        "{}\u{1f}{:?}\u{1f}{:?}\u{1f}{:?}\u{1f}{}",
-        f.rule_id, f.entity.user, f.entity.source_ip, f.entity.session, f.first_seen
+        "{}\u{1f}{:?}\u{1f}{:?}\u{1f}{:?}\u{1f}{}\u{1f}{:?}",
+        f.rule_id,
+        f.entity.user,
+        f.entity.source_ip,
+        f.entity.session,
+        f.first_seen,
+        f.evidence.first()
     );
     Sha256::digest(text.as_bytes())
         .iter()
@@ -137,8 +144,12 @@ pub fn add_scan(
         )?;
         let mut forget_evidence = tx.prepare("DELETE FROM evidence WHERE finding = ?1")?;
         let mut forget_finding = tx.prepare("DELETE FROM findings WHERE key = ?1")?;
+        // Only rows of earlier scans are superseded: two findings of this
+        // scan are two findings.
+        let mut this_scan = std::collections::HashSet::new();
         for f in findings {
             let key = finding_key(f);
+            this_scan.insert(key.clone());
             let older: Vec<String> = superseded
                 .query_map(
                     params![
@@ -153,9 +164,9 @@ pub fn add_scan(
                     |r| r.get(0),
                 )?
                 .collect::<rusqlite::Result<_>>()?;
-            for old in older {
-                forget_evidence.execute([&old])?;
-                forget_finding.execute([&old])?;
+            for old in older.iter().filter(|k| !this_scan.contains(*k)) {
+                forget_evidence.execute([old])?;
+                forget_finding.execute([old])?;
             }
             finding.execute(params![
                 key,

@@ -616,7 +616,14 @@ fn attack_of(report: &MessageReport) -> Vec<String> {
 /// The finding of a message, when it is flagged (level low or above).
 pub fn message_finding(report: &MessageReport) -> Option<Finding> {
     let level = report.level.filter(|l| *l >= FINDING_LEVEL)?;
-    let top = report.indicators.iter().max_by_key(|i| i.level)?;
+    // The finding is named for its strongest indicator: of the highest level,
+    // one naming a CVE before one that does not, vigie's own before a YARA
+    // rule's, and the first found among equals (so the name is stable).
+    let top = report
+        .indicators
+        .iter()
+        .rev()
+        .max_by_key(|i| (i.level, i.cve.is_some(), !i.code.starts_with("YARA")))?;
     let at = arrival(report).unwrap_or_default();
     Some(Finding {
         rule_id: top.code.clone(),

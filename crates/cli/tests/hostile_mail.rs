@@ -90,8 +90,10 @@ fn a_message_vigie_fails_on_is_reported_and_the_lab_exploit_is_still_found() {
     // A failure of vigie's on one message: the run goes on, exits 2.
     assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
     assert!(
-        stderr.contains(&format!("message not read: {}", poisoned.display()))
-            && stderr.contains("vigie failed on this message (panic: test panic"),
+        stderr.contains(&format!(
+            "{}: message not read: vigie failed on this message (panic: test panic",
+            poisoned.display()
+        )),
         "{stderr}"
     );
     let ids = rule_ids(&case);
