@@ -78,6 +78,9 @@ fn read_file(
         root.note(path, "include nesting too deep".into());
         return;
     }
+    let Some(_including) = root.enter(path) else {
+        return;
+    };
     let Some(text) = root.read(path) else { return };
     let path = &root.real_path(path);
     for (i, raw) in text.lines().enumerate() {
@@ -293,5 +296,30 @@ mod tests {
         );
         assert_eq!(cfg.top("auth_mechanisms").unwrap().value, "plain \"#x");
         assert!(root.unreadable().is_empty());
+    }
+
+    #[test]
+    fn a_file_that_includes_itself_is_read_once_and_named() {
+        // Three self-includes fanned out to 3^16 reads before (a hang); a
+        // conf.d file including the main file again is the same loop.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("etc/dovecot/conf.d")).unwrap();
+        std::fs::write(
+            dir.path().join("etc/dovecot/dovecot.conf"),
+            "!include dovecot.conf\n!include dovecot.conf\n!include conf.d/*.conf\nssl = no\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("etc/dovecot/conf.d/a.conf"),
+            "!include ../dovecot.conf\nauth_mechanisms = plain\n",
+        )
+        .unwrap();
+        let root = SystemRoot::new(dir.path());
+        let cfg = read(&root);
+        assert_eq!(cfg.all("ssl").count(), 1);
+        assert_eq!(cfg.all("auth_mechanisms").count(), 1);
+        let notes = root.unreadable();
+        assert_eq!(notes.len(), 3, "{notes:?}");
+        assert!(notes.iter().all(|n| n.reason.starts_with("includes itself")));
     }
 }

@@ -7,11 +7,15 @@
 //! that exists but cannot be read is remembered with the reason, and the audit
 //! goes on.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::path::{Component, Path, PathBuf};
 
 /// Largest configuration file read (bytes); a larger one is named unreadable.
 const MAX_FILE: u64 = 8 << 20;
+/// Files read by one audit at most: includes that repeat a file fan out
+/// exponentially (three `!include` lines of a file including itself), and a
+/// hostile configuration must not stall the audit.
+const MAX_READS: usize = 4096;
 /// Symbolic links followed while resolving one path.
 const MAX_LINKS: usize = 40;
 
@@ -29,6 +33,22 @@ pub struct Unreadable {
 pub struct SystemRoot {
     base: PathBuf,
     unreadable: RefCell<Vec<Unreadable>>,
+    /// The files being read, each including the next (see [`SystemRoot::enter`]).
+    including: RefCell<Vec<String>>,
+    /// Files read so far, bounded by [`MAX_READS`].
+    reads: Cell<usize>,
+}
+
+/// A configuration file being read with what it includes; dropping it ends
+/// that (see [`SystemRoot::enter`]).
+pub struct Including<'a> {
+    root: &'a SystemRoot,
+}
+
+impl Drop for Including<'_> {
+    fn drop(&mut self) {
+        self.root.including.borrow_mut().pop();
+    }
 }
 
 impl SystemRoot {
@@ -37,6 +57,8 @@ impl SystemRoot {
         Self {
             base: base.to_path_buf(),
             unreadable: RefCell::new(Vec::new()),
+            including: RefCell::new(Vec::new()),
+            reads: Cell::new(0),
         }
     }
 
@@ -134,6 +156,38 @@ impl SystemRoot {
     pub fn real_path(&self, system_path: &str) -> String {
         self.resolve(system_path)
             .map_or_else(|| system_path.to_string(), |(p, _)| p)
+    }
+
+    /// Starts reading `system_path` as a configuration file that may include
+    /// others, until the guard is dropped. `None`, with a note, when the file
+    /// is already being read further up the include chain (it includes
+    /// itself, directly or through others), or when the audit has read
+    /// [`MAX_READS`] files: what it includes is then not read again.
+    pub fn enter(&self, system_path: &str) -> Option<Including<'_>> {
+        let real = self.real_path(system_path);
+        let reads = self.reads.get() + 1;
+        self.reads.set(reads);
+        if reads == MAX_READS + 1 {
+            self.note(
+                system_path,
+                format!("more than {MAX_READS} configuration files read: includes repeat or loop; no more are read"),
+            );
+        }
+        if reads > MAX_READS {
+            return None;
+        }
+        let mut including = self.including.borrow_mut();
+        if including.contains(&real) {
+            let chain = including.join(" → ");
+            drop(including);
+            self.note(
+                system_path,
+                format!("includes itself ({chain} → {real}): not read again"),
+            );
+            return None;
+        }
+        including.push(real);
+        Some(Including { root: self })
     }
 
     /// Names a file that exists but could not be used.

@@ -154,6 +154,9 @@ fn read_into(root: &SystemRoot, path: &str, settings: &mut Settings, depth: usiz
     if depth > MAX_INCLUDES {
         return;
     }
+    let Some(_including) = root.enter(path) else {
+        return;
+    };
     let Some(text) = root.read(path) else { return };
     // Evidence names the file where it is (Debian: /etc/roundcube/…, not
     // the /var/lib/roundcube/config link).

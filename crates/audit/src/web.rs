@@ -83,6 +83,9 @@ fn nginx_file(root: &SystemRoot, path: &str, stack: &mut Vec<String>, web: &mut 
     if depth > MAX_DEPTH {
         return;
     }
+    let Some(_including) = root.enter(path) else {
+        return;
+    };
     let Some(text) = root.read(path) else { return };
     let path = &root.real_path(path);
     let mut words: Vec<String> = Vec::new();
@@ -194,6 +197,9 @@ fn apache_file(
     if depth > MAX_DEPTH {
         return;
     }
+    let Some(_including) = root.enter(path) else {
+        return;
+    };
     let Some(text) = root.read(path) else { return };
     let path = &root.real_path(path);
     for (i, raw) in text.lines().enumerate() {
