@@ -320,6 +320,10 @@ mod tests {
         assert_eq!(cfg.all("auth_mechanisms").count(), 1);
         let notes = root.unreadable();
         assert_eq!(notes.len(), 3, "{notes:?}");
-        assert!(notes.iter().all(|n| n.reason.starts_with("includes itself")));
+        assert!(
+            notes
+                .iter()
+                .all(|n| n.reason.starts_with("includes itself"))
+        );
     }
 }

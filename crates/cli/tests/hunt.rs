@@ -71,6 +71,46 @@ fn no_match_is_exit_0_and_bad_json_is_exit_2() {
 }
 
 #[test]
+fn an_invalid_document_is_skipped_and_named_and_the_rest_is_hunted() {
+    // One attacker-written line must not hide what follows it: a bad line,
+    // a document cut short, then JSON lines, a pretty-printed document and
+    // an array, all still evaluated.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rule.yml"), RULE).unwrap();
+    let hit = r#"{"event": {"action": "login"}, "source": {"ip": "127.0.0.66"}}"#;
+    let input = format!(
+        "{hit}\ngarbage\n{hit}\n{{\"cut\":\n{hit}\n{{\n  \"event\": {{\"action\": \"login\"}},\n  \"source\": {{\"ip\": \"127.0.0.65\"}}\n}}\n[{hit}]\n"
+    );
+    let out = Command::cargo_bin("vigie")
+        .unwrap()
+        .args(["hunt", "--sigma"])
+        .arg(dir.path().join("rule.yml"))
+        .arg("-")
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let indexes: Vec<u64> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["index"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(indexes, [1, 3, 5, 6, 7]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("document 2 (line 2) is not valid JSON, skipped"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("document 4 (line 4) is not valid JSON, skipped"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn rules_check_lists_every_broken_rule_and_still_counts_the_good_one() {
     let out = Command::cargo_bin("vigie")
         .unwrap()

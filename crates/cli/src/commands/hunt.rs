@@ -44,7 +44,7 @@ pub fn run(args: HuntArgs) -> Result<ExitCode> {
                 }
             }
         };
-        let result = for_each_document(BufReader::new(reader), |index, doc| {
+        let result = for_each_document(&name, BufReader::new(reader), |index, doc| {
             for m in hunter.matches(&doc) {
                 matched = true;
                 let line = serde_json::json!({
@@ -56,13 +56,17 @@ pub fn run(args: HuntArgs) -> Result<ExitCode> {
             }
             Ok(())
         });
-        if let Err(e) = result {
-            eprintln!(
-                "vigie: {}: {}",
-                sanitize(&name),
-                sanitize(&format!("{e:#}"))
-            );
-            failed = true;
+        match result {
+            Ok(0) => {}
+            Ok(_) => failed = true,
+            Err(e) => {
+                eprintln!(
+                    "vigie: {}: {}",
+                    sanitize(&name),
+                    sanitize(&format!("{e:#}"))
+                );
+                failed = true;
+            }
         }
     }
     out.flush().context("cannot write the output")?;
@@ -75,28 +79,89 @@ pub fn run(args: HuntArgs) -> Result<ExitCode> {
     }))
 }
 
+/// Largest document kept while its lines are gathered (a pretty-printed
+/// document spans lines); past it, the document is skipped as invalid.
+const MAX_DOCUMENT: usize = 64 << 20;
+
 /// Calls `visit` with each JSON document of `reader` and its 1-based position:
-/// JSON lines, or a stream of (pretty-printed) documents, or one array of them.
+/// JSON lines, or a stream of (pretty-printed) documents, or arrays of them.
+/// A document that is not valid JSON is reported on stderr with its position
+/// and line, skipped, and the next ones are still read (an attacker's line
+/// must not blind the hunt to what follows); the count of those is returned.
 fn for_each_document<R: BufRead>(
-    reader: R,
+    name: &str,
+    mut reader: R,
     mut visit: impl FnMut(usize, serde_json::Value) -> Result<()>,
-) -> Result<()> {
-    let mut index = 0;
-    for document in serde_json::Deserializer::from_reader(reader).into_iter::<serde_json::Value>() {
-        let document =
-            document.with_context(|| format!("document {} is not valid JSON", index + 1))?;
-        match document {
-            serde_json::Value::Array(items) => {
+) -> Result<usize> {
+    let (mut index, mut invalid) = (0, 0);
+    // The lines of the document being gathered, with their numbers, and
+    // lines to read again after a document that turned out invalid.
+    let mut pending: Vec<(usize, String)> = Vec::new();
+    let mut again: std::collections::VecDeque<(usize, String)> = Default::default();
+    let (mut number, mut buffer, mut size) = (0, Vec::new(), 0);
+    loop {
+        let next = match again.pop_front() {
+            Some(line) => Some(line),
+            None => {
+                buffer.clear();
+                if reader.read_until(b'\n', &mut buffer)? == 0 {
+                    None
+                } else {
+                    number += 1;
+                    Some((number, String::from_utf8_lossy(&buffer).into_owned()))
+                }
+            }
+        };
+        let at_end = next.is_none();
+        if let Some((n, text)) = next {
+            if pending.is_empty() && text.trim().is_empty() {
+                continue;
+            }
+            // A document can only end on a line that ends with a closing
+            // bracket (or on a line of its own when it is a scalar): parse
+            // then, not on every line of a long document.
+            let end = text.trim_end();
+            let closes = end.ends_with('}') || end.ends_with(']') || pending.is_empty();
+            size += text.len();
+            pending.push((n, text));
+            if !closes && size <= MAX_DOCUMENT {
+                continue;
+            }
+        } else if pending.is_empty() {
+            return Ok(invalid);
+        }
+        let document: String = pending.iter().map(|(_, t)| t.as_str()).collect();
+        match serde_json::from_str::<serde_json::Value>(&document) {
+            Ok(serde_json::Value::Array(items)) => {
                 for item in items {
                     index += 1;
                     visit(index, item)?;
                 }
             }
-            other => {
+            Ok(document) => {
                 index += 1;
-                visit(index, other)?;
+                visit(index, document)?;
+            }
+            // The rest of a document that spans lines is yet to come.
+            Err(e) if e.is_eof() && !at_end && size <= MAX_DOCUMENT => continue,
+            Err(e) => {
+                index += 1;
+                invalid += 1;
+                let first = pending.remove(0);
+                eprintln!(
+                    "vigie: {}: document {index} (line {}) is not valid JSON, skipped: {}",
+                    sanitize(name),
+                    first.0,
+                    // (serde's own position is within the document, not the file.)
+                    sanitize(e.to_string().split(" at line ").next().unwrap_or_default())
+                );
+                // Only its first line is known bad: what followed is read again.
+                for line in pending.drain(..).rev() {
+                    again.push_front(line);
+                }
             }
         }
+        pending.clear();
+        size = 0;
     }
-    Ok(())
 }
