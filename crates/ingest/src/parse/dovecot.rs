@@ -295,26 +295,52 @@ fn auth_verdict<'a>(reason: &'a str, event: &mut Event<'a>) {
 }
 
 /// Finds `driver(user,ip[,<session>]): reason` anywhere in an auth message.
+/// The user name is the client's to choose and may hold `(` or `,`: the
+/// parenthesis is the one right after the driver's name, and the address and
+/// session are read from the right.
 fn passdb_lookup(message: &str) -> Option<(&str, &str, Option<&str>, &str)> {
     let mut search = 0;
     while let Some(rel) = message[search..].find("): ") {
         let close = search + rel;
-        let open = message[..close].rfind('(')?;
-        let inner = &message[open + 1..close];
-        let driver_ok = message[..open]
-            .bytes()
-            .next_back()
-            .is_some_and(|b| b.is_ascii_alphanumeric());
-        let mut parts = inner.split(',');
-        if let (true, Some(user), Some(ip)) = (driver_ok, parts.next(), parts.next())
-            && vigie_event::parse_ip(ip).is_some()
-        {
-            let session = parts.find(|p| p.starts_with('<')).map(strip_angles);
+        let found = message[search..close]
+            .match_indices('(')
+            .map(|(i, _)| search + i)
+            .filter(|&open| is_driver_name(&message[search..open]))
+            .find_map(|open| {
+                // user,ip[,extra…][,<session>]: the address is the rightmost
+                // field that is one (a name holding a fake one stays a name).
+                let inner = &message[open + 1..close];
+                let session = inner
+                    .rsplit(',')
+                    .next()
+                    .filter(|last| last.starts_with('<'))
+                    .map(strip_angles);
+                let mut end = inner.len();
+                while let Some(comma) = inner[..end].rfind(',') {
+                    let field = &inner[comma + 1..end];
+                    if vigie_event::parse_ip(field).is_some() {
+                        return Some((&inner[..comma], field, session));
+                    }
+                    end = comma;
+                }
+                None
+            });
+        if let Some((user, ip, session)) = found {
             return Some((user, ip, session, &message[close + 3..]));
         }
         search = close + 3;
     }
     None
+}
+
+/// Whether `before` ends with a passdb driver's name (`passwd-file`, `sql`,
+/// `ldap`, `pam` …): letters, digits, `-` or `_`, after a space or a colon.
+fn is_driver_name(before: &str) -> bool {
+    let name = before.rsplit([' ', ':']).next().unwrap_or_default();
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// The mail_log plugin: `expunge: box=INBOX, uid=12, msgid=<…>, size=…`,
@@ -421,6 +447,46 @@ mod tests {
         let mut e = Event::new(Dataset::Syslog, "t", 1);
         assert!(parse(program, message, &mut e));
         e
+    }
+
+    #[test]
+    fn a_user_name_with_parentheses_or_commas_is_the_clients_whole_name() {
+        // The client chooses the name: `junk(alice@lab.test` must not become
+        // alice's failure, nor `a(b)c` a phantom `b)c` account.
+        for (program, message, user, ip) in [
+            (
+                "auth",
+                "Info: passwd-file(junk(alice@lab.test,192.0.2.6,<s1>): unknown user",
+                "junk(alice@lab.test",
+                "192.0.2.6",
+            ),
+            (
+                "auth-worker(123)",
+                "Info: sql(a(b)c@lab.test,192.0.2.7): unknown user",
+                "a(b)c@lab.test",
+                "192.0.2.7",
+            ),
+            (
+                "auth",
+                "Info: passwd-file(x,y@lab.test,192.0.2.8,<s2>): Password mismatch",
+                "x,y@lab.test",
+                "192.0.2.8",
+            ),
+            (
+                "auth",
+                "Info: passwd-file(evil,198.51.100.1,x,192.0.2.9,<s3>): Password mismatch",
+                "evil,198.51.100.1,x",
+                "192.0.2.9",
+            ),
+        ] {
+            let e = parse_line(program, message);
+            assert!(e.is_authentication_failure(), "{message}");
+            assert_eq!(
+                (e.user_name.as_deref(), e.source_ip.map(|i| i.to_string())),
+                (Some(user), Some(ip.to_string())),
+                "{message}"
+            );
+        }
     }
 
     #[test]
