@@ -37,6 +37,11 @@ pub struct Sessions {
     pub bytes_out: u64,
     /// Messages fetched whole (Dovecot `body_count=`, when the log format has it).
     pub bodies: u64,
+    /// Bytes of the message bodies fetched (Dovecot `body_bytes=`), when the
+    /// log format has it: the content within `bytes_out`, the rest being the
+    /// protocol's own (headers, lists, flags).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_bytes: Option<u64>,
     /// The first [`SESSIONS_LISTED`] sessions, one by one.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub each: Vec<OneSession>,
@@ -71,6 +76,9 @@ pub struct OneSession {
     pub bytes_out: u64,
     /// Messages fetched whole (Dovecot `body_count=`).
     pub bodies: u64,
+    /// Bytes of the message bodies fetched (Dovecot `body_bytes=`), when logged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_bytes: Option<u64>,
 }
 
 /// One webmail action worth listing (a message opened, a download, an export…).
@@ -475,6 +483,7 @@ impl Activity {
                     last: event.timestamp,
                     bytes_out: 0,
                     bodies: 0,
+                    body_bytes: None,
                     each: Vec::new(),
                     evidence: Vec::new(),
                 });
@@ -485,6 +494,7 @@ impl Activity {
                     end: None,
                     bytes_out: 0,
                     bodies: 0,
+                    body_bytes: None,
                 });
                 s.each.len() - 1
             });
@@ -537,13 +547,25 @@ impl Activity {
                     .and_then(|v| v.split(|c: char| !c.is_ascii_digit()).next())
                     .and_then(|v| v.parse::<u64>().ok())
                     .unwrap_or_default();
+                let body_bytes = event.message.as_deref().and_then(|m| {
+                    let at = m.find("body_bytes=")? + "body_bytes=".len();
+                    m[at..]
+                        .split(|c: char| !c.is_ascii_digit())
+                        .next()?
+                        .parse::<u64>()
+                        .ok()
+                });
                 s.last = s.last.max(event.timestamp);
                 s.bytes_out += bytes;
                 s.bodies += bodies;
+                if let Some(b) = body_bytes {
+                    s.body_bytes = Some(s.body_bytes.unwrap_or_default() + b);
+                }
                 if let Some(one) = listed.and_then(|i| s.each.get_mut(i)) {
                     one.end = Some(event.timestamp);
                     one.bytes_out = bytes;
                     one.bodies = bodies;
+                    one.body_bytes = body_bytes;
                 }
                 if s.evidence.len() < EVIDENCE_KEPT {
                     s.evidence.push(evidence(event, path));
@@ -562,6 +584,9 @@ impl Activity {
                     mine.last = mine.last.max(theirs.last);
                     mine.bytes_out += theirs.bytes_out;
                     mine.bodies += theirs.bodies;
+                    if let Some(b) = theirs.body_bytes {
+                        mine.body_bytes = Some(mine.body_bytes.unwrap_or_default() + b);
+                    }
                     mine.evidence.extend(theirs.evidence);
                     mine.evidence.truncate(EVIDENCE_KEPT);
                     // Two workers' shares of one day (rotated sets): the earliest listed.

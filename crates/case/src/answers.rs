@@ -281,16 +281,35 @@ fn left(a: &AccountScope) -> Left {
         .iter()
         .filter(|s| s.attacker && matches!(s.sessions.protocol.as_str(), "imap" | "pop3"))
     {
+        // Where Dovecot logs the bodies fetched (`body_bytes=`), they are the
+        // content and the rest of `out=` is the protocol's own, shown but not
+        // counted; otherwise (POP3's `retr=` is content) all of it counts.
+        let (content, overhead) = match s.sessions.body_bytes {
+            Some(bodies) => (bodies, s.sessions.bytes_out.checked_sub(bodies)),
+            None => (s.sessions.bytes_out, None),
+        };
         items.push(LeftItem {
             channel: s.sessions.protocol.clone(),
             kind: "mail-client session".to_string(),
-            bytes: Some(s.sessions.bytes_out),
+            bytes: Some(content),
             items: s.sessions.sessions,
             content: true,
             confidence: "high".to_string(),
             evidence: s.sessions.evidence.clone(),
             sessions: s.sessions.each.clone(),
         });
+        if let Some(overhead) = overhead.filter(|b| *b > 0) {
+            items.push(LeftItem {
+                channel: s.sessions.protocol.clone(),
+                kind: "protocol overhead".to_string(),
+                bytes: Some(overhead),
+                items: s.sessions.sessions,
+                content: false,
+                confidence: "high".to_string(),
+                evidence: s.sessions.evidence.clone(),
+                sessions: Vec::new(),
+            });
+        }
     }
     for c in &a.exfiltration.channels {
         let kind = match c.channel.as_str() {

@@ -182,3 +182,56 @@ fn what_left_by_content_kind_matches_the_raw_lines() {
     assert_eq!(alice["content_bytes"], content);
     assert_eq!(content, 167_599);
 }
+
+#[test]
+fn imap_content_is_the_bodies_fetched_and_the_rest_is_overhead() {
+    // The intruder's IMAP session (bob, from 127.0.0.67) logs out with
+    // `out=` (everything sent) and `body_bytes=` (the messages themselves):
+    // only the bodies are data that left, counted here from the raw lines.
+    let example = common::example();
+    let dovecot = std::fs::read_to_string(example.join("logs/dovecot.log")).unwrap();
+    let counter = |line: &str, key: &str| -> u64 {
+        line.split_once(key).map_or(0, |(_, v)| {
+            v.split(|c: char| !c.is_ascii_digit())
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
+    };
+    // The intruder's sessions: logins as bob from its address, by session id.
+    let sessions: Vec<&str> = dovecot
+        .lines()
+        .filter(|l| l.contains("Login: user=<bob@lab.test>") && l.contains("rip=127.0.0.67"))
+        .filter_map(|l| {
+            l.split_once("session=<")
+                .map(|(_, s)| &s[..s.find('>').unwrap()])
+        })
+        .collect();
+    assert!(!sessions.is_empty());
+    let (mut bodies, mut out) = (0, 0);
+    for line in dovecot.lines().filter(|l| {
+        l.contains("imap(bob@lab.test)")
+            && l.contains("Logged out")
+            && sessions.iter().any(|s| l.contains(&format!("<{s}>")))
+    }) {
+        bodies += counter(line, "body_bytes=");
+        out += counter(line, " out=");
+    }
+    assert!(bodies > 0 && out > bodies, "{bodies} {out}");
+    let case = tempfile::tempdir().unwrap();
+    common::scan(case.path(), &[], std::slice::from_ref(&example));
+    let answers = answers(case.path());
+    let bob = answers["left"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["account"] == "bob@lab.test")
+        .expect("bob's mail left");
+    let items = bob["items"].as_array().unwrap();
+    let of = |kind: &str| items.iter().find(|i| i["kind"] == kind).unwrap();
+    assert_eq!(of("mail-client session")["bytes"], bodies);
+    assert_eq!(of("protocol overhead")["bytes"], out - bodies);
+    assert_eq!(of("protocol overhead")["content"], false);
+    assert_eq!(bob["content_bytes"], bodies);
+}
