@@ -27,6 +27,8 @@ pub struct LineReader<R> {
     eof: bool,
     max_line: usize,
     number: u64,
+    /// The read error that ended the input, handed out after its lines.
+    error: Option<io::Error>,
 }
 
 impl<R: Read> LineReader<R> {
@@ -41,6 +43,7 @@ impl<R: Read> LineReader<R> {
             eof: false,
             max_line,
             number: 0,
+            error: None,
         }
     }
 
@@ -92,7 +95,10 @@ impl<R: Read> LineReader<R> {
             }
             if self.eof {
                 if self.start == self.end {
-                    return Ok(None);
+                    return match self.error.take() {
+                        Some(e) => Err(e),
+                        None => Ok(None),
+                    };
                 }
                 let end = self.end;
                 return Ok(Some(self.take(end, end, false)));
@@ -153,13 +159,19 @@ impl<R: Read> LineReader<R> {
         }
     }
 
+    /// Reads more. An error ends the input where it happened: the lines read
+    /// before it are still handed out, then the error (a truncated `.gz`
+    /// loses only its end, also when it ends within the sniffed head).
     fn fill(&mut self) -> io::Result<()> {
         let at = self.end;
-        let n = self.read_into(at)?;
-        if n == 0 {
-            self.eof = true;
+        match self.read_into(at) {
+            Ok(0) => self.eof = true,
+            Ok(n) => self.end += n,
+            Err(e) => {
+                self.eof = true;
+                self.error = Some(e);
+            }
         }
-        self.end += n;
         Ok(())
     }
 
@@ -188,6 +200,37 @@ mod tests {
             out.push((line.bytes.to_vec(), line.number, line.too_long));
         }
         out
+    }
+
+    /// Gives `data`, then fails as a truncated compressed stream does.
+    struct Truncated<'a>(&'a [u8]);
+
+    impl Read for Truncated<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.0.is_empty() {
+                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "cut"));
+            }
+            let n = self.0.len().min(buf.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn an_error_within_the_sniffed_head_still_gives_the_lines_before_it() {
+        let mut reader = LineReader::new(Truncated(b"one\ntwo\nthr"), 100);
+        assert_eq!(reader.peek(64 * 1024).unwrap(), b"one\ntwo\nthr");
+        let mut lines = Vec::new();
+        let error = loop {
+            match reader.next_line() {
+                Ok(Some(line)) => lines.push(line.bytes.to_vec()),
+                Ok(None) => panic!("the error was lost"),
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(lines, [&b"one"[..], b"two", b"thr"]);
+        assert_eq!(error.kind(), io::ErrorKind::UnexpectedEof);
     }
 
     #[test]
