@@ -99,3 +99,26 @@ fn a_decompression_bomb_stops_at_the_limit() {
     );
     assert!(report.lines <= 1024 * 1024 + 1);
 }
+
+#[test]
+fn links_in_a_folder_are_read_or_named_never_skipped_silently() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::create_dir_all(dir.path().join("other")).unwrap();
+    std::fs::write(dir.path().join("target.log"), "line\n").unwrap();
+    std::os::unix::fs::symlink("../target.log", logs.join("mail.log")).unwrap();
+    std::os::unix::fs::symlink("../other", logs.join("folder")).unwrap();
+    std::os::unix::fs::symlink("nowhere", logs.join("dangling")).unwrap();
+    // A link to its own folder: not followed, so no loop.
+    std::os::unix::fs::symlink(".", logs.join("loop")).unwrap();
+    let (sets, errors) = vigie_ingest::expand_inputs(&[&logs]);
+    let read: Vec<String> = sets.iter().flatten().map(|i| i.display_name()).collect();
+    assert_eq!(read, [logs.join("mail.log").display().to_string()]);
+    let mut named: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+    named.sort();
+    assert_eq!(named.len(), 3, "{named:?}");
+    assert!(named[0].contains("dangling") && named[0].contains("cannot be followed"));
+    assert!(named[1].contains("folder") && named[1].contains("not followed"));
+    assert!(named[2].contains("loop") && named[2].contains("not followed"));
+}

@@ -38,9 +38,11 @@ impl Input {
 /// Expands command-line arguments into rotated sets of inputs (each read in
 /// order, oldest first), and the arguments that named nothing readable.
 ///
-/// A folder is walked recursively (symbolic links are not followed, so a
-/// link loop cannot trap the walk); an argument that does not exist but
-/// contains `*`, `?` or `[` is taken as a glob pattern.
+/// A folder is walked recursively. A symbolic link in it to a file is read
+/// (the file under the link's name); a link to a folder is not followed, so a
+/// link loop cannot trap the walk, and is named among the errors, as is a
+/// link that leads nowhere. An argument that does not exist but contains
+/// `*`, `?` or `[` is taken as a glob pattern.
 pub fn expand_inputs<P: AsRef<Path>>(args: &[P]) -> (Vec<Vec<Input>>, Vec<Error>) {
     let mut files = Vec::new();
     let mut errors = Vec::new();
@@ -53,6 +55,22 @@ pub fn expand_inputs<P: AsRef<Path>>(args: &[P]) -> (Vec<Vec<Input>>, Vec<Error>
             for entry in walkdir::WalkDir::new(arg).sort_by_file_name() {
                 match entry {
                     Ok(e) if e.file_type().is_file() => files.push(e.into_path()),
+                    Ok(e) if e.path_is_symlink() => match std::fs::metadata(e.path()) {
+                        Ok(target) if target.is_file() => files.push(e.into_path()),
+                        Ok(target) => errors.push(Error::Walk {
+                            path: e.into_path(),
+                            message: if target.is_dir() {
+                                "a link to a folder, not followed (name the folder to read it)"
+                                    .to_string()
+                            } else {
+                                "a link to something that is not a file".to_string()
+                            },
+                        }),
+                        Err(err) => errors.push(Error::Walk {
+                            path: e.into_path(),
+                            message: format!("a link that cannot be followed: {err}"),
+                        }),
+                    },
                     Ok(_) => {}
                     Err(e) => errors.push(Error::Walk {
                         path: arg.to_path_buf(),
