@@ -101,13 +101,16 @@ fn is_file_time(f: &Value) -> bool {
 }
 
 /// Renders the HTML report of a case from its findings, scope, attribution
-/// and answers (`answers.json`; `Null` for a case written before it existed).
+/// and answers (`answers.json`; `Null` for a case written before it existed),
+/// and the posture audit's findings (`audit.jsonl`, empty when the scan had
+/// no `--audit-root`).
 pub fn html(
     case_name: &str,
     findings: &[Value],
     scope: &Value,
     attribution: &Value,
     answers: &Value,
+    posture: &[Value],
 ) -> String {
     let style_hash =
         base64::engine::general_purpose::STANDARD.encode(Sha256::digest(STYLE.as_bytes()));
@@ -348,6 +351,7 @@ pub fn html(
         out.push_str("</details>\n");
     }
     read_section(&mut out, &answers["read"]);
+    posture_section(&mut out, posture);
     out.push_str("<h2>Log coverage</h2>\n<table><tr><th>family</th><th>events</th><th>from</th><th>to</th><th>gaps of a day or more</th></tr>\n");
     for c in scope["coverage"].as_array().into_iter().flatten() {
         let gaps: Vec<String> = c["gaps"]
@@ -428,6 +432,55 @@ pub fn html(
 
 /// One of the report's answers: `parts` (already escaped) joined by `sep`,
 /// or `none` when there are none, then `note`.
+/// The posture audit of the system the logs came from (`vigie scan
+/// --audit-root`): each finding with its level, check, version and CVE, file
+/// and line, why it matters and the fix.
+fn posture_section(out: &mut String, posture: &[Value]) {
+    if posture.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "<h2>Posture of the mail stack ({} finding{})</h2>\n<table>\n<tr><th>level</th><th>check</th><th>what</th><th>where</th><th>why</th><th>fix</th></tr>",
+        posture.len(),
+        if posture.len() == 1 { "" } else { "s" }
+    );
+    for f in posture {
+        let mut what = escape(s(f, "title"));
+        for (key, label) in [("component", ""), ("version", ""), ("cve", "")] {
+            if let Some(v) = f[key].as_str() {
+                let _ = write!(what, "{label} <span class=\"mono\">{}</span>", escape(v));
+            }
+        }
+        let exploited: Vec<String> = f["exploited_by"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(escape)
+            .collect();
+        if !exploited.is_empty() {
+            let _ = write!(what, " (exploited by {})", exploited.join(", "));
+        }
+        let place = match f["line"].as_u64() {
+            Some(line) => format!("{}:{line}", s(f, "path")),
+            None => s(f, "path").to_string(),
+        };
+        let level = s(f, "level");
+        let _ = writeln!(
+            out,
+            "<tr><td><span class=\"lvl {}\">{}</span></td><td class=\"mono\">{}</td><td>{what}</td><td class=\"mono\">{}</td><td>{}</td><td>{}</td></tr>",
+            escape(level),
+            escape(level),
+            escape(s(f, "check_id")),
+            escape(&place),
+            escape(s(f, "why")),
+            escape(s(f, "fix"))
+        );
+    }
+    out.push_str("</table>\n");
+}
+
 /// What the case read: files by format, lines, events, skipped lines by
 /// reason, files of no known format, mail stores, findings by level.
 fn read_section(out: &mut String, read: &Value) {
@@ -956,6 +1009,7 @@ pub fn markdown(
     scope: &Value,
     attribution: &Value,
     answers: &Value,
+    posture: &[Value],
 ) -> String {
     let mut out = format!("# vigie case {}\n\n", escape_markdown(case_name));
     let _ = writeln!(out, "{} findings.\n", findings.len());
@@ -983,6 +1037,29 @@ pub fn markdown(
             "**What was read:** {} log files, {} lines, {} events, {} files of no known format.\n",
             read["files"], read["lines"], read["events"], read["unknown_count"]
         );
+    }
+    if !posture.is_empty() {
+        let _ = writeln!(out, "**Posture of the mail stack:**\n");
+        for f in posture {
+            let line = f["line"]
+                .as_u64()
+                .map(|l| format!(":{l}"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "- {} {} {}{} — {}{}",
+                escape_markdown(s(f, "level")),
+                escape_markdown(s(f, "check_id")),
+                escape_markdown(s(f, "path")),
+                line,
+                escape_markdown(s(f, "title")),
+                f["cve"]
+                    .as_str()
+                    .map(|c| format!(" ({})", escape_markdown(c)))
+                    .unwrap_or_default()
+            );
+        }
+        out.push('\n');
     }
     out.push_str("| account | worst | findings | intruder addresses | bytes counted | channels |\n|---|---|---|---|---|---|\n");
     for a in scope["accounts"].as_array().into_iter().flatten() {

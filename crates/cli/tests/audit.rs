@@ -243,3 +243,41 @@ fn list_checks_names_every_check_once() {
             && ids.len() >= 25
     );
 }
+
+#[test]
+fn the_case_report_shows_the_posture_audit() {
+    // A copy of the Debian root whose Dovecot TLS is off: the report lists
+    // the audit's findings with their file and line.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    copy_tree(&shipped(), &root);
+    let conf = root.join("etc/dovecot/conf.d/10-ssl.conf");
+    let text = std::fs::read_to_string(&conf).unwrap();
+    std::fs::write(&conf, format!("{text}\nssl = no\n")).unwrap();
+    let case = dir.path().join("case");
+    let log = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/lab-intrusion/logs/roundcube/userlogins.log");
+    let out = Command::cargo_bin("vigie")
+        .unwrap()
+        .args(["scan", "--tz", "UTC", "--case"])
+        .arg(&case)
+        .arg("--audit-root")
+        .arg(&root)
+        .arg(log)
+        .output()
+        .unwrap();
+    assert_ne!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let html = std::fs::read_to_string(case.join("report.html")).unwrap();
+    assert!(
+        html.contains("Posture of the mail stack"),
+        "no posture section"
+    );
+    assert!(html.contains("VAUD201") && html.contains("/etc/dovecot/conf.d/10-ssl.conf:"));
+    let md = std::fs::read_to_string(case.join("report.md")).unwrap();
+    assert!(md.contains("VAUD201"), "{md}");
+}

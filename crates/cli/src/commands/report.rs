@@ -75,16 +75,29 @@ pub fn write(case: &Path, name: &str) -> Result<(PathBuf, PathBuf)> {
         })?,
         Err(_) => Value::Null,
     };
+    // The posture audit, when the scan was given --audit-root.
+    let mut posture = Vec::new();
+    if let Ok(text) = read("audit.jsonl") {
+        for (i, line) in text.lines().enumerate() {
+            posture.push(serde_json::from_str(line).with_context(|| {
+                format!(
+                    "{}: line {}: not an audit finding",
+                    case.join("audit.jsonl").display(),
+                    i + 1
+                )
+            })?);
+        }
+    }
     let html = case.join("report.html");
     std::fs::write(
         &html,
-        report::html(name, &findings, &scope, &attribution, &answers),
+        report::html(name, &findings, &scope, &attribution, &answers, &posture),
     )
     .with_context(|| format!("cannot write {}", html.display()))?;
     let md = case.join("report.md");
     std::fs::write(
         &md,
-        report::markdown(name, &findings, &scope, &attribution, &answers),
+        report::markdown(name, &findings, &scope, &attribution, &answers, &posture),
     )
     .with_context(|| format!("cannot write {}", md.display()))?;
     Ok((html, md))

@@ -238,6 +238,15 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         (a.first_seen, &a.rule_id, &a.entity).cmp(&(b.first_seen, &b.rule_id, &b.entity))
     });
 
+    // Before the case's files: the report shows the posture audit.
+    let posture = match &args.audit_root {
+        Some(root) => Some(super::audit::write_jsonl(
+            root,
+            &args.case.join("audit.jsonl"),
+        )?),
+        None => None,
+    };
+
     let path = args.case.join("findings.jsonl");
     let read = source_rows(&reports, &mail);
     let (findings, attribution) = if args.findings_only {
@@ -259,14 +268,6 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         let attribution = attribution::attribute(&findings, &actor_matches, &Profiles::builtin());
         write_case(&args, &activity, &findings, &attribution, &geo, now)?;
         (findings, attribution)
-    };
-
-    let posture = match &args.audit_root {
-        Some(root) => Some(super::audit::write_jsonl(
-            root,
-            &args.case.join("audit.jsonl"),
-        )?),
-        None => None,
     };
 
     // Always said, also when nothing was found or understood.
