@@ -20,7 +20,8 @@ pub struct Inputs {
     pub options: IngestOptions,
     /// Rotated sets, each read oldest first by one worker.
     pub sets: Vec<Vec<Input>>,
-    /// Arguments that named nothing readable (already reported on stderr).
+    /// Arguments (or entries of folders) that named nothing readable; said
+    /// on stderr by [`Inputs::report_errors`].
     pub errors: Vec<vigie_ingest::Error>,
 }
 
@@ -47,10 +48,10 @@ impl Inputs {
                 .context("cannot start the worker threads")?;
         }
         let (sets, errors) = expand_inputs(&args.paths);
-        for e in &errors {
-            eprintln!("vigie: {}", sanitize(&e.to_string()));
-        }
         if sets.is_empty() {
+            for e in &errors {
+                eprintln!("vigie: {}", sanitize(&e.to_string()));
+            }
             bail!("no input to read");
         }
         Ok(Inputs {
@@ -60,9 +61,19 @@ impl Inputs {
         })
     }
 
-    /// Drops the files `is_mail` claims (mail stores are not logs); sets
+    /// Says on stderr what could not be read.
+    pub fn report_errors(&self) {
+        for e in &self.errors {
+            eprintln!("vigie: {}", sanitize(&e.to_string()));
+        }
+    }
+
+    /// Drops the files `is_mail` claims (mail stores are not logs), and the
+    /// errors of entries it claims (the mail side names those itself); sets
     /// left empty go.
     pub fn without(&mut self, is_mail: impl Fn(&std::path::Path) -> bool) {
+        self.errors
+            .retain(|e| !matches!(e, vigie_ingest::Error::Walk { path, .. } if is_mail(path)));
         for set in &mut self.sets {
             set.retain(|input| match input {
                 Input::File(path) => !is_mail(path),

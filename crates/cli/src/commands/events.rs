@@ -20,6 +20,7 @@ const CHUNK: usize = 256 * 1024;
 /// Runs the subcommand.
 pub fn run(args: EventsArgs) -> Result<ExitCode> {
     let inputs = Inputs::prepare(&args.input)?;
+    inputs.report_errors();
     let options = &inputs.options;
     let stdout = Mutex::new(io::stdout());
     let writer = EventWriter {

@@ -96,6 +96,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         eprintln!("vigie: YARA rule not loaded: {}", sanitize(&one_line(e)));
     }
     inputs.without(|path| mail.owns(path));
+    inputs.report_errors();
     let opens = mail::Opens::new(&mail);
     let geo = GeoDb::open(args.geo.geoip.as_deref(), args.geo.asn.as_deref())?;
     let baseline_until = args
