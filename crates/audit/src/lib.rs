@@ -50,6 +50,16 @@ pub enum Error {
         /// The folder given.
         path: PathBuf,
     },
+    /// Nothing of a mail stack is under the root: no package database, no
+    /// Roundcube tree, no configuration of the servers the audit reads (a
+    /// mistyped mount point must not pass as a clean system).
+    #[error(
+        "{path}: nothing to audit: no package database (var/lib/dpkg/status), no Roundcube, and no configuration of Dovecot, Postfix, Exim, nginx or Apache under it"
+    )]
+    NothingToAudit {
+        /// The folder given.
+        path: PathBuf,
+    },
     /// The compiled-in vulnerability data is malformed (a build defect).
     #[error("vulnerability data: {0}")]
     Data(#[from] serde_json::Error),
@@ -173,6 +183,23 @@ pub fn audit(base: &Path) -> Result<Report, Error> {
     let web = web::read(&root);
     let served: Vec<String> = web.served.iter().map(|s| s.dir.clone()).collect();
     let installs = roundcube::find(&root, &served);
+    const SERVERS: [&str; 6] = [
+        "/etc/dovecot",
+        "/etc/postfix",
+        "/etc/exim4",
+        "/etc/exim",
+        "/etc/nginx",
+        "/etc/apache2",
+    ];
+    if packages.is_empty()
+        && installs.is_empty()
+        && !SERVERS.iter().any(|p| root.exists(p))
+        && !root.exists("/etc/httpd")
+    {
+        return Err(Error::NothingToAudit {
+            path: base.to_path_buf(),
+        });
+    }
     let debian_roundcube = packages.contains_key("roundcube-core");
     for install in &installs {
         if let Some((version, line)) = &install.version {

@@ -281,3 +281,17 @@ fn the_case_report_shows_the_posture_audit() {
     let md = std::fs::read_to_string(case.join("report.md")).unwrap();
     assert!(md.contains("VAUD201"), "{md}");
 }
+
+#[test]
+fn a_root_with_nothing_of_a_mail_stack_is_an_error_not_a_clean_system() {
+    // A mistyped mount point (an empty folder) must not read as "0 findings".
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("etc/ssh")).unwrap();
+    let out = audit(dir.path(), false);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .contains("nothing to audit")
+    );
+}
