@@ -534,27 +534,9 @@ impl Activity {
             let day = start.unix_seconds().div_euclid(86_400);
             if let Some(s) = self.sessions.get_mut(&(user, source, protocol, day)) {
                 let bytes = event.bytes_out.unwrap_or_default();
-                let bodies = event
-                    .message
-                    .as_deref()
-                    .and_then(|m| {
-                        static BODY_COUNT: LazyLock<memmem::Finder<'static>> =
-                            LazyLock::new(|| memmem::Finder::new("body_count="));
-                        BODY_COUNT
-                            .find(m.as_bytes())
-                            .map(|at| &m[at + "body_count=".len()..])
-                    })
-                    .and_then(|v| v.split(|c: char| !c.is_ascii_digit()).next())
-                    .and_then(|v| v.parse::<u64>().ok())
-                    .unwrap_or_default();
-                let body_bytes = event.message.as_deref().and_then(|m| {
-                    let at = m.find("body_bytes=")? + "body_bytes=".len();
-                    m[at..]
-                        .split(|c: char| !c.is_ascii_digit())
-                        .next()?
-                        .parse::<u64>()
-                        .ok()
-                });
+                let message = event.message.as_deref();
+                let bodies = logged_counter(message, &BODY_COUNT).unwrap_or_default();
+                let body_bytes = logged_counter(message, &BODY_BYTES);
                 s.last = s.last.max(event.timestamp);
                 s.bytes_out += bytes;
                 s.bodies += bodies;
@@ -755,4 +737,21 @@ impl Activity {
         activity.logins.extend(state.logins);
         activity
     }
+}
+
+/// Dovecot's logout counters read by the scope (`body_count=4`, `body_bytes=5971`).
+static BODY_COUNT: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new("body_count="));
+static BODY_BYTES: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new("body_bytes="));
+
+/// The number after `key` in a logout line, when the line has it.
+fn logged_counter(message: Option<&str>, key: &memmem::Finder<'_>) -> Option<u64> {
+    let message = message?;
+    let at = key.find(message.as_bytes())? + key.needle().len();
+    message[at..]
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
 }
