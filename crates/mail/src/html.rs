@@ -79,6 +79,8 @@ fn scan_into(
             nested: Vec::new(),
             scripts: Vec::new(),
             unread: Vec::new(),
+            raw_open: Vec::new(),
+            reparse: Vec::new(),
         }),
     };
     let input = BufferQueue::default();
@@ -96,6 +98,19 @@ fn scan_into(
             &document,
             &inner,
             Markup::Attachment,
+            depth + 1,
+            found,
+            scripts,
+            problems,
+        );
+    }
+    // Markup a browser reads out of an attribute value (a raw-text breakout):
+    // scanned as the same kind of document, so its handlers are found too.
+    for (markup_text, inner) in state.reparse {
+        scan_into(
+            &markup_text,
+            &inner,
+            markup,
             depth + 1,
             found,
             scripts,
@@ -124,7 +139,19 @@ struct State {
     scripts: Vec<String>,
     /// `data:` documents not scanned, and why.
     unread: Vec<String>,
+    /// Open elements a browser reads as raw text and this tokenizer as markup
+    /// (as a sanitizer does): see [`BREAKOUT_ELEMENTS`].
+    raw_open: Vec<&'static str>,
+    /// Markup a browser reads out of an attribute value: (text, where).
+    reparse: Vec<(String, String)>,
 }
+
+/// Elements whose content a browser reads as raw text up to their end tag
+/// (WHATWG "parsing HTML fragments": noembed, noframes, xmp, iframe, and
+/// noscript when scripting is on), while a sanitizer that parses them as
+/// markup sees an attribute value where the browser sees `</noembed>` and
+/// a live tag after it.
+const BREAKOUT_ELEMENTS: &[&str] = &["noembed", "noscript", "noframes", "xmp", "iframe"];
 
 impl TokenSink for Sink {
     type Handle = ();
@@ -233,6 +260,9 @@ impl State {
             if name == "script" && self.in_script {
                 self.end_script();
             }
+            if let Some(at) = self.raw_open.iter().rposition(|h| *h == name) {
+                self.raw_open.truncate(at);
+            }
             if let Some(at) = self.hidden.iter().rposition(|h| h == name) {
                 self.hidden.truncate(at);
             }
@@ -245,6 +275,14 @@ impl State {
                 .map(|a| &*a.value)
         };
         let shown = format!("<{name} {}>", attributes(tag));
+        if !self.raw_open.is_empty() {
+            self.breakout(tag, line);
+        }
+        if !tag.self_closing
+            && let Some(raw) = BREAKOUT_ELEMENTS.iter().find(|e| **e == name)
+        {
+            self.raw_open.push(*raw);
+        }
 
         // Script elements: any name ending in `script` (x:script in XHTML attachments).
         let local = name.rsplit(':').next().unwrap_or(name);
@@ -421,6 +459,44 @@ impl State {
             "style" => TokenSinkResult::RawData(RawKind::Rawtext),
             "textarea" | "title" => TokenSinkResult::RawData(RawKind::Rcdata),
             _ => TokenSinkResult::Continue,
+        }
+    }
+
+    /// An attribute value of `tag` (inside an open raw-text element) that
+    /// closes that element and then holds script markup: what a browser
+    /// parses as a live tag after the end tag is flagged and scanned again.
+    fn breakout(&mut self, tag: &Tag, line: u64) {
+        for a in &tag.attrs {
+            let value: &str = &a.value;
+            let lower = value.to_ascii_lowercase();
+            let Some((element, at)) = self.raw_open.iter().rev().find_map(|e| {
+                let closing = format!("</{e}");
+                lower.find(&closing).map(|at| (*e, at))
+            }) else {
+                continue;
+            };
+            // The browser's markup starts after the end tag's `>`.
+            let after = lower[at..]
+                .find('>')
+                .map_or(value.len(), |end| at + end + 1);
+            let markup = &value[after..];
+            if !crate::webmail_vectors::has_script_markup(markup) {
+                continue;
+            }
+            let kind = if element == "noembed" {
+                &kinds::MDAEMON_NOEMBED_BREAKOUT
+            } else {
+                &kinds::RAW_TEXT_BREAKOUT
+            };
+            let snippet = format!("<{} {}=\"{value}\">", &*tag.name, &*a.name.local);
+            self.add(kind, line, &snippet);
+            if self.depth < MAX_DEPTH {
+                let inner = format!(
+                    "{} (markup after </{element}> in an attribute, line {line})",
+                    self.part
+                );
+                self.reparse.push((markup.to_string(), inner));
+            }
         }
     }
 

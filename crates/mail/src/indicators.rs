@@ -101,7 +101,7 @@ kinds! {
     EVENT_HANDLER = "VM010", "event_handler", Medium, None, ["T1059.007"],
         "An HTML/SVG element with an on* event-handler attribute: sanitizers remove them, mail senders have no use for them.";
     SCRIPTED_EVENT_HANDLER = "VM011", "scripted_event_handler", High, None, ["T1203", "T1059.007"],
-        "An event handler that runs code (eval, atob, fetch, document., window., fromCharCode, import): the <img onerror> form APT28 used against MDaemon (CVE-2024-11182, whose exact shape is not public) and Horde IMP (no CVE); generic, so it names no CVE.";
+        "An event handler that runs code (eval, atob, fetch, document., window., fromCharCode, import): the <img onerror> APT28 placed in mail to Horde IMP (no CVE) and hid in MDaemon's noembed breakout (VM024); generic, so it names no CVE.";
     SCRIPT_URL = "VM012", "script_url", High, None, ["T1059.007"],
         "A javascript:/vbscript: URL in a link, source, form action or SVG href (after entity decoding and whitespace removal).";
     SCRIPT_ELEMENT = "VM013", "script_element", Medium, None, ["T1059.007"],
@@ -126,6 +126,12 @@ kinds! {
         "An iCalendar (text/calendar or .ics) part whose text holds script markup (<script, an on*= handler in a tag, javascript:): Zimbra Classic (ZCS 9.0 < P44, 10.0 < 10.0.13, 10.1 < 10.1.5) rendered ICS content unsanitized.";
     ZIMBRA_MOMOVETO_XSS_LINK = "VM023", "zimbra_momoveto_xss_link", High, Some("CVE-2023-37580"), ["T1204.001", "T1059.007"],
         "A link to Zimbra's mobile /m/momoveto carrying markup in its parameters: the reflected XSS of ZCS 8.8.15 < P41 Winter Vivern used (Google TAG).";
+    MDAEMON_NOEMBED_BREAKOUT = "VM024", "mdaemon_noembed_breakout", Critical, Some("CVE-2024-11182"), ["T1203", "T1059.007"],
+        "An attribute value (ESET: a title) of an element inside <noembed> that holds </noembed> and then a tag with script: a sanitizer reads it as text of the attribute, a browser ends the noembed there and runs the hidden <img onerror> (MDaemon WorldClient <= 24.5.0, APT28 RoundPress 0-day).";
+    SOGO_ICS_SVG_ONREPEAT = "VM025", "sogo_ics_svg_onrepeat", Critical, Some("CVE-2026-8496"), ["T1203", "T1059.007"],
+        "An iCalendar (text/calendar or .ics) part whose text holds SVG with an onrepeat handler: SOGo (< 5.12.8) rendered the invitation's description with too little sanitizing (CERT/CC VU#487613, TA458).";
+    RAW_TEXT_BREAKOUT = "VM026", "raw_text_breakout", High, None, ["T1203", "T1059.007", "T1027"],
+        "An attribute value inside <noscript>, <noframes>, <xmp> or <iframe> that closes that element and then holds a tag with script: markup a sanitizer reads as an attribute and a browser as a live tag (mutation XSS); generic, so it names no CVE.";
     MIME_AMBIGUOUS = "VM040", "mime_ambiguous", Medium, None, ["T1027", "T1036"],
         "A message whose MIME structure two readers may cut or decode differently (boundary text inside a line, a boundary that prefixes another, duplicate Content-Type or Content-Transfer-Encoding, an encoding nested in another): the way to show a webmail a part its scanner does not see.";
     PAYLOAD_VALUE = "VM041", "payload_value", Informational, None, ["T1027", "T1071.001"],

@@ -5,10 +5,13 @@
 //!   ESET RoundPress).
 //! - Zimbra CVE-2025-27915: script markup in an iCalendar part, which Zimbra Classic
 //!   rendered unsanitized (Zimbra security advisories, ZCS 9.0.0 P44 / 10.0.13 / 10.1.5).
+//! - SOGo CVE-2026-8496: SVG with an `onrepeat` handler in an iCalendar part's
+//!   description, which SOGo < 5.12.8 rendered (CVE record by CERT/CC, VU#487613).
 //!
-//! The reflected-XSS links (CVE-2022-27926, CVE-2023-37580) are links, found by
-//! [`crate::html`]; the generic code-running handler (`img onerror`, MDaemon's
-//! CVE-2024-11182 and Horde IMP's vector among others) names no CVE.
+//! The reflected-XSS links (CVE-2022-27926, CVE-2023-37580) are links, and
+//! MDaemon's CVE-2024-11182 is a `<noembed>` breakout in an attribute value,
+//! both found by [`crate::html`]; the generic code-running handler (`img
+//! onerror`, Horde IMP's vector among others) names no CVE.
 
 use crate::html::has_handler_text;
 use crate::indicators::{self as kinds, Indicator, Kind};
@@ -48,8 +51,9 @@ pub fn is_calendar(content_type: &str, name: Option<&str>) -> bool {
     })
 }
 
-/// The CVE-2025-27915 indicator when the iCalendar `text` of `part` carries
-/// script markup. Folded lines (RFC 5545 §3.1) are joined and text escapes
+/// The indicator when the iCalendar `text` of `part` carries script markup:
+/// SOGo's CVE-2026-8496 for SVG with an `onrepeat` handler, else Zimbra's
+/// CVE-2025-27915. Folded lines (RFC 5545 §3.1) are joined and text escapes
 /// (`\,` `\;` `\n`) undone first, as a calendar client does.
 pub fn calendar(text: &str, part: &str) -> Option<Indicator> {
     let text = text.get(..MAX_CALENDAR).unwrap_or(text);
@@ -73,12 +77,22 @@ pub fn calendar(text: &str, part: &str) -> Option<Indicator> {
         .unwrap_or(0);
     let line = text[..text.len().min(at)].matches('\n').count() as u64 + 1;
     let snippet = unescaped.get(at..).unwrap_or_default();
-    Some(Indicator::new(
-        &kinds::ICS_SCRIPT_MARKUP,
-        part,
-        line,
-        snippet,
-    ))
+    let kind = if lower.contains("<svg") && has_handler_named(&lower, "onrepeat") {
+        &kinds::SOGO_ICS_SVG_ONREPEAT
+    } else {
+        &kinds::ICS_SCRIPT_MARKUP
+    };
+    Some(Indicator::new(kind, part, line, snippet))
+}
+
+/// Whether lower-cased `text` holds handler `name` as an attribute (`name=`,
+/// spaces allowed before the `=`).
+fn has_handler_named(text: &str, name: &str) -> bool {
+    text.match_indices(name).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let boundary = before.is_none_or(|c| !c.is_ascii_alphanumeric());
+        boundary && text[at + name.len()..].trim_start().starts_with('=')
+    })
 }
 
 /// `value` with its RFC 2047 encoded words decoded; `None` when it has none.

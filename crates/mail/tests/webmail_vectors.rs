@@ -8,99 +8,172 @@
 //! carry the vector (a header has no `data:` document).
 
 use base64::Engine as _;
-use vigie_mail::indicators::{self as kinds, ALL};
+use vigie_mail::indicators::ALL;
 use vigie_mail::store::RawMessage;
 use vigie_mail::{Level, MessageReport};
 
-/// Every indicator that names a CVE, with the shape that earns it. A new
-/// CVE-bearing indicator fails this test until it is listed here.
-const CVE_SHAPES: &[(&str, &str, &str)] = &[
+/// Every indicator, with the CVE it names (or none) and the shape that
+/// justifies it. A new indicator, or a CVE added to or taken from one, fails
+/// this test until it is listed here with its reason.
+const INDICATOR_SHAPES: &[(&str, Option<&str>, &str)] = &[
     (
         "VM001",
-        "CVE-2024-37383",
-        "SVG animate/set attributeName=\"href \" (trailing whitespace), Roundcube < 1.5.7/1.6.7",
+        Some("CVE-2024-37383"),
+        "SVG animate/set attributeName=\"href \" (whitespace around it), Roundcube < 1.5.7/1.6.7",
     ),
     (
         "VM002",
-        "CVE-2025-68461",
+        Some("CVE-2025-68461"),
         "SVG animate/set attributeName=\"xlink:href\", Roundcube < 1.5.12/1.6.12",
     ),
     (
+        "VM003",
+        None,
+        "SVG animate/set retargeting href to javascript: (the family of VM001/VM002, any sanitizer)",
+    ),
+    (
         "VM004",
-        "CVE-2023-5631",
+        Some("CVE-2023-5631"),
         "SVG use/image href=data:image/s vg+xml (whitespace in the MIME type), Roundcube < 1.6.4",
     ),
     (
+        "VM005",
+        None,
+        "SVG element referencing a data: SVG document (smuggling, any webmail)",
+    ),
+    (
         "VM006",
-        "CVE-2024-42009",
+        Some("CVE-2024-42009"),
         "<body> attribute value with bgcolor= and an on* handler (html4inline desanitization)",
     ),
     (
         "VM007",
-        "CVE-2020-35730",
+        Some("CVE-2020-35730"),
         "text/plain linkref with markup before ##str_replacement_N##",
     ),
     (
         "VM008",
-        "CVE-2023-43770",
+        Some("CVE-2023-43770"),
         "text/plain linkref brackets holding < or > before a URL",
     ),
     (
         "VM009",
-        "CVE-2024-42008",
+        Some("CVE-2024-42008"),
         "renderable attachment with an XHTML-namespace script element",
+    ),
+    ("VM010", None, "any on* handler (generic)"),
+    (
+        "VM011",
+        None,
+        "an on* handler that runs code: <img onerror> of Horde IMP and many others (generic)",
+    ),
+    ("VM012", None, "javascript:/vbscript: URL (generic)"),
+    ("VM013", None, "<script> element in an HTML part (generic)"),
+    (
+        "VM014",
+        None,
+        "eval/atob/fromCharCode in script (generic obfuscation)",
+    ),
+    (
+        "VM015",
+        None,
+        "data: URL carrying an HTML/SVG document (generic)",
+    ),
+    (
+        "VM016",
+        None,
+        "hidden or autofilled password input (SpyPress technique, no flaw)",
+    ),
+    (
+        "VM017",
+        None,
+        "password form in the mail (phishing, no flaw)",
+    ),
+    (
+        "VM018",
+        None,
+        "script markup in any header (generic; the Zimbra header is VM021)",
     ),
     (
         "VM019",
-        "CVE-2022-27926",
+        Some("CVE-2022-27926"),
         "link to Zimbra /public/launchNewWindow.jsp carrying markup",
     ),
     (
+        "VM020",
+        None,
+        "SpyPress / Roundish payload strings (a toolkit, not a flaw)",
+    ),
+    (
         "VM021",
-        "CVE-2024-27443",
+        Some("CVE-2024-27443"),
         "script markup in the X-Zimbra-Calendar-Intended-For header",
     ),
     (
         "VM022",
-        "CVE-2025-27915",
+        Some("CVE-2025-27915"),
         "script markup in an iCalendar (text/calendar, .ics) part",
     ),
     (
         "VM023",
-        "CVE-2023-37580",
+        Some("CVE-2023-37580"),
         "link to Zimbra /m/momoveto carrying markup",
     ),
+    (
+        "VM024",
+        Some("CVE-2024-11182"),
+        "</noembed> then a tag with script inside an attribute value of an element within <noembed> (ESET RoundPress, MDaemon)",
+    ),
+    (
+        "VM025",
+        Some("CVE-2026-8496"),
+        "SVG with an onrepeat handler in an iCalendar part (CERT/CC VU#487613, SOGo < 5.12.8)",
+    ),
+    (
+        "VM026",
+        None,
+        "the same breakout out of noscript/noframes/xmp/iframe (generic mutation XSS)",
+    ),
+    (
+        "VM040",
+        None,
+        "MIME structure two readers cut differently (evasion, no flaw)",
+    ),
+    (
+        "VM041",
+        None,
+        "a value decoded out of a payload (informational)",
+    ),
+    ("VM090", None, "MIME structure past vigie's bounds"),
 ];
 
 #[test]
-fn only_cve_specific_indicators_name_a_cve() {
-    let named: Vec<(&str, &str)> = ALL
-        .iter()
-        .filter_map(|k| k.cve.map(|c| (k.code, c)))
-        .collect();
-    let listed: Vec<(&str, &str)> = CVE_SHAPES.iter().map(|(k, c, _)| (*k, *c)).collect();
+fn every_indicator_names_a_cve_only_for_its_specific_shape() {
+    let named: Vec<(&str, Option<&str>)> = ALL.iter().map(|k| (k.code, k.cve)).collect();
+    let listed: Vec<(&str, Option<&str>)> =
+        INDICATOR_SHAPES.iter().map(|(k, c, _)| (*k, *c)).collect();
     assert_eq!(
         named, listed,
-        "an indicator names a CVE without a listed shape"
+        "an indicator's CVE (or its absence) is not listed with its shape"
     );
-    // The generic ones: a handler, a script URL, a script element, header markup.
-    for generic in [
-        kinds::EVENT_HANDLER,
-        kinds::SCRIPTED_EVENT_HANDLER,
-        kinds::SCRIPT_URL,
-        kinds::SCRIPT_ELEMENT,
-        kinds::HEADER_MARKUP,
-        kinds::OBFUSCATED_SCRIPT,
-    ] {
-        assert_eq!(generic.cve, None, "{} is generic", generic.code);
+    // The generic ones name no CVE but an ATT&CK technique.
+    for kind in ALL.iter().filter(|k| k.cve.is_none() && k.code != "VM090") {
         assert!(
-            !generic.attack.is_empty(),
+            !kind.attack.is_empty(),
             "{} has an ATT&CK technique",
-            generic.code
+            kind.code
         );
     }
-    for (code, cve, shape) in CVE_SHAPES {
-        println!("{code} {cve}: {shape}");
+    // A CVE-bearing indicator is high or critical: it is an exploit's shape.
+    for kind in ALL.iter().filter(|k| k.cve.is_some()) {
+        assert!(
+            kind.level >= Level::High,
+            "{} is high or critical",
+            kind.code
+        );
+    }
+    for (code, cve, shape) in INDICATOR_SHAPES {
+        println!("{code} {}: {shape}", cve.unwrap_or("no CVE"));
     }
 }
 
@@ -198,14 +271,25 @@ fn check(what: &str, code: &str, cve: Option<&str>, report: &MessageReport) -> O
     })
 }
 
-/// An HTML vector in every encoding: (what, indicator code, CVE, payload).
-const HTML_VECTORS: &[(&str, &str, Option<&str>, &str)] = &[
+/// An HTML vector in every encoding: (what, indicator code, CVE, payload,
+/// its entity-encoded form where encoding every attribute letter would
+/// break the exploit in a browser).
+type HtmlVector = (
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    &'static str,
+    Option<&'static str>,
+);
+
+const HTML_VECTORS: &[HtmlVector] = &[
     (
         // Winter Vivern's Zimbra link (Proofpoint 2023; THREATS.md §1 CVE-2022-27926).
         "Zimbra launchNewWindow.jsp link",
         "VM019",
         Some("CVE-2022-27926"),
         r#"<html><body><p>Your mailbox</p><a href="https://mail.victim.example/public/launchNewWindow.jsp?skin=%22%3E%3Cscript%20src%3Dhttps://x.example/a.js%3E%3C/script%3E">Open</a></body></html>"#,
+        None,
     ),
     (
         // Google TAG: /m/momoveto?st= with markup (THREATS.md §1 CVE-2023-37580).
@@ -213,14 +297,32 @@ const HTML_VECTORS: &[(&str, &str, Option<&str>, &str)] = &[
         "VM023",
         Some("CVE-2023-37580"),
         r#"<html><body><a href="https://mail.victim.example/m/momoveto?st=%22%3E%3Cimg%20src=x%20onerror=eval(atob('YWxlcnQoMSk='))%3E">Move</a></body></html>"#,
+        None,
     ),
     (
-        // The img onerror APT28 sent to MDaemon (CVE-2024-11182: "JavaScript in an img tag",
-        // no public shape) and to Horde IMP (no CVE): generic, so no CVE named.
-        "img onerror (MDaemon, Horde IMP)",
+        // The img onerror APT28 sent to Horde IMP (ESET RoundPress: "an old XSS
+        // vulnerability in Horde by placing a script in an <img onerror> handler";
+        // no CVE): generic, so no CVE named.
+        "img onerror (Horde IMP)",
         "VM011",
         None,
         r#"<html><body><p>Hello</p><img src="x" onerror="eval(atob('dmFyIHM9ZG9jdW1lbnQ='))" style="display:none"></body></html>"#,
+        None,
+    ),
+    (
+        // MDaemon CVE-2024-11182 as ESET's RoundPress report describes it: "a malformed
+        // title attribute with a noembed tag" renders a hidden <img onerror> (THREATS.md §1;
+        // ESET via BleepingComputer 2025-05-15). A sanitizer sees one img with a title; a
+        // browser ends the noembed at the </noembed> inside it and runs the second img.
+        "noembed title breakout (MDaemon)",
+        "VM024",
+        Some("CVE-2024-11182"),
+        r#"<html><body><p><noembed><img title="</noembed><img src onerror=eval(atob('dmFyIHM9ZG9jdW1lbnQ='))>"></noembed></p></body></html>"#,
+        // The browser reads noembed's content as raw text: only the hidden img's
+        // handler can be entity-encoded (decoded when that img is parsed).
+        Some(
+            r#"<html><body><p><noembed><img title="</noembed><img src onerror=&#101;&#118;&#97;&#108;(&#97;&#116;&#111;&#98;('dmFyIHM9ZG9jdW1lbnQ='))>"></noembed></p></body></html>"#,
+        ),
     ),
 ];
 
@@ -228,7 +330,8 @@ const HTML_VECTORS: &[(&str, &str, Option<&str>, &str)] = &[
 fn every_other_webmail_vector_is_flagged_in_every_encoding() {
     let mut failures = Vec::new();
     let mut checked = 0;
-    for (what, code, cve, payload) in HTML_VECTORS {
+    for (what, code, cve, payload, entity_form) in HTML_VECTORS {
+        let entities = entity_form.map_or_else(|| entity_encoded(payload), str::to_string);
         let html = "text/html; charset=utf-8";
         let variants = [
             ("as written", message("", html, "", "8bit", payload)),
@@ -240,10 +343,7 @@ fn every_other_webmail_vector_is_flagged_in_every_encoding() {
                 "base64",
                 message("", html, "", "base64", &base64_lines(payload)),
             ),
-            (
-                "entity-encoded",
-                message("", html, "", "8bit", &entity_encoded(payload)),
-            ),
+            ("entity-encoded", message("", html, "", "8bit", &entities)),
             (
                 "nested in a data: SVG",
                 message(
@@ -302,6 +402,56 @@ fn every_other_webmail_vector_is_flagged_in_every_encoding() {
             &format!("ICS {how}"),
             "VM022",
             Some("CVE-2025-27915"),
+            &vigie_mail::analyze(&raw, None),
+        ));
+        checked += 1;
+    }
+
+    // SOGo CVE-2026-8496: "SVG content embedded in the description field of an ICS file,
+    // with an onrepeat event handler" (CVE record, CERT/CC VU#487613; fixed in 5.12.8).
+    let sogo = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Partner//EN\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nUID:77@partner.example\r\nSUMMARY:Budget\r\nDESCRIPTION:Agenda<svg><animate onrepeat=\"eval(atob('YWxlcnQoMSk='))\" attributeName=\"x\" dur=\"1s\" repeatCount=\"2\"/></svg>\r\nEND:VEVENT\r\nEND:VCALENDAR";
+    let sogo_variants = [
+        ("as written", message("", calendar, "", "8bit", sogo)),
+        (
+            "folded across ICS lines",
+            message(
+                "",
+                calendar,
+                "",
+                "8bit",
+                &sogo.replace("onrepeat", "onre\r\n peat"),
+            ),
+        ),
+        (
+            "quoted-printable split",
+            message(
+                "",
+                calendar,
+                "",
+                "quoted-printable",
+                &quoted_printable(sogo),
+            ),
+        ),
+        (
+            "base64 .ics attachment",
+            message(
+                "",
+                "application/octet-stream",
+                attached,
+                "base64",
+                &base64_lines(sogo),
+            ),
+        ),
+        (
+            "entity-encoded handler",
+            message("", calendar, "", "8bit", &entity_encoded(sogo)),
+        ),
+    ];
+    for (how, raw) in sogo_variants {
+        failures.extend(check(
+            &format!("SOGo ICS {how}"),
+            "VM025",
+            Some("CVE-2026-8496"),
             &vigie_mail::analyze(&raw, None),
         ));
         checked += 1;
@@ -384,4 +534,60 @@ fn ordinary_invites_and_headers_stay_below_high() {
     );
     let report = vigie_mail::analyze(&raw, None);
     assert!(report.level < Some(Level::High), "{:?}", report.indicators);
+}
+
+#[test]
+fn noembed_text_and_titles_without_a_breakout_name_no_cve() {
+    let quiet = [
+        // A title that mentions markup but is not inside a noembed.
+        r#"<html><body><img title="</noembed><img src onerror=eval(1)>" src="cid:logo"></body></html>"#,
+        // Inside a noembed, a title that closes it but holds no script after.
+        r#"<html><body><noembed><img title="</noembed><b>bold</b>"></noembed></body></html>"#,
+    ];
+    for html in quiet {
+        let raw = message("", "text/html", "", "8bit", html);
+        let report = vigie_mail::analyze(&raw, None);
+        assert!(
+            report
+                .indicators
+                .iter()
+                .all(|i| i.code != "VM024" && i.code != "VM026"),
+            "{html}: {:?}",
+            report.indicators
+        );
+    }
+    // The same breakout out of noscript is the generic mutation XSS, no CVE.
+    let raw = message(
+        "",
+        "text/html",
+        "",
+        "8bit",
+        r#"<html><body><noscript><p title="</noscript><img src=x onerror=eval(atob('YQ=='))>"></noscript></body></html>"#,
+    );
+    let report = vigie_mail::analyze(&raw, None);
+    let breakout = report.indicators.iter().find(|i| i.code == "VM026");
+    assert!(
+        breakout.is_some_and(|i| i.cve.is_none()),
+        "{:?}",
+        report.indicators
+    );
+    // The hidden img's handler is found in the markup the browser reads.
+    assert!(
+        report.indicators.iter().any(|i| i.code == "VM011"),
+        "{:?}",
+        report.indicators
+    );
+    assert!(report.level >= Some(Level::High));
+}
+
+#[test]
+fn a_calendar_with_svg_but_no_onrepeat_is_zimbra_shaped_not_sogo() {
+    let ics = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDESCRIPTION:<svg onload=\"eval(1)\"></svg>\r\nEND:VEVENT\r\nEND:VCALENDAR";
+    let raw = message("", "text/calendar", "", "8bit", ics);
+    let report = vigie_mail::analyze(&raw, None);
+    let codes: Vec<&str> = report.indicators.iter().map(|i| i.code.as_str()).collect();
+    assert!(
+        codes.contains(&"VM022") && !codes.contains(&"VM025"),
+        "{codes:?}"
+    );
 }
