@@ -102,3 +102,23 @@ fn zimbras_calendar_header_exploit_points_to_the_actor_that_used_it() {
         "{wv:#?}"
     );
 }
+
+#[test]
+fn mdaemons_noembed_exploit_points_to_apt28_and_not_to_zimbras_actors() {
+    // As vigie reports the RoundPress MDaemon mail now (VM024, ESET's shape).
+    let reason = "message \"News\" from x to alice@lab.test: VM024 mdaemon_noembed_breakout (CVE-2024-11182) in part 1 line 1: <img title=\"</noembed><img src onerror=eval(atob(…))>\">; VM011 scripted_event_handler in part 1 (markup after </noembed> in an attribute, line 1) line 1: <img onerror=\"eval(atob(…))\">";
+    let a = attribute(&[mail_finding("VM024", reason)], &[], &Profiles::builtin());
+    assert_eq!(a.observed.cves, ["CVE-2024-11182"]);
+    assert_eq!(a.hypotheses[0].name, "APT28", "{:#?}", a.hypotheses[0]);
+    assert!(score(&a, "APT28") > score(&a, "Winter Vivern"));
+    assert!(score(&a, "APT28") > score(&a, "Void Blizzard"));
+}
+
+#[test]
+fn sogos_calendar_exploit_points_to_ta458() {
+    let reason = "message \"Budget\" from x to alice@lab.test: VM025 sogo_ics_svg_onrepeat (CVE-2026-8496) in part 2 line 7: <svg><animate onrepeat=\"eval(atob(…))\">";
+    let a = attribute(&[mail_finding("VM025", reason)], &[], &Profiles::builtin());
+    assert_eq!(a.observed.cves, ["CVE-2026-8496"]);
+    assert_eq!(a.hypotheses[0].name, "TA458", "{:#?}", a.hypotheses[0]);
+    assert!(score(&a, "TA458") > score(&a, "APT28"));
+}
