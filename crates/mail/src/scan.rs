@@ -87,11 +87,7 @@ pub fn scan_stores(
         .iter()
         .flat_map(|s| match s.kind {
             StoreKind::Maildir => store::maildir_messages(&s.path),
-            StoreKind::Eml => vec![Location {
-                path: vigie_event::path::to_text(&s.path).into_owned(),
-                line: 1,
-                ..Location::default()
-            }],
+            StoreKind::Eml => vec![store::message_file_location(&s.path)],
             StoreKind::Mbox | StoreKind::Sieve | StoreKind::DovecotState => Vec::new(),
         })
         .collect();

@@ -228,6 +228,50 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Store>, Vec<Unread>) {
     (stores, errors)
 }
 
+/// The mailbox name given to every message of a Zimbra store: Zimbra names a
+/// message by an item id unique in its account, whatever its folder, and its
+/// URLs name the account as `~` (`/service/home/~/?id=281`). The webmail
+/// request parser gives the same name, so the two meet in the mail-to-web link.
+pub const ZIMBRA_ACCOUNT: &str = "~";
+
+/// Where the one message of file `path` is: a Zimbra blob
+/// (`<root>/<n>/<mailbox id>/msg/<bucket>/<item id>-<revision>.msg`, or
+/// `<item id>.msg` on very old installs; zm-mailbox `FileBlobStore.getBlobPath`
+/// and `Volume.getBlobDir`) carries its item id as [`Location::uid`] and
+/// [`ZIMBRA_ACCOUNT`] as its mailbox.
+pub fn message_file_location(path: &Path) -> Location {
+    Location {
+        path: to_text(path).into_owned(),
+        line: 1,
+        uid: zimbra_item_id(path),
+        mailbox: zimbra_item_id(path).map(|_| ZIMBRA_ACCOUNT.to_string()),
+        ..Location::default()
+    }
+}
+
+/// The item id of a Zimbra blob path, `None` for any other file.
+fn zimbra_item_id(path: &Path) -> Option<u32> {
+    let name = path.file_name()?.to_str()?.strip_suffix(".msg")?;
+    let id = name.split_once('-').map_or(name, |(id, revision)| {
+        if revision.bytes().all(|b| b.is_ascii_digit()) && !revision.is_empty() {
+            id
+        } else {
+            ""
+        }
+    });
+    let bucket = path.parent()?;
+    let digits = |p: &Path| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let msg = bucket.parent()?;
+    let mailbox = msg.parent()?;
+    (digits(bucket) && msg.file_name()? == "msg" && digits(mailbox))
+        .then(|| id.parse().ok())
+        .flatten()
+}
+
 /// Whether `path` is a file Dovecot keeps beside the mailboxes for itself.
 fn is_dovecot_state(path: &Path) -> bool {
     path.extension().is_some_and(|e| e == "svbin")
@@ -474,11 +518,7 @@ pub fn read_store(store: &Store, each: &mut dyn FnMut(RawMessage), unread: &mut 
             }
         }
         StoreKind::Eml => {
-            let location = Location {
-                path: to_text(&store.path).into_owned(),
-                line: 1,
-                ..Location::default()
-            };
+            let location = message_file_location(&store.path);
             match read_bounded(&store.path) {
                 Ok(bytes) => each(RawMessage { location, bytes }),
                 Err(reason) => unread(Unread { location, reason }),
@@ -492,6 +532,30 @@ pub fn read_store(store: &Store, each: &mut dyn FnMut(RawMessage), unread: &mut 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn zimbra_blobs_carry_their_item_id() {
+        // zm-mailbox FileBlobStore.appendFilename: `<item id>-<revision>.msg` under
+        // Volume.getBlobDir `<root>/<mbox id >> bits>/<mbox id>/msg/<item id >> bits>`.
+        let blob = Path::new("/opt/zimbra/store/0/7/msg/0/281-3152.msg");
+        let location = message_file_location(blob);
+        assert_eq!(location.uid, Some(281));
+        assert_eq!(location.mailbox.as_deref(), Some(ZIMBRA_ACCOUNT));
+        assert_eq!(
+            message_file_location(Path::new("/opt/zimbra/store/0/7/msg/0/281.msg")).uid,
+            Some(281)
+        );
+        for other in [
+            "/home/alice/mail/281-3152.msg",
+            "/srv/store/0/7/msg/0/notes.msg",
+            "/srv/store/0/7/msg/0/281-x.msg",
+            "/srv/store/0/7/msg/0/281-3152.eml",
+            "/srv/store/x/msg/0/281-3152.msg",
+        ] {
+            let location = message_file_location(Path::new(other));
+            assert_eq!((location.uid, location.mailbox), (None, None), "{other}");
+        }
+    }
 
     #[test]
     fn sniffing_tells_mbox_message_and_log_apart() {

@@ -9,8 +9,19 @@
 //! (`/service/home/~/?auth=co&view=text&id=<id>`, zm-x-web / carbonio mails-ui
 //! `show-original`), the Zimbra wiki's Import/Export (`?fmt=tgz`,
 //! `Contacts?fmt=csv`), the print view (`/h/printmessage?id=`).
+//!
+//! A message is named by its item id, unique in its account whatever its
+//! folder (zm-mailbox `MailItem.getId`; the store keeps it as the blob's name,
+//! `<id>-<revision>.msg`). A request naming an item id is given the mailbox
+//! [`ACCOUNT`] (`~`, as Zimbra's URLs name the signed-in account), the name
+//! vigie's mail store gives every message of a Zimbra store, so that an
+//! opened message meets its blob in the mail-to-web link.
 
 use super::{Meaning, Request, after_prefix};
+
+/// The mailbox of a request that names an item id (see the module doc; the
+/// same as `vigie_mail::store::ZIMBRA_ACCOUNT`).
+const ACCOUNT: &str = "~";
 
 /// What a Zimbra request did; `None` when the path is not Zimbra's.
 pub(super) fn classify<'a>(request: &Request<'a>) -> Option<Meaning<'a>> {
@@ -37,6 +48,7 @@ pub(super) fn classify<'a>(request: &Request<'a>) -> Option<Meaning<'a>> {
     if path.eq_ignore_ascii_case("/h/printmessage") {
         let mut meaning = Meaning::new("message-open");
         meaning.uid = request.param("id");
+        meaning.mailbox = meaning.uid.is_some().then(|| ACCOUNT.into());
         return Some(meaning);
     }
     // The pages of the reflected-XSS links (CVE-2022-27926, CVE-2023-37580): Zimbra's, meaningless alone.
@@ -78,6 +90,10 @@ fn user_servlet<'a>(request: &Request<'a>, rest: &'a str) -> Meaning<'a> {
     }
     meaning.uid = request.param("id");
     meaning.part = request.param("part");
+    if meaning.uid.is_some() {
+        // The item id names the message account-wide; the folder path adds nothing.
+        meaning.mailbox = Some(ACCOUNT.into());
+    }
     let fmt = request.raw("fmt").unwrap_or("");
     meaning.action = if matches!(fmt, "csv" | "vcf") {
         "addressbook-export"
