@@ -79,7 +79,7 @@ fn scan_into(
             nested: Vec::new(),
             scripts: Vec::new(),
             unread: Vec::new(),
-            raw_open: Vec::new(),
+            raw_open: [0; BREAKOUT_ELEMENTS.len()],
             reparse: Vec::new(),
         }),
     };
@@ -139,9 +139,10 @@ struct State {
     scripts: Vec<String>,
     /// `data:` documents not scanned, and why.
     unread: Vec<String>,
-    /// Open elements a browser reads as raw text and this tokenizer as markup
-    /// (as a sanitizer does): see [`BREAKOUT_ELEMENTS`].
-    raw_open: Vec<&'static str>,
+    /// How many of each of [`BREAKOUT_ELEMENTS`] are open: elements a browser
+    /// reads as raw text and this tokenizer as markup (as a sanitizer does).
+    /// Counts, so that hostile nesting costs nothing per attribute.
+    raw_open: [u32; BREAKOUT_ELEMENTS.len()],
     /// Markup a browser reads out of an attribute value: (text, where).
     reparse: Vec<(String, String)>,
 }
@@ -260,8 +261,8 @@ impl State {
             if name == "script" && self.in_script {
                 self.end_script();
             }
-            if let Some(at) = self.raw_open.iter().rposition(|h| *h == name) {
-                self.raw_open.truncate(at);
+            if let Some(i) = BREAKOUT_ELEMENTS.iter().position(|e| *e == name) {
+                self.raw_open[i] = self.raw_open[i].saturating_sub(1);
             }
             if let Some(at) = self.hidden.iter().rposition(|h| h == name) {
                 self.hidden.truncate(at);
@@ -275,13 +276,13 @@ impl State {
                 .map(|a| &*a.value)
         };
         let shown = format!("<{name} {}>", attributes(tag));
-        if !self.raw_open.is_empty() {
+        if self.raw_open.iter().any(|n| *n > 0) {
             self.breakout(tag, line);
         }
         if !tag.self_closing
-            && let Some(raw) = BREAKOUT_ELEMENTS.iter().find(|e| **e == name)
+            && let Some(i) = BREAKOUT_ELEMENTS.iter().position(|e| *e == name)
         {
-            self.raw_open.push(*raw);
+            self.raw_open[i] = self.raw_open[i].saturating_add(1);
         }
 
         // Script elements: any name ending in `script` (x:script in XHTML attachments).
@@ -469,10 +470,15 @@ impl State {
         for a in &tag.attrs {
             let value: &str = &a.value;
             let lower = value.to_ascii_lowercase();
-            let Some((element, at)) = self.raw_open.iter().rev().find_map(|e| {
-                let closing = format!("</{e}");
-                lower.find(&closing).map(|at| (*e, at))
-            }) else {
+            let Some((element, at)) = BREAKOUT_ELEMENTS
+                .iter()
+                .zip(self.raw_open)
+                .filter(|(_, open)| *open > 0)
+                .find_map(|(e, _)| {
+                    let closing = format!("</{e}");
+                    lower.find(&closing).map(|at| (*e, at))
+                })
+            else {
                 continue;
             };
             // The browser's markup starts after the end tag's `>`.
@@ -694,5 +700,23 @@ mod tests {
     fn ordinary_newsletter_markup_is_quiet() {
         let html = r##"<html><head><style>a{color:red}</style></head><body bgcolor="#ffffff"><table><tr><td><a href="https://example.com/?a=1&amp;b=2"><img src="https://example.com/x.png" alt="x"></a></td></tr></table></body></html>"##;
         assert!(codes(html).is_empty());
+    }
+
+    #[test]
+    fn breakouts_are_found_once_per_attribute_whatever_the_nesting() {
+        // Hostile nesting: 20,000 open noembed elements cost one count, and each
+        // attribute is looked at once (not once per open element).
+        let mut html = "<noembed><i title=\"a\">".repeat(20_000);
+        html.push_str(r#"<b title="</noembed><img src=x onerror=eval(atob('YQ=='))>">"#);
+        let found = codes(&html);
+        assert_eq!(
+            found.iter().filter(|c| *c == "VM024").count(),
+            1,
+            "{found:?}"
+        );
+        assert!(found.iter().any(|c| c == "VM011"), "{found:?}");
+        // Closed before the attribute: no breakout.
+        let closed = r#"<noembed>x</noembed><b title="</noembed><img src=x onerror=eval(1)>">"#;
+        assert!(!codes(closed).iter().any(|c| c == "VM024"));
     }
 }
