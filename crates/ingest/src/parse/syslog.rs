@@ -286,6 +286,8 @@ pub fn dispatch<'a>(event: &mut Event<'a>, program: Option<&'a str>, message: &'
     let base = program.rsplit('/').next().unwrap_or(program);
     let recognized = if qmail::is_chkuser(message) {
         qmail::parse(message, event)
+    } else if base.starts_with("qmail-smtpd") && qmail::parse_verdict(message, event) {
+        true
     } else if program.starts_with("postfix") {
         postfix::parse(program, message, event)
     } else if dovecot::is_dovecot_program(program) {
