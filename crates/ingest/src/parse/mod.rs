@@ -19,6 +19,7 @@ mod mdaemon;
 mod opensmtpd;
 mod openwebmail;
 mod oracle_messaging;
+mod oracle_mta;
 mod pam;
 mod perdition;
 mod postfix;
@@ -75,6 +76,8 @@ pub enum Format {
     Domino,
     /// Oracle Communications Messaging Server store and service logs.
     OracleMessaging,
+    /// Oracle Communications Messaging Server MTA transaction log (`mail.log_current`).
+    OracleMta,
     /// Group-Office `info_log`.
     GroupOffice,
     /// SquirrelMail `squirrel_logger` file.
@@ -98,6 +101,7 @@ impl Format {
         Format::Mdaemon,
         Format::Domino,
         Format::OracleMessaging,
+        Format::OracleMta,
         Format::GroupOffice,
         Format::Squirrelmail,
     ];
@@ -119,6 +123,7 @@ impl Format {
             Format::Mdaemon => "mdaemon",
             Format::Domino => "domino",
             Format::OracleMessaging => "oracle-messaging",
+            Format::OracleMta => "oracle-mta",
             Format::GroupOffice => "group-office",
             Format::Squirrelmail => "squirrelmail",
         }
@@ -216,6 +221,9 @@ pub fn classify(line: &str) -> Option<Format> {
             }
         }
         b'0'..=b'9' if squirrelmail::looks_like(line) => Some(Format::Squirrelmail),
+        b'0'..=b'9' if b.get(2) == Some(&b'-') && oracle_mta::looks_like(line) => {
+            Some(Format::OracleMta)
+        }
         b'0'..=b'9' if domino::looks_like(line) => Some(Format::Domino),
         b'0'..=b'9' if b.get(4) == Some(&b'/') && timestamp::iso(b).is_some() => {
             Some(Format::NginxError)
@@ -306,6 +314,7 @@ fn parse_as<'a>(
         Format::Mdaemon => mdaemon::parse(line, ctx)?,
         Format::Domino => domino::parse(line, ctx)?,
         Format::OracleMessaging => oracle_messaging::parse(line, ctx)?,
+        Format::OracleMta => oracle_mta::parse(line, ctx)?,
         Format::GroupOffice => groupoffice::parse(line, ctx)?,
         Format::Squirrelmail => squirrelmail::parse(line, ctx)?,
     };
@@ -401,6 +410,10 @@ mod tests {
             (
                 "03/24/2026 01:10:05 [LOGIN] bob (example.org) from 192.0.2.70: ",
                 Some(Format::Squirrelmail),
+            ),
+            (
+                "11-Jun-2019 09:07:57.65 ims-ms                    D 5  rfc822;a@example.org a@ims-ms-daemon mailsrv",
+                Some(Format::OracleMta),
             ),
         ];
         for (line, want) in cases {
