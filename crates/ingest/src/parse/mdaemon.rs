@@ -31,6 +31,8 @@ struct Peer {
     protocol: Option<&'static str>,
     user: Option<String>,
     last_command: Option<&'static str>,
+    /// A login of this block succeeded: its user owns the session's bytes.
+    logged_in: bool,
 }
 
 /// The sessions of one MDaemon file: the current block, and those named by
@@ -114,8 +116,12 @@ pub fn parse<'a>(line: &'a str, ctx: &mut LineContext<'a, '_>) -> Result<Event<'
     if event.protocol.is_none() {
         event.protocol = peer.protocol.map(Into::into);
     }
+    // The user a failure or a login names, and the owner of a logged-in
+    // session's closing counts; never a failed login's name on the counts.
+    let owned = event.category == Some(Category::Authentication)
+        || (event.category == Some(Category::Session) && peer.logged_in);
     if event.user_name.is_none()
-        && event.category == Some(Category::Authentication)
+        && owned
         && let Some(user) = &peer.user
     {
         event.user_name = Some(user.clone().into());
@@ -252,6 +258,7 @@ fn server_reply<'a>(reply: &'a str, peer: &mut Peer, event: &mut Event<'a>) {
         Some(Outcome::Success) => {
             event.classify(Category::Authentication, "login", Outcome::Success);
             peer.last_command = None;
+            peer.logged_in = true;
         }
         Some(_) => {
             event.classify(Category::Authentication, "login-failed", Outcome::Failure);
