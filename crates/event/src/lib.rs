@@ -102,13 +102,13 @@ pub enum Dataset {
     Mdaemon,
     /// HCL (IBM, Lotus) Domino console log.
     Domino,
-    /// Oracle Communications (Sun Java System) Messaging Server store and service logs.
+    /// Oracle Communications (Sun Java System) Messaging Server store, service and MTA logs.
     OracleMessaging,
     /// Group-Office `info_log`.
     GroupOffice,
     /// SquirrelMail's `squirrel_logger` plugin (syslog or its own file).
     Squirrelmail,
-    /// qmail-smtpd with the chkuser patch.
+    /// qmail-smtpd: chkuser recipient checks and s/qmail (spamcontrol) SMTP verdicts.
     Qmail,
     /// Any other syslog line: kept with its header and message, not interpreted.
     Syslog,
