@@ -98,6 +98,18 @@ pub enum Dataset {
     SolidPop3d,
     /// PHP-FPM master log.
     PhpFpm,
+    /// MDaemon (SMTP, IMAP, POP3 session logs).
+    Mdaemon,
+    /// HCL (IBM, Lotus) Domino console log.
+    Domino,
+    /// Oracle Communications (Sun Java System) Messaging Server store, service and MTA logs.
+    OracleMessaging,
+    /// Group-Office `info_log`.
+    GroupOffice,
+    /// SquirrelMail's `squirrel_logger` plugin (syslog or its own file).
+    Squirrelmail,
+    /// qmail-smtpd: chkuser recipient checks and s/qmail (spamcontrol) SMTP verdicts.
+    Qmail,
     /// Any other syslog line: kept with its header and message, not interpreted.
     Syslog,
 }
@@ -130,6 +142,12 @@ impl Dataset {
         Dataset::OpenWebmail,
         Dataset::SolidPop3d,
         Dataset::PhpFpm,
+        Dataset::Mdaemon,
+        Dataset::Domino,
+        Dataset::OracleMessaging,
+        Dataset::GroupOffice,
+        Dataset::Squirrelmail,
+        Dataset::Qmail,
         Dataset::Syslog,
     ];
 
@@ -166,6 +184,12 @@ impl Dataset {
             Dataset::OpenWebmail => "openwebmail",
             Dataset::SolidPop3d => "solid-pop3d",
             Dataset::PhpFpm => "php-fpm",
+            Dataset::Mdaemon => "mdaemon",
+            Dataset::Domino => "domino",
+            Dataset::OracleMessaging => "oracle-messaging",
+            Dataset::GroupOffice => "group-office",
+            Dataset::Squirrelmail => "squirrelmail",
+            Dataset::Qmail => "qmail",
             Dataset::Syslog => "syslog",
         }
     }
@@ -515,6 +539,8 @@ impl<'a> Event<'a> {
                 | Dataset::OpenWebmail
                 | Dataset::Horde
                 | Dataset::Sogo
+                | Dataset::GroupOffice
+                | Dataset::Squirrelmail
         );
         match self.protocol.as_deref() {
             Some("smtp" | "submission" | "smtps" | "esmtp") => Some("smtp"),
@@ -525,9 +551,11 @@ impl<'a> Event<'a> {
             Some("http") if webmail => Some("webmail"),
             Some("http") => Some("http"),
             _ => match self.dataset {
-                Dataset::Postfix | Dataset::Exim | Dataset::OpenSmtpd | Dataset::Sendmail => {
-                    Some("smtp")
-                }
+                Dataset::Postfix
+                | Dataset::Exim
+                | Dataset::OpenSmtpd
+                | Dataset::Sendmail
+                | Dataset::Qmail => Some("smtp"),
                 _ if webmail => Some("webmail"),
                 _ => None,
             },

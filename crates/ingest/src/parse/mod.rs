@@ -8,20 +8,27 @@
 
 mod courier;
 mod cyrus;
+mod domino;
 mod dovecot;
 mod exim;
+mod groupoffice;
 mod horde;
 mod journald;
 mod kerio;
+mod mdaemon;
 mod opensmtpd;
 mod openwebmail;
+mod oracle_messaging;
+mod oracle_mta;
 mod pam;
 mod perdition;
 mod postfix;
+mod qmail;
 mod roundcube;
 mod sendmail;
 mod sogo;
 mod solid_pop3d;
+mod squirrelmail;
 mod syslog;
 pub mod text;
 pub mod timestamp;
@@ -63,6 +70,18 @@ pub enum Format {
     OpenWebmail,
     /// Zimbra `mailbox.log` / `audit.log` (log4j).
     Zimbra,
+    /// MDaemon session logs.
+    Mdaemon,
+    /// HCL Domino console log.
+    Domino,
+    /// Oracle Communications Messaging Server store and service logs.
+    OracleMessaging,
+    /// Oracle Communications Messaging Server MTA transaction log (`mail.log_current`).
+    OracleMta,
+    /// Group-Office `info_log`.
+    GroupOffice,
+    /// SquirrelMail `squirrel_logger` file.
+    Squirrelmail,
 }
 
 impl Format {
@@ -79,6 +98,12 @@ impl Format {
         Format::Kerio,
         Format::OpenWebmail,
         Format::Zimbra,
+        Format::Mdaemon,
+        Format::Domino,
+        Format::OracleMessaging,
+        Format::OracleMta,
+        Format::GroupOffice,
+        Format::Squirrelmail,
     ];
 
     /// The name used on the command line and in reports.
@@ -95,6 +120,12 @@ impl Format {
             Format::Kerio => "kerio",
             Format::OpenWebmail => "openwebmail",
             Format::Zimbra => "zimbra",
+            Format::Mdaemon => "mdaemon",
+            Format::Domino => "domino",
+            Format::OracleMessaging => "oracle-messaging",
+            Format::OracleMta => "oracle-mta",
+            Format::GroupOffice => "group-office",
+            Format::Squirrelmail => "squirrelmail",
         }
     }
 
@@ -175,14 +206,25 @@ pub fn classify(line: &str) -> Option<Format> {
             let inner = &b[1..];
             if timestamp::php(inner).is_some() {
                 Some(Format::Roundcube)
+            } else if oracle_messaging::looks_like(line) {
+                Some(Format::OracleMessaging)
             } else if timestamp::clf(inner).is_some() {
                 Some(Format::Kerio)
+            } else if groupoffice::looks_like(line) {
+                Some(Format::GroupOffice)
+            } else if domino::looks_like(line) {
+                Some(Format::Domino)
             } else if timestamp::ctime(inner).is_some() {
                 Some(Format::ApacheError)
             } else {
                 None
             }
         }
+        b'0'..=b'9' if squirrelmail::looks_like(line) => Some(Format::Squirrelmail),
+        b'0'..=b'9' if b.get(2) == Some(&b'-') && oracle_mta::looks_like(line) => {
+            Some(Format::OracleMta)
+        }
+        b'0'..=b'9' if domino::looks_like(line) => Some(Format::Domino),
         b'0'..=b'9' if b.get(4) == Some(&b'/') && timestamp::iso(b).is_some() => {
             Some(Format::NginxError)
         }
@@ -195,6 +237,7 @@ pub fn classify(line: &str) -> Option<Format> {
             })
         }
         _ if syslog::looks_like(line) => Some(Format::Syslog),
+        _ if mdaemon::looks_like(line) => Some(Format::Mdaemon),
         _ if timestamp::ctime(b).is_some() => Some(Format::OpenWebmail),
         _ if web_access::looks_like(line) => Some(Format::NginxAccess),
         _ => None,
@@ -268,6 +311,12 @@ fn parse_as<'a>(
         Format::Kerio => kerio::parse(line, ctx)?,
         Format::OpenWebmail => openwebmail::parse(line, ctx)?,
         Format::Zimbra => zimbra::parse(line, ctx)?,
+        Format::Mdaemon => mdaemon::parse(line, ctx)?,
+        Format::Domino => domino::parse(line, ctx)?,
+        Format::OracleMessaging => oracle_messaging::parse(line, ctx)?,
+        Format::OracleMta => oracle_mta::parse(line, ctx)?,
+        Format::GroupOffice => groupoffice::parse(line, ctx)?,
+        Format::Squirrelmail => squirrelmail::parse(line, ctx)?,
     };
     emit(&event);
     Ok(event.dataset)
@@ -334,6 +383,38 @@ mod tests {
                 Some(Format::Syslog),
             ),
             ("garbage", None),
+            (
+                "Tue 2026-08-18 00:00:48.993: 05: Session 09012313; child 0001",
+                Some(Format::Mdaemon),
+            ),
+            (
+                "09/09/2020 01:37:39 AM  SMTP Server: Authentication failed for user x ; connecting host 192.0.2.1",
+                Some(Format::Domino),
+            ),
+            (
+                "[0A44:000F-080C] 14/12/2012 18:04:33   SMTP Server: 192.0.2.52 connected",
+                Some(Format::Domino),
+            ),
+            (
+                "[29/May/2019:08:39:42 +0200] mail imapd[17849]: Account Notice: badlogin: [192.0.2.6:45711] plaintext bob Authentication failed",
+                Some(Format::OracleMessaging),
+            ),
+            (
+                "[2026-03-24 2:06:32]LOGIN FAILED for user: \"bob\" from IP: 192.0.2.90",
+                Some(Format::GroupOffice),
+            ),
+            (
+                "[2012-02-13 17:21:54] NOTICE[1638] chan_sip.c: Registration failed",
+                None,
+            ),
+            (
+                "03/24/2026 01:10:05 [LOGIN] bob (example.org) from 192.0.2.70: ",
+                Some(Format::Squirrelmail),
+            ),
+            (
+                "11-Jun-2019 09:07:57.65 ims-ms                    D 5  rfc822;a@example.org a@ims-ms-daemon mailsrv",
+                Some(Format::OracleMta),
+            ),
         ];
         for (line, want) in cases {
             assert_eq!(classify(line), want, "{line}");

@@ -9,7 +9,8 @@ use vigie_event::{Dataset, Event};
 use super::timestamp::{self, RawTime};
 use super::{
     LineContext, Miss, SkipReason, courier, cyrus, dovecot, exim, horde, opensmtpd, pam, perdition,
-    postfix, roundcube, sendmail, sogo, solid_pop3d, uw_imap, vpopmail, web_access,
+    postfix, qmail, roundcube, sendmail, sogo, solid_pop3d, squirrelmail, uw_imap, vpopmail,
+    web_access,
 };
 use crate::parse::text::{self, word};
 
@@ -252,6 +253,13 @@ pub fn parse<'a>(line: &'a str, ctx: &mut LineContext<'a, '_>) -> Result<Event<'
         horde::parse(header.message, &mut event);
         return Ok(event);
     }
+    // multilog without a tag: `@4000… CHKUSER rejected rcpt: …` reads as a host `CHKUSER`.
+    if header.program.is_none() && header.host == Some("CHKUSER") {
+        event.host_name = None;
+        event.message = Some(header.message.into());
+        qmail::parse(header.message, &mut event);
+        return Ok(event);
+    }
     dispatch(&mut event, header.program, header.message);
     Ok(event)
 }
@@ -276,7 +284,11 @@ pub fn dispatch<'a>(event: &mut Event<'a>, program: Option<&'a str>, message: &'
         return;
     }
     let base = program.rsplit('/').next().unwrap_or(program);
-    let recognized = if program.starts_with("postfix") {
+    let recognized = if qmail::is_chkuser(message) {
+        qmail::parse(message, event)
+    } else if base.starts_with("qmail-smtpd") && qmail::parse_verdict(message, event) {
+        true
+    } else if program.starts_with("postfix") {
         postfix::parse(program, message, event)
     } else if dovecot::is_dovecot_program(program) {
         dovecot::parse(program, message, event)
@@ -309,7 +321,8 @@ pub fn dispatch<'a>(event: &mut Event<'a>, program: Option<&'a str>, message: &'
             || (uw_imap::is_uw_program(base) && uw_imap::parse(base, message, event))
             || (cyrus::is_cyrus_program(program, base) && cyrus::parse(base, message, event))
     };
-    if !recognized {
+    // SquirrelMail logs through PHP's syslog() under whatever ident PHP has.
+    if !recognized && !squirrelmail::parse_message(message, event) {
         pam::parse(message, event);
     }
 }

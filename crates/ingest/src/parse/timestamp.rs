@@ -28,6 +28,9 @@ pub struct TimeContext {
     cached_offset: i32,
     /// How many times were read in the `--tz` zone because the line had no offset.
     pub zone_resolved: u64,
+    /// What earlier lines of this input said of MDaemon sessions (their
+    /// client and login), which later lines of the same block do not repeat.
+    pub(crate) mdaemon: super::mdaemon::Sessions,
 }
 
 impl TimeContext {
@@ -43,6 +46,7 @@ impl TimeContext {
             cached_hour: i64::MIN,
             cached_offset: 0,
             zone_resolved: 0,
+            mdaemon: Default::default(),
         }
     }
 
