@@ -613,6 +613,36 @@ fn attack_of(report: &MessageReport) -> Vec<String> {
     attack
 }
 
+/// A message finding's title, for people: the indicator's name in words
+/// (`svg_animate_href` → `SVG animate href`), with its CVE when it has one
+/// (attribution reads CVEs from titles).
+fn message_title(top: &vigie_mail::indicators::Indicator) -> String {
+    const ACRONYMS: [&str; 12] = [
+        "svg", "html", "css", "uri", "url", "js", "xss", "mime", "pdf", "ole", "dde", "rtf",
+    ];
+    let words: Vec<String> = top
+        .name
+        .split(['_', '-'])
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            if ACRONYMS.contains(&w.to_ascii_lowercase().as_str()) {
+                w.to_ascii_uppercase()
+            } else {
+                w.to_string()
+            }
+        })
+        .collect();
+    let name = if words.is_empty() {
+        top.code.clone()
+    } else {
+        words.join(" ")
+    };
+    match &top.cve {
+        Some(cve) if !name.contains(cve.as_str()) => format!("Message carries {name} ({cve})"),
+        _ => format!("Message carries {name}"),
+    }
+}
+
 /// The finding of a message, when it is flagged (level low or above).
 pub fn message_finding(report: &MessageReport) -> Option<Finding> {
     let level = report.level.filter(|l| *l >= FINDING_LEVEL)?;
@@ -627,7 +657,7 @@ pub fn message_finding(report: &MessageReport) -> Option<Finding> {
     let at = arrival(report).unwrap_or_default();
     Some(Finding {
         rule_id: top.code.clone(),
-        title: format!("Message carries {}", top.name),
+        title: message_title(top),
         level: level.name().to_string(),
         attack: attack_of(report),
         entity: Entity {
