@@ -130,7 +130,7 @@ code,.mono{font-family:ui-monospace,monospace;font-size:12px}\
 .time{font-family:ui-monospace,monospace;font-size:12px;white-space:nowrap}\
 .filetime{font-style:italic;color:#57606a}\
 .answer{background:#f6f8fa;border-left:4px solid #0969da;padding:.5em 1em;margin:.5em 0}\
-.caveat{color:#57606a}.weight{color:#57606a;font-size:12px}\
+.caveat{color:#57606a}.weight{color:#57606a;font-size:12px}td.wide{min-width:24em}td.wide div{margin-bottom:.3em}\
 svg{background:#fff;border:1px solid #d0d7de;max-width:100%;height:auto}\
 details{margin:.4em 0}summary{cursor:pointer}small{color:#57606a}\
 @media (max-width:700px){body{font-size:13px;padding:0 .4em}td,th{padding:2px 4px}}";
