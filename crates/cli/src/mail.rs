@@ -513,6 +513,65 @@ impl Opens {
         self.seen.extend(other.seen);
         self.logins.extend(other.logins);
     }
+
+    /// Adds the openings and webmail logins that earlier scans of the case
+    /// recorded (`activity`, as the case database holds it): the logs read
+    /// before the mailboxes still name who opened a flagged message. What
+    /// this scan read again is not counted twice.
+    pub fn add_recorded(&mut self, activity: &vigie_case::activity::Activity) {
+        if self.wanted.is_empty() {
+            return;
+        }
+        for (source, web) in &activity.web {
+            for item in &web.items {
+                let displays = matches!(item.action.as_str(), "message-open" | "message-source");
+                let (Some(mbox), Some(uid)) = (&item.mailbox, &item.uid) else {
+                    continue;
+                };
+                let key = (normalize_mailbox(mbox), uid.clone());
+                if !displays || item.status >= 400 || !self.wanted.contains(&key) {
+                    continue;
+                }
+                self.seen.push((
+                    key.0,
+                    key.1,
+                    Open {
+                        source: *source,
+                        timestamp: item.timestamp,
+                        action: item
+                            .webmail_action
+                            .clone()
+                            .unwrap_or_else(|| item.action.clone()),
+                        path: Arc::from(item.evidence.path.as_str()),
+                        line: item.evidence.line,
+                    },
+                ));
+            }
+        }
+        for mark in activity.marks.iter().filter(|m| m.kind == "web-login") {
+            let (Some(source), Some(session)) =
+                (mark.source, mark.detail.strip_prefix("webmail, session "))
+            else {
+                continue;
+            };
+            if session == "?" {
+                continue;
+            }
+            self.logins.push(WebLogin {
+                user: mark.user.clone(),
+                source,
+                timestamp: mark.timestamp,
+                session: session.to_string(),
+            });
+        }
+        let mut seen_lines = HashSet::new();
+        self.seen.retain(|(m, u, o)| {
+            seen_lines.insert((m.clone(), u.clone(), Arc::clone(&o.path), o.line))
+        });
+        let mut logins = HashSet::new();
+        self.logins
+            .retain(|l| logins.insert((l.session.clone(), l.source, l.timestamp)));
+    }
 }
 
 /// The mailbox's owner: `Delivered-To`, else `<domain>/<user>/Maildir` in
