@@ -120,10 +120,19 @@ pub fn unread_text(u: &Unread) -> String {
 impl MailScan {
     /// Whether `path` belongs to a mail store (and is not a log).
     pub fn owns(&self, path: &Path) -> bool {
+        // A link to a store (Dovecot's `.dovecot.sieve` to the active
+        // script) is that store, not a log of no known format.
+        let target = path
+            .is_symlink()
+            .then(|| std::fs::canonicalize(path).ok())
+            .flatten();
         self.stores.iter().any(|s| match s.kind {
             StoreKind::Maildir => path.starts_with(&s.path),
             StoreKind::Mbox | StoreKind::Eml | StoreKind::Sieve | StoreKind::DovecotState => {
                 path == s.path
+                    || target
+                        .as_ref()
+                        .is_some_and(|t| std::fs::canonicalize(&s.path).is_ok_and(|c| c == *t))
             }
         })
     }
