@@ -612,7 +612,7 @@ fn left_views(answers: &Answers) -> Vec<LeftView> {
                 .items
                 .iter()
                 .map(|i| {
-                    let what = format!("{} {} by {}", i.items, i.kind, i.channel);
+                    let what = format!("{} ×{} by {}", i.kind, i.items, i.channel);
                     let text = match i.bytes {
                         Some(b) => format!("{what}: {}", human_bytes(b)),
                         None => format!("{what} (size not logged)"),
