@@ -101,6 +101,11 @@ pub struct WebItem {
     pub bytes: u64,
     /// HTTP status.
     pub status: u16,
+    /// The webmail's own name of the request (Roundcube `_action`:
+    /// `show`, `preview`, `viewsource`), when it has one: a later scan of
+    /// the mailboxes names the openings of a flagged message by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webmail_action: Option<String>,
     /// The access-log line.
     pub evidence: Evidence,
 }
@@ -419,6 +424,7 @@ impl Activity {
             part: event.webmail_part.as_deref().map(str::to_string),
             bytes,
             status,
+            webmail_action: event.roundcube_action.as_deref().map(str::to_string),
             evidence: evidence(event, path),
         });
     }

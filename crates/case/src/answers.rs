@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use vigie_event::{Evidence, Finding, Timestamp};
 
 use crate::activity::OneSession;
@@ -18,7 +18,7 @@ use crate::tally::Tally;
 const EVIDENCE_LISTED: usize = 10;
 
 /// The case's answers.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Answers {
     /// The first step attributable to an intruder; `None` when no high or
     /// critical finding is.
@@ -36,7 +36,7 @@ pub struct Answers {
 }
 
 /// When it began.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct When {
     /// The time of the first step.
     pub time: Timestamp,
@@ -52,13 +52,13 @@ pub struct When {
     pub evidence: Vec<Evidence>,
     /// `high` (a critical finding, or severe findings of two or more rules
     /// about the same account or address), `medium` (one rule).
-    pub confidence: &'static str,
+    pub confidence: String,
     /// Why that confidence.
     pub basis: String,
 }
 
 /// What one account's intruder reached.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Reached {
     /// The account.
     pub account: String,
@@ -77,7 +77,7 @@ pub struct Reached {
 }
 
 /// What left one account.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Left {
     /// The account.
     pub account: String,
@@ -91,7 +91,7 @@ pub struct Left {
 }
 
 /// One kind of content by one channel.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct LeftItem {
     /// `webmail`, `imap/pop3`, `sieve forwarding`, `mail sent`.
     pub channel: String,
@@ -110,12 +110,12 @@ pub struct LeftItem {
     pub evidence: Vec<Evidence>,
     /// For IMAP and POP3, the sessions one by one (login, logout, bytes
     /// sent to the client), the first [`crate::activity::SESSIONS_LISTED`] of the day.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sessions: Vec<OneSession>,
 }
 
 /// One attribution hypothesis.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Whom {
     /// Actor or hypothesis name.
     pub name: String,
@@ -133,7 +133,7 @@ pub struct Whom {
 }
 
 /// The time the logs cover.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Coverage {
     /// Per log family, with gaps.
     pub families: Vec<FamilyCoverage>,
@@ -200,7 +200,7 @@ pub fn when(findings: &[Finding]) -> Option<When> {
             .take(EVIDENCE_LISTED)
             .cloned()
             .collect(),
-        confidence,
+        confidence: confidence.to_string(),
         basis,
     })
 }

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use vigie_detect::geo::GeoDb;
 use vigie_event::{Evidence, Finding, Timestamp};
 
@@ -14,7 +14,7 @@ use crate::answers::content_kind;
 use crate::owner::names_an_intruder;
 
 /// Mail-client sessions from one address.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SessionScope {
     /// The address.
     pub source: String,
@@ -26,7 +26,7 @@ pub struct SessionScope {
 }
 
 /// Webmail requests from one browser address.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct WebScope {
     /// The address.
     pub source: String,
@@ -40,7 +40,7 @@ pub struct WebScope {
 }
 
 /// One channel data may have left by.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Channel {
     /// `imap/pop3 download`, `webmail download`, `sieve forwarding`, `mail sent`.
     pub channel: String,
@@ -60,7 +60,7 @@ pub struct Channel {
 }
 
 /// What left, by channel, and what cannot be excluded.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Exfiltration {
     /// Bytes counted by the channels that count bytes.
     pub total_bytes: u64,
@@ -71,7 +71,7 @@ pub struct Exfiltration {
 }
 
 /// Everything the logs show of one account.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AccountScope {
     /// The account.
     pub account: String,
@@ -97,7 +97,7 @@ pub struct AccountScope {
 }
 
 /// A flagged message of the account (from the mailbox scan's findings).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct MessageScope {
     /// Arrival, or the opening for `VC001`.
     pub time: Timestamp,
@@ -115,7 +115,7 @@ pub struct MessageScope {
 }
 
 /// The time one family of logs covers.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct FamilyCoverage {
     /// `dovecot`, `mta`, `web access`, `roundcube`.
     pub family: String,
@@ -130,7 +130,7 @@ pub struct FamilyCoverage {
 }
 
 /// The case's scope file.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct CaseScope {
     /// Per account.
     pub accounts: Vec<AccountScope>,
@@ -138,12 +138,12 @@ pub struct CaseScope {
     pub coverage: Vec<FamilyCoverage>,
     /// Country and network operator of the addresses the scope and the
     /// findings name, from the GeoIP/ASN databases given (`--geoip`, `--asn`).
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub places: BTreeMap<String, Place>,
 }
 
 /// Where an address is, as the databases say.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Place {
     /// ISO country code.
     #[serde(skip_serializing_if = "Option::is_none")]

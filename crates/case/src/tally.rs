@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use vigie_event::Finding;
 
 use crate::store::SourceRow;
@@ -21,7 +21,7 @@ const UNKNOWN_LISTED: usize = 20;
 const LEVELS: [&str; 5] = ["critical", "high", "medium", "low", "informational"];
 
 /// The tally.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Tally {
     /// Log files read.
     pub files: u64,

@@ -120,10 +120,19 @@ pub fn unread_text(u: &Unread) -> String {
 impl MailScan {
     /// Whether `path` belongs to a mail store (and is not a log).
     pub fn owns(&self, path: &Path) -> bool {
+        // A link to a store (Dovecot's `.dovecot.sieve` to the active
+        // script) is that store, not a log of no known format.
+        let target = path
+            .is_symlink()
+            .then(|| std::fs::canonicalize(path).ok())
+            .flatten();
         self.stores.iter().any(|s| match s.kind {
             StoreKind::Maildir => path.starts_with(&s.path),
             StoreKind::Mbox | StoreKind::Eml | StoreKind::Sieve | StoreKind::DovecotState => {
                 path == s.path
+                    || target
+                        .as_ref()
+                        .is_some_and(|t| std::fs::canonicalize(&s.path).is_ok_and(|c| c == *t))
             }
         })
     }
@@ -513,6 +522,65 @@ impl Opens {
         self.seen.extend(other.seen);
         self.logins.extend(other.logins);
     }
+
+    /// Adds the openings and webmail logins that earlier scans of the case
+    /// recorded (`activity`, as the case database holds it): the logs read
+    /// before the mailboxes still name who opened a flagged message. What
+    /// this scan read again is not counted twice.
+    pub fn add_recorded(&mut self, activity: &vigie_case::activity::Activity) {
+        if self.wanted.is_empty() {
+            return;
+        }
+        for (source, web) in &activity.web {
+            for item in &web.items {
+                let displays = matches!(item.action.as_str(), "message-open" | "message-source");
+                let (Some(mbox), Some(uid)) = (&item.mailbox, &item.uid) else {
+                    continue;
+                };
+                let key = (normalize_mailbox(mbox), uid.clone());
+                if !displays || item.status >= 400 || !self.wanted.contains(&key) {
+                    continue;
+                }
+                self.seen.push((
+                    key.0,
+                    key.1,
+                    Open {
+                        source: *source,
+                        timestamp: item.timestamp,
+                        action: item
+                            .webmail_action
+                            .clone()
+                            .unwrap_or_else(|| item.action.clone()),
+                        path: Arc::from(item.evidence.path.as_str()),
+                        line: item.evidence.line,
+                    },
+                ));
+            }
+        }
+        for mark in activity.marks.iter().filter(|m| m.kind == "web-login") {
+            let (Some(source), Some(session)) =
+                (mark.source, mark.detail.strip_prefix("webmail, session "))
+            else {
+                continue;
+            };
+            if session == "?" {
+                continue;
+            }
+            self.logins.push(WebLogin {
+                user: mark.user.clone(),
+                source,
+                timestamp: mark.timestamp,
+                session: session.to_string(),
+            });
+        }
+        let mut seen_lines = HashSet::new();
+        self.seen.retain(|(m, u, o)| {
+            seen_lines.insert((m.clone(), u.clone(), Arc::clone(&o.path), o.line))
+        });
+        let mut logins = HashSet::new();
+        self.logins
+            .retain(|l| logins.insert((l.session.clone(), l.source, l.timestamp)));
+    }
 }
 
 /// The mailbox's owner: `Delivered-To`, else `<domain>/<user>/Maildir` in
@@ -613,6 +681,36 @@ fn attack_of(report: &MessageReport) -> Vec<String> {
     attack
 }
 
+/// A message finding's title, for people: the indicator's name in words
+/// (`svg_animate_href` → `SVG animate href`), with its CVE when it has one
+/// (attribution reads CVEs from titles).
+fn message_title(top: &vigie_mail::indicators::Indicator) -> String {
+    const ACRONYMS: [&str; 12] = [
+        "svg", "html", "css", "uri", "url", "js", "xss", "mime", "pdf", "ole", "dde", "rtf",
+    ];
+    let words: Vec<String> = top
+        .name
+        .split(['_', '-'])
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            if ACRONYMS.contains(&w.to_ascii_lowercase().as_str()) {
+                w.to_ascii_uppercase()
+            } else {
+                w.to_string()
+            }
+        })
+        .collect();
+    let name = if words.is_empty() {
+        top.code.clone()
+    } else {
+        words.join(" ")
+    };
+    match &top.cve {
+        Some(cve) if !name.contains(cve.as_str()) => format!("Message carries {name} ({cve})"),
+        _ => format!("Message carries {name}"),
+    }
+}
+
 /// The finding of a message, when it is flagged (level low or above).
 pub fn message_finding(report: &MessageReport) -> Option<Finding> {
     let level = report.level.filter(|l| *l >= FINDING_LEVEL)?;
@@ -627,7 +725,7 @@ pub fn message_finding(report: &MessageReport) -> Option<Finding> {
     let at = arrival(report).unwrap_or_default();
     Some(Finding {
         rule_id: top.code.clone(),
-        title: format!("Message carries {}", top.name),
+        title: message_title(top),
         level: level.name().to_string(),
         attack: attack_of(report),
         entity: Entity {

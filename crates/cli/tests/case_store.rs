@@ -225,3 +225,38 @@ fn two_scans_into_one_case_read_as_one_scan_of_both() {
     common::scan(&twice, &baseline, std::slice::from_ref(&b));
     same("after reading the second set again");
 }
+
+/// Issue 14: the logs scanned first, the mailboxes later (as a case grows
+/// when the mail stores arrive after the logs) read as one scan of both:
+/// the later scan still finds who opened the exploit mail, from the
+/// openings and logins the case recorded, and what followed.
+#[test]
+fn logs_then_mailboxes_read_as_one_scan_of_both() {
+    let root = tempfile::tempdir().unwrap();
+    let example = common::example();
+    let (logs, vmail) = (example.join("logs"), example.join("vmail"));
+    let (once, twice) = (root.path().join("one/case"), root.path().join("two/case"));
+    common::scan(&once, &[], &[logs.clone(), vmail.clone()]);
+    common::scan_any(&twice, &[], std::slice::from_ref(&logs));
+    common::scan(&twice, &[], std::slice::from_ref(&vmail));
+    let opened = |case: &Path| {
+        common::findings_of(case)
+            .iter()
+            .filter(|f| f["rule_id"] == "VC001")
+            .count()
+    };
+    assert_eq!(opened(&once), 2, "the owner's opening and the intruder's");
+    assert_eq!(opened(&twice), 2);
+    for file in [
+        "findings.jsonl",
+        "scope.json",
+        "timeline.csv",
+        "attribution.json",
+        "answers.json",
+        "report.html",
+        "report.md",
+    ] {
+        let read = |case: &Path| std::fs::read_to_string(case.join(file)).unwrap();
+        assert!(read(&once) == read(&twice), "{file} differs");
+    }
+}

@@ -72,5 +72,14 @@ fn the_lab_run_tally_counts_files_mail_and_findings_by_level() {
         serde_json::from_str(&std::fs::read_to_string(case.path().join("answers.json")).unwrap())
             .unwrap();
     assert_eq!(answers["read"]["mail_stores"]["maildir"], 3);
+    // Dovecot's `.dovecot.sieve` links to the active script, read as a
+    // Sieve store: not a file of no known format.
+    let unknown = answers["read"]["unknown"].as_array().unwrap();
+    assert!(
+        !unknown
+            .iter()
+            .any(|p| p.as_str().unwrap().ends_with(".dovecot.sieve")),
+        "{unknown:?}"
+    );
     assert!(answers["read"]["events"].as_u64().unwrap() > 400);
 }

@@ -17,6 +17,22 @@
 //! Hypotheses are ranked by points for minus points against. Actors of the
 //! same campaign (APT28, TA458, Winter Vivern for RoundPress) stay separate
 //! lines, side by side.
+//!
+//! # Scenarios and the ranking each must give
+//!
+//! Techniques most profiles share (brute force, valid accounts, exploit of
+//! a public-facing application) move the generic hypotheses; a named actor
+//! rises above `weak` only on evidence specific to a few actors.
+//!
+//! | scenario | must rank | test |
+//! |---|---|---|
+//! | commodity SMTP brute force | a generic hypothesis first (crime); no named actor above weak | `scenarios::commodity_smtp_brute_force_moves_only_generic_hypotheses` |
+//! | two generic techniques (T1078, T1190) | generic hypotheses only | `scenarios::generic_techniques_alone_name_no_actor` |
+//! | credential stuffing, then spam | financially motivated crime first; no named actor above weak | `scenarios::credential_stuffing_then_spam_is_crime_first` |
+//! | the lab RoundPress run | APT28, TA458, Winter Vivern the first three actors; other actors weak | `vigie` `tests/answers.rs::the_lab_roundpress_run_ranks_the_three_roundpress_actors_first` |
+//! | CVE-2023-5631 mail opened, then mail stolen | Winter Vivern first | `scenarios::winter_vivern_exploit_opened_then_mail_stolen_is_winter_vivern_first` |
+//! | webmail defacement or bulk download for a leak | hacktivism first; no named actor above weak | `scenarios::defacement_or_bulk_download_for_a_leak_is_hacktivism_first` |
+//! | nothing high | nothing ranked | `scenarios::nothing_high_ranks_nothing` |
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -4,7 +4,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use serde_json::Value;
 use vigie_case::report;
 
 use crate::args::ReportArgs;
@@ -30,74 +29,68 @@ pub fn case_name(case: &Path) -> String {
         .unwrap_or_else(|| case.display().to_string())
 }
 
+/// Reads a case file `file` of the case folder as `T`; `None` when it is absent.
+fn read_json<T: serde::de::DeserializeOwned>(case: &Path, file: &str) -> Result<Option<T>> {
+    let path = case.join(file);
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(None);
+    };
+    serde_json::from_str(&text)
+        .map(Some)
+        .with_context(|| format!("{}: not a case file vigie can read", path.display()))
+}
+
+/// Reads a JSON-lines case file `file` as `T`s; empty when it is absent.
+fn read_lines<T: serde::de::DeserializeOwned>(case: &Path, file: &str) -> Result<Vec<T>> {
+    let path = case.join(file);
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(Vec::new());
+    };
+    text.lines()
+        .enumerate()
+        .map(|(i, line)| {
+            serde_json::from_str(line)
+                .with_context(|| format!("{}: line {}: not readable", path.display(), i + 1))
+        })
+        .collect()
+}
+
 /// Writes `report.html` and `report.md` of the case folder `case` from its
-/// findings, scope and attribution files; returns their paths.
+/// findings, scope, answers, attribution and posture files; returns their paths.
 pub fn write(case: &Path, name: &str) -> Result<(PathBuf, PathBuf)> {
-    let read = |file: &str| {
+    let needed = |file: &str| {
         let path = case.join(file);
-        std::fs::read_to_string(&path).with_context(|| {
-            format!(
+        if path.is_file() {
+            Ok(())
+        } else {
+            Err(anyhow::anyhow!(
                 "cannot read {} (run `vigie scan --case` first)",
                 path.display()
-            )
-        })
-    };
-    let mut findings = Vec::new();
-    for (i, line) in read("findings.jsonl")?.lines().enumerate() {
-        let value: Value = serde_json::from_str(line).with_context(|| {
-            format!(
-                "{}: line {}: not a finding",
-                case.join("findings.jsonl").display(),
-                i + 1
-            )
-        })?;
-        findings.push(value);
-    }
-    let scope: Value = serde_json::from_str(&read("scope.json")?)
-        .with_context(|| format!("{}: not a scope file", case.join("scope.json").display()))?;
-    // Cases written before attribution existed have no attribution.json.
-    let attribution: Value = match read("attribution.json") {
-        Ok(text) => serde_json::from_str(&text).with_context(|| {
-            format!(
-                "{}: not an attribution file",
-                case.join("attribution.json").display()
-            )
-        })?,
-        Err(_) => Value::Null,
-    };
-    // Cases written before the answers existed have no answers.json.
-    let answers: Value = match read("answers.json") {
-        Ok(text) => serde_json::from_str(&text).with_context(|| {
-            format!(
-                "{}: not an answers file",
-                case.join("answers.json").display()
-            )
-        })?,
-        Err(_) => Value::Null,
-    };
-    // The posture audit, when the scan was given --audit-root.
-    let mut posture = Vec::new();
-    if let Ok(text) = read("audit.jsonl") {
-        for (i, line) in text.lines().enumerate() {
-            posture.push(serde_json::from_str(line).with_context(|| {
-                format!(
-                    "{}: line {}: not an audit finding",
-                    case.join("audit.jsonl").display(),
-                    i + 1
-                )
-            })?);
+            ))
         }
-    }
+    };
+    needed("findings.jsonl")?;
+    needed("scope.json")?;
+    let files = report::CaseFiles {
+        name: name.to_string(),
+        findings: read_lines(case, "findings.jsonl")?,
+        scope: read_json(case, "scope.json")?.unwrap_or_default(),
+        // Cases written before attribution or the answers existed lack them.
+        attribution: read_json(case, "attribution.json")?,
+        answers: read_json(case, "answers.json")?,
+        // The posture audit, when the scan was given --audit-root.
+        posture: read_lines(case, "audit.jsonl")?,
+    };
     let html = case.join("report.html");
     std::fs::write(
         &html,
-        report::html(name, &findings, &scope, &attribution, &answers, &posture),
+        report::html(&files).context("cannot render the HTML report")?,
     )
     .with_context(|| format!("cannot write {}", html.display()))?;
     let md = case.join("report.md");
     std::fs::write(
         &md,
-        report::markdown(name, &findings, &scope, &attribution, &answers, &posture),
+        report::markdown(&files).context("cannot render the Markdown summary")?,
     )
     .with_context(|| format!("cannot write {}", md.display()))?;
     Ok((html, md))

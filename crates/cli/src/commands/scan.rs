@@ -229,7 +229,43 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         let geo = (!geo.is_empty()).then_some(&geo);
         histories.run(geo, baseline, &mut findings);
     }
-    let mail_findings = mail::findings(&mail, &opens, &histories.logins, &findings);
+    // A case scanned before holds the logs' openings, logins and findings:
+    // the mailboxes scanned after the logs still tell who opened what, and
+    // what followed, as one scan of both would.
+    let mut opens = opens;
+    let mut earlier = findings.clone();
+    let database = args.case.join("case.sqlite");
+    if !args.findings_only && database.is_file() {
+        let recorded = store::activity(&database)
+            .with_context(|| format!("cannot read {}", database.display()))?;
+        opens.add_recorded(&recorded);
+        let stored = store::findings(&database)
+            .with_context(|| format!("cannot read {}", database.display()))?;
+        // Only what a scan finds before the mail findings (not the mail's,
+        // the Sieve scripts' or the indicators').
+        let before_mail = |f: &Finding| {
+            !["VC", "VM", "VS", "VI"]
+                .iter()
+                .any(|p| f.rule_id.starts_with(p))
+        };
+        for f in stored.into_iter().filter(before_mail) {
+            if !earlier.iter().any(|e| {
+                (&e.rule_id, &e.entity, e.first_seen) == (&f.rule_id, &f.entity, f.first_seen)
+            }) {
+                earlier.push(f);
+            }
+        }
+    }
+    // In one order whichever scan found them (what followed an opening is listed in it).
+    earlier.sort_by(|a, b| {
+        (a.first_seen, &a.rule_id, &a.entity, &a.evidence).cmp(&(
+            b.first_seen,
+            &b.rule_id,
+            &b.entity,
+            &b.evidence,
+        ))
+    });
+    let mail_findings = mail::findings(&mail, &opens, &histories.logins, &earlier);
     findings.extend(mail_findings);
     findings.extend(mail::script_findings(&mail));
     intel_hits.merge(std::mem::take(&mut mail.intel));
