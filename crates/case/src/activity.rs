@@ -237,16 +237,59 @@ const MARKS_PER_KEY: u64 = 20;
 /// Forwards and mail sent are each a message that left: more are kept.
 const LEAVING_PER_KEY: u64 = 2_000;
 
-fn family(dataset: Dataset) -> &'static str {
-    match dataset {
-        Dataset::Dovecot => "dovecot",
-        Dataset::Postfix | Dataset::Exim => "mta",
+/// The log family an event counts toward in the coverage: by role (the
+/// IMAP/POP3 servers, the MTAs, web access, Roundcube) so that the coverage of
+/// "what left" holds whatever product wrote the lines; a server that does
+/// both (MDaemon, Domino, Kerio...) counts by the event's protocol.
+fn family(event: &Event<'_>) -> &'static str {
+    match event.dataset {
+        Dataset::Dovecot => IMAP_POP3,
+        Dataset::Postfix
+        | Dataset::Exim
+        | Dataset::Sendmail
+        | Dataset::OpenSmtpd
+        | Dataset::Qmail => "mta",
         Dataset::NginxAccess | Dataset::ApacheAccess => "web access",
         Dataset::RoundcubeUserlogins
         | Dataset::RoundcubeErrors
         | Dataset::RoundcubeSendmail
         | Dataset::RoundcubeSession => "roundcube",
-        _ => "other",
+        dataset if mail_server(dataset) => match event.protocol.as_deref() {
+            Some("smtp" | "submission" | "smtps" | "esmtp" | "lmtp") => "mta",
+            _ => IMAP_POP3,
+        },
+        other => other.name(),
+    }
+}
+
+/// The family of the IMAP and POP3 servers' logs.
+pub static IMAP_POP3: &str = "IMAP/POP3 server";
+
+/// Whether `dataset` is a mail server's own log (IMAP, POP3, SMTP,
+/// ManageSieve), whatever the product: its logins, logouts and failures make
+/// the sessions of the scope.
+fn mail_server(dataset: Dataset) -> bool {
+    match dataset {
+        Dataset::Dovecot
+        | Dataset::Postfix
+        | Dataset::Exim
+        | Dataset::Cyrus
+        | Dataset::Kerio
+        | Dataset::Sendmail
+        | Dataset::Courier
+        | Dataset::UwImap
+        | Dataset::Zimbra
+        | Dataset::Vpopmail
+        | Dataset::OpenSmtpd
+        | Dataset::Perdition
+        | Dataset::SolidPop3d
+        | Dataset::Mdaemon
+        | Dataset::Domino
+        | Dataset::OracleMessaging
+        | Dataset::Qmail => true,
+        // Web servers, webmails, PHP-FPM, bare syslog, and any dataset added
+        // later until it is named above.
+        _ => false,
     }
 }
 
@@ -276,12 +319,12 @@ impl Activity {
     /// Records what `event` tells about an account's activity.
     pub fn add(&mut self, event: &Event<'_>, path: &Arc<str>) {
         let (family, hour, at) = (
-            family(event.dataset),
+            family(event),
             event.timestamp.unix_seconds().div_euclid(3600),
             event.timestamp,
         );
         match &mut self.run {
-            Some(r) if std::ptr::eq(r.family, family) && r.hour == hour => {
+            Some(r) if r.family == family && r.hour == hour => {
                 r.events += 1;
                 r.first = r.first.min(at);
                 r.last = r.last.max(at);
@@ -301,7 +344,7 @@ impl Activity {
         }
         match event.dataset {
             Dataset::NginxAccess | Dataset::ApacheAccess => self.web_request(event, path),
-            Dataset::Dovecot | Dataset::Postfix => self.mail_session(event, path),
+            dataset if mail_server(dataset) => self.mail_session(event, path),
             Dataset::RoundcubeUserlogins => {
                 if let (Some(user), Some(source)) = (event.user_name.as_deref(), event.source_ip) {
                     let kind = if event.outcome == Some(Outcome::Success) {
@@ -464,8 +507,12 @@ impl Activity {
             let Some(source) = event.source_ip else {
                 return;
             };
-            // Postfix: a submission's queue id, one message; Dovecot: a connection.
-            let protocol = if event.dataset == Dataset::Postfix {
+            // An MTA's SMTP AUTH session is a submission's queue id, one
+            // message; an IMAP or POP3 server's (Dovecot's submission
+            // service too) is a connection that a logout line closes.
+            let per_message =
+                event.dataset != Dataset::Dovecot && event.auth_service() == Some("smtp");
+            let protocol = if per_message {
                 "smtp-submission"
             } else {
                 protocol
@@ -509,7 +556,7 @@ impl Activity {
             if s.evidence.len() < EVIDENCE_KEPT {
                 s.evidence.push(evidence(event, path));
             }
-            if event.dataset == Dataset::Dovecot {
+            if !per_message {
                 if self.open.len() >= OPEN_KEPT {
                     // Sessions that never logged out (a crash, a cut log): forget the oldest half.
                     let mut starts: Vec<Timestamp> = self.open.values().map(|v| v.start).collect();
@@ -658,8 +705,9 @@ pub struct ActivityState {
 
 /// The static name of a log family read back from the case.
 fn family_named(name: &str) -> &'static str {
-    ["dovecot", "mta", "web access", "roundcube"]
+    [IMAP_POP3, "mta", "web access", "roundcube"]
         .into_iter()
+        .chain(Dataset::ALL.iter().map(|d| d.name()))
         .find(|f| *f == name)
         .unwrap_or("other")
 }

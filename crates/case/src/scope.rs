@@ -599,7 +599,7 @@ fn estimate(
     }
     let mut caveats = Vec::new();
     for (family, channel) in [
-        ("dovecot", "IMAP/POP3 download"),
+        (crate::activity::IMAP_POP3, "IMAP/POP3 download"),
         ("web access", "webmail download"),
         ("mta", "outbound mail"),
     ] {
