@@ -4,7 +4,7 @@
 //! addresses and travellers produce one "login from a new address" and one
 //! "login from a new network" per address: hundreds per account in a month.
 //! Past [`GROUP_AT`] such findings of one kind for one account, they are
-//! replaced by one summary per account and kind, at level low, that says how
+//! replaced by one summary per account, at level low, that says how
 //! many addresses and networks it stands for, over which period, and keeps
 //! the earliest evidence.
 //!
@@ -125,23 +125,25 @@ fn group_per_address(findings: &mut Vec<Finding>) {
     findings.extend(summaries);
 }
 
-/// One summary per account and kind of address churn.
+/// One summary per account of its address churn (new addresses and new networks together).
 fn group_per_account(findings: &mut Vec<Finding>) {
-    let mut groups: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+    let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, f) in findings.iter().enumerate() {
         if let Some(user) = &f.entity.user
             && GROUPED.contains(&f.rule_id.as_str())
         {
-            groups
-                .entry((f.rule_id.clone(), user.clone()))
-                .or_default()
-                .push(i);
+            groups.entry(user.clone()).or_default().push(i);
         }
     }
     let mut drop = vec![false; findings.len()];
     let mut summaries = Vec::new();
-    for ((_, user), members) in groups {
-        if members.len() <= GROUP_AT {
+    for (user, members) in groups {
+        let addresses = members
+            .iter()
+            .filter(|i| findings[**i].rule_id == "VA001")
+            .count();
+        let new_networks = members.len() - addresses;
+        if addresses <= GROUP_AT && new_networks <= GROUP_AT {
             continue;
         }
         let mut group: Vec<&Finding> = members.iter().map(|i| &findings[*i]).collect();
@@ -154,21 +156,21 @@ fn group_per_account(findings: &mut Vec<Finding>) {
             .filter_map(|f| f.entity.source_ip.as_deref())
             .map(|ip| ip.rsplit_once('.').map_or(ip, |(net, _)| net))
             .collect();
-        let logins: u64 = group.iter().map(|f| f.count).sum();
+        // VA002 counts the same logins again, by network.
+        let logins: u64 = group
+            .iter()
+            .filter(|f| f.rule_id == "VA001" || addresses == 0)
+            .map(|f| f.count)
+            .sum();
         let mut evidence: Vec<_> = group
             .iter()
             .flat_map(|f| f.evidence.first().cloned())
             .take(EVIDENCE_KEPT)
             .collect();
         evidence.sort();
-        let what = if first.rule_id == "VA001" {
-            "addresses"
-        } else {
-            "networks"
-        };
         let summary = Finding {
-            rule_id: first.rule_id.clone(),
-            title: format!("Logins from many {what} new for the account (grouped)"),
+            rule_id: "VA001".to_string(),
+            title: "Logins from many addresses new for the account (grouped)".to_string(),
             level: "low".to_string(),
             attack: first.attack.clone(),
             entity: vigie_event::Entity {
@@ -185,8 +187,7 @@ fn group_per_account(findings: &mut Vec<Finding>) {
             count: logins,
             evidence,
             reason: format!(
-                "{user}: {} {what} new for the account ({} /24 networks, {logins} logins) from {} to {}; grouped as address churn (phones on carrier networks, dynamic home addresses, travel) instead of {} findings; first: {}",
-                group.len(),
+                "{user}: {addresses} addresses new for the account in {} /24 networks ({new_networks} of them new networks), {logins} logins, from {} to {}; grouped as address churn (phones on carrier networks, dynamic home addresses, travel) instead of {} findings; first: {}",
                 networks.len(),
                 first.first_seen,
                 group
@@ -240,6 +241,12 @@ mod tests {
         let mut findings: Vec<Finding> = (0..40)
             .map(|i| new_address("phone@corp.example", &format!("37.171.{i}.9"), i * 3600))
             .collect();
+        for i in 0..5 {
+            let mut network = new_address("phone@corp.example", &format!("37.171.{i}.9"), i * 3600);
+            network.rule_id = "VA002".into();
+            network.level = "medium".into();
+            findings.push(network);
+        }
         findings.push(new_address("desk@corp.example", "203.0.113.9", 10));
         findings.push(new_address("desk@corp.example", "203.0.113.10", 20));
         group_churn(&mut findings);
