@@ -29,6 +29,9 @@ const REQUESTS_KEPT: usize = 500_000;
 /// Forwarded requests a peer must have sent to count as a proxy.
 const PROXY_REQUESTS: u64 = 10;
 
+/// Analytics that judge an address new for an account (VA001, VA002, VA007).
+const NOVELTY: [&str; 3] = ["VA001", "VA002", "VA007"];
+
 /// Seconds either side of a finding's span in which login requests are joined.
 const SLACK: i64 = 2;
 
@@ -151,6 +154,16 @@ impl ProxyHistory {
                 }
                 continue;
             };
+            // "New address for the account" judged on the proxy's address
+            // says nothing about the client: void, whoever it was.
+            if NOVELTY.contains(&f.rule_id.as_str()) {
+                f.reason.push_str(&format!(
+                    "; lowered from {}: the address judged new is {proxy}, the reverse proxy in front of the webmail (the access log's X-Forwarded-For peer), not the client",
+                    f.level
+                ));
+                f.level = "informational".to_string();
+                continue;
+            }
             match self.client_of(f.first_seen, f.last_seen, is_failure_finding(f)) {
                 Some((client, n, total)) => {
                     f.entity.source_ip = Some(client.to_string());
