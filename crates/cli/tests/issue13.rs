@@ -261,6 +261,11 @@ fn office() -> Logs {
 }
 
 fn scan_office(logs: &Logs) -> Vec<Value> {
+    scan_office_printing(logs).0
+}
+
+/// The findings and what scan printed.
+fn scan_office_printing(logs: &Logs) -> (Vec<Value>, String) {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("logs");
     std::fs::create_dir(&input).unwrap();
@@ -269,8 +274,11 @@ fn scan_office(logs: &Logs) -> Vec<Value> {
         logs.write(Path::new(&keep));
     }
     let case = dir.path().join("case");
-    scan_any(&case, &[], &[input]);
-    findings_of(&case)
+    let out = scan_any(&case, &[], &[input]);
+    (
+        findings_of(&case),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
 }
 
 fn severe(findings: &[Value]) -> Vec<&Value> {
@@ -477,7 +485,12 @@ fn phone_address_churn_is_one_summary_per_account() {
             );
         }
     }
-    let findings = scan_office(&logs);
+    let (findings, printed) = scan_office_printing(&logs);
+    // 12 accounts with logins over 4 days: the rate per 1000 accounts per week is printed.
+    assert!(
+        printed.contains("per 1000 accounts per week (12 accounts with logins, 0.5 weeks): critical 0.0, high 0.0,"),
+        "{printed}"
+    );
     let va001: Vec<_> = find(&findings, "VA001")
         .into_iter()
         .filter(|f| f["entity"]["user"] == user(1).as_str())
