@@ -229,6 +229,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         let geo = (!geo.is_empty()).then_some(&geo);
         histories.run(geo, baseline, &mut findings);
     }
+    let exposure = histories.logins.exposure();
     // A case scanned before holds the logs' openings, logins and findings:
     // the mailboxes scanned after the logs still tell who opened what, and
     // what followed, as one scan of both would.
@@ -322,7 +323,13 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
             out.write_all(b"\n")?;
         }
     } else if io::stdout().is_terminal() || !findings.is_empty() {
-        print_summary(&findings, &reports, &mail, &path.display().to_string())?;
+        print_summary(
+            &findings,
+            &reports,
+            &mail,
+            &path.display().to_string(),
+            exposure,
+        )?;
         print_attribution(&attribution)?;
         if let Some((path, all, high)) = &posture {
             println!(
@@ -550,6 +557,7 @@ fn print_summary(
     reports: &[InputReport],
     mail: &mail::MailScan,
     path: &str,
+    exposure: Option<(usize, f64)>,
 ) -> io::Result<()> {
     let mut out = io::stdout().lock();
     let lines: u64 = reports.iter().map(|r| r.lines).sum();
@@ -588,6 +596,21 @@ fn print_summary(
         if n > 0 {
             writeln!(out, "  {level:<13} {n:>5}")?;
         }
+    }
+    // The noise a reader faces, comparable across offices and periods.
+    if let Some((accounts, weeks)) = exposure.filter(|(a, _)| *a > 0) {
+        let rates: Vec<String> = LEVELS
+            .iter()
+            .map(|level| {
+                let n = findings.iter().filter(|f| f.level == *level).count();
+                format!("{level} {:.1}", n as f64 * 1000.0 / accounts as f64 / weeks)
+            })
+            .collect();
+        writeln!(
+            out,
+            "per 1000 accounts per week ({accounts} accounts with logins, {weeks:.1} weeks): {}",
+            rates.join(", ")
+        )?;
     }
     let mut accounts: Vec<(&str, usize, &str)> = Vec::new();
     for f in findings {

@@ -17,6 +17,10 @@
 //! ## False positives
 //! A user who mistypes a password a few times and then archives mail; the
 //! chain needs a credential-attack finding (high or critical) first.
+//! Findings are not linked through an address shared by more than five
+//! accounts (a reverse proxy, a backup host, an office NAT), nor through
+//! informational ones, nor through the address of a login-novelty finding
+//! (VA001, VA002: most often a phone's carrier address, shared by chance).
 //!
 //! ## References
 //! THREATS.md §2 (post-exploitation); ATT&CK T1110, T1078, T1114.
@@ -29,6 +33,9 @@ use super::{Analytic, Facts};
 
 /// See the module documentation.
 pub struct AccountTakeoverChain;
+
+/// Accounts past which an address's findings are not linked through it.
+const SHARED_BY: usize = 5;
 
 fn is_credential_attack(f: &Finding) -> bool {
     matches!(f.level.as_str(), "high" | "critical")
@@ -58,8 +65,19 @@ impl Analytic for AccountTakeoverChain {
         let findings: Vec<&Finding> = facts
             .findings
             .iter()
-            .filter(|f| f.rule_id != self.code())
+            .filter(|f| f.rule_id != self.code() && f.level != "informational")
             .collect();
+        // An address behind which many accounts act (a proxy, a backup host,
+        // an office NAT) says nothing about one actor: it links nothing.
+        let mut users_of: HashMap<&str, BTreeSet<&str>> = HashMap::new();
+        for f in &findings {
+            if let (Some(ip), Some(user)) =
+                (f.entity.source_ip.as_deref(), f.entity.user.as_deref())
+            {
+                users_of.entry(ip).or_default().insert(user);
+            }
+        }
+        let shared = |ip: &str| users_of.get(ip).is_some_and(|u| u.len() > SHARED_BY);
         // Findings are linked when they share an account or a source address;
         // each linked group is one candidate chain.
         let mut group: Vec<usize> = (0..findings.len()).collect();
@@ -79,7 +97,12 @@ impl Analytic for AccountTakeoverChain {
                 (false, f.entity.source_ip.as_deref()),
             ];
             for (is_user, key) in keys {
-                let Some(key) = key else { continue };
+                // A login-novelty finding's address is most often the
+                // account's own phone or home: it links no other account.
+                let novelty = matches!(f.rule_id.as_str(), "VA001" | "VA002");
+                let Some(key) = key.filter(|k| is_user || !(shared(k) || novelty)) else {
+                    continue;
+                };
                 let j = *first_of.entry((is_user, key)).or_insert(i);
                 let (ri, rj) = (root(&mut group, i), root(&mut group, j));
                 group[ri] = rj;
@@ -225,6 +248,8 @@ mod tests {
             volumes: &VolumeHistory::default(),
             outbound: &crate::analytics::OutboundHistory::default(),
             web_reading: &crate::analytics::WebReadingHistory::default(),
+            failures: &crate::analytics::FailureHistory::default(),
+            downloads: &crate::analytics::DownloadHistory::default(),
             geo: None,
             baseline: Baseline {
                 until: Timestamp::default(),

@@ -130,6 +130,8 @@ mod tests {
             volumes: &VolumeHistory::default(),
             outbound: &crate::analytics::OutboundHistory::default(),
             web_reading: &crate::analytics::WebReadingHistory::default(),
+            failures: &crate::analytics::FailureHistory::default(),
+            downloads: &crate::analytics::DownloadHistory::default(),
             geo: Some(&geo),
             baseline: Baseline {
                 until: Timestamp::from_unix(10 * 60, 0),

@@ -63,7 +63,8 @@ pub struct OutboundHistory {
     pub(super) days: AHashMap<(Arc<str>, IpAddr, i64), Sent>,
     /// Domains the server delivers to itself (LMTP, local, virtual).
     local_domains: AHashSet<Box<str>>,
-    /// Postfix submissions by queue id, until their recipients are seen.
+    /// Postfix submissions and Exim authenticated arrivals by queue or
+    /// message id, until their recipients are seen.
     pending: AHashMap<Box<str>, (Arc<str>, LoginRef)>,
 }
 
@@ -72,6 +73,10 @@ pub struct OutboundHistory {
 pub(super) struct Sent {
     pub(super) messages: u64,
     pub(super) recipients: u64,
+    /// Recipients the remote server refused for good (Exim `**`, Postfix `status=bounced`).
+    pub(super) bounces: u64,
+    /// Recipients put off (Exim `==`, Postfix `status=deferred`): rate limits, greylisting.
+    pub(super) deferrals: u64,
     /// Recipients per domain ([`DOMAINS_KEPT`] domains at most).
     domains: HashMap<Box<str>, u64>,
     /// Recipients beyond the domains kept (external by assumption).
@@ -93,6 +98,19 @@ impl Sent {
             self.domains.insert(domain.into(), 1);
         } else {
             self.other += 1;
+        }
+    }
+
+    /// One recipient's outcome: a deferral is counted apart (the same
+    /// recipient comes again when retried), a bounce also as a recipient.
+    fn delivery(&mut self, to: &str, outcome: Option<Outcome>) {
+        match outcome {
+            Some(Outcome::Unknown) => self.deferrals += 1,
+            Some(Outcome::Failure) => {
+                self.bounces += 1;
+                self.add_recipient(to);
+            }
+            _ => self.add_recipient(to),
         }
     }
 
@@ -141,18 +159,46 @@ impl OutboundHistory {
                 if !is_login || is_webmail_host(source) {
                     return;
                 }
-                if self.pending.len() >= PENDING_KEPT {
-                    let mut ages: Vec<_> =
-                        self.pending.values().map(|(_, l)| l.timestamp).collect();
-                    ages.sort_unstable();
-                    let median = ages[ages.len() / 2];
-                    self.pending.retain(|_, (_, l)| l.timestamp >= median);
-                }
+                self.make_room();
                 let user: Arc<str> = user.into();
                 self.day(&user, reference(source)).messages += 1;
                 self.pending.insert(queue.into(), (user, reference(source)));
             }
-            (Dataset::Postfix, Some("deliver")) => {
+            (Dataset::Exim, Some("received")) => {
+                // An authenticated arrival (`A=dovecot_login:bob`): a remote
+                // client submitted it; local ones (`U=www-data`) have no address.
+                let (Some(user), Some(source), Some(id)) = (
+                    event.user_name.as_deref(),
+                    event.source_ip,
+                    event.session_id.as_deref(),
+                ) else {
+                    return;
+                };
+                if is_webmail_host(source) {
+                    return;
+                }
+                self.make_room();
+                let user: Arc<str> = user.into();
+                self.day(&user, reference(source)).messages += 1;
+                self.pending.insert(id.into(), (user, reference(source)));
+            }
+            (Dataset::Exim, Some("send" | "deliver")) => {
+                let (Some(to), Some(id)) = (event.email_to.as_deref(), event.session_id.as_deref())
+                else {
+                    return;
+                };
+                let Some((user, login)) = self.pending.get(id).cloned() else {
+                    return;
+                };
+                self.day(&user, login).delivery(to, event.outcome);
+            }
+            (Dataset::Exim, Some("completed")) => {
+                if let Some(id) = event.session_id.as_deref() {
+                    self.pending.remove(id);
+                }
+            }
+            // `postfix/smtp` (remote) is `send`, lmtp/local/virtual `deliver`.
+            (Dataset::Postfix, Some("deliver" | "send")) => {
                 let Some(to) = event.email_to.as_deref() else {
                     return;
                 };
@@ -173,10 +219,27 @@ impl OutboundHistory {
                 else {
                     return;
                 };
-                self.day(&user, login).add_recipient(to);
+                self.day(&user, login).delivery(to, event.outcome);
             }
             _ => {}
         }
+    }
+
+    fn make_room(&mut self) {
+        if self.pending.len() >= PENDING_KEPT {
+            let mut ages: Vec<_> = self.pending.values().map(|(_, l)| l.timestamp).collect();
+            ages.sort_unstable();
+            let median = ages[ages.len() / 2];
+            self.pending.retain(|_, (_, l)| l.timestamp >= median);
+        }
+    }
+
+    /// Messages and recipients `user` sent from `source`, all days together.
+    pub fn sent_by(&self, user: &str, source: IpAddr) -> (u64, u64) {
+        self.days
+            .iter()
+            .filter(|((u, ip, _), _)| **u == *user && *ip == source)
+            .fold((0, 0), |(m, r), (_, s)| (m + s.messages, r + s.recipients))
     }
 
     pub(super) fn day(&mut self, user: &str, login: LoginRef) -> &mut Sent {
@@ -196,6 +259,8 @@ impl OutboundHistory {
             let mine = self.days.entry(key).or_default();
             mine.messages += theirs.messages;
             mine.recipients += theirs.recipients;
+            mine.bounces += theirs.bounces;
+            mine.deferrals += theirs.deferrals;
             mine.other += theirs.other;
             for (domain, n) in theirs.domains {
                 if let Some(m) = mine.domains.get_mut(&domain) {
@@ -324,6 +389,8 @@ mod tests {
             volumes: &VolumeHistory::default(),
             outbound,
             web_reading: &crate::analytics::WebReadingHistory::default(),
+            failures: &crate::analytics::FailureHistory::default(),
+            downloads: &crate::analytics::DownloadHistory::default(),
             geo: None,
             baseline: Baseline {
                 until: Timestamp::from_unix(1500 * 60, 0),

@@ -17,7 +17,9 @@
 //!
 //! ## False positives
 //! A new device's first synchronisation; accounts with fewer than three
-//! baseline days are left out.
+//! baseline days are left out. A backup host that reads every mailbox (an
+//! address among the largest sessions of more than [`SHARED_READER`]
+//! accounts on one day) is not counted: its bytes are taken out of the day.
 //!
 //! ## References
 //! ATT&CK T1114.002 (Remote Email Collection), T1030.
@@ -30,6 +32,9 @@ use std::sync::Arc;
 use vigie_event::{Event, Finding, Timestamp};
 
 use super::{Analytic, Facts, LoginRef, finding};
+
+/// Accounts one address must read in bulk on one day to count as a backup host.
+pub const SHARED_READER: usize = 10;
 
 /// Sessions kept per account and day as evidence: the largest.
 const SESSIONS_KEPT: usize = 5;
@@ -49,8 +54,15 @@ struct Day {
 }
 
 impl VolumeHistory {
-    /// Records a Dovecot IMAP or POP3 logout with its `out=` counter.
-    pub fn add(&mut self, event: &Event<'_>, path: &Arc<str>) {
+    /// Records a Dovecot IMAP or POP3 logout with its `out=` counter;
+    /// `login_source` is the address of the session's login when the logout
+    /// line does not name it.
+    pub fn add(
+        &mut self,
+        event: &Event<'_>,
+        path: &Arc<str>,
+        login_source: Option<std::net::IpAddr>,
+    ) {
         let mail_protocol = matches!(event.protocol.as_deref(), Some("imap" | "pop3"));
         let (Some(user), Some(bytes)) = (event.user_name.as_deref(), event.bytes_out) else {
             return;
@@ -61,6 +73,7 @@ impl VolumeHistory {
         let day = event.timestamp.unix_seconds().div_euclid(86_400);
         let source = event
             .source_ip
+            .or(login_source)
             .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
         let login = LoginRef {
             timestamp: event.timestamp,
@@ -149,20 +162,37 @@ impl Analytic for MailboxDownloadVolume {
                 h.1 += 1;
             }
         }
+        // Addresses that read many accounts' mail in bulk on one day (backup hosts).
+        let mut readers: HashMap<(i64, std::net::IpAddr), std::collections::HashSet<&str>> =
+            HashMap::new();
+        for (user, day, d) in facts.volumes.days() {
+            for (bytes, l) in &d.largest {
+                if *bytes > self.floor / 10 && !l.source.is_unspecified() {
+                    readers.entry((day, l.source)).or_default().insert(user);
+                }
+            }
+        }
+        let shared = |day: i64, l: &LoginRef| {
+            readers
+                .get(&(day, l.source))
+                .is_some_and(|u| u.len() > SHARED_READER)
+        };
         facts
             .volumes
             .days()
             .filter(|(_, day, _)| *day >= until_day)
             .filter_map(|(user, day, d)| {
                 let &(busiest, days) = habit.get(user)?;
-                if days < 3 || d.bytes <= self.floor || d.bytes <= busiest.saturating_mul(self.factor) {
+                let backup: u64 = d.largest.iter().filter(|(_, l)| shared(day, l)).map(|(b, _)| b).sum();
+                let bytes = d.bytes - backup.min(d.bytes);
+                if days < 3 || bytes <= self.floor || bytes <= busiest.saturating_mul(self.factor) {
                     return None;
                 }
-                let refs: Vec<&LoginRef> = d.largest.iter().map(|(_, l)| l).collect();
+                let refs: Vec<&LoginRef> = d.largest.iter().filter(|(_, l)| !shared(day, l)).map(|(_, l)| l).collect();
                 let date = Timestamp::from_unix(day * 86_400, 0).to_string();
                 let reason = format!(
                     "{user}: {} MB sent to mail clients in {} sessions on {}, against at most {} MB a day in {days} baseline days",
-                    d.bytes / 1_000_000,
+                    bytes / 1_000_000,
                     d.sessions,
                     &date[..10],
                     busiest / 1_000_000
@@ -210,6 +240,8 @@ mod tests {
             volumes: &v,
             outbound: &crate::analytics::OutboundHistory::default(),
             web_reading: &crate::analytics::WebReadingHistory::default(),
+            failures: &crate::analytics::FailureHistory::default(),
+            downloads: &crate::analytics::DownloadHistory::default(),
             geo: None,
             baseline: Baseline {
                 until: Timestamp::from_unix(11 * 86_400, 0),

@@ -1,10 +1,15 @@
 //! VA009 `mass_mailing`.
 //!
 //! ## What it detects
-//! A day on which an account sends mail to far more recipients than it
-//! ever did on a day of the baseline (from any address, through the
-//! webmail or by SMTP submission): at least [`MassMailing::many`]
-//! recipients, and at least [`MassMailing::times`] its busiest baseline day.
+//! A day on which an account sends mail to far more recipients than on any
+//! earlier day (from any address, through the webmail, by SMTP submission
+//! to Postfix or to Exim): at least [`MassMailing::many`] recipients, or
+//! half as many with a quarter of them bounced or deferred (spam lists are
+//! stale; remote servers rate-limit), and at least [`MassMailing::times`]
+//! its busiest earlier day. The baseline rolls: each day is compared with
+//! the days before it, so an account that never sent in bulk is flagged on
+//! its first bulk day even at the start of the logs (the finding says there
+//! was no earlier day to compare with).
 //!
 //! ## Why it matters
 //! Access sold on or used by criminals is spent on spam, phishing and
@@ -17,8 +22,8 @@
 //! night.
 //!
 //! ## False positives
-//! Newsletters and announcements sent by hand from a personal account;
-//! accounts with no mail in the baseline count from zero.
+//! Newsletters and announcements sent by hand from a personal account (the
+//! first such day only: it is the habit afterwards).
 //!
 //! ## References
 //! ATT&CK T1078 (Valid Accounts), T1534 (Internal Spearphishing), T1566
@@ -51,6 +56,7 @@ impl Default for MassMailing {
 struct Day<'h> {
     messages: u64,
     recipients: u64,
+    refused: u64,
     first: Vec<&'h LoginRef>,
 }
 
@@ -64,46 +70,61 @@ impl Analytic for MassMailing {
     }
 
     fn run(&self, facts: &Facts<'_>) -> Vec<Finding> {
-        let until_day = facts.baseline.until.unix_seconds().div_euclid(86_400);
         let mut days: AHashMap<(&str, i64), Day<'_>> = AHashMap::new();
         for ((user, _, day), sent) in &facts.outbound.days {
             let d = days.entry((&**user, *day)).or_default();
             d.messages += sent.messages;
             d.recipients += sent.recipients;
+            d.refused += sent.bounces + sent.deferrals;
             d.first.extend(&sent.first);
         }
-        // The busiest day of each account before the baseline ends.
-        let mut habit: AHashMap<&str, u64> = AHashMap::new();
-        for ((user, day), d) in &days {
-            if *day < until_day {
-                let busiest = habit.entry(user).or_default();
-                *busiest = (*busiest).max(d.recipients);
-            }
+        // Each account's days in order: the busiest day before each one.
+        let mut accounts: AHashMap<&str, Vec<(i64, Day<'_>)>> = AHashMap::new();
+        for ((user, day), d) in days {
+            accounts.entry(user).or_default().push((day, d));
         }
         let mut found = Vec::new();
-        for ((user, day), mut d) in days {
-            let busiest = habit.get(user).copied().unwrap_or(0);
-            if day < until_day
-                || d.recipients < self.many
-                || d.recipients < self.times.saturating_mul(busiest.max(1))
-            {
-                continue;
+        let mut accounts: Vec<_> = accounts.into_iter().collect();
+        accounts.sort_by_key(|(user, _)| *user);
+        for (user, mut days) in accounts {
+            days.sort_by_key(|(day, _)| *day);
+            let mut busiest = 0;
+            for (i, (day, mut d)) in days.into_iter().enumerate() {
+                let before = busiest;
+                busiest = busiest.max(d.recipients);
+                let refused_many = d.refused * 4 >= d.recipients + d.refused;
+                let bulk = d.recipients >= self.many
+                    || (refused_many && d.recipients + d.refused >= self.many / 2);
+                if !bulk || d.recipients < self.times.saturating_mul(before.max(1)) {
+                    continue;
+                }
+                d.first.sort_by_key(|l| l.timestamp);
+                d.first.truncate(FIRST_KEPT);
+                let date = vigie_event::Timestamp::from_unix(day * 86_400, 0).to_string();
+                let compared = if i == 0 {
+                    "no earlier day of mail from this account to compare with (its first day in the logs); flagged on volume alone".to_string()
+                } else {
+                    format!(
+                        "compared with its {i} earlier day(s) of mail: the busiest had {before} recipients"
+                    )
+                };
+                let reason = format!(
+                    "{user} sent {} messages to {} recipients on {} ({} bounced or deferred); {compared}",
+                    d.messages,
+                    d.recipients,
+                    &date[..10],
+                    d.refused
+                );
+                found.extend(finding(
+                    self,
+                    "high",
+                    &["T1078", "T1534", "T1566"],
+                    user,
+                    &d.first,
+                    d.messages,
+                    reason,
+                ));
             }
-            d.first.sort_by_key(|l| l.timestamp);
-            d.first.truncate(FIRST_KEPT);
-            let reason = format!(
-                "{user} sent {} messages to {} recipients in one day; its busiest day before {} had {busiest}",
-                d.messages, d.recipients, facts.baseline.until
-            );
-            found.extend(finding(
-                self,
-                "high",
-                &["T1078", "T1534", "T1566"],
-                user,
-                &d.first,
-                d.messages,
-                reason,
-            ));
         }
         found
     }
@@ -127,6 +148,8 @@ mod tests {
             volumes: &VolumeHistory::default(),
             outbound,
             web_reading: &WebReadingHistory::default(),
+            failures: &crate::analytics::FailureHistory::default(),
+            downloads: &crate::analytics::DownloadHistory::default(),
             geo: None,
             baseline: Baseline {
                 until: Timestamp::from_unix(10 * 86_400, 0),
@@ -186,11 +209,15 @@ mod tests {
             "{}",
             found[0].reason
         );
-        assert!(found[0].reason.contains("had 14"), "{}", found[0].reason);
+        assert!(
+            found[0].reason.contains("had 14 recipients"),
+            "{}",
+            found[0].reason
+        );
     }
 
     #[test]
-    fn a_busy_baseline_day_is_not_flagged_and_few_recipients_never_are() {
+    fn a_first_bulk_day_is_flagged_even_early_then_it_is_habit_and_few_recipients_never_are() {
         let mut outbound = OutboundHistory::default();
         let many = recipients(150);
         let many: Vec<&str> = many.iter().map(String::as_str).collect();
@@ -201,7 +228,22 @@ mod tests {
             on_day(2, 0),
             &many,
         );
-        assert!(run(&outbound).is_empty(), "the baseline is habit, not news");
+        let found = run(&outbound);
+        assert_eq!(found.len(), 1, "no baseline period hides the first day");
+        assert!(
+            found[0].reason.contains("no earlier day"),
+            "{}",
+            found[0].reason
+        );
+        sent(
+            &mut outbound,
+            "news@corp.example",
+            "192.0.2.20",
+            on_day(9, 0),
+            &many,
+        );
+        assert_eq!(run(&outbound).len(), 1, "the second bulk day is habit");
+        let mut outbound = OutboundHistory::default();
         sent(
             &mut outbound,
             "carol@corp.example",

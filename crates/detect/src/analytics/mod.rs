@@ -6,6 +6,9 @@
 //! One analytic per file, registered in [`all`], each with a stable code.
 
 mod account_takeover_chain;
+mod behind_proxy;
+mod credential_spraying;
+mod grouping;
 mod login_at_unusual_hour;
 mod login_from_new_address;
 mod login_from_new_country_or_asn;
@@ -14,10 +17,15 @@ mod mail_sent_from_new_address;
 mod mailbox_download_volume;
 mod mass_mailing;
 mod webmail_reading_volume;
+mod whole_mailbox_download;
 
+pub use behind_proxy::ProxyHistory;
+pub use credential_spraying::FailureHistory;
+pub use grouping::{GROUP_AT, SHARED_AT, group_churn};
 pub use mail_sent_from_new_address::{OutboundHistory, is_freemail};
 pub use mailbox_download_volume::VolumeHistory;
 pub use webmail_reading_volume::WebReadingHistory;
+pub use whole_mailbox_download::DownloadHistory;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -168,6 +176,14 @@ impl LoginHistory {
         }
     }
 
+    /// Accounts that logged in and the weeks their logins span (at least a
+    /// day), the denominator of findings per thousand accounts per week.
+    pub fn exposure(&self) -> Option<(usize, f64)> {
+        let (first, last) = self.span?;
+        let days = ((last.unix_seconds() - first.unix_seconds()) as f64 / 86_400.0).max(1.0);
+        Some((self.hours.len(), days / 7.0))
+    }
+
     /// The one account that logged in successfully from `source`, if exactly
     /// one did: web-log findings (which know only the browser's address) are
     /// attributed to it.
@@ -230,6 +246,10 @@ pub struct Facts<'s> {
     pub outbound: &'s OutboundHistory,
     /// Messages opened and attachments downloaded through the webmail per address and day.
     pub web_reading: &'s WebReadingHistory,
+    /// Refused logins per service and hour.
+    pub failures: &'s FailureHistory,
+    /// IMAP/POP3 sessions that fetched in bulk.
+    pub downloads: &'s DownloadHistory,
     /// Country and ASN databases, when the analyst gave them.
     pub geo: Option<&'s GeoDb>,
     /// The baseline period.
@@ -249,15 +269,25 @@ pub struct Histories {
     pub outbound: OutboundHistory,
     /// Messages opened and attachments downloaded through the webmail.
     pub web_reading: WebReadingHistory,
+    /// Refused logins.
+    pub failures: FailureHistory,
+    /// IMAP/POP3 sessions that fetched in bulk.
+    pub downloads: DownloadHistory,
+    /// Reverse proxies in front of the webmail and the access log's login requests.
+    pub proxy: ProxyHistory,
 }
 
 impl Histories {
     /// Records what `event` (from the file `path`) tells the analytics.
     pub fn add(&mut self, event: &Event<'_>, path: &Arc<str>) {
         self.logins.add(event, path);
-        self.volumes.add(event, path);
+        // A logout's address is its login's (Dovecot names it only there).
+        let login_source = self.downloads.add(event, path);
+        self.volumes.add(event, path, login_source);
         self.outbound.add(event, path);
         self.web_reading.add(event, path);
+        self.failures.add(event, path);
+        self.proxy.add(event, path);
     }
 
     /// Adds another worker's histories to these.
@@ -266,23 +296,36 @@ impl Histories {
         self.volumes.merge(other.volumes);
         self.outbound.merge(other.outbound);
         self.web_reading.merge(other.web_reading);
+        self.failures.merge(other.failures);
+        self.downloads.merge(other.downloads);
+        self.proxy.merge(other.proxy);
     }
 
     /// Runs every analytic ([`all`]) against `baseline`, adding their
-    /// findings to `findings`; each analytic sees those before it.
+    /// findings to `findings`; each analytic sees those before it. Findings
+    /// made against a reverse proxy's address are given to the client behind
+    /// it or lowered ([`ProxyHistory::attribute`]), before the analytics and
+    /// again after them; address churn is grouped at the end ([`group_churn`]).
     pub fn run(&self, geo: Option<&GeoDb>, baseline: Baseline, findings: &mut Vec<Finding>) {
+        self.proxy.attribute(findings);
         for analytic in all() {
             let found = analytic.run(&Facts {
                 logins: &self.logins,
                 volumes: &self.volumes,
                 outbound: &self.outbound,
                 web_reading: &self.web_reading,
+                failures: &self.failures,
+                downloads: &self.downloads,
                 geo,
                 baseline,
                 findings,
             });
             findings.extend(found);
         }
+        // The analytics' own findings on the proxy (mail sent through the
+        // webmail, which logs only the proxy) too.
+        self.proxy.attribute(findings);
+        group_churn(findings);
     }
 }
 
@@ -308,6 +351,8 @@ pub fn all() -> Vec<Box<dyn Analytic>> {
         Box::new(mail_sent_from_new_address::MailSentFromNewAddress::default()),
         Box::new(webmail_reading_volume::WebmailReadingVolume::default()),
         Box::new(mass_mailing::MassMailing::default()),
+        Box::new(credential_spraying::CredentialSpraying::default()),
+        Box::new(whole_mailbox_download::WholeMailboxDownload::default()),
         Box::new(account_takeover_chain::AccountTakeoverChain),
     ]
 }
@@ -366,6 +411,8 @@ pub(crate) mod tests {
             volumes: &VolumeHistory::default(),
             outbound: &OutboundHistory::default(),
             web_reading: &crate::analytics::WebReadingHistory::default(),
+            failures: &crate::analytics::FailureHistory::default(),
+            downloads: &crate::analytics::DownloadHistory::default(),
             geo: None,
             baseline: Baseline { until },
             findings: &[],

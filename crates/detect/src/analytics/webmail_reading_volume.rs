@@ -229,6 +229,8 @@ mod tests {
                 volumes: &VolumeHistory::default(),
                 outbound: &OutboundHistory::default(),
                 web_reading: web,
+                failures: &crate::analytics::FailureHistory::default(),
+                downloads: &crate::analytics::DownloadHistory::default(),
                 geo: None,
                 baseline: Baseline {
                     until: Timestamp::from_unix(11 * 86_400, 0),

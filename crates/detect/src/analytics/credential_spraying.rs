@@ -1,0 +1,371 @@
+//! VA010 `credential_spraying`.
+//!
+//! ## What it detects
+//! A password-spraying or credential-stuffing campaign seen across the whole
+//! server: an hour (or a run of hours) in which a login service refuses far
+//! more credentials than its own rhythm, from many addresses that each stay
+//! below the per-source thresholds of the correlation rules, whether or not
+//! the log names the account (Postfix writes none on a failed SASL login).
+//! The campaign is then chained to the first successful login from any of
+//! its addresses within a day after it, with what that account did next
+//! (mail sent from that address).
+//!
+//! The rhythm is rolling, not a baseline period: each hour is compared with
+//! the median hour of the same service over the [`CredentialSpraying::days`]
+//! days before it. In the warm-up (less than a day of history before the
+//! hour) it is compared with the first days of the logs instead, so that an
+//! intruder early in the logs is not invisible; the finding says which.
+//!
+//! ## Why it matters
+//! Distributed spraying (a few tries an hour from twenty addresses against
+//! fifty accounts) is how botnets take mailboxes for spam and how state
+//! services take them for collection; no single address or account trips a
+//! threshold, and the one success is lost in the office's own logins.
+//!
+//! ## Example
+//! `postfix/submission/smtpd[…]: warning: unknown[193.0.2.7]: SASL LOGIN
+//! authentication failed: UGFzc3dvcmQ6` from 20 addresses, 30 an hour for
+//! eight hours where the server usually sees four, then
+//! `client=unknown[193.0.2.7], sasl_method=LOGIN, sasl_username=bob@…`.
+//!
+//! ## False positives
+//! A misconfigured device retrying from many addresses (a phone pool behind
+//! carrier NAT with a stale password): the addresses are then the account's
+//! own and the chain names them.
+//!
+//! ## References
+//! ATT&CK T1110.003 (Password Spraying), T1110.004 (Credential Stuffing), T1078.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use ahash::AHashMap;
+
+use vigie_event::{Category, Event, Evidence, Finding, Outcome, Timestamp};
+
+use super::{Analytic, FIRST_KEPT, Facts, LoginRef, is_webmail_host};
+
+/// Sources counted per service and hour; past it, the rest are counted
+/// together (memory stays bounded under a flood).
+const SOURCES_KEPT: usize = 4096;
+
+/// Refused credentials per login service and hour.
+#[derive(Default)]
+pub struct FailureHistory {
+    /// Per service (`smtp`, `imap`, `pop3`, `webmail`, …) and hour since the epoch.
+    hours: AHashMap<(&'static str, i64), Hour>,
+}
+
+#[derive(Default)]
+struct Hour {
+    failures: u64,
+    /// Failures per source address ([`SOURCES_KEPT`] at most).
+    sources: AHashMap<IpAddr, u64>,
+    /// Failures from sources beyond those kept.
+    other: u64,
+    /// The first few, as evidence.
+    first: Vec<LoginRef>,
+}
+
+impl FailureHistory {
+    /// Records a refused login (any service, with or without an account name).
+    pub fn add(&mut self, event: &Event<'_>, path: &Arc<str>) {
+        let refused = event.category == Some(Category::Authentication)
+            && event.outcome == Some(Outcome::Failure);
+        let Some(source) = event.source_ip else {
+            return;
+        };
+        if !refused || is_webmail_host(source) {
+            return;
+        }
+        let service = event.auth_service().unwrap_or("other");
+        let hour = event.timestamp.unix_seconds().div_euclid(3600);
+        let login = LoginRef {
+            timestamp: event.timestamp,
+            source,
+            path: Arc::clone(path),
+            line: event.line,
+        };
+        self.hours
+            .entry((service, hour))
+            .or_default()
+            .add(source, 1, [login]);
+    }
+
+    /// Adds another worker's history to this one.
+    pub fn merge(&mut self, other: FailureHistory) {
+        for (key, theirs) in other.hours {
+            let mine = self.hours.entry(key).or_default();
+            mine.failures += theirs.failures;
+            mine.other += theirs.other;
+            for (source, n) in theirs.sources {
+                mine.count_source(source, n);
+            }
+            for login in theirs.first {
+                mine.keep(login);
+            }
+        }
+    }
+}
+
+impl Hour {
+    fn add(&mut self, source: IpAddr, n: u64, logins: impl IntoIterator<Item = LoginRef>) {
+        self.failures += n;
+        self.count_source(source, n);
+        for login in logins {
+            self.keep(login);
+        }
+    }
+
+    fn count_source(&mut self, source: IpAddr, n: u64) {
+        if let Some(count) = self.sources.get_mut(&source) {
+            *count += n;
+        } else if self.sources.len() < SOURCES_KEPT {
+            self.sources.insert(source, n);
+        } else {
+            self.other += n;
+        }
+    }
+
+    fn keep(&mut self, login: LoginRef) {
+        super::keep_first(&mut self.first, login);
+    }
+}
+
+/// See the module documentation.
+pub struct CredentialSpraying {
+    /// Days of rolling history each hour is compared with.
+    pub days: i64,
+    /// Failures an hour must reach in any case.
+    pub floor: u64,
+    /// How many times the median hour it must reach.
+    pub times: u64,
+    /// Distinct sources an hour must have.
+    pub sources: usize,
+    /// The most failures one source may have in the hour for the campaign to
+    /// count as distributed (above it, the per-source rules speak).
+    pub per_source: u64,
+    /// How long after the campaign a success from one of its addresses is chained to it, in seconds.
+    pub follow: i64,
+}
+
+impl Default for CredentialSpraying {
+    fn default() -> CredentialSpraying {
+        CredentialSpraying {
+            days: 7,
+            floor: 20,
+            times: 4,
+            sources: 10,
+            per_source: 10,
+            follow: 86_400,
+        }
+    }
+}
+
+/// A run of hours of one service above its rhythm.
+struct Campaign<'h> {
+    service: &'static str,
+    from: i64,
+    to: i64,
+    failures: u64,
+    median: u64,
+    warm: bool,
+    sources: AHashMap<IpAddr, u64>,
+    first: Vec<&'h LoginRef>,
+}
+
+impl CredentialSpraying {
+    fn campaigns<'h>(&self, history: &'h FailureHistory) -> Vec<Campaign<'h>> {
+        let mut by_service: AHashMap<&'static str, Vec<(i64, &Hour)>> = AHashMap::new();
+        for ((service, hour), h) in &history.hours {
+            by_service.entry(service).or_default().push((*hour, h));
+        }
+        let mut campaigns: Vec<Campaign<'h>> = Vec::new();
+        let mut services: Vec<_> = by_service.into_iter().collect();
+        services.sort_by_key(|(s, _)| *s);
+        for (service, mut hours) in services {
+            hours.sort_by_key(|(hour, _)| *hour);
+            let Some(&(first_hour, _)) = hours.first() else {
+                continue;
+            };
+            let last_hour = hours.last().map_or(first_hour, |(h, _)| *h);
+            for &(hour, h) in &hours {
+                // The rolling rhythm: every hour of the days before, the
+                // silent ones as zero; in the warm-up (less than a day
+                // before), the first days of the logs instead.
+                let warm = hour - first_hour >= 24;
+                let (from, to) = if warm {
+                    ((hour - self.days * 24).max(first_hour), hour)
+                } else {
+                    (first_hour, (first_hour + self.days * 24).min(last_hour + 1))
+                };
+                let mut counts: Vec<u64> = hours
+                    .iter()
+                    .filter(|(h2, _)| *h2 >= from && *h2 < to && *h2 != hour)
+                    .map(|(_, h2)| h2.failures)
+                    .collect();
+                let span = (to - from - i64::from(!warm && hour < to)).max(0) as usize;
+                counts.resize(span.max(counts.len()), 0);
+                counts.sort_unstable();
+                let median = counts.get(counts.len() / 2).copied().unwrap_or(0);
+                let busiest_source = h.sources.values().copied().max().unwrap_or(0);
+                let raised = h.failures >= self.floor
+                    && h.failures >= self.times.saturating_mul(median.max(1))
+                    && h.sources.len() >= self.sources
+                    && busiest_source <= self.per_source;
+                if !raised {
+                    continue;
+                }
+                match campaigns.last_mut() {
+                    Some(c) if c.service == service && c.to + 1 >= hour => {
+                        c.to = hour;
+                        c.failures += h.failures;
+                        c.median = c.median.max(median);
+                        c.warm &= warm;
+                        for (ip, n) in &h.sources {
+                            *c.sources.entry(*ip).or_default() += n;
+                        }
+                    }
+                    _ => campaigns.push(Campaign {
+                        service,
+                        from: hour,
+                        to: hour,
+                        failures: h.failures,
+                        median,
+                        warm,
+                        sources: h.sources.clone(),
+                        first: h.first.iter().collect(),
+                    }),
+                }
+            }
+        }
+        campaigns
+    }
+}
+
+impl Analytic for CredentialSpraying {
+    fn code(&self) -> &'static str {
+        "VA010"
+    }
+
+    fn title(&self) -> &'static str {
+        "Distributed credential spraying across the server"
+    }
+
+    fn run(&self, facts: &Facts<'_>) -> Vec<Finding> {
+        let mut found = Vec::new();
+        for c in self.campaigns(facts.failures) {
+            let hours = c.to - c.from + 1;
+            let mut top: Vec<(IpAddr, u64)> = c.sources.iter().map(|(ip, n)| (*ip, *n)).collect();
+            top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            let compared = if c.warm {
+                format!(
+                    "a median hour of {} refused logins over the {} days before",
+                    c.median, self.days
+                )
+            } else {
+                format!(
+                    "a median hour of {} refused logins over the first {} days of the logs (warm-up: less than a day before it)",
+                    c.median, self.days
+                )
+            };
+            let reason = format!(
+                "{} refused {} {} logins in {hours} hour(s) from {} addresses, none above {} an hour (below per-source thresholds); compared with {compared}",
+                c.service,
+                c.failures,
+                c.service,
+                c.sources.len(),
+                self.per_source,
+            );
+            let start = Timestamp::from_unix(c.from * 3600, 0);
+            let end = Timestamp::from_unix(c.to * 3600 + 3599, 0);
+            let first_seen = c.first.iter().map(|l| l.timestamp).min().unwrap_or(start);
+            found.push(Finding {
+                rule_id: self.code().to_string(),
+                title: self.title().to_string(),
+                level: "high".to_string(),
+                attack: vec!["T1110.003".to_string(), "T1110.004".to_string()],
+                entity: vigie_event::Entity {
+                    user: None,
+                    source_ip: top.first().map(|(ip, _)| ip.to_string()),
+                    session: None,
+                },
+                first_seen,
+                last_seen: end,
+                count: c.failures,
+                evidence: evidence(&c.first),
+                reason,
+            });
+            found.extend(self.chain(facts, &c, end));
+        }
+        found
+    }
+}
+
+impl CredentialSpraying {
+    /// The first successful login from any of the campaign's addresses during
+    /// it or within [`CredentialSpraying::follow`] after, per account.
+    fn chain(&self, facts: &Facts<'_>, c: &Campaign<'_>, end: Timestamp) -> Vec<Finding> {
+        let start = Timestamp::from_unix(c.from * 3600, 0);
+        let until = Timestamp::from_unix(end.unix_seconds() + self.follow, 0);
+        let mut found = Vec::new();
+        let mut hits: Vec<(&Arc<str>, &LoginRef, u64)> = facts
+            .logins
+            .sources
+            .iter()
+            .filter(|((_, ip), _)| c.sources.contains_key(ip))
+            .filter_map(|((user, _), h)| {
+                let first = h
+                    .first
+                    .iter()
+                    .find(|l| l.timestamp >= start && l.timestamp <= until)?;
+                Some((user, first, h.count))
+            })
+            .collect();
+        hits.sort_by_key(|(user, l, _)| (l.timestamp, user.to_string()));
+        for (user, login, count) in hits {
+            let sent = facts.outbound.sent_by(user, login.source);
+            let next = match sent {
+                (0, _) => "no mail sent from that address afterwards".to_string(),
+                (m, r) => format!("then {m} messages to {r} recipients sent from that address"),
+            };
+            let reason = format!(
+                "{user} logged in from {} ({count} logins) at {}, an address of the {} spraying campaign of {} to {} ({} refused logins from {} addresses); {next}",
+                login.source,
+                login.timestamp,
+                c.service,
+                start,
+                end,
+                c.failures,
+                c.sources.len()
+            );
+            found.extend(super::finding(
+                self,
+                "critical",
+                &["T1110.003", "T1078"],
+                user,
+                &[login],
+                count,
+                reason,
+            ));
+            if let Some(f) = found.last_mut() {
+                f.title = "Login from an address of a credential-spraying campaign".to_string();
+            }
+        }
+        found
+    }
+}
+
+fn evidence(first: &[&LoginRef]) -> Vec<Evidence> {
+    let mut evidence: Vec<Evidence> = first
+        .iter()
+        .take(FIRST_KEPT)
+        .map(|l| Evidence {
+            path: l.path.to_string(),
+            line: l.line,
+            part: None,
+        })
+        .collect();
+    evidence.sort();
+    evidence
+}
