@@ -6,6 +6,7 @@
 //! to, so mixed files (a syslog file with a few Dovecot-native lines, test
 //! fixtures) still parse. A line that no parser claims is a counted skip.
 
+mod amavis;
 mod courier;
 mod cyrus;
 mod dovecot;
@@ -13,15 +14,18 @@ mod exim;
 mod horde;
 mod journald;
 mod kerio;
+mod mailscanner;
 mod opensmtpd;
 mod openwebmail;
 mod pam;
 mod perdition;
 mod postfix;
 mod roundcube;
+mod rspamd;
 mod sendmail;
 mod sogo;
 mod solid_pop3d;
+mod spamassassin;
 mod syslog;
 pub mod text;
 pub mod timestamp;
@@ -63,6 +67,8 @@ pub enum Format {
     OpenWebmail,
     /// Zimbra `mailbox.log` / `audit.log` (log4j).
     Zimbra,
+    /// rspamd's own `rspamd.log`.
+    Rspamd,
 }
 
 impl Format {
@@ -79,6 +85,7 @@ impl Format {
         Format::Kerio,
         Format::OpenWebmail,
         Format::Zimbra,
+        Format::Rspamd,
     ];
 
     /// The name used on the command line and in reports.
@@ -95,6 +102,7 @@ impl Format {
             Format::Kerio => "kerio",
             Format::OpenWebmail => "openwebmail",
             Format::Zimbra => "zimbra",
+            Format::Rspamd => "rspamd",
         }
     }
 
@@ -187,6 +195,7 @@ pub fn classify(line: &str) -> Option<Format> {
             Some(Format::NginxError)
         }
         b'0'..=b'9' if b.get(4) == Some(&b'-') && zimbra::looks_like(line) => Some(Format::Zimbra),
+        b'0'..=b'9' if b.get(4) == Some(&b'-') && rspamd::looks_like(line) => Some(Format::Rspamd),
         b'0'..=b'9' if b.get(4) == Some(&b'-') && timestamp::iso(b).is_some() => {
             Some(if syslog::looks_like(line) {
                 Format::Syslog
@@ -268,6 +277,7 @@ fn parse_as<'a>(
         Format::Kerio => kerio::parse(line, ctx)?,
         Format::OpenWebmail => openwebmail::parse(line, ctx)?,
         Format::Zimbra => zimbra::parse(line, ctx)?,
+        Format::Rspamd => rspamd::parse_file(line, ctx)?,
     };
     emit(&event);
     Ok(event.dataset)
@@ -332,6 +342,10 @@ mod tests {
             (
                 "@400000004c91b044077a9e94 imap-login: x",
                 Some(Format::Syslog),
+            ),
+            (
+                "2026-03-20 08:09:41 #38(normal) <73b3a9>; task; rspamd_task_write_log: id: <a@b>",
+                Some(Format::Rspamd),
             ),
             ("garbage", None),
         ];

@@ -8,8 +8,9 @@ use vigie_event::{Dataset, Event};
 
 use super::timestamp::{self, RawTime};
 use super::{
-    LineContext, Miss, SkipReason, courier, cyrus, dovecot, exim, horde, opensmtpd, pam, perdition,
-    postfix, roundcube, sendmail, sogo, solid_pop3d, uw_imap, vpopmail, web_access,
+    LineContext, Miss, SkipReason, amavis, courier, cyrus, dovecot, exim, horde, mailscanner,
+    opensmtpd, pam, perdition, postfix, roundcube, rspamd, sendmail, sogo, solid_pop3d,
+    spamassassin, uw_imap, vpopmail, web_access,
 };
 use crate::parse::text::{self, word};
 
@@ -300,6 +301,14 @@ pub fn dispatch<'a>(event: &mut Event<'a>, program: Option<&'a str>, message: &'
         vpopmail::parse(message, event)
     } else if base == "sogod" {
         sogo::parse(message, event)
+    } else if amavis::is_amavis_program(base) {
+        amavis::parse(message, event)
+    } else if base == "spamd" {
+        spamassassin::parse(message, event)
+    } else if base == "rspamd" {
+        rspamd::parse(message, event)
+    } else if base == "MailScanner" {
+        mailscanner::parse(message, event)
     } else if sendmail::is_sendmail_program(base) {
         sendmail::parse(message, event)
     } else {
