@@ -10,7 +10,7 @@ use super::timestamp::{self, RawTime};
 use super::{
     LineContext, Miss, SkipReason, amavis, courier, cyrus, dovecot, exim, horde, mailscanner,
     opensmtpd, pam, perdition, postfix, roundcube, rspamd, sendmail, sogo, solid_pop3d,
-    spamassassin, uw_imap, vpopmail, web_access,
+    spamassassin, uw_imap, vpopmail, web_access, web_error,
 };
 use crate::parse::text::{self, word};
 
@@ -220,26 +220,63 @@ fn skip_structured_data(rest: &str) -> &str {
 /// Parses a syslog line into an event.
 pub fn parse<'a>(line: &'a str, ctx: &mut LineContext<'a, '_>) -> Result<Event<'a>, Miss> {
     let header = header(line).ok_or(Miss::NotMine)?;
-    // nginx (`access_log syslog:…`) and Apache (`CustomLog "|logger"`) access
-    // lines wrapped in syslog stay access events, stamped by their own time.
+    // nginx (`access_log syslog:…`, `error_log syslog:…`) and Apache
+    // (`CustomLog "|logger"`, `ErrorLog syslog:`) lines wrapped in syslog stay
+    // access and error events: nginx's carry their own time, Apache's error
+    // lines have none.
     if let Some(program) = header.program
-        && matches!(
-            program.rsplit('/').next().unwrap_or(program),
-            "nginx" | "httpd" | "apache" | "apache2" | "apache-access" | "nginx_access"
-        )
-        && web_access::looks_like(header.message)
+        && let Some(nginx) = web_server(program)
     {
-        let dataset = if program.starts_with("nginx") {
-            Dataset::NginxAccess
+        let parsed = if web_access::looks_like(header.message) {
+            let dataset = if nginx {
+                Dataset::NginxAccess
+            } else {
+                Dataset::ApacheAccess
+            };
+            web_access::parse(header.message, ctx, dataset)
+        } else if nginx && header.message.as_bytes().get(4) == Some(&b'/') {
+            web_error::parse_nginx(header.message, ctx)
+        } else if !nginx && header.message.starts_with('[') {
+            let mut event = Event::new(Dataset::ApacheError, ctx.path, ctx.number);
+            event.timestamp = ctx
+                .time
+                .resolve(header.time)
+                .ok_or(Miss::Skip(SkipReason::InvalidTime))?;
+            if web_error::apache_syslog(header.message, &mut event) {
+                Ok(event)
+            } else {
+                Err(Miss::NotMine)
+            }
         } else {
-            Dataset::ApacheAccess
+            Err(Miss::NotMine)
         };
-        let mut event = web_access::parse(header.message, ctx, dataset)?;
-        event.host_name = header.host.map(Into::into);
-        event.process_name = Some(program.into());
-        event.process_pid = header.pid;
-        return Ok(event);
+        match parsed {
+            Ok(mut event) => {
+                event.host_name = header.host.map(Into::into);
+                event.process_name = Some(program.into());
+                event.process_pid = event.process_pid.or(header.pid);
+                return Ok(event);
+            }
+            Err(Miss::Skip(reason)) => return Err(Miss::Skip(reason)),
+            // Any other line of the web server is a plain syslog event.
+            Err(Miss::NotMine) => {}
+        }
     }
+    generic(header, ctx)
+}
+
+/// `Some(true)` for nginx's syslog tags, `Some(false)` for Apache's (`httpd`,
+/// `apache2`, a `logger -t` tag), `None` for any other program.
+fn web_server(program: &str) -> Option<bool> {
+    match program.rsplit('/').next().unwrap_or(program) {
+        "nginx" | "nginx_access" | "nginx_error" => Some(true),
+        "httpd" | "apache" | "apache2" | "apache-access" | "apache-error" => Some(false),
+        _ => None,
+    }
+}
+
+/// A syslog line of any program but a web server's.
+fn generic<'a>(header: Header<'a>, ctx: &mut LineContext<'a, '_>) -> Result<Event<'a>, Miss> {
     let timestamp = ctx
         .time
         .resolve(header.time)
