@@ -268,14 +268,25 @@ pub fn parse<'a>(line: &'a str, ctx: &mut LineContext<'a, '_>) -> Result<Event<'
 /// `Some(true)` for nginx's syslog tags, `Some(false)` for Apache's (`httpd`,
 /// `apache2`, a `logger -t` tag), `None` for any other program.
 fn web_server(program: &str) -> Option<bool> {
-    match program.rsplit('/').next().unwrap_or(program) {
+    match base_name(program) {
         "nginx" | "nginx_access" | "nginx_error" => Some(true),
         "httpd" | "apache" | "apache2" | "apache-access" | "apache-error" => Some(false),
         _ => None,
     }
 }
 
-/// A syslog line of any program but a web server's.
+/// The program's name after its last `/` (`postfix/submission/smtpd` →
+/// `smtpd`, `/usr/sbin/amavisd` → `amavisd`).
+fn base_name(program: &str) -> &str {
+    program
+        .bytes()
+        .rposition(|b| b == b'/')
+        .map_or(program, |i| &program[i + 1..])
+}
+
+/// A syslog line of any program but a web server's (inlined: the event is
+/// built in place rather than moved out of one more frame).
+#[inline(always)]
 fn generic<'a>(header: Header<'a>, ctx: &mut LineContext<'a, '_>) -> Result<Event<'a>, Miss> {
     let timestamp = ctx
         .time
@@ -313,47 +324,43 @@ pub fn dispatch<'a>(event: &mut Event<'a>, program: Option<&'a str>, message: &'
         dovecot::parse(service, rest, event);
         return;
     }
-    let base = program.rsplit('/').next().unwrap_or(program);
+    let base = base_name(program);
+    // The program picks its parser: the common ones by a prefix test, the
+    // rest in one `match` on the name (a length switch and one comparison),
+    // the prefix families after it.
     let recognized = if program.starts_with("postfix") {
         postfix::parse(program, message, event)
     } else if dovecot::is_dovecot_program(program) {
         dovecot::parse(program, message, event)
-    } else if base.starts_with("exim") {
-        exim::parse_message(
-            message
-                .strip_prefix('[')
-                .and_then(|m| text::split_once(m, "] "))
-                .map_or(message, |(_, m)| m),
-            event,
-        )
-    } else if base.eq_ignore_ascii_case("roundcube") {
-        roundcube::parse_message(message, event)
-    } else if base.starts_with("perdition") {
-        perdition::parse(message, event)
-    } else if base == "smtpd" && opensmtpd::parse(message, event) {
-        true
-    } else if base == "solid-pop3d" {
-        solid_pop3d::parse(message, event)
-    } else if base == "vpopmail" {
-        vpopmail::parse(message, event)
-    } else if base == "sogod" {
-        sogo::parse(message, event)
-    } else if amavis::is_amavis_program(base) {
-        amavis::parse(message, event)
-    } else if base == "spamd" {
-        spamassassin::parse(message, event)
-    } else if base == "rspamd" {
-        rspamd::parse(message, event)
-    } else if base == "MailScanner" {
-        mailscanner::parse(message, event)
-    } else if sendmail::is_sendmail_program(base) {
-        sendmail::parse(message, event)
     } else {
-        // `imapd` and `pop3d` are Courier's, Cyrus's and UW's tags alike:
-        // each claims only its own wording.
-        (courier::is_courier_program(base) && courier::parse(base, message, event))
-            || (uw_imap::is_uw_program(base) && uw_imap::parse(base, message, event))
-            || (cyrus::is_cyrus_program(program, base) && cyrus::parse(base, message, event))
+        match base {
+            "smtpd" if opensmtpd::parse(message, event) => true,
+            "solid-pop3d" => solid_pop3d::parse(message, event),
+            "vpopmail" => vpopmail::parse(message, event),
+            "sogod" => sogo::parse(message, event),
+            "spamd" => spamassassin::parse(message, event),
+            "rspamd" => rspamd::parse(message, event),
+            "MailScanner" => mailscanner::parse(message, event),
+            _ if base.starts_with("exim") => exim::parse_message(
+                message
+                    .strip_prefix('[')
+                    .and_then(|m| text::split_once(m, "] "))
+                    .map_or(message, |(_, m)| m),
+                event,
+            ),
+            _ if base.eq_ignore_ascii_case("roundcube") => roundcube::parse_message(message, event),
+            _ if base.starts_with("perdition") => perdition::parse(message, event),
+            _ if amavis::is_amavis_program(base) => amavis::parse(message, event),
+            _ if sendmail::is_sendmail_program(base) => sendmail::parse(message, event),
+            // `imapd` and `pop3d` are Courier's, Cyrus's and UW's tags alike:
+            // each claims only its own wording.
+            _ => {
+                (courier::is_courier_program(base) && courier::parse(base, message, event))
+                    || (uw_imap::is_uw_program(base) && uw_imap::parse(base, message, event))
+                    || (cyrus::is_cyrus_program(program, base)
+                        && cyrus::parse(base, message, event))
+            }
+        }
     };
     if !recognized {
         pam::parse(message, event);
