@@ -268,11 +268,23 @@ pub fn parse<'a>(line: &'a str, ctx: &mut LineContext<'a, '_>) -> Result<Event<'
 /// `Some(true)` for nginx's syslog tags, `Some(false)` for Apache's (`httpd`,
 /// `apache2`, a `logger -t` tag), `None` for any other program.
 fn web_server(program: &str) -> Option<bool> {
-    match base_name(program) {
-        "nginx" | "nginx_access" | "nginx_error" => Some(true),
-        "httpd" | "apache" | "apache2" | "apache-access" | "apache-error" => Some(false),
-        _ => None,
-    }
+    // Nearly every tag is not a web server's: a few comparisons of its end
+    // reject it without scanning it.
+    const NAMES: [(&str, bool); 8] = [
+        ("nginx", true),
+        ("nginx_access", true),
+        ("nginx_error", true),
+        ("httpd", false),
+        ("apache", false),
+        ("apache2", false),
+        ("apache-access", false),
+        ("apache-error", false),
+    ];
+    NAMES.iter().find_map(|&(name, nginx)| {
+        let start = program.len().checked_sub(name.len())?;
+        (program.ends_with(name) && (start == 0 || program.as_bytes()[start - 1] == b'/'))
+            .then_some(nginx)
+    })
 }
 
 /// The program's name after its last `/` (`postfix/submission/smtpd` →
@@ -324,15 +336,15 @@ pub fn dispatch<'a>(event: &mut Event<'a>, program: Option<&'a str>, message: &'
         dovecot::parse(service, rest, event);
         return;
     }
-    let base = base_name(program);
     // The program picks its parser: the common ones by a prefix test, the
-    // rest in one `match` on the name (a length switch and one comparison),
-    // the prefix families after it.
+    // rest in one `match` on the name after its last `/` (a length switch
+    // and one comparison), the prefix families after it.
     let recognized = if program.starts_with("postfix") {
         postfix::parse(program, message, event)
     } else if dovecot::is_dovecot_program(program) {
         dovecot::parse(program, message, event)
     } else {
+        let base = base_name(program);
         match base {
             "smtpd" if opensmtpd::parse(message, event) => true,
             "solid-pop3d" => solid_pop3d::parse(message, event),
