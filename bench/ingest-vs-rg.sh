@@ -4,12 +4,51 @@
 # (bench/generate.py: a synthetic office, labelled so). Prints the best of
 # RUNS wall times for each, throughput, the ratio, and vigie's peak memory.
 #
-#   bench/ingest-vs-rg.sh [SIZE_MB]      (default 1100)
+# With BASELINE=/path/to/an/older/vigie, the older and this build run
+# alternately RUNS times each (a burst of load on a shared machine hits both),
+# and the script prints each one's median, best and worst wall time, and the
+# user-space instructions of one run of each (`perf stat`, when perf is
+# there): the figure that load on the machine does not move.
+#
+#   bench/ingest-vs-rg.sh [SIZE_MB]                         (default 1100)
+#   BASELINE=/tmp/vigie-before RUNS=5 bench/ingest-vs-rg.sh [SIZE_MB]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/bench/common.sh"
 bytes=$(du -sb "$data" | cut -f1)
 stats=$(mktemp)
+
+if [ -n "${BASELINE:-}" ]; then
+  walls=$(mktemp)
+  for i in $(seq "$runs"); do
+    for which in before after; do
+      bin=$vigie; [ "$which" = before ] && bin=$BASELINE
+      /usr/bin/time -f '%e %M' -o "$timing" "$bin" events --stats --tz UTC "$data" > /dev/null
+      echo "$which $(tail -n 1 "$timing")" >> "$walls"
+    done
+  done
+  instructions() {
+    command -v perf > /dev/null || { echo "-"; return; }
+    perf stat -x, -e instructions:u -o "$stats" "$1" events --stats --tz UTC "$data" > /dev/null 2>&1 \
+      && awk -F, '/instructions/ {printf "%.3f", $1 / 1e9}' "$stats" || echo "-"
+  }
+  printf "input: %.0f MB, %s alternating runs each, cores: %d\n" "$(awk "BEGIN{print $bytes/1048576}")" "$runs" "$(nproc)"
+  printf "%-8s %9s %8s %8s %9s %12s %14s\n" build "median s" "best s" "worst s" "MB/s med" "peak RSS MB" "instr:u (1e9)"
+  for which in before after; do
+    bin=$vigie; [ "$which" = before ] && bin=$BASELINE
+    peak=$(awk -v w="$which" '$1 == w && $3 > m { m = $3 } END { print m }' "$walls")
+    awk -v w="$which" '$1 == w { print $2 }' "$walls" | sort -n \
+      | awk -v w="$which" -v b="$bytes" -v m="$peak" -v ins="$(instructions "$bin")" '{ t[++n] = $1 }
+        END {
+          med = n % 2 ? t[(n + 1) / 2] : (t[n / 2] + t[n / 2 + 1]) / 2
+          printf "%-8s %9.2f %8.2f %8.2f %9.0f %12.1f %14s\n", w, med, t[1], t[n], b / 1048576 / med, m / 1024, ins
+        }'
+  done
+  echo "raw wall times (order of the runs):"
+  awk '{printf "  %s %s\n", $1, $2}' "$walls"
+  rm -f "$walls" "$stats"
+  exit 0
+fi
 
 read -r rg_t rg_m < <(best rg -c --no-messages 'Password mismatch' "$data")
 read -r vg_t vg_m < <(best "$vigie" events --stats --tz UTC "$data")

@@ -84,6 +84,10 @@ pub enum Field {
     RoundcubeTask,
     /// `roundcube.uid`: the `_uid` request parameter.
     RoundcubeUid,
+    /// `rule.name`: the tests, symbols or malware names a content filter
+    /// matched, comma-separated (SpamAssassin tests, rspamd symbols, amavis
+    /// `INFECTED (name)`, MailScanner's SpamAssassin report).
+    RuleName,
     /// `session.id`: Dovecot session, Postfix or Exim queue id, webmail session.
     SessionId,
     /// `source.address`: the client as written when it is not a plain IP address.
@@ -123,6 +127,15 @@ pub enum Field {
     /// `smtp`, `imap`, `pop3`, `managesieve`, `webmail` or `http` (a web
     /// server's own authentication). Behaviour rules select on it.
     VigieAuthService,
+    /// `vigie.filter.score` (vigie extension): the spam score a content
+    /// filter gave a message, as it wrote it (`-4.216`, `25.5`).
+    VigieFilterScore,
+    /// `vigie.filter.verdict` (vigie extension): a content filter's verdict
+    /// on a message, in amavis's words lower-cased whatever the filter:
+    /// `clean`, `spam`, `spammy`, `infected`, `banned`, `bad-header`,
+    /// `oversized`, `unchecked`, `mta-blocked`, `other`. `event.outcome`
+    /// says whether it went on (`success`) or was stopped (`failure`).
+    VigieFilterVerdict,
     /// `vigie.mailbox.name` (vigie extension): the mailbox (folder) a message
     /// action touched (Dovecot mail_log `box=`).
     VigieMailboxName,
@@ -181,6 +194,7 @@ impl Field {
         Field::RoundcubePart,
         Field::RoundcubeTask,
         Field::RoundcubeUid,
+        Field::RuleName,
         Field::SessionId,
         Field::SourceAddress,
         Field::SourceDomain,
@@ -195,6 +209,8 @@ impl Field {
         Field::VigieAuthFailureKind,
         Field::VigieAuthMasterUser,
         Field::VigieAuthService,
+        Field::VigieFilterScore,
+        Field::VigieFilterVerdict,
         Field::VigieMailboxName,
         Field::VigieMailboxUid,
         Field::WebmailMailbox,
@@ -241,6 +257,7 @@ impl Field {
             Field::RoundcubePart => "roundcube.part",
             Field::RoundcubeTask => "roundcube.task",
             Field::RoundcubeUid => "roundcube.uid",
+            Field::RuleName => "rule.name",
             Field::SessionId => "session.id",
             Field::SourceAddress => "source.address",
             Field::SourceDomain => "source.domain",
@@ -255,6 +272,8 @@ impl Field {
             Field::VigieAuthFailureKind => "vigie.auth.failure_kind",
             Field::VigieAuthMasterUser => "vigie.auth.master_user",
             Field::VigieAuthService => "vigie.auth.service",
+            Field::VigieFilterScore => "vigie.filter.score",
+            Field::VigieFilterVerdict => "vigie.filter.verdict",
             Field::VigieMailboxName => "vigie.mailbox.name",
             Field::VigieMailboxUid => "vigie.mailbox.uid",
             Field::WebmailMailbox => "webmail.mailbox",

@@ -96,6 +96,14 @@ pub enum Dataset {
     OpenWebmail,
     /// solid-pop3d.
     SolidPop3d,
+    /// amavisd-new: the per-message verdict line (`Passed CLEAN`, `Blocked SPAM`).
+    Amavis,
+    /// SpamAssassin's `spamd`: `result:`, `identified spam`, `clean message`.
+    Spamassassin,
+    /// rspamd: the per-task line `rspamd_task_write_log` writes.
+    Rspamd,
+    /// MailScanner: `Message … is spam`, `Infected message … came from`.
+    Mailscanner,
     /// PHP-FPM master log.
     PhpFpm,
     /// MDaemon (SMTP, IMAP, POP3 session logs).
@@ -141,6 +149,10 @@ impl Dataset {
         Dataset::Perdition,
         Dataset::OpenWebmail,
         Dataset::SolidPop3d,
+        Dataset::Amavis,
+        Dataset::Spamassassin,
+        Dataset::Rspamd,
+        Dataset::Mailscanner,
         Dataset::PhpFpm,
         Dataset::Mdaemon,
         Dataset::Domino,
@@ -183,6 +195,10 @@ impl Dataset {
             Dataset::Perdition => "perdition",
             Dataset::OpenWebmail => "openwebmail",
             Dataset::SolidPop3d => "solid-pop3d",
+            Dataset::Amavis => "amavis",
+            Dataset::Spamassassin => "spamassassin",
+            Dataset::Rspamd => "rspamd",
+            Dataset::Mailscanner => "mailscanner",
             Dataset::PhpFpm => "php-fpm",
             Dataset::Mdaemon => "mdaemon",
             Dataset::Domino => "domino",
@@ -412,8 +428,16 @@ pub struct Event<'a> {
     pub roundcube_part: Option<Text<'a>>,
     /// `roundcube.from`.
     pub roundcube_from: Option<Text<'a>>,
+    /// `rule.name`: the content filter's tests, symbols or malware names, comma-separated.
+    pub rule_name: Option<Text<'a>>,
     /// `vigie.auth.master_user`.
     pub auth_master_user: Option<Text<'a>>,
+    /// `vigie.filter.score`: a content filter's score, as written (`-4.216`).
+    pub filter_score: Option<Text<'a>>,
+    /// `vigie.filter.verdict`: a content filter's verdict on a message
+    /// (`clean`, `spam`, `spammy`, `infected`, `banned`, `bad-header`,
+    /// `oversized`, `unchecked`, `mta-blocked`, `other`).
+    pub filter_verdict: Option<&'static str>,
     /// `vigie.mailbox.name`.
     pub mailbox: Option<Text<'a>>,
     /// `vigie.mailbox.uid`.
@@ -480,7 +504,10 @@ impl<'a> Event<'a> {
             roundcube_uid: None,
             roundcube_part: None,
             roundcube_from: None,
+            rule_name: None,
             auth_master_user: None,
+            filter_score: None,
+            filter_verdict: None,
             mailbox: None,
             mailbox_uid: None,
             webmail_product: None,
@@ -603,6 +630,7 @@ impl<'a> Event<'a> {
             Field::RoundcubePart => text(&self.roundcube_part),
             Field::RoundcubeTask => text(&self.roundcube_task),
             Field::RoundcubeUid => text(&self.roundcube_uid),
+            Field::RuleName => text(&self.rule_name),
             Field::SessionId => text(&self.session_id),
             Field::SourceAddress => text(&self.source_address),
             Field::SourceDomain => text(&self.source_domain),
@@ -617,6 +645,8 @@ impl<'a> Event<'a> {
             Field::VigieAuthFailureKind => self.auth_failure_kind().map(|k| Value::Str(k.name())),
             Field::VigieAuthMasterUser => text(&self.auth_master_user),
             Field::VigieAuthService => self.auth_service().map(Value::Str),
+            Field::VigieFilterScore => text(&self.filter_score),
+            Field::VigieFilterVerdict => self.filter_verdict.map(Value::Str),
             Field::VigieMailboxName => text(&self.mailbox),
             Field::VigieMailboxUid => self.mailbox_uid.map(Value::UInt),
             Field::WebmailMailbox => text(&self.webmail_mailbox),

@@ -6,6 +6,7 @@
 //! to, so mixed files (a syslog file with a few Dovecot-native lines, test
 //! fixtures) still parse. A line that no parser claims is a counted skip.
 
+mod amavis;
 mod courier;
 mod cyrus;
 mod domino;
@@ -15,6 +16,7 @@ mod groupoffice;
 mod horde;
 mod journald;
 mod kerio;
+mod mailscanner;
 mod mdaemon;
 mod opensmtpd;
 mod openwebmail;
@@ -25,9 +27,11 @@ mod perdition;
 mod postfix;
 mod qmail;
 mod roundcube;
+mod rspamd;
 mod sendmail;
 mod sogo;
 mod solid_pop3d;
+mod spamassassin;
 mod squirrelmail;
 mod syslog;
 pub mod text;
@@ -82,6 +86,8 @@ pub enum Format {
     GroupOffice,
     /// SquirrelMail `squirrel_logger` file.
     Squirrelmail,
+    /// rspamd's own `rspamd.log`.
+    Rspamd,
 }
 
 impl Format {
@@ -104,6 +110,7 @@ impl Format {
         Format::OracleMta,
         Format::GroupOffice,
         Format::Squirrelmail,
+        Format::Rspamd,
     ];
 
     /// The name used on the command line and in reports.
@@ -126,6 +133,7 @@ impl Format {
             Format::OracleMta => "oracle-mta",
             Format::GroupOffice => "group-office",
             Format::Squirrelmail => "squirrelmail",
+            Format::Rspamd => "rspamd",
         }
     }
 
@@ -229,6 +237,7 @@ pub fn classify(line: &str) -> Option<Format> {
             Some(Format::NginxError)
         }
         b'0'..=b'9' if b.get(4) == Some(&b'-') && zimbra::looks_like(line) => Some(Format::Zimbra),
+        b'0'..=b'9' if b.get(4) == Some(&b'-') && rspamd::looks_like(line) => Some(Format::Rspamd),
         b'0'..=b'9' if b.get(4) == Some(&b'-') && timestamp::iso(b).is_some() => {
             Some(if syslog::looks_like(line) {
                 Format::Syslog
@@ -317,6 +326,7 @@ fn parse_as<'a>(
         Format::OracleMta => oracle_mta::parse(line, ctx)?,
         Format::GroupOffice => groupoffice::parse(line, ctx)?,
         Format::Squirrelmail => squirrelmail::parse(line, ctx)?,
+        Format::Rspamd => rspamd::parse_file(line, ctx)?,
     };
     emit(&event);
     Ok(event.dataset)
@@ -381,6 +391,10 @@ mod tests {
             (
                 "@400000004c91b044077a9e94 imap-login: x",
                 Some(Format::Syslog),
+            ),
+            (
+                "2026-03-20 08:09:41 #38(normal) <73b3a9>; task; rspamd_task_write_log: id: <a@b>",
+                Some(Format::Rspamd),
             ),
             ("garbage", None),
             (

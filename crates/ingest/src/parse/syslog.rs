@@ -8,9 +8,9 @@ use vigie_event::{Dataset, Event};
 
 use super::timestamp::{self, RawTime};
 use super::{
-    LineContext, Miss, SkipReason, courier, cyrus, dovecot, exim, horde, opensmtpd, pam, perdition,
-    postfix, qmail, roundcube, sendmail, sogo, solid_pop3d, squirrelmail, uw_imap, vpopmail,
-    web_access,
+    LineContext, Miss, SkipReason, amavis, courier, cyrus, dovecot, exim, horde, mailscanner,
+    opensmtpd, pam, perdition, postfix, qmail, roundcube, rspamd, sendmail, sogo, solid_pop3d,
+    spamassassin, squirrelmail, uw_imap, vpopmail, web_access, web_error,
 };
 use crate::parse::text::{self, word};
 
@@ -220,26 +220,86 @@ fn skip_structured_data(rest: &str) -> &str {
 /// Parses a syslog line into an event.
 pub fn parse<'a>(line: &'a str, ctx: &mut LineContext<'a, '_>) -> Result<Event<'a>, Miss> {
     let header = header(line).ok_or(Miss::NotMine)?;
-    // nginx (`access_log syslog:…`) and Apache (`CustomLog "|logger"`) access
-    // lines wrapped in syslog stay access events, stamped by their own time.
+    // nginx (`access_log syslog:…`, `error_log syslog:…`) and Apache
+    // (`CustomLog "|logger"`, `ErrorLog syslog:`) lines wrapped in syslog stay
+    // access and error events: nginx's carry their own time, Apache's error
+    // lines have none.
     if let Some(program) = header.program
-        && matches!(
-            program.rsplit('/').next().unwrap_or(program),
-            "nginx" | "httpd" | "apache" | "apache2" | "apache-access" | "nginx_access"
-        )
-        && web_access::looks_like(header.message)
+        && let Some(nginx) = web_server(program)
     {
-        let dataset = if program.starts_with("nginx") {
-            Dataset::NginxAccess
+        let parsed = if web_access::looks_like(header.message) {
+            let dataset = if nginx {
+                Dataset::NginxAccess
+            } else {
+                Dataset::ApacheAccess
+            };
+            web_access::parse(header.message, ctx, dataset)
+        } else if nginx && header.message.as_bytes().get(4) == Some(&b'/') {
+            web_error::parse_nginx(header.message, ctx)
+        } else if !nginx && header.message.starts_with('[') {
+            let mut event = Event::new(Dataset::ApacheError, ctx.path, ctx.number);
+            event.timestamp = ctx
+                .time
+                .resolve(header.time)
+                .ok_or(Miss::Skip(SkipReason::InvalidTime))?;
+            if web_error::apache_syslog(header.message, &mut event) {
+                Ok(event)
+            } else {
+                Err(Miss::NotMine)
+            }
         } else {
-            Dataset::ApacheAccess
+            Err(Miss::NotMine)
         };
-        let mut event = web_access::parse(header.message, ctx, dataset)?;
-        event.host_name = header.host.map(Into::into);
-        event.process_name = Some(program.into());
-        event.process_pid = header.pid;
-        return Ok(event);
+        match parsed {
+            Ok(mut event) => {
+                event.host_name = header.host.map(Into::into);
+                event.process_name = Some(program.into());
+                event.process_pid = event.process_pid.or(header.pid);
+                return Ok(event);
+            }
+            Err(Miss::Skip(reason)) => return Err(Miss::Skip(reason)),
+            // Any other line of the web server is a plain syslog event.
+            Err(Miss::NotMine) => {}
+        }
     }
+    generic(header, ctx)
+}
+
+/// `Some(true)` for nginx's syslog tags, `Some(false)` for Apache's (`httpd`,
+/// `apache2`, a `logger -t` tag), `None` for any other program.
+fn web_server(program: &str) -> Option<bool> {
+    // Nearly every tag is not a web server's: a few comparisons of its end
+    // reject it without scanning it.
+    const NAMES: [(&str, bool); 8] = [
+        ("nginx", true),
+        ("nginx_access", true),
+        ("nginx_error", true),
+        ("httpd", false),
+        ("apache", false),
+        ("apache2", false),
+        ("apache-access", false),
+        ("apache-error", false),
+    ];
+    NAMES.iter().find_map(|&(name, nginx)| {
+        let start = program.len().checked_sub(name.len())?;
+        (program.ends_with(name) && (start == 0 || program.as_bytes()[start - 1] == b'/'))
+            .then_some(nginx)
+    })
+}
+
+/// The program's name after its last `/` (`postfix/submission/smtpd` →
+/// `smtpd`, `/usr/sbin/amavisd` → `amavisd`).
+fn base_name(program: &str) -> &str {
+    program
+        .bytes()
+        .rposition(|b| b == b'/')
+        .map_or(program, |i| &program[i + 1..])
+}
+
+/// A syslog line of any program but a web server's (inlined: the event is
+/// built in place rather than moved out of one more frame).
+#[inline(always)]
+fn generic<'a>(header: Header<'a>, ctx: &mut LineContext<'a, '_>) -> Result<Event<'a>, Miss> {
     let timestamp = ctx
         .time
         .resolve(header.time)
@@ -283,43 +343,47 @@ pub fn dispatch<'a>(event: &mut Event<'a>, program: Option<&'a str>, message: &'
         dovecot::parse(service, rest, event);
         return;
     }
-    let base = program.rsplit('/').next().unwrap_or(program);
+    // The program picks its parser: chkuser's lines by their content (its
+    // program is qmail-smtpd's or a wrapper's), the common ones by a prefix
+    // test, the rest in one `match` on the name after its last `/` (a length
+    // switch and one comparison), the prefix families after it.
     let recognized = if qmail::is_chkuser(message) {
         qmail::parse(message, event)
-    } else if base.starts_with("qmail-smtpd") && qmail::parse_verdict(message, event) {
-        true
     } else if program.starts_with("postfix") {
         postfix::parse(program, message, event)
     } else if dovecot::is_dovecot_program(program) {
         dovecot::parse(program, message, event)
-    } else if base.starts_with("exim") {
-        exim::parse_message(
-            message
-                .strip_prefix('[')
-                .and_then(|m| text::split_once(m, "] "))
-                .map_or(message, |(_, m)| m),
-            event,
-        )
-    } else if base.eq_ignore_ascii_case("roundcube") {
-        roundcube::parse_message(message, event)
-    } else if base.starts_with("perdition") {
-        perdition::parse(message, event)
-    } else if base == "smtpd" && opensmtpd::parse(message, event) {
-        true
-    } else if base == "solid-pop3d" {
-        solid_pop3d::parse(message, event)
-    } else if base == "vpopmail" {
-        vpopmail::parse(message, event)
-    } else if base == "sogod" {
-        sogo::parse(message, event)
-    } else if sendmail::is_sendmail_program(base) {
-        sendmail::parse(message, event)
     } else {
-        // `imapd` and `pop3d` are Courier's, Cyrus's and UW's tags alike:
-        // each claims only its own wording.
-        (courier::is_courier_program(base) && courier::parse(base, message, event))
-            || (uw_imap::is_uw_program(base) && uw_imap::parse(base, message, event))
-            || (cyrus::is_cyrus_program(program, base) && cyrus::parse(base, message, event))
+        let base = base_name(program);
+        match base {
+            "smtpd" if opensmtpd::parse(message, event) => true,
+            "solid-pop3d" => solid_pop3d::parse(message, event),
+            "vpopmail" => vpopmail::parse(message, event),
+            "sogod" => sogo::parse(message, event),
+            "spamd" => spamassassin::parse(message, event),
+            "rspamd" => rspamd::parse(message, event),
+            "MailScanner" => mailscanner::parse(message, event),
+            _ if base.starts_with("qmail-smtpd") && qmail::parse_verdict(message, event) => true,
+            _ if base.starts_with("exim") => exim::parse_message(
+                message
+                    .strip_prefix('[')
+                    .and_then(|m| text::split_once(m, "] "))
+                    .map_or(message, |(_, m)| m),
+                event,
+            ),
+            _ if base.eq_ignore_ascii_case("roundcube") => roundcube::parse_message(message, event),
+            _ if base.starts_with("perdition") => perdition::parse(message, event),
+            _ if amavis::is_amavis_program(base) => amavis::parse(message, event),
+            _ if sendmail::is_sendmail_program(base) => sendmail::parse(message, event),
+            // `imapd` and `pop3d` are Courier's, Cyrus's and UW's tags alike:
+            // each claims only its own wording.
+            _ => {
+                (courier::is_courier_program(base) && courier::parse(base, message, event))
+                    || (uw_imap::is_uw_program(base) && uw_imap::parse(base, message, event))
+                    || (cyrus::is_cyrus_program(program, base)
+                        && cyrus::parse(base, message, event))
+            }
+        }
     };
     // SquirrelMail logs through PHP's syslog() under whatever ident PHP has.
     if !recognized && !squirrelmail::parse_message(message, event) {

@@ -110,6 +110,44 @@ pub fn number(text: &str) -> Option<u64> {
     text.parse().ok()
 }
 
+/// The value after `key` (which ends in `": "`) in a `Key: value, Key: value`
+/// list as amavis and rspamd write one, up to the next `,` or the end. The key
+/// must start the text or follow `, ` so `id: ` is not found inside `mail_id: `.
+pub fn colon_value<'a>(text: &'a str, key: &str) -> Option<&'a str> {
+    let mut from = 0;
+    while let Some(at) = find_from(text, key, from) {
+        if at == 0 || text.as_bytes()[..at].ends_with(b", ") {
+            let rest = &text[at + key.len()..];
+            let end = memchr::memchr(b',', rest.as_bytes()).unwrap_or(rest.len());
+            return Some(rest[..end].trim_end());
+        }
+        from = at + 1;
+    }
+    None
+}
+
+/// `text`'s first part up to the `close` byte that balances the `open` byte
+/// at its start (`(a (b) c) rest` → `a (b) c`, ` rest`); `None` when the text
+/// does not start with `open` or never balances (a truncated line).
+pub fn balanced(text: &str, open: u8, close: u8) -> Option<(&str, &str)> {
+    let b = text.as_bytes();
+    if b.first() != Some(&open) {
+        return None;
+    }
+    let mut depth = 0usize;
+    for (i, &c) in b.iter().enumerate() {
+        if c == open {
+            depth += 1;
+        } else if c == close {
+            depth -= 1;
+            if depth == 0 {
+                return Some((&text[1..i], &text[i + 1..]));
+            }
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

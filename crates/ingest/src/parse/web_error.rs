@@ -139,19 +139,38 @@ fn nginx_basic_auth_failure<'a>(message: &'a str, event: &mut Event<'a>) {
 pub fn parse_apache<'a>(line: &'a str, ctx: &mut LineContext<'a, '_>) -> Result<Event<'a>, Miss> {
     let inner = line.strip_prefix('[').ok_or(Miss::NotMine)?;
     let (time, used) = timestamp::ctime(inner.as_bytes()).ok_or(Miss::NotMine)?;
-    let mut rest = inner[used..].strip_prefix("] ").ok_or(Miss::NotMine)?;
+    let rest = inner[used..].strip_prefix("] ").ok_or(Miss::NotMine)?;
     let mut event = Event::new(Dataset::ApacheError, ctx.path, ctx.number);
     event.timestamp = ctx
         .time
         .resolve(time)
         .ok_or(Miss::Skip(SkipReason::InvalidTime))?;
-    // `[level]`, `[module:level]`, `[pid N:tid M]`, `[client ip:port]` in any order.
+    apache_fields(rest, &mut event);
+    Ok(event)
+}
+
+/// Reads an Apache error message written to syslog (`ErrorLog syslog:…`),
+/// which has no time of its own (httpd server/log.c `do_errorlog_default`
+/// leaves it out when `using_syslog`): `[auth_basic:error] [pid 912] [client
+/// 192.0.2.9:5150] AH01617: …`. `false` when the message has not that shape.
+pub fn apache_syslog<'a>(message: &'a str, event: &mut Event<'a>) -> bool {
+    if !message.starts_with('[') || !text::contains(message, "] ") {
+        return false;
+    }
+    event.dataset = Dataset::ApacheError;
+    apache_fields(message, event);
+    true
+}
+
+/// `[level]`, `[module:level]`, `[pid N:tid M]`, `[client ip:port]` in any
+/// order, then the message.
+fn apache_fields<'a>(mut rest: &'a str, event: &mut Event<'a>) {
     while let Some(field) = rest.strip_prefix('[') {
         let Some((content, after_field)) = text::split_once(field, "] ") else {
             break;
         };
         if let Some(client) = content.strip_prefix("client ") {
-            set_client(client, &mut event);
+            set_client(client, event);
         } else if let Some(pid) = content.strip_prefix("pid ") {
             event.process_pid = pid.split(':').next().and_then(|p| p.parse().ok());
         } else {
@@ -163,11 +182,10 @@ pub fn parse_apache<'a>(line: &'a str, ctx: &mut LineContext<'a, '_>) -> Result<
     if event.source_ip.is_none() {
         // `(70014)End of file found: [client 192.168.1.1:17036] AH02006: …`
         if let Some(client) = after(rest, "[client ").and_then(|c| c.split(']').next()) {
-            set_client(client, &mut event);
+            set_client(client, event);
         }
     }
-    basic_auth_failure(rest, &mut event);
-    Ok(event)
+    basic_auth_failure(rest, event);
 }
 
 /// `ip:port` (the port is dropped) or a bare address.
