@@ -29,3 +29,16 @@ $conf['cache']['driver'] = 'File';
 $conf['cache']['params']['dir'] = '/var/lib/horde/tmp';
 $conf['sessionhandler']['type'] = 'Builtin';
 $conf['debug_level'] = E_ALL & ~E_NOTICE & ~E_DEPRECATED & ~E_STRICT;
+// URLs and cookies for http://127.0.0.1:8081 (no DNS in the lab).
+$conf['server']['name'] = '127.0.0.1';
+$conf['server']['port'] = 8081;
+$conf['cookie']['domain'] = '';
+// The login form offers the view (basic, dynamic, minimal): the lab's browsers take "basic".
+$conf['user']['select_view'] = true;
+// Settings conf.php.dist has below its "shouldn't change" line, which the
+// conf.xml defaults leave out.
+$conf['max_exec_time'] = 0;
+$conf['session']['name'] = 'Horde';
+$conf['session']['cache_limiter'] = 'nocache';
+$conf['session']['max_time'] = 72000;
+$conf['session']['timeout'] = 0;
