@@ -4,8 +4,8 @@
 //! party's address gets a high or critical finding but for the victim's own
 //! opening of the exploit mail; that opening is linked (VC001) to the request
 //! that showed it, found through the webmail's own identifiers (SOGo's
-//! folder path and UID, Horde's mailbox and UID); and a benign run gives no
-//! high or critical finding at all.
+//! folder path and UID); and a benign run gives no high or critical finding
+//! at all. Horde runs only its logins on Debian 12 (see the Horde tests).
 //!
 //! The runs are `DIR/<webmail>-benign` and `DIR/<webmail>-intrusion` of
 //! `sudo lab/run DIR sogo-benign sogo-intrusion horde-benign horde-intrusion`,
@@ -76,9 +76,12 @@ fn evidence_line(evidence: &Value) -> String {
     text.lines().nth(line - 1).unwrap_or_default().to_string()
 }
 
-/// The checks of one intrusion run; `opening` says whether a request line
-/// shows the webmail opening message `uid` of `mailbox`.
-fn intrusion(test: &str, webmail: &str, opening: fn(&str, &str, u64) -> bool) {
+/// Whether a request line shows the webmail opening message `uid` of `mailbox`.
+type Opening = fn(&str, &str, u64) -> bool;
+
+/// The checks of one intrusion run; with `opening`, also the link of the
+/// opened exploit mail to its opening request.
+fn intrusion(test: &str, webmail: &str, opening: Option<Opening>) {
     let Some(dir) = run(test, webmail, "intrusion") else {
         return;
     };
@@ -139,6 +142,9 @@ fn intrusion(test: &str, webmail: &str, opening: fn(&str, &str, u64) -> bool) {
     );
 
     // The exploit mail, flagged in the victim's Maildir and linked to its opening.
+    let Some(opening) = opening else {
+        return;
+    };
     let step = |name: &str| steps.iter().find(|s| s["step"] == name).unwrap();
     let delivered = step("inbound_html_payload");
     let opened = step("victim_opens_html_payload");
@@ -206,12 +212,29 @@ fn benign(test: &str, webmail: &str) {
 #[test]
 fn sogo_intrusion_steps_are_found_and_the_opened_exploit_mail_is_linked() {
     // SOGo's reader: `…/Mail/0/folderINBOX/<uid>/view`.
-    intrusion("sogo intrusion", "sogo", |request, mailbox, uid| {
-        request.contains(&format!("/folder{mailbox}/{uid}/view "))
-    });
+    intrusion(
+        "sogo intrusion",
+        "sogo",
+        Some(|request, mailbox, uid| request.contains(&format!("/folder{mailbox}/{uid}/view "))),
+    );
 }
 
 #[test]
 fn sogo_benign_run_has_no_high_or_critical_finding() {
     benign("sogo benign", "sogo");
+}
+
+/// Horde on Debian 12 logs in and out, and no more (IMP 6.2.27 cannot show a
+/// message under PHP 8.2, Ingo's forms die: lab/README.md): the run is the
+/// password attack and the attacker's login, found through `horde.log` and
+/// the access log; the link of an opened message is checked on a request
+/// line in `webmail_link.rs`.
+#[test]
+fn horde_intrusion_steps_are_found() {
+    intrusion("horde intrusion", "horde", None);
+}
+
+#[test]
+fn horde_benign_run_has_no_high_or_critical_finding() {
+    benign("horde benign", "horde");
 }
