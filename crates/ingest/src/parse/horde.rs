@@ -6,6 +6,8 @@
 //! - `[imp] Login success for bob (192.0.2.1) to {imap://localhost:143/} [pid 1234 on line 156 of "…"]`
 //! - `[imp] FAILED LOGIN for bob (192.0.2.1) (forwarded for [203.0.113.5]) to {imap://localhost/} […]`
 //! - `[horde] FAILED LOGIN for graham [203.16.208.190] to Horde [on line 116 of "…/login.php"]`
+//! - Horde 5 login.php (`'Login success for %s to %s (%s)'`, `'FAILED LOGIN for %s to %s (%s)'`,
+//!   the address after the application): `[horde] FAILED LOGIN for alice to horde (192.0.2.1) […]`
 
 use vigie_event::{Category, Dataset, Event, Outcome};
 
@@ -60,6 +62,12 @@ pub fn parse<'a>(message: &'a str, event: &mut Event<'a>) -> bool {
         let (account, tail) = tail.split_once(')').unwrap_or((tail, ""));
         event.auth_master_user = Some(account.into());
         address = tail.trim_start().trim_start_matches(['(', '[']);
+    }
+    // Horde 5 login.php: `user to app (ip)`.
+    if address.is_empty() {
+        let tail = &text[end..];
+        let tail = tail.split(" [").next().unwrap_or(tail);
+        address = after(tail, " (").unwrap_or("");
     }
     let address = address.split([')', ']']).next().unwrap_or(address);
     event.user_name = Some(user.into());
@@ -122,5 +130,29 @@ mod tests {
             "HORDE [imp] Login success for bob (192.0.2.1) to {imap://localhost/} [pid 1 on line 2 of \"x\"]",
         );
         assert_eq!(e.action, Some("login"));
+    }
+
+    /// Horde 5.2.23 (Debian 12 `php-horde`) login.php, as the vigie lab's
+    /// `horde.log` holds them: the address after the application.
+    #[test]
+    fn horde_5_login_php_lines_name_the_address() {
+        let e = msg(
+            "HORDE [horde] FAILED LOGIN for alice@lab.test to horde (127.0.0.66) [pid 28910 on line 191 of \"/usr/share/horde/login.php\"]",
+        );
+        assert!(e.is_authentication_failure());
+        assert_eq!(
+            (e.user_name.as_deref(), e.source_ip.map(|i| i.to_string())),
+            (Some("alice@lab.test"), Some("127.0.0.66".into()))
+        );
+        let e = msg(
+            "HORDE [horde] Login success for alice@lab.test to imp (127.0.0.10) [pid 28910 on line 156 of \"/usr/share/horde/login.php\"]",
+        );
+        assert_eq!(
+            (e.action, e.source_ip.map(|i| i.to_string())),
+            (Some("login"), Some("127.0.0.10".into()))
+        );
+        // No address at all: none made up.
+        let e = msg("HORDE [horde] FAILED LOGIN for alice to horde");
+        assert_eq!((e.user_name.as_deref(), e.source_ip), (Some("alice"), None));
     }
 }
