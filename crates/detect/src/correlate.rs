@@ -333,6 +333,10 @@ pub struct Correlator {
     /// The fields a kept event carries: what the correlations group by and count.
     fields: Vec<Field>,
     infos: HashMap<String, RuleInfo>,
+    /// How many `group-by` fields each correlation has, by id: a firing whose
+    /// group lacks one (events without `user.name` counted "per account") is
+    /// not a finding, as a SIEM's `stats … by user.name` drops such events.
+    group_by: HashMap<String, usize>,
     /// The correlations that let stage two drop events ([`Pruning`]).
     prunings: Vec<Pruning>,
     /// Referenced rules whose every event is kept: some correlation that
@@ -443,6 +447,15 @@ impl Correlator {
                 (info.id.clone(), info)
             })
             .collect();
+        let group_by = rules
+            .collection
+            .correlations
+            .iter()
+            .map(|c| {
+                let id = c.id.clone().unwrap_or_else(|| c.title.clone());
+                (id, c.group_by.len())
+            })
+            .collect();
         let mut prunings = Vec::new();
         let mut always = HashSet::new();
         let mut pruned_by: HashMap<usize, Vec<(usize, usize)>> = HashMap::new();
@@ -480,6 +493,7 @@ impl Correlator {
             silent,
             fields,
             infos,
+            group_by,
             prunings,
             always,
             pruned_by,
@@ -719,6 +733,11 @@ impl Correlator {
                     .unwrap_or_else(|| r.header.rule_title.clone());
                 let info = self.infos.get(&id)?;
                 match r.body {
+                    ResultBody::Correlation(body)
+                        if body.group_key.len() < self.group_by.get(&id).copied().unwrap_or(0) =>
+                    {
+                        None
+                    }
                     ResultBody::Correlation(body) => Some((id, info, body)),
                     ResultBody::Detection(_) => None,
                 }

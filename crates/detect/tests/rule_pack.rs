@@ -244,3 +244,29 @@ fn the_pack_stays_quiet_on_ordinary_public_web_traffic() {
         assert_eq!(correlated(&pack, &lines, &c.title), 0, "{} fires", c.title);
     }
 }
+
+/// A correlation grouped by account does not fire on failures that name no
+/// account: SOGo's refused `POST /SOGo/connect` in the access log (a real lab
+/// line, `lab/webmails.py` sogo-intrusion) carries only the address, so the
+/// per-source rules may fire but "brute force against one account" must not
+/// make a finding about nobody.
+#[test]
+fn a_per_account_correlation_ignores_failures_without_an_account() {
+    let pack = RuleSet::load(&[rules_dir().join("sigma")]);
+    let lines: Vec<String> = (0..8)
+        .map(|s| {
+            format!(
+                "127.0.0.66 - - [01/Dec/2026:03:36:{:02} +0000] \"POST /SOGo/connect HTTP/1.1\" 403 33 \"-\" \"Mozilla/5.0\"",
+                50 + s
+            )
+        })
+        .collect();
+    let per_account = "Webmail brute force against one account";
+    let per_source = "Repeated webmail login failures from one source";
+    assert_eq!(correlated(&pack, &lines, per_account), 0);
+    assert_eq!(
+        correlated_live(&pack, &lines, per_account, Live::Process),
+        0
+    );
+    assert_eq!(correlated(&pack, &lines, per_source), 1);
+}
