@@ -173,6 +173,11 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
                 let context = (&w.path, &w.histories.logins, &w.alerts.recent);
                 mail.on_event(event, context, link, &mut found);
             }
+            // The lines already there at start are the baseline, not news:
+            // what they match is not gathered only to be dropped.
+            if watcher.reading_baseline && !watcher.from_start {
+                found.clear();
+            }
             if watcher.reading_baseline && watcher.unanalysed.is_multiple_of(1 << 16) {
                 let read = watcher.unanalysed;
                 progress.set_message(format!("{read} events read as the baseline"));
@@ -194,8 +199,7 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
         }
         report_changes(&changes, first_poll, resumed, &follower);
         first_poll = false;
-        // The lines already there at start are the baseline, not news.
-        if !watcher.reading_baseline || args.from_start {
+        if !watcher.reading_baseline || watcher.from_start {
             for finding in found {
                 watcher.alerts.raise(finding)?;
             }
