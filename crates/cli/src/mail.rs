@@ -412,6 +412,41 @@ struct Open {
     line: u64,
 }
 
+impl Open {
+    fn of(event: &Event<'_>, source: IpAddr, path: &Arc<str>) -> Open {
+        Open {
+            source,
+            timestamp: event.timestamp,
+            action: event
+                .roundcube_action
+                .as_deref()
+                .or(event.action)
+                .unwrap_or_default()
+                .to_string(),
+            path: Arc::clone(path),
+            line: event.line,
+        }
+    }
+}
+
+/// The message `event` displayed, when it is a webmail's request that did
+/// (and did not fail, HTTP status under 400): its mailbox (Maildir++ name),
+/// UID and the address it came from. Every webmail names it by its own
+/// identifiers (`webmail.mailbox`/`webmail.uid`: Roundcube `_mbox`/`_uid`,
+/// Horde `mailbox`/`buid`, SOGo folder path and uid, …).
+pub fn displayed<'e>(event: &'e Event<'_>) -> Option<(String, &'e str, IpAddr)> {
+    let displays = matches!(event.action, Some("message-open" | "message-source"))
+        || event.roundcube_action.as_deref() == Some("print");
+    if !displays || event.http_status.is_some_and(|s| s >= 400) {
+        return None;
+    }
+    Some((
+        normalize_mailbox(event.webmail_mailbox.as_deref()?),
+        event.webmail_uid.as_deref()?,
+        event.source_ip?,
+    ))
+}
+
 /// A successful Roundcube login, for naming the session an open belongs to.
 struct WebLogin {
     user: String,
@@ -431,7 +466,7 @@ pub struct Opens {
 }
 
 /// Roundcube's folder names use the server's separator; Maildir++ uses `.`.
-fn normalize_mailbox(name: &str) -> String {
+pub fn normalize_mailbox(name: &str) -> String {
     name.replace('/', ".")
 }
 
@@ -483,38 +518,15 @@ impl Opens {
             });
             return;
         }
-        // Every webmail's request that displayed a message, named by its own
-        // identifiers (`webmail.mailbox`/`webmail.uid`: Roundcube `_mbox`/`_uid`,
-        // Horde `mailbox`/`buid`, SOGo folder path and uid, …).
-        let displays = matches!(event.action, Some("message-open" | "message-source"))
-            || event.roundcube_action.as_deref() == Some("print");
-        let (Some(mbox), Some(uid), Some(source)) = (
-            event.webmail_mailbox.as_deref(),
-            event.webmail_uid.as_deref(),
-            event.source_ip,
-        ) else {
+        let Some((mailbox, uid, source)) = displayed(event) else {
             return;
         };
-        let key = (normalize_mailbox(mbox), uid.to_string());
-        if !displays || event.http_status.is_some_and(|s| s >= 400) || !self.wanted.contains(&key) {
+        let key = (mailbox, uid.to_string());
+        if !self.wanted.contains(&key) {
             return;
         }
-        self.seen.push((
-            key.0,
-            key.1,
-            Open {
-                source,
-                timestamp: event.timestamp,
-                action: event
-                    .roundcube_action
-                    .as_deref()
-                    .or(event.action)
-                    .unwrap_or_default()
-                    .to_string(),
-                path: Arc::clone(path),
-                line: event.line,
-            },
-        ));
+        self.seen
+            .push((key.0, key.1, Open::of(event, source, path)));
     }
 
     /// Adds another worker's gatherings.
@@ -907,4 +919,61 @@ fn opened(
             }
         ),
     }
+}
+
+/// A Roundcube login `vigie watch` remembers to name the session of a
+/// later open: the account, when, and the session.
+pub struct LoginSeen {
+    /// The account.
+    pub user: String,
+    /// When.
+    pub timestamp: Timestamp,
+    /// Roundcube's session id.
+    pub session: String,
+}
+
+/// The finding (`VC001`) of `event`, a webmail request that displayed
+/// `report`, as `vigie watch` raises it the moment the request is written:
+/// `login` is the requesting address's last Roundcube login before it,
+/// `earlier` the alerts raised so far. `None` when the message is below
+/// high, or when the address only ever logged in as `account`, another
+/// account than the message's owner (as [`findings`] decides).
+pub fn opened_now(
+    report: &MessageReport,
+    event: &Event<'_>,
+    path: &Arc<str>,
+    account: Option<&str>,
+    logins: &[LoginSeen],
+    earlier: &[Finding],
+) -> Option<Finding> {
+    let level = report.level.filter(|l| *l >= Level::High)?;
+    let (_, _, source) = displayed(event)?;
+    let user = owner(report);
+    if let (Some(who), Some(owner)) = (account, &user)
+        && !who.eq_ignore_ascii_case(owner)
+    {
+        return None;
+    }
+    let open = Open::of(event, source, path);
+    let opens = Opens {
+        logins: logins
+            .iter()
+            .map(|l| WebLogin {
+                user: l.user.clone(),
+                source,
+                timestamp: l.timestamp,
+                session: l.session.clone(),
+            })
+            .collect(),
+        ..Opens::default()
+    };
+    Some(opened(
+        report,
+        level,
+        user.as_deref(),
+        source,
+        &[&open],
+        &opens,
+        earlier,
+    ))
 }

@@ -13,6 +13,10 @@
 //! - `delivered`: the key of every alert handed to the sinks, one a line,
 //!   appended and synced as they go, so an alert delivered just before a
 //!   crash is not delivered again when its lines are read again.
+//! - `mail.json`: the messages known in each watched Maildir, the Sieve
+//!   scripts' times and the opens linked ([`SavedMail`]), written the same
+//!   way when they changed, so the mail delivered while the watch was
+//!   stopped is analysed when it starts again.
 //! - `webhook/`: alerts waiting for the webhook ([`crate::sinks::webhook`]).
 //! - `status.json`: what `vigie watch --status` prints.
 //!
@@ -20,10 +24,12 @@
 //! is renamed aside (`state.json.set-aside-<unix time>`) and the watch
 //! starts as new, saying so.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
@@ -67,6 +73,17 @@ pub struct Saved {
     /// (the account-takeover chain joins a brute force to what follows).
     #[serde(default)]
     pub recent: Vec<SavedFinding>,
+}
+
+/// What a watch of mail stores carries over a restart (`mail.json`).
+#[derive(Serialize, Deserialize, Default)]
+pub struct SavedMail {
+    /// Each Maildir's messages, by the base of their file names.
+    pub maildirs: BTreeMap<PathBuf, Vec<String>>,
+    /// Each Sieve script and its last change when it was last read.
+    pub scripts: BTreeMap<PathBuf, Option<SystemTime>>,
+    /// The opens linked (`VC001`): Maildir, message, address.
+    pub linked: Vec<(PathBuf, String, IpAddr)>,
 }
 
 /// A [`Finding`] as the state keeps it (times in microseconds).
@@ -263,6 +280,32 @@ impl StateDir {
     pub fn save(&self, saved: &Saved) -> Result<()> {
         let bytes = serde_json::to_vec(saved)?;
         write_atomically(&self.dir.join("state.json"), &bytes)
+    }
+
+    /// Reads `mail.json`; `None` when there is none, or when it is
+    /// damaged (stderr says so: the mail there is then the baseline).
+    pub fn load_mail(&self) -> Option<SavedMail> {
+        let path = self.dir.join("mail.json");
+        let bytes = fs::read(&path).ok()?;
+        match serde_json::from_slice(&bytes) {
+            Ok(saved) => Some(saved),
+            Err(e) => {
+                eprintln!(
+                    "vigie: {}",
+                    sanitize(&format!(
+                        "{} is damaged ({e}); the messages there now are taken as read",
+                        path.display()
+                    ))
+                );
+                None
+            }
+        }
+    }
+
+    /// Writes `mail.json` atomically.
+    pub fn save_mail(&self, saved: &SavedMail) -> Result<()> {
+        let bytes = serde_json::to_vec(saved)?;
+        write_atomically(&self.dir.join("mail.json"), &bytes)
     }
 
     /// Writes `status.json` (what `--status` prints).

@@ -132,11 +132,32 @@ impl Watch {
                 kept.lock().unwrap().push(line);
             }
         });
-        Watch {
+        let watch = Watch {
             child,
             printed,
             said,
+        };
+        // On a loaded machine the first read can outlast settle(): lines
+        // written before it ends would be taken for the baseline.
+        watch.wait_started();
+        watch
+    }
+
+    /// Waits (30 s at most) until the watch has read the files as they are.
+    fn wait_started(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            let said = self.said.lock().unwrap();
+            if said
+                .iter()
+                .any(|l| l.contains("vigie: following") || l.contains("vigie: resuming"))
+            {
+                return;
+            }
+            drop(said);
+            std::thread::sleep(Duration::from_millis(50));
         }
+        panic!("the watch never started");
     }
 
     /// Waits (30 s at most) until stderr has a line containing `text`.

@@ -113,6 +113,11 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
         }
         Some(mail)
     };
+    if let (Some(mail), Some(_)) = (&mut mail, &saved)
+        && let Some(known) = state.load_mail()
+    {
+        mail.resume(known);
+    }
     let mut watcher = Watcher {
         detection,
         intel: IntelIndex::new(indicators),
@@ -161,6 +166,18 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
         let mut found = Vec::new();
         let changes = follower.poll(&mut |event| {
             watcher.on_event(event, &mut found);
+            if let Some(mail) = &mut mail {
+                // The opens there at start are the baseline (the logins name later sessions).
+                let w = &watcher;
+                let link = !w.reading_baseline || w.from_start;
+                let context = (&w.path, &w.histories.logins, &w.alerts.recent);
+                mail.on_event(event, context, link, &mut found);
+            }
+            // The lines already there at start are the baseline, not news:
+            // what they match is not gathered only to be dropped.
+            if watcher.reading_baseline && !watcher.from_start {
+                found.clear();
+            }
             if watcher.reading_baseline && watcher.unanalysed.is_multiple_of(1 << 16) {
                 let read = watcher.unanalysed;
                 progress.set_message(format!("{read} events read as the baseline"));
@@ -171,8 +188,10 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
             watcher.baseline_read(&mut found);
         }
         if let Some(mail) = &mut mail {
-            // The messages there at start are only recorded, unless --from-start.
-            let polled = mail.poll(&watcher.intel, first_poll && (resumed || !args.from_start));
+            // The messages there at the first start are only recorded, unless
+            // --from-start; at a restart, those the last run did not know are read.
+            let baseline = first_poll && !mail.resumed() && (resumed || !args.from_start);
+            let polled = mail.poll(&watcher.intel, baseline);
             for u in &polled.unread {
                 eprintln!("vigie: {}", crate::mail::unread_text(u));
             }
@@ -180,8 +199,7 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
         }
         report_changes(&changes, first_poll, resumed, &follower);
         first_poll = false;
-        // The lines already there at start are the baseline, not news.
-        if !watcher.reading_baseline || args.from_start {
+        if !watcher.reading_baseline || watcher.from_start {
             for finding in found {
                 watcher.alerts.raise(finding)?;
             }
@@ -207,6 +225,9 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
             if stopping || last_saved.as_ref() != Some(&mark) {
                 watcher.save(&state, &follower, &args.paths)?;
                 last_saved = Some(mark);
+            }
+            if let Some(known) = mail.as_mut().and_then(MailWatch::saved) {
+                state.save_mail(&known)?;
             }
             last_save = Some(Instant::now());
         }
