@@ -26,12 +26,13 @@ pub const MAX_MIME_DEPTH: usize = 100;
 pub const MAX_MIME_PARTS: usize = 10_000;
 
 /// Time the analysis of one message may take (wall clock, YARA-X
-/// included). Real mail takes milliseconds; a message built to be slow
-/// (thousands of parts of markup, each decoded several ways) is stopped
-/// when the limit has passed, at the next part or region: what was found
-/// up to there is kept, the rest is not analysed, and the message is
-/// counted as read in part and flagged `VM091 analysis_time_limit`.
-pub const MAX_ANALYSIS_TIME: Duration = Duration::from_secs(10);
+/// included: three times YARA-X's own limit per scan). Real mail takes
+/// milliseconds; a message built to be slow (thousands of parts of markup,
+/// each decoded several ways) is stopped when the limit has passed, at the
+/// next part or region: what was found up to there is kept, the rest is not
+/// analysed, and the message is counted as read in part and flagged
+/// `VM091 analysis_time_limit`.
+pub const MAX_ANALYSIS_TIME: Duration = Duration::from_secs(30);
 
 /// The clock of one message's analysis ([`MAX_ANALYSIS_TIME`]).
 #[derive(Debug)]
