@@ -133,7 +133,7 @@ if [ "${1:-}" = run-one ]; then
   rc=0
   wait "$pid" || rc=$?
   end=$(date +%s)
-  execs=$(awk -F': *' '/^stat::number_of_executed_units/ { print $2 }' "$log" | tail -1)
+  execs=$(awk '/^stat::number_of_executed_units/ { print $NF }' "$log" | tail -1)
   files=$(find "$state/corpus/$target" -type f | wc -l)
   bytes=$(du -sb "$state/corpus/$target" | cut -f1)
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$target" "$cpu" \
