@@ -134,3 +134,52 @@ fn without_a_failure_hostile_messages_are_findings_and_the_exit_is_1() {
         "{stdout}"
     );
 }
+
+#[test]
+#[cfg(debug_assertions)]
+fn a_message_past_its_time_limit_is_reported_and_the_scan_goes_on() {
+    // The debug build's test hook (`VIGIE_TEST_SLOW_ON`) takes the analysis
+    // of a message holding this as past its time limit from the start.
+    const SLOW: &str = "SLOW-issue-11-5c1e";
+    let dir = tempfile::tempdir().unwrap();
+    let (vmail, _) = mailboxes(dir.path());
+    let slow = vmail.join("alice/Maildir/new/1796000998.M998P1.slow");
+    std::fs::write(
+        &slow,
+        format!(
+            "From: x@example.org\r\nSubject: {SLOW}\r\nContent-Type: text/html\r\n\r\n<p>hi\r\n"
+        ),
+    )
+    .unwrap();
+    let case = dir.path().join("case");
+    let out = Command::cargo_bin("vigie")
+        .unwrap()
+        .env("VIGIE_TEST_SLOW_ON", SLOW)
+        .args(["scan", "--tz", "UTC", "--no-intel-store", "--case"])
+        .arg(&case)
+        .arg(&vmail)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // Not a failure of vigie's: a finding (exit 1), the others analysed.
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    let findings = common::findings_of(&case);
+    let slow_paths: Vec<&str> = findings
+        .iter()
+        .filter(|f| f["rule_id"] == "VM091")
+        .map(|f| f["evidence"][0]["path"].as_str().unwrap())
+        .collect();
+    // (A hostile message may pass the limit too in a debug build on a busy
+    // machine: the slow one must be among them.)
+    let slow_path = slow.display().to_string();
+    assert!(slow_paths.contains(&slow_path.as_str()), "{findings:#?}");
+    let ids = rule_ids(&case);
+    assert!(ids.contains(&"VM001".to_string()), "{ids:?}");
+    // 12 lab messages, 10 hostile ones, the (unpoisoned) one and the slow
+    // one, none unread.
+    assert!(
+        stdout.contains("24 messages (") && stdout.contains(", 0 not read)"),
+        "{stdout}"
+    );
+}

@@ -31,19 +31,44 @@ pub fn isolate<T>(work: impl FnOnce() -> T) -> Result<T, Panic> {
 pub fn test_panic_point(data: &[u8]) {
     #[cfg(debug_assertions)]
     {
-        static MARKER: std::sync::LazyLock<Option<String>> = std::sync::LazyLock::new(|| {
-            std::env::var("VIGIE_TEST_PANIC_ON")
-                .ok()
-                .filter(|m| !m.is_empty())
-        });
+        static MARKER: std::sync::LazyLock<Option<String>> =
+            std::sync::LazyLock::new(|| marker("VIGIE_TEST_PANIC_ON"));
         if let Some(marker) = MARKER.as_deref()
-            && data.windows(marker.len()).any(|w| w == marker.as_bytes())
+            && contains(data, marker)
         {
             panic!("test panic on {marker:?} (VIGIE_TEST_PANIC_ON)");
         }
     }
     #[cfg(not(debug_assertions))]
     let _ = data;
+}
+
+/// Debug builds only: whether `VIGIE_TEST_SLOW_ON` is set and `data`
+/// contains it. Work on such an input is taken to have run out of its time
+/// from the start, so tests can show that an input over its time limit is
+/// reported and the run goes on. Release builds: always `false`.
+pub fn test_slow_point(data: &[u8]) -> bool {
+    #[cfg(debug_assertions)]
+    {
+        static MARKER: std::sync::LazyLock<Option<String>> =
+            std::sync::LazyLock::new(|| marker("VIGIE_TEST_SLOW_ON"));
+        MARKER.as_deref().is_some_and(|m| contains(data, m))
+    }
+    #[cfg(not(debug_assertions))]
+    {
+        let _ = data;
+        false
+    }
+}
+
+#[cfg(debug_assertions)]
+fn marker(variable: &str) -> Option<String> {
+    std::env::var(variable).ok().filter(|m| !m.is_empty())
+}
+
+#[cfg(debug_assertions)]
+fn contains(data: &[u8], marker: &str) -> bool {
+    data.windows(marker.len()).any(|w| w == marker.as_bytes())
 }
 
 #[cfg(test)]

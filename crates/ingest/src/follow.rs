@@ -19,6 +19,7 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
+use vigie_event::isolate::{isolate, test_panic_point};
 use vigie_event::{Event, Timestamp};
 
 use crate::source::{Compression, Line, LineReader, is_rotation};
@@ -110,6 +111,10 @@ pub struct Follower {
     /// Where the files were left before a restart ([`Follower::resume`]).
     resume: BTreeMap<PathBuf, Position>,
 }
+
+/// Why a file is no longer followed after vigie failed on it (a panic,
+/// reported as [`Change::Failed`] once).
+const FAILED_ON: &str = "vigie failed while reading it";
 
 /// Bytes read from a file at a time.
 const READ_BUFFER: usize = 256 * 1024;
@@ -360,18 +365,34 @@ impl Follower {
         let mut gone = Vec::new();
         for (path, followed) in &mut self.files {
             followed.parser.set_reference(now);
-            match followed.poll(path, &self.options, budget, &mut self.buf, sink) {
-                Ok(Some(change)) => {
+            // A line vigie fails on must not end the watch: the file is
+            // named, no longer followed, and the others go on.
+            let polled = isolate(|| {
+                test_panic_point(vigie_event::path::to_text(path).as_bytes());
+                followed.poll(path, &self.options, budget, &mut self.buf, sink)
+            });
+            match polled {
+                Ok(Ok(Some(change))) => {
                     if matches!(change, Change::Removed(_)) {
                         gone.push(path.clone());
                     }
                     changes.push(change);
                 }
-                Ok(None) => {}
-                Err(e) => changes.push(Change::Failed {
+                Ok(Ok(None)) => {}
+                Ok(Err(e)) => changes.push(Change::Failed {
                     path: path.clone(),
                     error: e.to_string(),
                 }),
+                Err(panic) => {
+                    gone.push(path.clone());
+                    self.ignored.insert(path.clone(), FAILED_ON);
+                    changes.push(Change::Failed {
+                        path: path.clone(),
+                        error: format!(
+                            "vigie failed while reading it (panic: {panic}); its events up to there were kept, it is no longer followed, the other files are"
+                        ),
+                    });
+                }
             }
         }
         for path in gone {

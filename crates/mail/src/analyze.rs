@@ -3,15 +3,17 @@
 //! described part by part and searched for webmail exploits.
 
 use std::sync::LazyLock;
+use std::time::Duration;
 
 use mail_parser::{Address, MessageParser, MimeHeaders, PartType};
 use regex::Regex;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use vigie_event::isolate::test_slow_point;
 
 use crate::html::{self, Markup};
 use crate::indicators::{self as kinds, Indicator, Level};
-use crate::limits::{self, MAX_MIME_DEPTH};
+use crate::limits::{self, Deadline, MAX_MIME_DEPTH};
 use crate::store::{Location, RawMessage};
 use crate::webmail_vectors;
 
@@ -135,7 +137,24 @@ pub(crate) fn links(text: &str, report: &mut MessageReport) {
 }
 
 /// Parses and analyses `raw`; `extra` scans content further when given.
+/// Stops after [`limits::MAX_ANALYSIS_TIME`] (see [`analyze_within`]).
 pub fn analyze(raw: &RawMessage, extra: Option<ContentScan<'_>>) -> MessageReport {
+    analyze_within(raw, extra, limits::MAX_ANALYSIS_TIME)
+}
+
+/// As [`analyze`], the analysis stopping once `limit` has passed: at the
+/// next part or region, what was found up to there kept, the message
+/// counted as read in part (`analysis longer than …`) and flagged
+/// [`kinds::ANALYSIS_TIME_LIMIT`].
+pub fn analyze_within(
+    raw: &RawMessage,
+    extra: Option<ContentScan<'_>>,
+    limit: Duration,
+) -> MessageReport {
+    let mut deadline = Deadline::new(limit);
+    if test_slow_point(&raw.bytes) {
+        deadline.expire();
+    }
     let mut report = MessageReport {
         location: raw.location.clone(),
         sha256: hex(&Sha256::digest(&raw.bytes)),
@@ -174,7 +193,11 @@ pub fn analyze(raw: &RawMessage, extra: Option<ContentScan<'_>>) -> MessageRepor
     match &parsed {
         Some(message) if !message.parts.is_empty() => {
             describe(message, &mut report);
-            walk(message, 0, "", 0, 0, &mut report, &mut extra);
+            let mut work = Work {
+                extra: &mut extra,
+                deadline: &mut deadline,
+            };
+            walk(message, 0, "", 0, 0, &mut report, &mut work);
         }
         _ => report
             .problems
@@ -182,9 +205,30 @@ pub fn analyze(raw: &RawMessage, extra: Option<ContentScan<'_>>) -> MessageRepor
     }
     // The parts as the webmail's server cuts them, where mail-parser differs.
     // (On the bytes within the structure bounds, as mail-parser read them.)
-    crate::raw_regions::analyze_into(bytes, parsed.as_ref(), &mut report, &mut extra);
+    crate::raw_regions::analyze_into(
+        bytes,
+        parsed.as_ref(),
+        &mut report,
+        &mut extra,
+        &mut deadline,
+    );
     if let Some(message) = parsed {
         dismantle(message);
+    }
+    // One step may have taken the time without a check in it.
+    deadline.passed(|| "its end (one step took the time)".to_string());
+    if let Some(at) = deadline.stopped() {
+        let reason = format!(
+            "analysis longer than {} s, stopped at {at}",
+            deadline.limit().as_secs_f64()
+        );
+        report.indicators.push(Indicator::new(
+            &kinds::ANALYSIS_TIME_LIMIT,
+            "message",
+            0,
+            &reason,
+        ));
+        report.problems.push(reason);
     }
     report.level = report.indicators.iter().map(|i| i.level).max();
     report
@@ -231,10 +275,15 @@ fn dismantle(message: mail_parser::Message<'_>) {
     }
 }
 
+/// What the walk over the parts carries along: the extra scan and the clock.
+struct Work<'w, 's> {
+    extra: &'w mut Option<ContentScan<'s>>,
+    deadline: &'w mut Deadline,
+}
+
 /// Describes part `id` of `message` and what it holds; `depth` counts the
 /// nested messages around it, `level` the containers (multiparts and
 /// messages), each bounded.
-#[allow(clippy::too_many_arguments)]
 fn walk(
     message: &mail_parser::Message<'_>,
     id: usize,
@@ -242,8 +291,15 @@ fn walk(
     depth: usize,
     level: usize,
     report: &mut MessageReport,
-    extra: &mut Option<ContentScan<'_>>,
+    work: &mut Work<'_, '_>,
 ) {
+    if work
+        .deadline
+        .passed(|| format!("part {}", if path.is_empty() { "1" } else { path }))
+    {
+        return;
+    }
+    let extra = &mut *work.extra;
     if level > MAX_MIME_DEPTH {
         // Only a structure the raw check misjudged gets here.
         report.problems.push(format!(
@@ -300,7 +356,7 @@ fn walk(
                     depth,
                     level + 1,
                     report,
-                    extra,
+                    work,
                 );
             }
         }
@@ -318,7 +374,7 @@ fn walk(
                 ));
                 return;
             }
-            walk(nested, 0, &number, depth + 1, level + 1, report, extra);
+            walk(nested, 0, &number, depth + 1, level + 1, report, work);
         }
         PartType::Html(text) => {
             content(report, extra, &number, text.as_bytes());

@@ -25,6 +25,6 @@ pub mod webmail_vectors;
 #[cfg(feature = "yara")]
 pub mod yara;
 
-pub use analyze::{MessageReport, PartReport, analyze};
+pub use analyze::{MessageReport, PartReport, analyze, analyze_within};
 pub use indicators::{Indicator, Level};
 pub use store::{Location, RawMessage, Store, StoreKind, Unread};

@@ -14,6 +14,8 @@
 //! the walk over the parsed message keeps its own depth bound
 //! ([`crate::analyze`]), so a message that fools this pass is still bounded.
 
+use std::time::{Duration, Instant};
+
 use memchr::memchr;
 
 /// Containers (multiparts and nested messages) open at once, at most: the
@@ -22,6 +24,63 @@ pub const MAX_MIME_DEPTH: usize = 100;
 
 /// Parts of one message, at most (a mailing-list digest has hundreds).
 pub const MAX_MIME_PARTS: usize = 10_000;
+
+/// Time the analysis of one message may take (wall clock, YARA-X
+/// included: three times YARA-X's own limit per scan). Real mail takes
+/// milliseconds; a message built to be slow (thousands of parts of markup,
+/// each decoded several ways) is stopped when the limit has passed, at the
+/// next part or region: what was found up to there is kept, the rest is not
+/// analysed, and the message is counted as read in part and flagged
+/// `VM091 analysis_time_limit`.
+pub const MAX_ANALYSIS_TIME: Duration = Duration::from_secs(30);
+
+/// The clock of one message's analysis ([`MAX_ANALYSIS_TIME`]).
+#[derive(Debug)]
+pub struct Deadline {
+    started: Instant,
+    limit: Duration,
+    /// Where the analysis stood when the limit was found passed.
+    stopped: Option<String>,
+}
+
+impl Deadline {
+    /// A clock started now that runs out after `limit`.
+    pub fn new(limit: Duration) -> Deadline {
+        Deadline {
+            started: Instant::now(),
+            limit,
+            stopped: None,
+        }
+    }
+
+    /// The limit.
+    pub fn limit(&self) -> Duration {
+        self.limit
+    }
+
+    /// Takes the limit as passed now (the debug builds' test hook).
+    pub fn expire(&mut self) {
+        self.limit = Duration::ZERO;
+    }
+
+    /// Whether the time is up; the first time it is, `at` (the work about
+    /// to start, e.g. `part 1.2`) is kept as where the analysis stopped.
+    pub fn passed(&mut self, at: impl FnOnce() -> String) -> bool {
+        if self.stopped.is_some() {
+            return true;
+        }
+        if self.started.elapsed() < self.limit {
+            return false;
+        }
+        self.stopped = Some(at());
+        true
+    }
+
+    /// Where the analysis stopped, when the limit passed.
+    pub fn stopped(&self) -> Option<&str> {
+        self.stopped.as_deref()
+    }
+}
 
 /// Why and where a message was cut.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -26,6 +26,7 @@ use mail_parser::{MimeHeaders, PartType};
 use crate::analyze::{ContentScan, MessageReport};
 use crate::html::{self, Markup};
 use crate::indicators::{self as kinds, Indicator};
+use crate::limits::Deadline;
 
 /// Multiparts open at once; deeper ones are read as plain parts.
 pub const MAX_OPEN: usize = 64;
@@ -783,7 +784,11 @@ pub(crate) fn analyze_into(
     message: Option<&mail_parser::Message<'_>>,
     report: &mut MessageReport,
     extra: &mut Option<ContentScan<'_>>,
+    deadline: &mut Deadline,
 ) {
+    if deadline.passed(|| "the raw split".to_string()) {
+        return;
+    }
     let mut split = split(raw);
     let mut seen = Vec::new();
     if let Some(message) = message {
@@ -791,6 +796,9 @@ pub(crate) fn analyze_into(
     }
     let regions = std::mem::take(&mut split.regions);
     for region in &regions {
+        if deadline.passed(|| format!("part {} (raw split)", region.part)) {
+            break;
+        }
         let markup_type = region.content_types.iter().any(|t| is_markup_type(t))
             || region.name.as_deref().is_some_and(has_markup_name);
         // A part no browser renders (an attachment, one declared type) is not decoded again.
@@ -802,6 +810,9 @@ pub(crate) fn analyze_into(
             continue;
         }
         for layer in decode(raw, region, &mut split) {
+            if deadline.passed(|| format!("part {} (raw split, {})", region.part, layer.how)) {
+                break;
+            }
             let nested = layer.how.contains(" inside ");
             if !(markup_type || nested && looks_markup(&layer.bytes))
                 || seen.contains(&layer.bytes.as_slice())

@@ -7,17 +7,21 @@ mod hostile_mail;
 
 use std::time::{Duration, Instant};
 
-use vigie_mail::limits::{MAX_MIME_DEPTH, MAX_MIME_PARTS};
+use vigie_mail::limits::{MAX_ANALYSIS_TIME, MAX_MIME_DEPTH, MAX_MIME_PARTS};
 use vigie_mail::store::{MAX_MESSAGE, RawMessage};
-use vigie_mail::{MessageReport, analyze};
+use vigie_mail::{MessageReport, analyze_within};
 
+/// Analyses `bytes` without a time limit: these tests check the structure
+/// bounds, whatever the speed of the machine (a debug build on a busy one
+/// can pass the time limit first).
 fn run(bytes: Vec<u8>) -> MessageReport {
-    analyze(
+    analyze_within(
         &RawMessage {
             location: Default::default(),
             bytes,
         },
         None,
+        Duration::MAX,
     )
 }
 
@@ -111,4 +115,42 @@ fn every_hostile_kind_is_analysed_in_bounded_time() {
         );
         assert!(took < Duration::from_secs(60), "{name} took {took:?}");
     }
+}
+
+fn flagged_as_too_slow(report: &MessageReport) -> bool {
+    report.indicators.iter().any(|i| i.code == "VM091")
+}
+
+#[test]
+fn a_message_past_its_time_limit_is_stopped_and_reported() {
+    // Thousands of markup parts, each tokenized, decoded and split again:
+    // far more than 50 ms of work, so the limit passes mid-way.
+    let raw = RawMessage {
+        location: Default::default(),
+        bytes: hostile_mail::many_markup_parts(5_000),
+    };
+    let limit = Duration::from_millis(50);
+    let started = Instant::now();
+    let report = analyze_within(&raw, None, limit);
+    let took = started.elapsed();
+    assert!(flagged_as_too_slow(&report), "{:?}", report.problems);
+    assert!(
+        has_problem(&report, "analysis longer than 0.05 s, stopped at part "),
+        "{:?}",
+        report.problems
+    );
+    // Stopped, not finished: parts after the stop are not analysed, and the
+    // analysis ends soon after the limit (one part's work, the raw check).
+    assert!(report.parts.len() < 5_000, "{} parts", report.parts.len());
+    assert!(took < Duration::from_secs(30), "{took:?}");
+    assert_eq!(report.subject.as_deref(), Some("many-markup-parts"));
+
+    // The same shape, small, within the documented limit: read whole.
+    let small = RawMessage {
+        location: Default::default(),
+        bytes: hostile_mail::many_markup_parts(20),
+    };
+    let report = analyze_within(&small, None, MAX_ANALYSIS_TIME);
+    assert!(!flagged_as_too_slow(&report), "{:?}", report.problems);
+    assert_eq!(report.parts.len(), 20);
 }

@@ -165,6 +165,25 @@ pub fn encodings_within_encodings(n: usize) -> Vec<u8> {
     m.into_bytes()
 }
 
+/// `n` sibling HTML parts, each markup with a script, quoted-printable and
+/// declared twice (so the raw split decodes it again): a message built to
+/// be slow, each part analysed several ways.
+pub fn many_markup_parts(n: usize) -> Vec<u8> {
+    let mut m = head("many-markup-parts");
+    m.push_str("Content-Type: multipart/mixed; boundary=p\r\n\r\n");
+    for i in 0..n {
+        let _ = write!(
+            m,
+            "--p\r\nContent-Type: text/html\r\nContent-Type: image/svg+xml\r\n\
+             Content-Transfer-Encoding: quoted-printable\r\n\r\n\
+             <svg><a href=3D\"javascript:x{i}()\"><text>{i}</text></a>\
+             <script>eval(atob('aHR0cHM6Ly9leGFtcGxlLm9yZy8=')+{i})</script></svg>\r\n"
+        );
+    }
+    m.push_str("--p--\r\n");
+    m.into_bytes()
+}
+
 /// One line of `bytes` bytes of HTML (no newline anywhere).
 pub fn one_long_line(bytes: usize) -> Vec<u8> {
     let mut m = head("long-line");
