@@ -27,6 +27,8 @@ import drive
 from drive import ADDRESSES, ATTACKER_BROWSER, CHROME, EXFIL, FIREFOX, PASSWORDS, address, stamp, utc_now
 
 SOGO = "http://127.0.0.1:8080"
+# The subject of drive.hostile_mail_arrives's exploit-shaped mail.
+HOSTILE_SUBJECT = "Action required: mailbox quota"
 HORDE = "http://127.0.0.1:8081"
 
 # The logs a run collects: path in the run folder -> path on the lab machine.
@@ -272,14 +274,18 @@ def victim_opens_it(run):
     with run.truth.step("victim_opens_html_payload", "alice", address("alice"), alice.source, "http", False,
                         webmail=run.name) as step:
         ok, _, _ = alice.login(address("alice"), PASSWORDS["alice"])
-        uids = alice.message_uids()
-        uid = max(uids) if uids else None
-        status, shown = None, ""
-        if uid is not None:
-            status, shown, _ = alice.open_message(uid)
+        # Newest first until the exploit mail: Dovecot numbers messages in the
+        # order LMTP delivers them, which is not always the order they were sent.
+        uid, status, shown, opened = None, None, "", []
+        for candidate in sorted(alice.message_uids(), reverse=True):
+            status, shown, _ = alice.open_message(candidate)
+            opened.append(candidate)
+            if HOSTILE_SUBJECT in shown:
+                uid = candidate
+                break
         alice.logout()
-        step["outcome"] = "opened" if ok and status == 200 else "failed"
-        step["detail"].update(uid=uid, mailbox="INBOX", http_status=status,
+        step["outcome"] = "opened" if ok and uid is not None and status == 200 else "failed"
+        step["detail"].update(uid=uid, mailbox="INBOX", http_status=status, opened_uids=opened,
                               payload_fragments_in_rendered_message={k: k in shown for k in
                                                                      ("<svg", "animate", "javascript:",
                                                                       "lab-marker")})
