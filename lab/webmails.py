@@ -11,6 +11,7 @@ Postfix. Every step records `detail.webmail`. Python 3 standard library only.
 """
 
 import argparse
+import html
 import json
 import os
 import re
@@ -26,6 +27,8 @@ import drive
 from drive import ADDRESSES, ATTACKER_BROWSER, CHROME, EXFIL, FIREFOX, PASSWORDS, address, stamp, utc_now
 
 SOGO = "http://127.0.0.1:8080"
+# The subject of drive.hostile_mail_arrives's exploit-shaped mail.
+HOSTILE_SUBJECT = "Action required: mailbox quota"
 HORDE = "http://127.0.0.1:8081"
 
 # The logs a run collects: path in the run folder -> path on the lab machine.
@@ -147,11 +150,12 @@ class Sogo(Web):
 
 
 class Horde(Web):
-    """Horde's login form (login.php), the "basic" view chosen at login as its form offers.
+    """Horde's login form (login.php), the "basic" view chosen at login as its form
+    offers; IMP's basic mailbox and message pages, its download service, and Ingo's
+    forward page. Debian 12's IMP and Horde_Form need lab/up-webmails' PHP 8.2
+    workarounds (lab/README.md) past the login."""
 
-    Only the login works on Debian 12: IMP 6.2.27 calls `each()` (gone since PHP 8)
-    to show any message or list a mailbox, and Horde_Form 2.0.20 dies on a method
-    signature under PHP 8 on every Ingo rule page (lab/README.md)."""
+    INBOX = "SU5CT1g"  # IMP 6 names a mailbox in base64url: "INBOX"
 
     def __init__(self, source, agent):
         super().__init__(HORDE, source, agent)
@@ -166,6 +170,39 @@ class Horde(Web):
         shown = re.search(r'class="notice[^"]*"[^>]*>\s*([^<]+)', body.decode("utf-8", "replace"))
         # A login goes on to the portal (which Debian's Horde fails to draw: HTTP 500).
         return "login.php" not in url, status, shown and shown.group(1).strip()
+
+    def message_uids(self):
+        """The INBOX's IMAP uids, from the message links of IMP's basic mailbox page."""
+        _, _, body, _ = self.request("GET", f"/horde/imp/basic.php?page=mailbox&mailbox={self.INBOX}")
+        page = html.unescape(body.decode("utf-8", "replace"))
+        return sorted({int(uid) for uid in re.findall(r"[?&]buid=(\d+)&[^\"]*page=message", page)})
+
+    def open_message(self, uid):
+        """IMP's basic message page: (status, the page, its attachments' download URLs)."""
+        status, _, body, _ = self.request("GET", f"/horde/imp/basic.php?page=message&mailbox={self.INBOX}&buid={uid}")
+        page = body.decode("utf-8", "replace")
+        links = re.findall(r'href="(/horde/services/download/\?[^"]*actionID=download_attach[^"]*)"', page)
+        return status, page, sorted({html.unescape(link) for link in links})
+
+    def download(self, url):
+        status, _, body, headers = self.request("GET", url)
+        return {"url": url, "status": status, "bytes": len(body),
+                "disposition": headers.get("Content-Disposition", "")}
+
+    def save_filter(self, name, addresses):
+        """Ingo's Forward page (basic view), "Save and Enable": a redirect of every
+        message to `addresses`, a copy kept; Ingo writes it to ManageSieve."""
+        path = "/horde/ingo/basic.php?page=forward"
+        _, _, body, _ = self.request("GET", path)
+        form = {}
+        for field, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"',
+                                       body.decode("utf-8", "replace")):
+            form.setdefault(field, html.unescape(value))
+        form.update(keep_copy="on", addresses=addresses, submitbutton="Save and Enable")
+        status, _, body, _ = self.request("POST", path, urllib.parse.urlencode(form).encode(),
+                                          {"Content-Type": "application/x-www-form-urlencoded"})
+        text = body.decode("utf-8", "replace")
+        return status, status == 200 and "Enabled" in text and "error activating" not in text
 
     def logout(self):
         """The logout link of Horde's menu: login.php with the session's logout token."""
@@ -237,14 +274,18 @@ def victim_opens_it(run):
     with run.truth.step("victim_opens_html_payload", "alice", address("alice"), alice.source, "http", False,
                         webmail=run.name) as step:
         ok, _, _ = alice.login(address("alice"), PASSWORDS["alice"])
-        uids = alice.message_uids()
-        uid = max(uids) if uids else None
-        status, shown = None, ""
-        if uid is not None:
-            status, shown, _ = alice.open_message(uid)
+        # Newest first until the exploit mail: Dovecot numbers messages in the
+        # order LMTP delivers them, which is not always the order they were sent.
+        uid, status, shown, opened = None, None, "", []
+        for candidate in sorted(alice.message_uids(), reverse=True):
+            status, shown, _ = alice.open_message(candidate)
+            opened.append(candidate)
+            if HOSTILE_SUBJECT in shown:
+                uid = candidate
+                break
         alice.logout()
-        step["outcome"] = "opened" if ok and status == 200 else "failed"
-        step["detail"].update(uid=uid, mailbox="INBOX", http_status=status,
+        step["outcome"] = "opened" if ok and uid is not None and status == 200 else "failed"
+        step["detail"].update(uid=uid, mailbox="INBOX", http_status=status, opened_uids=opened,
                               payload_fragments_in_rendered_message={k: k in shown for k in
                                                                      ("<svg", "animate", "javascript:",
                                                                       "lab-marker")})
@@ -324,9 +365,13 @@ def ordinary_mail_triggers_redirect(run):
         step["detail"]["new_sink_files"] = sorted(after - before)
 
 
-# Horde on Debian 12: only its login works (see `Horde`).
-HORDE_BENIGN = [drive.bob_sends_report, alice_mistypes_password, alice_logs_in, alice_logs_out]
-HORDE_INTRUSION = [drive.bob_sends_report, webmail_password_attack, attacker_logs_in]
+HORDE_BENIGN = [drive.bob_sends_report, alice_mistypes_password, alice_logs_in, alice_reads_mail,
+                alice_logs_out]
+# As SOGo's, without the folder export (IMP's basic view offers none) and with
+# Ingo's forward page for the redirect.
+HORDE_INTRUSION = [drive.bob_sends_report, drive.carol_sends_payroll, drive.hostile_mail_arrives,
+                   victim_opens_it, webmail_password_attack, attacker_logs_in, attacker_reads_everything,
+                   attacker_sets_redirect, ordinary_mail_triggers_redirect]
 
 BENIGN = [drive.bob_sends_report, drive.inbound_newsletter, alice_mistypes_password, alice_logs_in,
           alice_reads_mail, alice_logs_out, carol_files_newsletters]
@@ -349,7 +394,7 @@ PRODUCTS = {
     # Horde checks passwords with an IMAP login from 127.0.0.1, which Dovecot's
     # auth penalty slows up to 15 s a try after failures: five guesses, no spray.
     "horde": {"product": Horde, "benign": HORDE_BENIGN, "intrusion": HORDE_INTRUSION, "spray": [],
-              "guesses": 5},
+              "guesses": 5, "filter_ui": "ingo forward page", "redirect_all": (EXFIL,)},
 }
 
 

@@ -4,8 +4,8 @@
 //! party's address gets a high or critical finding but for the victim's own
 //! opening of the exploit mail; that opening is linked (VC001) to the request
 //! that showed it, found through the webmail's own identifiers (SOGo's
-//! folder path and UID); and a benign run gives no high or critical finding
-//! at all. Horde runs only its logins on Debian 12 (see the Horde tests).
+//! folder path and UID, Horde IMP's base64url mailbox and `buid`); and a
+//! benign run gives no high or critical finding at all.
 //!
 //! The runs are `DIR/<webmail>-benign` and `DIR/<webmail>-intrusion` of
 //! `sudo lab/run DIR sogo-benign sogo-intrusion horde-benign horde-intrusion`,
@@ -224,14 +224,46 @@ fn sogo_benign_run_has_no_high_or_critical_finding() {
     benign("sogo benign", "sogo");
 }
 
-/// Horde on Debian 12 logs in and out, and no more (IMP 6.2.27 cannot show a
-/// message under PHP 8.2, Ingo's forms die: lab/README.md): the run is the
-/// password attack and the attacker's login, found through `horde.log` and
-/// the access log; the link of an opened message is checked on a request
-/// line in `webmail_link.rs`.
 #[test]
-fn horde_intrusion_steps_are_found() {
-    intrusion("horde intrusion", "horde", None);
+fn horde_intrusion_steps_are_found_and_the_opened_exploit_mail_is_linked() {
+    // IMP's basic view: `basic.php?mailbox=<base64url>&buid=<uid>&page=message`
+    // (the order IMP's own links give; lab/webmails.py asks page= first).
+    intrusion(
+        "horde intrusion",
+        "horde",
+        Some(|request, mailbox, uid| {
+            let query = request.split_once('?').map_or("", |(_, q)| q);
+            let query = query.split(' ').next().unwrap_or("");
+            let has = |pair: &str| query.split('&').any(|p| p == pair);
+            request.contains("/imp/basic.php?")
+                && has("page=message")
+                && has(&format!("mailbox={}", base64url(mailbox)))
+                && has(&format!("buid={uid}"))
+        }),
+    );
+}
+
+/// IMP 6's mailbox names in URLs (`IMP_Mailbox::formTo`): base64url, no padding.
+fn base64url(text: &str) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in text.as_bytes().chunks(3) {
+        let bits = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, &b)| acc | u32::from(b) << (16 - 8 * i));
+        for i in 0..=chunk.len() {
+            out.push(ALPHABET[(bits >> (18 - 6 * i) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+#[test]
+fn imp_mailbox_names_are_base64url() {
+    // IMP's own link to the INBOX, from the lab's basic mailbox page.
+    assert_eq!(base64url("INBOX"), "SU5CT1g");
+    assert_eq!(base64url("Sent"), "U2VudA");
 }
 
 #[test]

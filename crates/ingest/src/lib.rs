@@ -254,6 +254,8 @@ pub struct LineParser {
     /// The counts so far; its `format` is the parser tried first.
     pub report: InputReport,
     time: TimeContext,
+    /// Horde 5's login attempts written twice (`[imp]` and `[horde]`).
+    horde_echoes: parse::horde::LoginEchoes,
 }
 
 impl LineParser {
@@ -263,6 +265,7 @@ impl LineParser {
         LineParser {
             report,
             time: TimeContext::new(zone, reference),
+            horde_echoes: parse::horde::LoginEchoes::default(),
         }
     }
 
@@ -293,13 +296,18 @@ impl LineParser {
             time: &mut self.time,
         };
         let (first, last) = (&mut report.first_seen, &mut report.last_seen);
+        let echoes = &mut self.horde_echoes;
         let mut spanned = |event: &Event<'_>| {
             // An unknown time (zero) says nothing of the span.
             if event.timestamp != Timestamp::default() {
                 *first = Some(first.map_or(event.timestamp, |t| t.min(event.timestamp)));
                 *last = Some(last.map_or(event.timestamp, |t| t.max(event.timestamp)));
             }
-            sink(event)
+            if echoes.is_echo(event) {
+                sink(&parse::horde::as_echo(event))
+            } else {
+                sink(event)
+            }
         };
         // A file with no recognizable first lines is still read: each line is
         // tried by its own shape, and what nothing claims is counted.

@@ -89,6 +89,73 @@ pub fn parse<'a>(message: &'a str, event: &mut Event<'a>) -> bool {
     true
 }
 
+/// Horde 5 writes one login attempt twice when IMP is Horde's authentication
+/// (Debian's `php-horde-webmail`): IMP's `lib/Auth.php` (`[imp] … (ip) to
+/// {imap://…}`) and `login.php` (`[horde] … to horde (ip)`), in the same
+/// second, in either order (a failure IMP first, a success login.php first).
+/// This remembers the recent attempts of one file so that the second line of
+/// such a pair is known as the echo of the first, not a second attempt.
+#[derive(Debug, Default)]
+pub struct LoginEchoes {
+    /// The last unpaired attempts: (second, application, user, address, outcome).
+    recent: Vec<(i64, String, String, Option<std::net::IpAddr>, Outcome)>,
+}
+
+impl LoginEchoes {
+    /// How many unpaired attempts of one second are remembered (logins
+    /// interleaved by concurrent requests).
+    const KEPT: usize = 8;
+
+    /// Whether `event` (a Horde login or failed login) repeats an attempt
+    /// already written by the other application in the same second, for the
+    /// same user, address and outcome. A repeat pairs once: a third line is
+    /// an attempt of its own. Events that are not Horde logins are not echoes.
+    pub fn is_echo(&mut self, event: &Event<'_>) -> bool {
+        if event.dataset != Dataset::Horde || event.category != Some(Category::Authentication) {
+            return false;
+        }
+        let (Some(app), Some(user), Some(outcome)) = (
+            event.process_name.as_deref(),
+            event.user_name.as_deref(),
+            event.outcome,
+        ) else {
+            return false;
+        };
+        let second = event.timestamp.unix_seconds();
+        self.recent.retain(|r| r.0 == second);
+        let pair = self.recent.iter().position(|(_, a, u, ip, o)| {
+            a != app && u == user && *ip == event.source_ip && *o == outcome
+        });
+        if let Some(at) = pair {
+            self.recent.remove(at);
+            return true;
+        }
+        if self.recent.len() == Self::KEPT {
+            self.recent.remove(0);
+        }
+        self.recent.push((
+            second,
+            app.to_owned(),
+            user.to_owned(),
+            event.source_ip,
+            outcome,
+        ));
+        false
+    }
+}
+
+/// The echo of a login attempt (`LoginEchoes`): the same line, no longer an
+/// authentication event (category, action, outcome and reason cleared), so
+/// that the attempt is counted once; its message, user and address stay.
+pub fn as_echo<'a>(event: &Event<'a>) -> Event<'a> {
+    let mut echo = event.clone();
+    echo.category = None;
+    echo.action = None;
+    echo.outcome = None;
+    echo.reason = None;
+    echo
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,5 +221,62 @@ mod tests {
         // No address at all: none made up.
         let e = msg("HORDE [horde] FAILED LOGIN for alice to horde");
         assert_eq!((e.user_name.as_deref(), e.source_ip), (Some("alice"), None));
+    }
+
+    /// The vigie lab's `horde.log` (lab/webmails.py horde-benign, Debian 12
+    /// Horde 5.2.22 with IMP 6.2.27 as its authentication): a failed login is
+    /// IMP's line then login.php's; a login, login.php's then IMP's.
+    #[test]
+    fn one_attempt_written_twice_counts_once() {
+        let lines = [
+            (
+                "2026-12-01T04:18:58Z",
+                "HORDE [imp] FAILED LOGIN for alice@lab.test (127.0.0.10) to {imap://127.0.0.1/} [pid 15307 on line 148 of \"/usr/share/horde/imp/lib/Auth.php\"]",
+            ),
+            (
+                "2026-12-01T04:18:58Z",
+                "HORDE [horde] FAILED LOGIN for alice@lab.test to horde (127.0.0.10) [pid 15307 on line 191 of \"/usr/share/horde/login.php\"]",
+            ),
+            (
+                "2026-12-01T04:19:04Z",
+                "HORDE [horde] Login success for alice@lab.test to horde (127.0.0.10) [pid 15308 on line 156 of \"/usr/share/horde/login.php\"]",
+            ),
+            (
+                "2026-12-01T04:19:04Z",
+                "HORDE [imp] Login success for alice@lab.test (127.0.0.10) to {imap://127.0.0.1/} [pid 15307 on line 148 of \"/usr/share/horde/imp/lib/Auth.php\"]",
+            ),
+            // The same second, another try by the same party: an attempt of its own.
+            (
+                "2026-12-01T04:19:04Z",
+                "HORDE [imp] Login success for alice@lab.test (127.0.0.10) to {imap://127.0.0.1/} [pid 15307 on line 148 of \"/usr/share/horde/imp/lib/Auth.php\"]",
+            ),
+            // Another second: not an echo of the line before.
+            (
+                "2026-12-01T04:19:05Z",
+                "HORDE [horde] Login success for alice@lab.test to horde (127.0.0.10) [pid 15308 on line 156 of \"/usr/share/horde/login.php\"]",
+            ),
+            // Same second, another address: not an echo.
+            (
+                "2026-12-01T04:19:05Z",
+                "HORDE [imp] Login success for alice@lab.test (127.0.0.66) to {imap://127.0.0.1/} [pid 15307 on line 148 of \"/usr/share/horde/imp/lib/Auth.php\"]",
+            ),
+        ];
+        let mut echoes = LoginEchoes::default();
+        let verdicts: Vec<bool> = lines
+            .iter()
+            .map(|(at, line)| {
+                let mut e = msg(line);
+                e.timestamp =
+                    vigie_event::Timestamp(at.parse::<jiff::Timestamp>().unwrap().as_microsecond());
+                echoes.is_echo(&e)
+            })
+            .collect();
+        assert_eq!(verdicts, [false, true, false, true, false, false, false]);
+        let echo = as_echo(&msg(lines[1].1));
+        assert!(!echo.is_authentication_failure());
+        assert_eq!(
+            (echo.action, echo.user_name.as_deref()),
+            (None, Some("alice@lab.test"))
+        );
     }
 }

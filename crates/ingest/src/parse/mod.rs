@@ -13,7 +13,7 @@ mod domino;
 mod dovecot;
 mod exim;
 mod groupoffice;
-mod horde;
+pub(crate) mod horde;
 mod journald;
 mod kerio;
 mod mailscanner;

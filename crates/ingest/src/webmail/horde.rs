@@ -5,7 +5,7 @@
 //! Sources (horde/imp at fd9212ca, horde/horde at 02533d18):
 //! - `view.php`: `actionID` = `view_source`, `view_attach`, `print_attach`,
 //!   `compose_attach_preview`; the part in `id`, the message in `mailbox`
-//!   (base64url in IMP 6) with `buid`/`uid`, or `muid`.
+//!   (base64url in IMP 6) with `buid`/`uid`, or `muid` (`{5}INBOX12`).
 //! - `lib/Application.php` `download()`, reached through the framework's
 //!   `services/download/?app=imp`: `download_attach`, `download_all`,
 //!   `download_render` (attachments), `download_mbox` (whole mailboxes, `mbox_list`),
@@ -116,11 +116,31 @@ fn message<'a>(request: &Request<'a>, action: &'static str) -> Meaning<'a> {
         meaning.mailbox = meaning.mailbox.map(|m| base64url(&m).map_or(m, Into::into));
     }
     meaning.uid = request.param("uid").or(buid);
-    if meaning.uid.is_none() {
-        meaning.uid = request.param("muid");
+    if meaning.uid.is_none()
+        && let Some(muid) = request.param("muid")
+    {
+        match split_muid(&muid) {
+            Some((mailbox, uid)) => {
+                meaning.mailbox = Some(mailbox.to_owned().into());
+                meaning.uid = Some(uid.to_owned().into());
+            }
+            None => meaning.uid = Some(muid),
+        }
     }
     meaning.part = request.param("id");
     meaning
+}
+
+/// IMP 6's `muid` (`IMP_Indices::__toString`, as its message page links its
+/// attachments: `muid=%7B5%7DINBOX1`): `{<length>}<mailbox><uid>`, the mailbox
+/// as is. (mailbox, uid) when it names one message; `None` otherwise (a uid
+/// range, a malformed length), the value then kept whole as the uid.
+fn split_muid(muid: &str) -> Option<(&str, &str)> {
+    let (length, rest) = muid.strip_prefix('{')?.split_once('}')?;
+    let length: usize = length.parse().ok()?;
+    let (mailbox, uid) = (rest.get(..length)?, rest.get(length..)?);
+    let one = !uid.is_empty() && uid.bytes().all(|b| b.is_ascii_digit());
+    one.then_some((mailbox, uid))
 }
 
 /// The Horde application and script of a path: (`imp`, `view.php`) for
