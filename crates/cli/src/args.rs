@@ -306,6 +306,12 @@ pub struct InputArgs {
     #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024 * 1024)]
     pub max_decompressed: u64,
 
+    /// Most bytes one compressed file may expand to per byte of it (never
+    /// below 256 MiB; 0: no such bound). Logs compress 5 to 30 times; a bomb
+    /// of zeros about a thousand.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub max_ratio: u64,
+
     /// Worker threads (default: all cores).
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,

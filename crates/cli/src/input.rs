@@ -9,6 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use jiff::tz::TimeZone;
 use rayon::prelude::*;
 use vigie_event::Timestamp;
+use vigie_ingest::source::Expansion;
 use vigie_ingest::{Format, IngestOptions, Input, expand_inputs};
 
 use crate::args::InputArgs;
@@ -39,7 +40,10 @@ impl Inputs {
             reference,
             format: args.log_format.as_deref().and_then(Format::from_name),
             max_line: args.max_line.max(1024),
-            max_decompressed: args.max_decompressed,
+            expansion: Expansion {
+                max_bytes: args.max_decompressed,
+                max_ratio: args.max_ratio,
+            },
         };
         if let Some(n) = args.threads {
             rayon::ThreadPoolBuilder::new()

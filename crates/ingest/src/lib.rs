@@ -90,8 +90,8 @@ pub struct IngestOptions {
     pub format: Option<Format>,
     /// Longest line read whole, in bytes.
     pub max_line: usize,
-    /// Most bytes a compressed input may expand to.
-    pub max_decompressed: u64,
+    /// How far a compressed input may expand.
+    pub expansion: source::Expansion,
 }
 
 impl Default for IngestOptions {
@@ -101,7 +101,10 @@ impl Default for IngestOptions {
             reference: None,
             format: None,
             max_line: 1024 * 1024,
-            max_decompressed: 64 * 1024 * 1024 * 1024,
+            expansion: source::Expansion {
+                max_bytes: 64 * 1024 * 1024 * 1024,
+                max_ratio: 100,
+            },
         }
     }
 }
@@ -199,7 +202,7 @@ pub fn ingest_input(
 ) -> InputReport {
     let path = input.display_name();
     let mut report = InputReport::new(path.clone());
-    let opened = match source::open_input(input, options.max_decompressed) {
+    let opened = match source::open_input(input, options.expansion) {
         Ok(o) => o,
         Err(e) => {
             // The report names the file: its error says only what happened.

@@ -89,7 +89,10 @@ fn binary_garbage_is_counted_not_parsed() {
 fn a_decompression_bomb_stops_at_the_limit() {
     let bomb = gzip(&vec![b'\n'; 50 * 1024 * 1024]);
     let options = IngestOptions {
-        max_decompressed: 1024 * 1024,
+        expansion: vigie_ingest::source::Expansion {
+            max_bytes: 1024 * 1024,
+            max_ratio: 0,
+        },
         ..IngestOptions::default()
     };
     let report = ingest(&bomb, &options);
@@ -98,6 +101,16 @@ fn a_decompression_bomb_stops_at_the_limit() {
         "{report:?}"
     );
     assert!(report.lines <= 1024 * 1024 + 1);
+}
+
+/// The default ratio bound (100 times a file's size) leaves a real log,
+/// compressed about ten times, read whole.
+#[test]
+fn a_real_log_is_read_whole_under_the_default_ratio_bound() {
+    let log = GOOD.repeat(50_000);
+    let report = ingest(&gzip(log.as_bytes()), &IngestOptions::default());
+    assert!(report.error.is_none(), "{report:?}");
+    assert_eq!(report.events, 50_000);
 }
 
 #[test]

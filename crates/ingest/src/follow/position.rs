@@ -205,7 +205,11 @@ fn starts_like(path: &Path, position: &Position) -> bool {
 
 /// The first `len` bytes of `path`, decompressed.
 fn decompressed_head(path: &Path, len: usize) -> io::Result<Vec<u8>> {
-    let opened = open_input(&Input::File(path.to_path_buf()), len as u64 + 1)
+    let expansion = crate::source::Expansion {
+        max_bytes: len as u64 + 1,
+        max_ratio: 0,
+    };
+    let opened = open_input(&Input::File(path.to_path_buf()), expansion)
         .map_err(|e| io::Error::other(e.to_string()))?;
     let mut head = Vec::with_capacity(len);
     opened.reader.take(len as u64).read_to_end(&mut head)?;
@@ -267,7 +271,7 @@ fn read_from(
     options: &IngestOptions,
     sink: &mut dyn FnMut(&Event<'_>),
 ) -> io::Result<u64> {
-    let opened = open_input(&Input::File(path.to_path_buf()), options.max_decompressed)
+    let opened = open_input(&Input::File(path.to_path_buf()), options.expansion)
         .map_err(|e| io::Error::other(e.to_string()))?;
     let mut reader = opened.reader;
     io::copy(&mut reader.by_ref().take(offset), &mut io::sink())?;

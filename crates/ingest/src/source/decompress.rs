@@ -58,15 +58,18 @@ pub struct Limited<R> {
     inner: R,
     remaining: u64,
     limit: u64,
+    /// The flag that set the limit, named in the error.
+    flag: &'static str,
 }
 
 impl<R> Limited<R> {
-    /// Allows at most `limit` bytes through.
-    pub fn new(inner: R, limit: u64) -> Limited<R> {
+    /// Allows at most `limit` bytes through; `flag` is the option that set it.
+    pub fn new(inner: R, limit: u64, flag: &'static str) -> Limited<R> {
         Limited {
             inner,
             remaining: limit,
             limit,
+            flag,
         }
     }
 }
@@ -75,8 +78,8 @@ impl<R: Read> Read for Limited<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.remaining == 0 {
             return Err(io::Error::other(format!(
-                "decompressed size exceeds the limit of {} bytes (--max-decompressed); the rest of this input was not read",
-                self.limit
+                "decompressed size exceeds the limit of {} bytes ({}); the rest of this input was not read",
+                self.limit, self.flag
             )));
         }
         let cap = buf
@@ -139,7 +142,7 @@ mod tests {
 
     #[test]
     fn the_limit_turns_a_bomb_into_an_error() {
-        let mut limited = Limited::new(io::repeat(0), 1000);
+        let mut limited = Limited::new(io::repeat(0), 1000, "--max-decompressed");
         let mut out = Vec::new();
         let err = limited.read_to_end(&mut out).unwrap_err();
         assert!(err.to_string().contains("limit"));

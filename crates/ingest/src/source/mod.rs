@@ -129,19 +129,56 @@ pub struct Opened {
     pub modified: Option<std::time::SystemTime>,
 }
 
-/// Opens an input and wraps it in its decompressor, bounded to
-/// `max_decompressed` bytes of output when compressed.
-pub fn open_input(input: &Input, max_decompressed: u64) -> Result<Opened, Error> {
-    let (raw, modified): (Box<dyn Read + Send>, _) = match input {
+/// How far a compressed input may expand: at most `max_bytes`, and at most
+/// `max_ratio` times the compressed file's size (never below
+/// [`RATIO_FLOOR`]; 0 turns the ratio off). Mail logs compress about 5 to 30
+/// times (gzip to xz); a file of zeros, about a thousand: the ratio stops a
+/// small bomb long before the byte bound would.
+#[derive(Clone, Copy, Debug)]
+pub struct Expansion {
+    /// Most bytes of output.
+    pub max_bytes: u64,
+    /// Most output bytes per compressed byte, 0 for no such bound.
+    pub max_ratio: u64,
+}
+
+/// The output a compressed file may always reach whatever its ratio: a small
+/// rotated log compresses better than a large one.
+pub const RATIO_FLOOR: u64 = 256 * 1024 * 1024;
+
+impl Expansion {
+    /// The bound for a compressed input of `compressed` bytes (unknown for
+    /// standard input), and which flag sets it.
+    fn limit(self, compressed: Option<u64>) -> (u64, &'static str) {
+        let by_ratio = match compressed {
+            Some(size) if self.max_ratio > 0 => {
+                size.saturating_mul(self.max_ratio).max(RATIO_FLOOR)
+            }
+            _ => u64::MAX,
+        };
+        if by_ratio < self.max_bytes {
+            (by_ratio, "--max-ratio")
+        } else {
+            (self.max_bytes, "--max-decompressed")
+        }
+    }
+}
+
+/// Opens an input and wraps it in its decompressor, bounded by `expansion`
+/// when compressed.
+pub fn open_input(input: &Input, expansion: Expansion) -> Result<Opened, Error> {
+    let (raw, modified, size): (Box<dyn Read + Send>, _, _) = match input {
         Input::File(path) => {
             let file = File::open(path).map_err(|source| Error::Open {
                 path: path.clone(),
                 source,
             })?;
-            let modified = file.metadata().and_then(|m| m.modified()).ok();
-            (Box::new(file), modified)
+            let metadata = file.metadata().ok();
+            let modified = metadata.as_ref().and_then(|m| m.modified().ok());
+            let size = metadata.filter(|m| m.is_file()).map(|m| m.len());
+            (Box::new(file), modified, size)
         }
-        Input::Stdin => (Box::new(io::stdin()), None),
+        Input::Stdin => (Box::new(io::stdin()), None, None),
     };
     let mut buffered = BufReader::with_capacity(256 * 1024, raw);
     let head = io::BufRead::fill_buf(&mut buffered).map_err(|source| Error::Open {
@@ -158,11 +195,45 @@ pub fn open_input(input: &Input, max_decompressed: u64) -> Result<Opened, Error>
     let reader: Box<dyn Read + Send> = if compression == Compression::None {
         decoder
     } else {
-        Box::new(Limited::new(decoder, max_decompressed))
+        let (limit, flag) = expansion.limit(size);
+        Box::new(Limited::new(decoder, limit, flag))
     };
     Ok(Opened {
         reader,
         compression,
         modified,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DEFAULT: Expansion = Expansion {
+        max_bytes: 64 << 30,
+        max_ratio: 100,
+    };
+
+    #[test]
+    fn a_small_bomb_is_bounded_by_its_ratio_never_below_the_floor() {
+        // 21 MB of gzip that would expand to 5 GB: stopped at 2.1 GB.
+        assert_eq!(
+            DEFAULT.limit(Some(21_000_000)),
+            (2_100_000_000, "--max-ratio")
+        );
+        // A tiny file may still reach the floor.
+        assert_eq!(DEFAULT.limit(Some(1_000)), (RATIO_FLOOR, "--max-ratio"));
+        // Standard input has no size: only the byte bound holds.
+        assert_eq!(DEFAULT.limit(None), (64 << 30, "--max-decompressed"));
+        // A large file meets the byte bound first; a ratio of 0 is no bound.
+        assert_eq!(
+            DEFAULT.limit(Some(1 << 30)),
+            (64 << 30, "--max-decompressed")
+        );
+        let off = Expansion {
+            max_ratio: 0,
+            ..DEFAULT
+        };
+        assert_eq!(off.limit(Some(1_000)), (64 << 30, "--max-decompressed"));
+    }
 }
