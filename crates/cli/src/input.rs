@@ -65,6 +65,11 @@ impl Inputs {
         })
     }
 
+    /// Whether an input could not be read (entries skipped on purpose do not count).
+    pub fn failed(&self) -> bool {
+        self.errors.iter().any(|e| !e.is_skip())
+    }
+
     /// Says on stderr what could not be read.
     pub fn report_errors(&self) {
         for e in &self.errors {
@@ -76,8 +81,10 @@ impl Inputs {
     /// errors of entries it claims (the mail side names those itself); sets
     /// left empty go.
     pub fn without(&mut self, is_mail: impl Fn(&std::path::Path) -> bool) {
-        self.errors
-            .retain(|e| !matches!(e, vigie_ingest::Error::Walk { path, .. } if is_mail(path)));
+        self.errors.retain(|e| {
+            !matches!(e, vigie_ingest::Error::Walk { path, .. }
+                | vigie_ingest::Error::Skipped { path, .. } if is_mail(path))
+        });
         for set in &mut self.sets {
             set.retain(|input| match input {
                 Input::File(path) => !is_mail(path),

@@ -63,6 +63,16 @@ pub enum Error {
         /// Why.
         message: String,
     },
+    /// An entry of a folder left unread on purpose: a link to a folder (a
+    /// loop cannot trap the walk), a link that leads nowhere, a FIFO, socket
+    /// or device (reading one could block). Named, but not a failure.
+    #[error("{}: skipped: {message}", path.display())]
+    Skipped {
+        /// The entry.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
     /// A glob pattern matched no file.
     #[error("{}: the pattern matches no file", pattern.display())]
     NoMatch {
@@ -77,6 +87,14 @@ pub enum Error {
         /// Why.
         message: String,
     },
+}
+
+impl Error {
+    /// Whether this names an entry left unread on purpose ([`Error::Skipped`]),
+    /// which does not make a run fail.
+    pub fn is_skip(&self) -> bool {
+        matches!(self, Error::Skipped { .. })
+    }
 }
 
 /// How inputs are read.

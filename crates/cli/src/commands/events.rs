@@ -70,7 +70,7 @@ pub fn run(args: EventsArgs) -> Result<ExitCode> {
     }
     let zone_name = inputs.zone_name();
     let input_errors = &inputs.errors;
-    let failed = !input_errors.is_empty() || all.iter().any(|r| r.error.is_some());
+    let failed = inputs.failed() || all.iter().any(|r| r.error.is_some());
     if args.stats {
         let summary = Summary::new(&all, &zone_name, input_errors);
         if args.json {

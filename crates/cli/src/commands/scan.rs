@@ -355,7 +355,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
             eprintln!("vigie: {}", crate::mail::unread_text(u));
         }
     }
-    let failed = !inputs.errors.is_empty()
+    let failed = inputs.failed()
         || reports.iter().any(|r| r.error.is_some())
         || !rules.errors.is_empty()
         || !mail.rule_errors.is_empty()

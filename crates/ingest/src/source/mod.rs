@@ -40,8 +40,8 @@ impl Input {
 ///
 /// A folder is walked recursively. A symbolic link in it to a file is read
 /// (the file under the link's name); a link to a folder is not followed, so a
-/// link loop cannot trap the walk, and is named among the errors, as is a
-/// link that leads nowhere. An argument that does not exist but contains
+/// link loop cannot trap the walk, and is named as [`Error::Skipped`], as are
+/// a link that leads nowhere and a FIFO, socket or device. An argument that does not exist but contains
 /// `*`, `?` or `[` is taken as a glob pattern.
 pub fn expand_inputs<P: AsRef<Path>>(args: &[P]) -> (Vec<Vec<Input>>, Vec<Error>) {
     let mut files = Vec::new();
@@ -57,7 +57,7 @@ pub fn expand_inputs<P: AsRef<Path>>(args: &[P]) -> (Vec<Vec<Input>>, Vec<Error>
                     Ok(e) if e.file_type().is_file() => files.push(e.into_path()),
                     Ok(e) if e.path_is_symlink() => match std::fs::metadata(e.path()) {
                         Ok(target) if target.is_file() => files.push(e.into_path()),
-                        Ok(target) => errors.push(Error::Walk {
+                        Ok(target) => errors.push(Error::Skipped {
                             path: e.into_path(),
                             message: if target.is_dir() {
                                 "a link to a folder, not followed (name the folder to read it)"
@@ -66,12 +66,17 @@ pub fn expand_inputs<P: AsRef<Path>>(args: &[P]) -> (Vec<Vec<Input>>, Vec<Error>
                                 "a link to something that is not a file".to_string()
                             },
                         }),
-                        Err(err) => errors.push(Error::Walk {
+                        Err(err) => errors.push(Error::Skipped {
                             path: e.into_path(),
                             message: format!("a link that cannot be followed: {err}"),
                         }),
                     },
-                    Ok(_) => {}
+                    Ok(e) if e.file_type().is_dir() => {}
+                    Ok(e) => errors.push(Error::Skipped {
+                        path: e.into_path(),
+                        message: "not a regular file (a FIFO, socket or device), not read"
+                            .to_string(),
+                    }),
                     Err(e) => errors.push(Error::Walk {
                         path: arg.to_path_buf(),
                         message: e.to_string(),
