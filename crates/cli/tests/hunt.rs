@@ -267,3 +267,34 @@ fn rules_check_skips_yaml_that_is_not_a_rule_and_fails_on_no_rule() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// `vigie hunt … | head -1`: the reader closing the pipe is not an error of
+/// the input file (it was named as one, "ev.jsonl: Broken pipe", found by a
+/// new-user trial): vigie stops quietly with status 0.
+#[test]
+fn a_reader_that_closes_the_pipe_is_no_error() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rule.yml"), RULE).unwrap();
+    let line = r#"{"@timestamp":"2026-11-29T02:09:00Z","event":{"action":"login","dataset":"roundcube.userlogins"},"source":{"ip":"127.0.0.66"}}"#;
+    let events = format!("{line}\n").repeat(200_000);
+    std::fs::write(dir.path().join("ev.jsonl"), events).unwrap();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("vigie"))
+        .args(["hunt", "--sigma"])
+        .arg(dir.path().join("rule.yml"))
+        .arg(dir.path().join("ev.jsonl"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.contains("Attacker login"), "{first}");
+    // The reader goes away after one line.
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("Broken pipe"), "{stderr}");
+}

@@ -108,9 +108,17 @@ fn header_row() -> Vec<u8> {
     row
 }
 
-fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.downcast_ref::<io::Error>()
-        .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+/// Whether `e` (or any error it wraps) is a write to a closed pipe (`| head`):
+/// the reader has all it wants, which is not a failure.
+pub(crate) fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+            || cause
+                .downcast_ref::<serde_json::Error>()
+                .is_some_and(|e| e.io_error_kind() == Some(io::ErrorKind::BrokenPipe))
+    })
 }
 
 /// Serializes events into a thread's buffer and hands full chunks to stdout.

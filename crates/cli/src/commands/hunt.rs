@@ -59,6 +59,7 @@ pub fn run(args: HuntArgs) -> Result<ExitCode> {
         match result {
             Ok(0) => {}
             Ok(_) => failed = true,
+            Err(e) if super::events::is_broken_pipe(&e) => return Ok(ExitCode::SUCCESS),
             Err(e) => {
                 eprintln!(
                     "vigie: {}: {}",
@@ -69,7 +70,10 @@ pub fn run(args: HuntArgs) -> Result<ExitCode> {
             }
         }
     }
-    out.flush().context("cannot write the output")?;
+    match out.flush() {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
+        flushed => flushed.context("cannot write the output")?,
+    }
     Ok(ExitCode::from(if failed {
         2
     } else if matched {
