@@ -43,7 +43,7 @@ checks! {
     UNREADABLE = "VAUD000", "audit", Info, "file could not be read", [],
         "The audit could not read this file, so what it configures was not checked.",
         "Run the audit as a user who can read it, or audit a copy.";
-    VULNERABLE_VERSION = "VAUD001", "package", High, "installed version has a known exploited vulnerability", ["T1190"],
+    VULNERABLE_VERSION = "VAUD001", "package", High, "installed version has a known vulnerability (high when exploited in the wild)", ["T1190"],
         "An intruder exploits the public vulnerability of this version to get in (exploit public-facing application).",
         "Upgrade to the fixed version (the distribution's security update where the package comes from a distribution).";
 
