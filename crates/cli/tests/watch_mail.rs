@@ -77,7 +77,6 @@ impl Watch {
             .spawn()
             .unwrap();
         let printed = Arc::new(Mutex::new(Vec::new()));
-        let said = Arc::new(Mutex::new(Vec::new()));
         let stdout = child.stdout.take().unwrap();
         let kept = Arc::clone(&printed);
         std::thread::spawn(move || {
@@ -87,15 +86,7 @@ impl Watch {
                     .push(serde_json::from_str(&line.unwrap()).unwrap());
             }
         });
-        let stderr = child.stderr.take().unwrap();
-        let kept = Arc::clone(&said);
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let line = line.unwrap();
-                eprintln!("{line}");
-                kept.lock().unwrap().push(line);
-            }
-        });
+        let said = common::echo_lines(child.stderr.take().unwrap());
         let watch = Watch {
             child,
             printed,

@@ -7,6 +7,8 @@
 //! `crates/ingest/tests/testdata/golden/dovecot-crowdsec.events.jsonl`,
 //! from CrowdSec's dovecot parser tests), stamped now.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -115,7 +117,6 @@ impl Watch {
             .spawn()
             .unwrap();
         let printed = Arc::new(Mutex::new(Vec::new()));
-        let said = Arc::new(Mutex::new(Vec::new()));
         let stdout = child.stdout.take().unwrap();
         let kept = Arc::clone(&printed);
         std::thread::spawn(move || {
@@ -123,15 +124,7 @@ impl Watch {
                 kept.lock().unwrap().push(line.unwrap());
             }
         });
-        let stderr = child.stderr.take().unwrap();
-        let kept = Arc::clone(&said);
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let line = line.unwrap();
-                eprintln!("{line}");
-                kept.lock().unwrap().push(line);
-            }
-        });
+        let said = common::echo_lines(child.stderr.take().unwrap());
         let watch = Watch {
             child,
             printed,
@@ -460,7 +453,7 @@ fn issue_18_alerts_wait_on_disk_while_the_collector_is_down_bounded_and_are_sent
 /// finding of scan alerted, none twice. Run with
 /// `cargo test -p vigie --test watch_resume -- --ignored`.
 #[test]
-#[ignore = "about 75 s; run with --ignored"]
+#[ignore = "about 75 s: .ci/run runs it on every CI run (--ignored)"]
 fn issue_18_shortened_soak_loses_and_repeats_nothing() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let out = Command::new("python3")

@@ -123,3 +123,22 @@ pub fn needs(test: &str, probe: &[&str], what: &str) -> bool {
     }
     found
 }
+
+/// Reads a child's `stream` line by line on a thread of its own into the
+/// returned list, echoing each line to the test's stderr, so a failing test
+/// shows what the child said.
+pub fn echo_lines(
+    stream: impl std::io::Read + Send + 'static,
+) -> std::sync::Arc<std::sync::Mutex<Vec<String>>> {
+    use std::io::BufRead;
+    let said = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = std::sync::Arc::clone(&said);
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stream).lines() {
+            let Ok(line) = line else { break };
+            eprintln!("{line}");
+            kept.lock().unwrap().push(line);
+        }
+    });
+    said
+}
