@@ -35,11 +35,11 @@ use vigie_mail::store::{
 };
 use vigie_mail::{Level, Location, MessageReport, Unread};
 
-use crate::mail::{
+use crate::watch_state::SavedMail;
+use vigie_engine::mail::{
     LoginSeen, displayed, load_rules, match_message, match_script, message_finding,
     normalize_mailbox, opened_now, read_script, redirect_findings, user_folder,
 };
-use crate::watch_state::SavedMail;
 
 /// How often the folders are walked for Maildirs and scripts that appeared.
 const DISCOVER_EVERY: Duration = Duration::from_secs(10);

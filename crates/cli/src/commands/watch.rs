@@ -40,13 +40,14 @@ use vigie_intel::store::IntelStore;
 
 use crate::args::{IntelArgs, WatchArgs};
 use crate::commands::intel::load_for_scan;
-use crate::commands::scan::{Detection, rank};
-use crate::input::zone;
+use crate::commands::scan::{load_detection, rank};
 use crate::mail_watch::MailWatch;
 use crate::sinks::syslog::Syslog;
 use crate::sinks::webhook::Webhook;
 use crate::terminal::sanitize;
 use crate::watch_state::{Delivered, Saved, SavedFinding, StateDir, alert_key};
+use vigie_engine::Detection;
+use vigie_engine::config::zone;
 
 /// How often the analytics run over the histories, at most.
 const ANALYTICS_EVERY: Duration = Duration::from_secs(5);
@@ -79,7 +80,7 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
     }
     // Leaked so the correlation engine can borrow it for the whole run; a
     // reload (SIGHUP) leaks the rules it replaces (rare, a few MB).
-    let detection: &'static Detection = Box::leak(Box::new(Detection::load(&args.rules)?));
+    let detection: &'static Detection = Box::leak(Box::new(load_detection(&args.rules)?));
     let mut state = StateDir::open(args.state_dir.as_deref(), &args.paths)?;
     state.lock()?;
     let saved = state.load(&args.paths);
@@ -193,7 +194,7 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
             let baseline = first_poll && !mail.resumed() && (resumed || !args.from_start);
             let polled = mail.poll(&watcher.intel, baseline);
             for u in &polled.unread {
-                eprintln!("vigie: {}", crate::mail::unread_text(u));
+                eprintln!("vigie: {}", crate::commands::scan::unread_text(u));
             }
             found.extend(polled.findings);
         }
@@ -452,7 +453,7 @@ impl Watcher<'_> {
     /// Loads the rules again (SIGHUP); the correlation windows carry over
     /// by their rules' ids. When they cannot load, those in use stay.
     fn reload_rules(&mut self, args: &WatchArgs) {
-        match Detection::load(&args.rules) {
+        match load_detection(&args.rules) {
             Ok(detection) => {
                 let detection: &'static Detection = Box::leak(Box::new(detection));
                 let state = self.live.state();
