@@ -6,7 +6,6 @@ mod commands;
 mod config;
 mod events_out;
 mod input;
-mod mail_watch;
 mod sinks;
 mod terminal;
 mod watch_state;

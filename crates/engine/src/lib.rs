@@ -49,7 +49,9 @@ pub mod detection;
 pub mod engine;
 pub mod indicators;
 pub mod installer;
+pub mod live;
 pub mod mail;
+pub mod mail_watch;
 mod stage_one;
 mod stage_two;
 
