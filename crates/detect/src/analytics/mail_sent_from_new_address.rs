@@ -234,12 +234,19 @@ impl OutboundHistory {
         }
     }
 
-    /// Messages and recipients `user` sent from `source`, all days together.
-    pub fn sent_by(&self, user: &str, source: IpAddr) -> (u64, u64) {
+    /// Messages, recipients and recipients bounced or deferred that `user`
+    /// sent from `source`, all days together.
+    pub fn sent_by(&self, user: &str, source: IpAddr) -> (u64, u64, u64) {
         self.days
             .iter()
             .filter(|((u, ip, _), _)| **u == *user && *ip == source)
-            .fold((0, 0), |(m, r), (_, s)| (m + s.messages, r + s.recipients))
+            .fold((0, 0, 0), |(m, r, x), (_, s)| {
+                (
+                    m + s.messages,
+                    r + s.recipients,
+                    x + s.bounces + s.deferrals,
+                )
+            })
     }
 
     pub(super) fn day(&mut self, user: &str, login: LoginRef) -> &mut Sent {

@@ -56,6 +56,23 @@ pub struct SourceHistory {
     pub count: u64,
     /// The first few, in time order ([`FIRST_KEPT`] at most).
     pub first: Vec<LoginRef>,
+    /// The login services used from this address ([`service_bit`] of each).
+    pub services: u8,
+}
+
+/// A login service (`Event::auth_service`: `smtp`, `imap`, `pop3`,
+/// `managesieve`, `webmail`, `http`, anything else) as one bit of
+/// [`SourceHistory::services`].
+pub fn service_bit(service: Option<&str>) -> u8 {
+    match service {
+        Some("smtp") => 1,
+        Some("imap") => 2,
+        Some("pop3") => 4,
+        Some("managesieve") => 8,
+        Some("webmail") => 16,
+        Some("http") => 32,
+        _ => 64,
+    }
 }
 
 /// Logins of one account at one hour of the day (UTC), over all days.
@@ -133,12 +150,12 @@ impl LoginHistory {
             path: Arc::clone(path),
             line: event.line,
         };
-        self.record(user, login, 1);
+        self.record(user, login, 1, service_bit(event.auth_service()));
     }
 
-    fn record(&mut self, user: Arc<str>, login: LoginRef, count: u64) {
+    fn record(&mut self, user: Arc<str>, login: LoginRef, count: u64, services: u8) {
         self.record_hour(Arc::clone(&user), login.clone(), count);
-        self.record_source_only(user, login, count);
+        self.record_source_only(user, login, count, services);
     }
 
     fn record_hour(&mut self, user: Arc<str>, login: LoginRef, count: u64) {
@@ -157,7 +174,7 @@ impl LoginHistory {
             for (i, login) in history.first.into_iter().enumerate() {
                 // The count goes with the first login; the rest only add evidence.
                 let count = if i == 0 { history.count } else { 0 };
-                self.record_source_only(Arc::clone(&user), login, count);
+                self.record_source_only(Arc::clone(&user), login, count, history.services);
             }
         }
         for (user, hours) in other.hours {
@@ -197,15 +214,17 @@ impl LoginHistory {
         accounts.all(|other| other == first).then_some(first)
     }
 
-    fn record_source_only(&mut self, user: Arc<str>, login: LoginRef, count: u64) {
+    fn record_source_only(&mut self, user: Arc<str>, login: LoginRef, count: u64, services: u8) {
         let source = self
             .sources
             .entry((user, login.source))
             .or_insert_with(|| SourceHistory {
                 count: 0,
                 first: Vec::new(),
+                services: 0,
             });
         source.count += count;
+        source.services |= services;
         keep_first(&mut source.first, login);
     }
 }
@@ -351,8 +370,9 @@ pub fn all() -> Vec<Box<dyn Analytic>> {
         Box::new(mail_sent_from_new_address::MailSentFromNewAddress::default()),
         Box::new(webmail_reading_volume::WebmailReadingVolume::default()),
         Box::new(mass_mailing::MassMailing::default()),
-        Box::new(credential_spraying::CredentialSpraying::default()),
         Box::new(whole_mailbox_download::WholeMailboxDownload::default()),
+        // After those whose findings it names as what the account did next.
+        Box::new(credential_spraying::CredentialSpraying::default()),
         Box::new(account_takeover_chain::AccountTakeoverChain),
     ]
 }
@@ -444,7 +464,7 @@ pub(crate) mod tests {
                 path: "userlogins.log".into(),
                 line: minute as u64 + 1,
             };
-            h.record(user.into(), login, 1);
+            h.record(user.into(), login, 1, service_bit(Some("imap")));
         }
         h
     }

@@ -154,7 +154,9 @@ fn counter(text: &str, key: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
-fn is_public(ip: IpAddr) -> bool {
+/// Whether `ip` is a public address (not private, loopback, link-local or
+/// carrier-grade NAT): only those can be an intruder's own.
+pub(super) fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
             !(v4.is_private()
