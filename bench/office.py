@@ -37,8 +37,10 @@ The intrusions (each seed places and shapes them differently):
       writes the logs into OUT_DIR and the ground truth to OUT_DIR.truth.json;
       --quiet: the same office without any intrusion.
   office.py check FINDINGS.jsonl TRUTH.json
-      prints steps found, stray high/critical findings, findings per 1000
-      accounts per week, as one JSON line.
+      prints steps found (a finding above low names the step's account or
+      address in its time), steps raised (such a finding high or critical),
+      stray high/critical findings, findings per 1000 accounts per week, as
+      one JSON line.
   office.py run --seeds N [--people N] [--days D] [--vigie PATH]
       generates, scans and checks N seeds, printing a table.
 """
@@ -461,19 +463,24 @@ def check(findings_path, truth_path):
     attackers = set(truth["addresses"].values())
     steps = [s for s in truth["steps"] if s["malicious"]]
     victims = {a for s in steps for a in (s.get("account") or "").split(",") if a}
-    found, missing = 0, []
+    found, raised, missing, unraised = 0, 0, [], []
     for s in steps:
         lo, hi = sec(s["start"]) - 2, sec(s["end"]) + 2
         accounts = [a for a in (s.get("account") or "").split(",") if a]
         ips = set(s.get("src_ips") or [])
-        hit = any(
-            (f["entity"].get("source_ip") in ips or f["entity"].get("user") in accounts)
+        hits = [
+            f for f in findings
+            if (f["entity"].get("source_ip") in ips or f["entity"].get("user") in accounts)
             and sec(f["first_seen"]) <= hi and sec(f["last_seen"]) >= lo
-            and f["level"] not in ("informational", "low")
-            for f in findings)
-        found += hit
-        if not hit:
+            and f["level"] not in ("informational", "low")]
+        found += bool(hits)
+        if not hits:
             missing.append(s["step"])
+        # Raised: a high or critical finding, what a person must act on.
+        severe_hit = any(f["level"] in ("high", "critical") for f in hits)
+        raised += severe_hit
+        if not severe_hit:
+            unraised.append(s["step"])
     severe = [f for f in findings if f["level"] in ("high", "critical")]
     strays = [f for f in severe if f["entity"].get("source_ip") not in attackers and f["entity"].get("user") not in victims]
     weeks = truth["days"] / 7
@@ -485,6 +492,7 @@ def check(findings_path, truth_path):
     for f in strays:
         stray_titles[f["title"]] = stray_titles.get(f["title"], 0) + 1
     return {"seed": truth["seed"], "steps": len(steps), "found": found, "missing": missing,
+            "raised": raised, "unraised": unraised,
             "strays": len(strays), "stray_titles": stray_titles, "findings": len(findings),
             "per_1000_accounts_week": round(per, 1), "levels": levels}
 
@@ -511,14 +519,15 @@ def run(args):
             shutil.rmtree(case)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{'seed':>5} {'steps':>7} {'strays':>7} {'findings':>9} {'/1000acc/wk':>12}  missing")
+    print(f"{'seed':>5} {'steps':>7} {'raised':>7} {'strays':>7} {'findings':>9} {'/1000acc/wk':>12}  missing")
     for r in rows:
-        print(f"{r['seed']:>5} {r['found']:>3}/{r['steps']:<3} {r['strays']:>7} {r['findings']:>9} {r['per_1000_accounts_week']:>12}  {','.join(r['missing'])}")
+        print(f"{r['seed']:>5} {r['found']:>3}/{r['steps']:<3} {r['raised']:>3}/{r['steps']:<3} {r['strays']:>7} {r['findings']:>9} {r['per_1000_accounts_week']:>12}  {','.join(r['missing'])}")
     found = sum(r["found"] for r in rows)
+    raised = sum(r["raised"] for r in rows)
     steps = sum(r["steps"] for r in rows)
     strays = sum(r["strays"] for r in rows)
     per = sum(r["per_1000_accounts_week"] for r in rows) / len(rows)
-    print(f"total: steps found {found}/{steps}, stray high/critical {strays}, mean findings per 1000 accounts per week {per:.1f}")
+    print(f"total: steps found {found}/{steps}, raised high/critical {raised}/{steps}, stray high/critical {strays}, mean findings per 1000 accounts per week {per:.1f}")
     titles = {}
     for r in rows:
         for k, v in r["stray_titles"].items():
@@ -531,6 +540,12 @@ def run(args):
             missing[m] = missing.get(m, 0) + 1
     for k, v in sorted(missing.items(), key=lambda kv: -kv[1]):
         print(f"  missed: {v} x {k}")
+    unraised = {}
+    for r in rows:
+        for m in r["unraised"]:
+            unraised[m] = unraised.get(m, 0) + 1
+    for k, v in sorted(unraised.items(), key=lambda kv: -kv[1]):
+        print(f"  found but not raised high: {v} x {k}")
     return rows
 
 
