@@ -224,7 +224,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     owner::leave_out_owner_lines(&mut findings, &activity);
     let baseline = baseline_until
         .map(|until| Baseline { until })
-        .or_else(|| Baseline::first_half(&histories.logins));
+        .or_else(|| Baseline::rolling(&histories.logins));
     if let Some(baseline) = baseline {
         let geo = (!geo.is_empty()).then_some(&geo);
         histories.run(geo, baseline, &mut findings);

@@ -390,6 +390,7 @@ impl CredentialSpraying {
         }
         let mut hits: Vec<_> = hits.into_iter().collect();
         hits.sort_by_key(|(user, (l, _, _))| (l.timestamp, *user));
+        let firsts = facts.logins.first_logins();
         let mut found = Vec::new();
         for (user, (login, count, link)) in hits {
             let next = self.next(facts, user, login);
@@ -411,13 +412,16 @@ impl CredentialSpraying {
                 ),
             };
             let reason = format!(
-                "{user} logged in from {} ({count} logins) at {}, {how} of {} to {} ({} refused logins from {} addresses); {next}",
+                "{user} logged in from {} ({count} logins) at {}, {how} of {} to {} ({} refused logins from {} addresses); {next}{}",
                 login.source,
                 login.timestamp,
                 start,
                 end,
                 c.failures,
-                c.sources.len()
+                c.sources.len(),
+                facts
+                    .baseline
+                    .warm_up_note(firsts.get(user).copied(), login.timestamp)
             );
             found.extend(super::finding(
                 self,

@@ -4,8 +4,9 @@
 //! Mail sent by an account, through the webmail (Roundcube's `sendmail` log)
 //! or by authenticated SMTP submission (Postfix `sasl_username=`, followed by
 //! its queue id to the `to=` lines), from an address the account never logged
-//! in from during the baseline, to a free-mail provider or to many external
-//! recipients.
+//! in from on an earlier day, once the account is out of its warm-up
+//! (rolling baseline, [`super::Baseline`]), to a free-mail provider or to
+//! many external recipients.
 //!
 //! ## Why it matters
 //! An intruder who holds the account uses it: to forward what was read to a
@@ -307,7 +308,7 @@ impl Analytic for MailSentFromNewAddress {
     }
 
     fn run(&self, facts: &Facts<'_>) -> Vec<Finding> {
-        let (logins, until) = (facts.logins, facts.baseline.until);
+        let logins = facts.logins;
         let outbound = facts.outbound;
         let mut local: HashSet<&str> = outbound.local_domains.iter().map(|d| &**d).collect();
         local.extend(
@@ -316,25 +317,24 @@ impl Analytic for MailSentFromNewAddress {
                 .keys()
                 .filter_map(|u| u.rsplit_once('@').map(|(_, d)| d)),
         );
-        let known = |user: &str, source: IpAddr| {
+        let firsts = logins.first_logins();
+        // The address's logins for the account began on an earlier day.
+        let known = |user: &str, source: IpAddr, day: i64| {
             logins
                 .sources
                 .get(&(Arc::from(user), source))
                 .and_then(|h| h.first.first())
-                .is_some_and(|l| l.timestamp < until)
+                .is_some_and(|l| l.timestamp.unix_seconds().div_euclid(86_400) < day)
         };
-        let with_baseline: HashSet<&str> = logins
-            .sources
-            .iter()
-            .filter(|(_, h)| h.first.first().is_some_and(|l| l.timestamp < until))
-            .map(|((user, _), _)| &**user)
-            .collect();
+        let mut days: Vec<_> = outbound.days.iter().collect();
+        days.sort_unstable_by_key(|((user, source, day), _)| (&**user, *day, *source));
         let mut found = Vec::new();
-        for ((user, source, _), sent) in &outbound.days {
-            let Some(first) = sent.first.first() else {
+        for ((user, source, day), sent) in days {
+            let (Some(sent_first), Some(&first)) = (sent.first.first(), firsts.get(&**user)) else {
                 continue;
             };
-            if first.timestamp < until || known(user, *source) || !with_baseline.contains(&**user) {
+            let judged = facts.baseline.judged_from(first);
+            if sent_first.timestamp < judged || known(user, *source, *day) {
                 continue;
             }
             let freemail: Vec<&str> = sent
@@ -342,6 +342,8 @@ impl Analytic for MailSentFromNewAddress {
                 .keys()
                 .map(|d| &**d)
                 .filter(|d| FREEMAIL.contains(d))
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
                 .collect();
             let external: u64 = sent
                 .domains
@@ -355,14 +357,15 @@ impl Analytic for MailSentFromNewAddress {
             }
             let refs: Vec<&LoginRef> = sent.first.iter().collect();
             let reason = format!(
-                "{user} sent {} messages to {} recipients ({external} external{}) from {source}, an address not seen for this account before {until}",
+                "{user} sent {} messages to {} recipients ({external} external{}) from {source}, an address not seen for this account on an earlier day; {}",
                 sent.messages,
                 sent.recipients,
                 if freemail.is_empty() {
                     String::new()
                 } else {
                     format!(", free-mail: {}", freemail.join(", "))
-                }
+                },
+                facts.baseline.compared(first, "its addresses")
             );
             found.extend(finding(
                 self,
@@ -400,7 +403,7 @@ mod tests {
             downloads: &crate::analytics::DownloadHistory::default(),
             geo: None,
             baseline: Baseline {
-                until: Timestamp::from_unix(1500 * 60, 0),
+                until: Timestamp::from_unix(0, 0),
             },
             findings: &[],
         })

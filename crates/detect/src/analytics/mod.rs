@@ -236,21 +236,101 @@ pub(crate) fn is_webmail_host(ip: IpAddr) -> bool {
     }
 }
 
-/// The logins before `until` are the baseline each account is compared with.
+/// What each account is compared with: a rolling baseline. Each account is
+/// judged from [`WARM_UP`] after its first login (its warm-up, learnt from
+/// only) or from `until`, whichever is later, and each day against the
+/// account's days before it; analytics that need no baseline (VA009, VA010,
+/// VA011) judge from the first line. Every finding says what it was compared
+/// with.
 #[derive(Clone, Copy, Debug)]
 pub struct Baseline {
-    /// End of the baseline period (exclusive).
+    /// Nothing before it is judged: the start of the logins when rolling
+    /// ([`Baseline::rolling`]), or the end of a baseline period the analyst
+    /// gave (`--baseline-until`).
     pub until: Timestamp,
 }
 
+/// An account's warm-up, in seconds: its first day of logins is learnt from,
+/// never judged (everything is new on it).
+pub const WARM_UP: i64 = 86_400;
+
 impl Baseline {
-    /// The first half of the time the logins cover: a default when the
-    /// analyst gives no `--baseline-until`.
-    pub fn first_half(history: &LoginHistory) -> Option<Baseline> {
-        let (first, last) = history.span?;
-        Some(Baseline {
-            until: Timestamp(first.0 + (last.0 - first.0) / 2),
-        })
+    /// The rolling baseline, from the first login of the scan: no period is
+    /// set apart, so an intrusion early in the logs is judged as soon as its
+    /// account is out of its warm-up (and at once by the analytics that need
+    /// no baseline).
+    pub fn rolling(history: &LoginHistory) -> Option<Baseline> {
+        let (first, _) = history.span?;
+        Some(Baseline { until: first })
+    }
+
+    /// When an account whose first login is `first` starts to be judged.
+    pub fn judged_from(&self, first: Timestamp) -> Timestamp {
+        Timestamp(
+            self.until
+                .0
+                .max(first.0.saturating_add(WARM_UP * 1_000_000)),
+        )
+    }
+
+    /// What a finding about an account first seen at `first` was compared
+    /// with: `what` (such as "its 3 addresses") seen since `first`.
+    pub fn compared(&self, first: Timestamp, what: &str) -> String {
+        format!(
+            "compared with {what} in its logins since {first} (rolling baseline; nothing before {} is judged: warm-up)",
+            self.judged_from(first)
+        )
+    }
+}
+
+/// One account's addresses in the order they were first seen: (first login, address, history).
+pub type FirstSeen<'h> = Vec<(Timestamp, IpAddr, &'h SourceHistory)>;
+
+impl Baseline {
+    /// For a finding made without a baseline at `at` about an account first
+    /// seen at `first`: whether the analytics that compare with the account's
+    /// habits were still in its warm-up then, said in words.
+    pub fn warm_up_note(&self, first: Option<Timestamp>, at: Timestamp) -> String {
+        match first.map(|f| self.judged_from(f)) {
+            Some(judged) if at < judged => format!(
+                "; the account was in its warm-up until {judged}: the analytics that compare with its habits (new address, network, hour, volume) judge nothing before it"
+            ),
+            _ => String::new(),
+        }
+    }
+}
+
+impl LoginHistory {
+    /// Each account (in name order) with its addresses in the order they
+    /// were first seen (ties by address): what a rolling baseline walks.
+    pub fn by_first_seen(&self) -> Vec<(&str, FirstSeen<'_>)> {
+        let mut accounts: AHashMap<&str, FirstSeen<'_>> = AHashMap::new();
+        for ((user, ip), h) in &self.sources {
+            if let Some(l) = h.first.first() {
+                accounts
+                    .entry(user)
+                    .or_default()
+                    .push((l.timestamp, *ip, h));
+            }
+        }
+        let mut accounts: Vec<_> = accounts.into_iter().collect();
+        accounts.sort_unstable_by_key(|(user, _)| *user);
+        for (_, addresses) in &mut accounts {
+            addresses.sort_unstable_by_key(|(t, ip, _)| (*t, *ip));
+        }
+        accounts
+    }
+
+    /// Each account's first login.
+    pub fn first_logins(&self) -> AHashMap<&str, Timestamp> {
+        let mut first: AHashMap<&str, Timestamp> = AHashMap::new();
+        for ((user, _), h) in &self.sources {
+            if let Some(l) = h.first.first() {
+                let t = first.entry(user).or_insert(l.timestamp);
+                *t = (*t).min(l.timestamp);
+            }
+        }
+        first
     }
 }
 
