@@ -67,6 +67,37 @@ pub struct OutboundHistory {
     /// Postfix submissions and Exim authenticated arrivals by queue or
     /// message id, until their recipients are seen.
     pending: AHashMap<Box<str>, (Arc<str>, LoginRef)>,
+    /// Per account and hour of submission (hours since the epoch), all its
+    /// addresses together: the short window bulk sending is judged in.
+    pub(super) hours: AHashMap<(Arc<str>, i64), Burst>,
+}
+
+/// What one account submitted in one hour; deliveries count in the hour
+/// their message was submitted, whenever they were tried.
+#[derive(Default)]
+pub(super) struct Burst {
+    pub(super) messages: u64,
+    /// Recipients accepted or bounced.
+    pub(super) recipients: u64,
+    /// Recipients the remote server refused for good.
+    pub(super) bounces: u64,
+    /// Recipients put off: rate limits, greylisting.
+    pub(super) deferrals: u64,
+    /// The first submissions, as evidence.
+    pub(super) first: Vec<LoginRef>,
+}
+
+impl Burst {
+    fn delivery(&mut self, outcome: Option<Outcome>) {
+        match outcome {
+            Some(Outcome::Unknown) => self.deferrals += 1,
+            Some(Outcome::Failure) => {
+                self.bounces += 1;
+                self.recipients += 1;
+            }
+            _ => self.recipients += 1,
+        }
+    }
 }
 
 /// What one account sent from one address in one day.
@@ -142,9 +173,14 @@ impl OutboundHistory {
                 };
                 let sent = self.day(user, reference(source));
                 sent.messages += 1;
+                let mut n = 0;
                 for address in to.split([',', ' ']).filter(|a| a.contains('@')) {
                     sent.add_recipient(address);
+                    n += 1;
                 }
+                let burst = self.hour(user, reference(source));
+                burst.messages += 1;
+                burst.recipients += n;
             }
             (Dataset::Postfix, Some("login")) => {
                 let is_login = event.category == Some(Category::Authentication)
@@ -163,6 +199,7 @@ impl OutboundHistory {
                 self.make_room();
                 let user: Arc<str> = user.into();
                 self.day(&user, reference(source)).messages += 1;
+                self.hour(&user, reference(source)).messages += 1;
                 self.pending.insert(queue.into(), (user, reference(source)));
             }
             (Dataset::Exim, Some("received")) => {
@@ -181,6 +218,7 @@ impl OutboundHistory {
                 self.make_room();
                 let user: Arc<str> = user.into();
                 self.day(&user, reference(source)).messages += 1;
+                self.hour(&user, reference(source)).messages += 1;
                 self.pending.insert(id.into(), (user, reference(source)));
             }
             (Dataset::Exim, Some("send" | "deliver")) => {
@@ -191,6 +229,7 @@ impl OutboundHistory {
                 let Some((user, login)) = self.pending.get(id).cloned() else {
                     return;
                 };
+                self.hour(&user, login.clone()).delivery(event.outcome);
                 self.day(&user, login).delivery(to, event.outcome);
             }
             (Dataset::Exim, Some("completed")) => {
@@ -220,6 +259,7 @@ impl OutboundHistory {
                 else {
                     return;
                 };
+                self.hour(&user, login.clone()).delivery(event.outcome);
                 self.day(&user, login).delivery(to, event.outcome);
             }
             _ => {}
@@ -260,9 +300,30 @@ impl OutboundHistory {
         sent
     }
 
+    fn hour(&mut self, user: &str, login: LoginRef) -> &mut Burst {
+        let hour = login.timestamp.unix_seconds().div_euclid(3600);
+        let burst = self.hours.entry((user.into(), hour)).or_default();
+        if burst.first.len() < FIRST_KEPT {
+            burst.first.push(login);
+        }
+        burst
+    }
+
     /// Adds another worker's history to this one.
     pub fn merge(&mut self, other: OutboundHistory) {
         self.local_domains.extend(other.local_domains);
+        for (key, theirs) in other.hours {
+            let mine = self.hours.entry(key).or_default();
+            mine.messages += theirs.messages;
+            mine.recipients += theirs.recipients;
+            mine.bounces += theirs.bounces;
+            mine.deferrals += theirs.deferrals;
+            for login in theirs.first {
+                if mine.first.len() < FIRST_KEPT {
+                    mine.first.push(login);
+                }
+            }
+        }
         for (key, theirs) in other.days {
             let mine = self.days.entry(key).or_default();
             mine.messages += theirs.messages;

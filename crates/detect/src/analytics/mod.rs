@@ -7,6 +7,7 @@
 
 mod account_takeover_chain;
 mod behind_proxy;
+mod bulk_sending_burst;
 mod credential_spraying;
 mod grouping;
 mod login_at_unusual_hour;
@@ -453,6 +454,8 @@ pub fn all() -> Vec<Box<dyn Analytic>> {
         Box::new(whole_mailbox_download::WholeMailboxDownload::default()),
         // After those whose findings it names as what the account did next.
         Box::new(credential_spraying::CredentialSpraying::default()),
+        // After the findings that tell a takeover (rules, VA001-VA011).
+        Box::new(bulk_sending_burst::BulkSendingBurst::default()),
         Box::new(account_takeover_chain::AccountTakeoverChain),
     ]
 }
