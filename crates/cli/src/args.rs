@@ -337,7 +337,7 @@ pub struct ScanArgs {
     pub geo: GeoArgs,
 
     /// End of a baseline period nothing in which is judged (RFC 3339 or YYYY-MM-DD).
-    /// Default: none; each account is compared with its own earlier days after a one-day warm-up.
+    /// Default: none; each account is compared with its own earlier days after a week's warm-up.
     #[arg(long, value_name = "DATE")]
     pub baseline_until: Option<String>,
 

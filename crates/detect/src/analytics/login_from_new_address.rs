@@ -16,7 +16,7 @@
 //!
 //! ## False positives
 //! Travel, new home connections, dynamic addresses (grouped into one summary
-//! per account); an account's first day is its warm-up (nothing to compare with).
+//! per account); an account's first week is its warm-up (little to compare with).
 //!
 //! ## References
 //! ATT&CK T1078 (Valid Accounts).
@@ -83,18 +83,18 @@ mod tests {
     fn flags_a_new_address_of_an_account_out_of_its_warm_up_only() {
         let logins = history(&[
             ("alice", "192.0.2.10", 1),
-            // In alice's first day (her warm-up): learnt, not judged.
-            ("alice", "192.0.2.44", 30),
+            // In alice's first week (her warm-up): learnt, not judged.
+            ("alice", "192.0.2.44", 3 * DAY),
             ("bob", "192.0.2.11", 2),
-            ("alice", "192.0.2.10", 2 * DAY),
-            ("alice", "198.51.100.66", 2 * DAY + 1),
+            ("alice", "192.0.2.10", 8 * DAY),
+            ("alice", "198.51.100.66", 8 * DAY + 1),
             // carol's first login: her own warm-up.
-            ("carol", "203.0.113.5", 2 * DAY + 2),
+            ("carol", "203.0.113.5", 8 * DAY + 2),
         ]);
         let found = run_on(&LoginFromNewAddress, &logins, Timestamp::from_unix(60, 0));
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].entity.source_ip.as_deref(), Some("198.51.100.66"));
-        assert_eq!(found[0].evidence[0].line, 2 * DAY as u64 + 2);
+        assert_eq!(found[0].evidence[0].line, 8 * DAY as u64 + 2);
         assert!(
             found[0].reason.contains("its 2 earlier address(es)")
                 && found[0].reason.contains("warm-up"),
@@ -107,10 +107,10 @@ mod tests {
     fn a_baseline_given_by_the_analyst_is_not_judged() {
         let logins = history(&[
             ("alice", "192.0.2.10", 1),
-            ("alice", "198.51.100.66", 3 * DAY),
-            ("alice", "198.51.100.67", 6 * DAY),
+            ("alice", "198.51.100.66", 9 * DAY),
+            ("alice", "198.51.100.67", 12 * DAY),
         ]);
-        let until = Timestamp::from_unix(5 * DAY * 60, 0);
+        let until = Timestamp::from_unix(10 * DAY * 60, 0);
         let found = run_on(&LoginFromNewAddress, &logins, until);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].entity.source_ip.as_deref(), Some("198.51.100.67"));

@@ -16,7 +16,7 @@
 //! AS64511 in another country follows.
 //!
 //! ## False positives
-//! Travel, roaming; an account's first day (its warm-up), and addresses the
+//! Travel, roaming; an account's first week (its warm-up), and addresses the
 //! databases do not know, are left out.
 //!
 //! ## References
@@ -118,10 +118,10 @@ mod tests {
         let geo = GeoDb::open(Some(&country), Some(&asn)).unwrap();
         let logins = history(&[
             ("alice", "192.0.2.10", 1),
-            ("alice", "192.0.2.77", 2 * 1440),
-            ("alice", "198.51.100.66", 2 * 1440 + 1),
+            ("alice", "192.0.2.77", 8 * 1440),
+            ("alice", "198.51.100.66", 8 * 1440 + 1),
             ("bob", "203.0.113.5", 2),
-            ("bob", "198.51.100.9", 2 * 1440 + 2),
+            ("bob", "198.51.100.9", 8 * 1440 + 2),
         ]);
         let facts = Facts {
             logins: &logins,

@@ -15,7 +15,7 @@
 //!
 //! ## False positives
 //! Travel, mobile networks (grouped into one summary per account); an
-//! account's first day is its warm-up.
+//! account's first week is its warm-up.
 //!
 //! ## References
 //! ATT&CK T1078 (Valid Accounts); THREATS.md §5 detection idea 14.
@@ -113,8 +113,8 @@ mod tests {
     fn a_new_address_in_a_known_network_is_not_a_new_network() {
         let logins = history(&[
             ("alice", "192.0.2.10", 1),
-            ("alice", "192.0.2.99", 2 * 1440),
-            ("alice", "2001:db8:1::5", 2 * 1440 + 1),
+            ("alice", "192.0.2.99", 8 * 1440),
+            ("alice", "2001:db8:1::5", 8 * 1440 + 1),
         ]);
         let found = run_on(&LoginFromNewNetwork, &logins, Timestamp::from_unix(0, 0));
         assert_eq!(found.len(), 1, "{found:?}");

@@ -452,8 +452,8 @@ mod tests {
     fn run(outbound: &OutboundHistory) -> Vec<Finding> {
         let logins = history(&[
             ("alice@corp.example", "192.0.2.10", 1),
-            ("alice@corp.example", "192.0.2.10", 2000),
-            ("alice@corp.example", "203.0.113.66", 3000),
+            ("alice@corp.example", "192.0.2.10", 12000),
+            ("alice@corp.example", "203.0.113.66", 13000),
         ]);
         MailSentFromNewAddress::default().run(&Facts {
             logins: &logins,
@@ -477,14 +477,14 @@ mod tests {
             &mut outbound,
             "alice@corp.example",
             "192.0.2.10",
-            2001,
+            12001,
             &["me@gmail.com"],
         );
         sent(
             &mut outbound,
             "alice@corp.example",
             "203.0.113.66",
-            3001,
+            13001,
             &["bob@corp.example"],
         );
         assert!(run(&outbound).is_empty());
@@ -492,7 +492,7 @@ mod tests {
             &mut outbound,
             "alice@corp.example",
             "203.0.113.66",
-            3002,
+            13002,
             &["drop@GMAIL.com"],
         );
         let found = run(&outbound);
@@ -512,7 +512,7 @@ mod tests {
             &mut outbound,
             "alice@corp.example",
             "203.0.113.66",
-            3001,
+            13001,
             &many[..9],
         );
         assert!(run(&outbound).is_empty(), "nine is not many");
@@ -520,7 +520,7 @@ mod tests {
             &mut outbound,
             "alice@corp.example",
             "203.0.113.66",
-            3002,
+            13002,
             &many[9..],
         );
         assert_eq!(run(&outbound).len(), 1);

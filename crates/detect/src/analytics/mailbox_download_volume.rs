@@ -206,7 +206,7 @@ impl Analytic for MailboxDownloadVolume {
                 let refs: Vec<&LoginRef> = d.largest.iter().filter(|(_, l)| !shared(day, l)).map(|(_, l)| l).collect();
                 let date = Timestamp::from_unix(day * 86_400, 0).to_string();
                 let reason = format!(
-                    "{user}: {} MB sent to mail clients in {} sessions on {}; compared with its {days} earlier day(s) of mail reading, at most {} MB a day (rolling baseline; an account's first day is its warm-up)",
+                    "{user}: {} MB sent to mail clients in {} sessions on {}; compared with its {days} earlier day(s) of mail reading, at most {} MB a day (rolling baseline; an account's first week is its warm-up)",
                     bytes / 1_000_000,
                     d.sessions,
                     &date[..10],

@@ -238,40 +238,48 @@ pub(crate) fn is_webmail_host(ip: IpAddr) -> bool {
 }
 
 /// What each account is compared with: a rolling baseline. Each account is
-/// judged from [`WARM_UP`] after its first login (its warm-up, learnt from
-/// only) or from `until`, whichever is later, and each day against the
-/// account's days before it; analytics that need no baseline (VA009, VA010,
-/// VA011) judge from the first line. Every finding says what it was compared
-/// with.
+/// judged from `until` or, if it came later, from [`WARM_UP`] after its first
+/// login (its warm-up, learnt from only), and each day against the account's
+/// days before it; analytics that need no baseline (VA009, VA010,
+/// VA011, VA012) judge from the first line. Every finding says what it was
+/// compared with.
 #[derive(Clone, Copy, Debug)]
 pub struct Baseline {
-    /// Nothing before it is judged: the start of the logins when rolling
-    /// ([`Baseline::rolling`]), or the end of a baseline period the analyst
-    /// gave (`--baseline-until`).
+    /// Nothing before it is judged: the end of the warm-up of the accounts
+    /// there from the start ([`Baseline::rolling`]), or of a baseline period
+    /// the analyst gave (`--baseline-until`).
     pub until: Timestamp,
 }
 
-/// An account's warm-up, in seconds: its first day of logins is learnt from,
-/// never judged (everything is new on it).
-pub const WARM_UP: i64 = 86_400;
+/// An account's warm-up, in seconds: its first week of logins (an office's
+/// rhythm is weekly: the home address of a weekend, the Monday device) is
+/// learnt from, never judged.
+pub const WARM_UP: i64 = 7 * 86_400;
 
 impl Baseline {
-    /// The rolling baseline, from the first login of the scan: no period is
-    /// set apart, so an intrusion early in the logs is judged as soon as its
-    /// account is out of its warm-up (and at once by the analytics that need
-    /// no baseline).
+    /// The rolling baseline of a scan: nothing is judged before the end of
+    /// the warm-up of the accounts there from the start, which is [`WARM_UP`]
+    /// after the first login but at most half the time the logins cover (a
+    /// short scan still judges its second half); later, each day against the
+    /// days before it. An intrusion early in the logs is found at once by the
+    /// analytics that need no baseline.
     pub fn rolling(history: &LoginHistory) -> Option<Baseline> {
-        let (first, _) = history.span?;
-        Some(Baseline { until: first })
+        let (first, last) = history.span?;
+        let warm_up = (WARM_UP * 1_000_000).min((last.0 - first.0) / 2);
+        Some(Baseline {
+            until: Timestamp(first.0 + warm_up),
+        })
     }
 
-    /// When an account whose first login is `first` starts to be judged.
+    /// When an account whose first login is `first` starts to be judged: at
+    /// `until` for the accounts there before it, a [`WARM_UP`] after their
+    /// first login for those that came later.
     pub fn judged_from(&self, first: Timestamp) -> Timestamp {
-        Timestamp(
+        if first < self.until {
             self.until
-                .0
-                .max(first.0.saturating_add(WARM_UP * 1_000_000)),
-        )
+        } else {
+            Timestamp(first.0.saturating_add(WARM_UP * 1_000_000))
+        }
     }
 
     /// What a finding about an account first seen at `first` was compared

@@ -177,7 +177,7 @@ impl Analytic for WebmailReadingVolume {
             refs.truncate(vigie_event::EVIDENCE_KEPT);
             let date = Timestamp::from_unix(day * 86_400, 0).to_string();
             let reason = format!(
-                "{user}: {} messages opened and {} attachments downloaded through the webmail on {}; compared with its {days} earlier day(s) of webmail reading, at most {} and {} a day (rolling baseline; an account's first day is its warm-up)",
+                "{user}: {} messages opened and {} attachments downloaded through the webmail on {}; compared with its {days} earlier day(s) of webmail reading, at most {} and {} a day (rolling baseline; an account's first week is its warm-up)",
                 counts.opened,
                 counts.attachments,
                 &date[..10],
