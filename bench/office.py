@@ -463,7 +463,7 @@ def check(findings_path, truth_path):
     attackers = set(truth["addresses"].values())
     steps = [s for s in truth["steps"] if s["malicious"]]
     victims = {a for s in steps for a in (s.get("account") or "").split(",") if a}
-    found, raised, missing, unraised = 0, 0, [], []
+    found, raised, missing, unraised, found_by = 0, 0, [], [], {}
     for s in steps:
         lo, hi = sec(s["start"]) - 2, sec(s["end"]) + 2
         accounts = [a for a in (s.get("account") or "").split(",") if a]
@@ -474,6 +474,8 @@ def check(findings_path, truth_path):
             and sec(f["first_seen"]) <= hi and sec(f["last_seen"]) >= lo
             and f["level"] not in ("informational", "low")]
         found += bool(hits)
+        # The analytics (VA…) and rules that found it, for the per-kind summary.
+        found_by[s["step"]] = sorted({f["rule_id"] if f["rule_id"].startswith("V") else f["title"] for f in hits})
         if not hits:
             missing.append(s["step"])
         # Raised: a high or critical finding, what a person must act on.
@@ -492,7 +494,7 @@ def check(findings_path, truth_path):
     for f in strays:
         stray_titles[f["title"]] = stray_titles.get(f["title"], 0) + 1
     return {"seed": truth["seed"], "steps": len(steps), "found": found, "missing": missing,
-            "raised": raised, "unraised": unraised,
+            "raised": raised, "unraised": unraised, "found_by": found_by,
             "strays": len(strays), "stray_titles": stray_titles, "findings": len(findings),
             "per_1000_accounts_week": round(per, 1), "levels": levels}
 
@@ -540,6 +542,15 @@ def run(args):
             missing[m] = missing.get(m, 0) + 1
     for k, v in sorted(missing.items(), key=lambda kv: -kv[1]):
         print(f"  missed: {v} x {k}")
+    by = {}
+    for r in rows:
+        for step, rules in r["found_by"].items():
+            for rule in rules:
+                by.setdefault(step, {}).setdefault(rule, 0)
+                by[step][rule] += 1
+    for step in sorted(by):
+        top = sorted(by[step].items(), key=lambda kv: (-kv[1], kv[0]))[:6]
+        print(f"  {step} found by: " + ", ".join(f"{k} {v}" for k, v in top))
     unraised = {}
     for r in rows:
         for m in r["unraised"]:

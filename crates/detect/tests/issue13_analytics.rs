@@ -352,9 +352,7 @@ fn an_intrusion_on_the_first_night_is_found_and_the_warm_up_is_said() {
     assert_eq!(whole.len(), 1, "{findings:#?}");
     assert_eq!(whole[0].level, "high");
     assert!(
-        whole[0]
-            .reason
-            .contains("in its warm-up until 2026-11-03T"),
+        whole[0].reason.contains("in its warm-up until 2026-11-03T"),
         "{}",
         whole[0].reason
     );
