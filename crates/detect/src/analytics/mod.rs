@@ -283,10 +283,11 @@ impl Baseline {
     }
 
     /// What a finding about an account first seen at `first` was compared
-    /// with: `what` (such as "its 3 addresses") seen since `first`.
+    /// with: `what` (such as "its 3 earlier addresses"), and from when the
+    /// account is judged.
     pub fn compared(&self, first: Timestamp, what: &str) -> String {
         format!(
-            "compared with {what} in its logins since {first} (rolling baseline; nothing before {} is judged: warm-up)",
+            "compared with {what} (rolling baseline; nothing before {} is judged: warm-up)",
             self.judged_from(first)
         )
     }
