@@ -22,6 +22,7 @@
 
 use std::net::IpAddr;
 
+use ahash::AHashMap;
 use vigie_event::Finding;
 
 use super::{Analytic, Facts, Gathered, finding};
@@ -56,9 +57,10 @@ impl Analytic for LoginFromNewNetwork {
             // Networks in the order first seen: whether new (first seen
             // after the warm-up), and the logins of a new one.
             let mut networks: Vec<(Vec<u8>, bool, Gathered<'_>)> = Vec::new();
+            let mut index: AHashMap<Vec<u8>, usize> = AHashMap::new();
             for (t, source, h) in &addresses {
                 let net = network(*source);
-                match networks.iter_mut().find(|(n, _, _)| *n == net) {
+                match index.get(&net).and_then(|&i| networks.get_mut(i)) {
                     Some((_, true, (refs, count))) => {
                         refs.extend(h.first.iter());
                         *count += h.count;
@@ -71,6 +73,7 @@ impl Analytic for LoginFromNewNetwork {
                         } else {
                             (Vec::new(), 0)
                         };
+                        index.insert(net.clone(), networks.len());
                         networks.push((net, new, gathered));
                     }
                 }
