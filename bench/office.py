@@ -18,13 +18,17 @@ scans and sprays slowly, all day long.
 The intrusions (each seed places and shapes them differently):
 - smtp_spraying: twenty or so addresses each trying a few passwords an hour
   on SMTP submission against fifty accounts (Postfix names no account on a
-  failed SASL login), then one success and mail sent from it;
+  failed SASL login), then one success, from one of its addresses or from
+  an address new for the account inside the campaign's window, and spam sent
+  from it within the hour (Postfix bounces and rate-limit deferrals);
 - pop3_first_night: on the first night, a whole mailbox downloaded over POP3
   from an address never seen;
 - proxy_bruteforce: a webmail password guessed through the proxy, then a
   session reading mail;
 - exim_takeover: SMTP AUTH brute force on Exim, then a spam burst with
-  bounces and deferrals;
+  bounces and deferrals (from a few dozen recipients to hundreds);
+  it and proxy_bruteforce may fall on the first day (the warm-up of the
+  baselined analytics);
 - cve_2025_49113: a Roundcube upload whose `_from` carries a serialized object;
 - spypress: SpyPress-style viewsource loop and a Sieve redirect from the
   victim's own session (../shared/THREATS.md section 2).
@@ -33,8 +37,10 @@ The intrusions (each seed places and shapes them differently):
       writes the logs into OUT_DIR and the ground truth to OUT_DIR.truth.json;
       --quiet: the same office without any intrusion.
   office.py check FINDINGS.jsonl TRUTH.json
-      prints steps found, stray high/critical findings, findings per 1000
-      accounts per week, as one JSON line.
+      prints steps found (a finding above low names the step's account or
+      address in its time), steps raised (such a finding high or critical),
+      stray high/critical findings, findings per 1000 accounts per week, as
+      one JSON line.
   office.py run --seeds N [--people N] [--days D] [--vigie PATH]
       generates, scans and checks N seeds, printing a table.
 """
@@ -138,14 +144,19 @@ class Office:
         self.add("dovecot", t, f"{dov(t)} auth: Info: passwd-file({user},{ip},<{self.rid(16, B64)}>): Password mismatch")
         self.add("dovecot", t, f"{dov(t)} imap-login: Info: Disconnected: Connection closed (auth failed, 1 attempts in 2 secs): user=<{user}>, method=PLAIN, rip={ip}, lip=10.0.0.1, TLS, session=<{self.rid(16, B64)}>")
 
-    def submission(self, t, user, ip, to, sasl="PLAIN"):
+    def submission(self, t, user, ip, to, sasl="PLAIN", outcomes=None):
         q, pid = self.rid(10, HEX), self.pid()
         self.add("mail", t, f"{rfc(t)} mail postfix/submission/smtpd[{pid}]: connect from unknown[{ip}]")
         self.add("mail", t, f"{rfc(t)} mail postfix/submission/smtpd[{pid}]: {q}: client=unknown[{ip}], sasl_method={sasl}, sasl_username={user}")
         self.add("mail", t, f"{rfc(t)} mail postfix/cleanup[{pid + 1}]: {q}: message-id=<{self.rid(24)}@corp.example>")
         self.add("mail", t, f"{rfc(t)} mail postfix/qmgr[812]: {q}: from=<{user}>, size={self.rng.randrange(900, 300000)}, nrcpt={len(to)} (queue active)")
-        for rcpt in to:
-            if rcpt.endswith("@corp.example"):
+        for i, rcpt in enumerate(to):
+            o = outcomes[i] if outcomes else "sent"
+            if o == "bounced":  # postfix/smtp's bounce and rate-limit deferral shapes (Postfix smtp_proto.c)
+                self.add("mail", t, f"{rfc(t)} mail postfix/smtp[{pid + 2}]: {q}: to=<{rcpt}>, relay=mx.{rcpt.split('@')[1]}[198.51.100.25]:25, delay=1.2, delays=0.1/0.01/0.6/0.5, dsn=5.1.1, status=bounced (host mx.{rcpt.split('@')[1]}[198.51.100.25] said: 550 5.1.1 <{rcpt}>: Recipient address rejected: User unknown (in reply to RCPT TO command))")
+            elif o == "deferred":
+                self.add("mail", t, f"{rfc(t)} mail postfix/smtp[{pid + 2}]: {q}: to=<{rcpt}>, relay=mx.{rcpt.split('@')[1]}[198.51.100.25]:25, delay=2.1, delays=0.1/0.01/1.5/0.5, dsn=4.7.0, status=deferred (host mx.{rcpt.split('@')[1]}[198.51.100.25] said: 421 4.7.0 Too many messages, rate limited (in reply to end of DATA command))")
+            elif rcpt.endswith("@corp.example"):
                 self.add("mail", t, f"{rfc(t)} mail postfix/lmtp[{pid + 2}]: {q}: to=<{rcpt}>, relay=mail.corp.example[private/dovecot-lmtp], delay=0.07, delays=0.02/0.01/0.03/0.02, dsn=2.0.0, status=sent (250 2.0.0 <{rcpt}> {self.rid(22, B64)} Saved)")
             else:
                 self.add("mail", t, f"{rfc(t)} mail postfix/smtp[{pid + 2}]: {q}: to=<{rcpt}>, relay=mx.{rcpt.split('@')[1]}[198.51.100.25]:25, delay=0.9, delays=0.1/0.01/0.3/0.5, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as {self.rid(10, HEX)})")
@@ -309,12 +320,21 @@ class Office:
         end = start + dt.timedelta(hours=hours)
         self.step("smtp_spraying", start, end, sources, "")
         victim = r.choice(targets)
-        ip = r.choice(sources)
-        t = end + dt.timedelta(minutes=r.randrange(5, 40))
-        to = [f"{self.rid(7)}@{self.rid(6)}.example" for _ in range(r.randrange(30, 60))]
-        self.submission(t, victim, ip, to, sasl="LOGIN")
-        t2 = t + dt.timedelta(minutes=r.randrange(1, 20))
-        self.submission(t2, victim, ip, [f"{self.rid(7)}@{self.rid(6)}.example" for _ in range(r.randrange(30, 60))], sasl="LOGIN")
+        if r.random() < 0.5:
+            # The password found, the intruder logs in from one of the campaign's addresses.
+            ip = r.choice(sources)
+            t = end + dt.timedelta(minutes=r.randrange(5, 40))
+        else:
+            # ...or from a clean address never seen for the account, inside the campaign's window.
+            ip = self.public()
+            t = start + dt.timedelta(hours=r.randrange(1, hours), minutes=r.randrange(60))
+        # Spam, a few messages within the hour, some bounced and rate-limited by the receivers.
+        t2 = t
+        for _ in range(r.randrange(2, 5)):
+            to = [f"{self.rid(7)}@{self.rid(6)}.example" for _ in range(r.randrange(15, 35))]
+            outcomes = [r.choices(["sent", "bounced", "deferred"], [7, 2, 1])[0] for _ in to]
+            self.submission(t2, victim, ip, to, sasl="LOGIN", outcomes=outcomes)
+            t2 += dt.timedelta(minutes=r.randrange(1, 15))
         self.step("smtp_login_after_spraying", t, t2, [ip], victim)
 
     def pop3_first_night(self, d=0):
@@ -364,9 +384,10 @@ class Office:
         self.step("exim_auth_bruteforce", start, t, [ip], victim)
         t += dt.timedelta(minutes=r.randrange(2, 30))
         t1 = t
-        for _ in range(r.randrange(8, 20)):
+        # From a short burst (a few dozen recipients) to hundreds.
+        for _ in range(r.randrange(2, 20)):
             t += dt.timedelta(seconds=r.randrange(5, 40))
-            to = [f"{self.rid(8)}@{r.choice(['gmail.com', 'yahoo.com', 'mail.ru', 'web.de', 'orange.fr'])}" for _ in range(r.randrange(20, 50))]
+            to = [f"{self.rid(8)}@{r.choice(['gmail.com', 'yahoo.com', 'mail.ru', 'web.de', 'orange.fr'])}" for _ in range(r.randrange(12, 50))]
             outcomes = [r.choices(["=>", "**", "=="], [6, 2, 2])[0] for _ in to]
             self.exim_send(t, victim, ip, to, outcomes)
         self.step("spam_burst_after_exim_takeover", t1, t, [ip], victim)
@@ -401,8 +422,9 @@ class Office:
         days = self.days
         self.pop3_first_night(0)
         self.smtp_spraying(r.randrange(days // 2, days - 1))
-        self.proxy_bruteforce(r.randrange(1, days - 1))
-        self.exim_takeover(r.randrange(1, days - 1))
+        # Either may fall on the first day, where the baselined analytics are in warm-up.
+        self.proxy_bruteforce(r.randrange(0, days - 1))
+        self.exim_takeover(r.randrange(0, days - 1))
         self.cve_2025_49113(r.randrange(1, days))
         self.spypress(r.randrange(1, days - 1))
 
@@ -441,19 +463,26 @@ def check(findings_path, truth_path):
     attackers = set(truth["addresses"].values())
     steps = [s for s in truth["steps"] if s["malicious"]]
     victims = {a for s in steps for a in (s.get("account") or "").split(",") if a}
-    found, missing = 0, []
+    found, raised, missing, unraised, found_by = 0, 0, [], [], {}
     for s in steps:
         lo, hi = sec(s["start"]) - 2, sec(s["end"]) + 2
         accounts = [a for a in (s.get("account") or "").split(",") if a]
         ips = set(s.get("src_ips") or [])
-        hit = any(
-            (f["entity"].get("source_ip") in ips or f["entity"].get("user") in accounts)
+        hits = [
+            f for f in findings
+            if (f["entity"].get("source_ip") in ips or f["entity"].get("user") in accounts)
             and sec(f["first_seen"]) <= hi and sec(f["last_seen"]) >= lo
-            and f["level"] not in ("informational", "low")
-            for f in findings)
-        found += hit
-        if not hit:
+            and f["level"] not in ("informational", "low")]
+        found += bool(hits)
+        # The analytics (VA…) and rules that found it, for the per-kind summary.
+        found_by[s["step"]] = sorted({f["rule_id"] if f["rule_id"].startswith("V") else f["title"] for f in hits})
+        if not hits:
             missing.append(s["step"])
+        # Raised: a high or critical finding, what a person must act on.
+        severe_hit = any(f["level"] in ("high", "critical") for f in hits)
+        raised += severe_hit
+        if not severe_hit:
+            unraised.append(s["step"])
     severe = [f for f in findings if f["level"] in ("high", "critical")]
     strays = [f for f in severe if f["entity"].get("source_ip") not in attackers and f["entity"].get("user") not in victims]
     weeks = truth["days"] / 7
@@ -465,6 +494,7 @@ def check(findings_path, truth_path):
     for f in strays:
         stray_titles[f["title"]] = stray_titles.get(f["title"], 0) + 1
     return {"seed": truth["seed"], "steps": len(steps), "found": found, "missing": missing,
+            "raised": raised, "unraised": unraised, "found_by": found_by,
             "strays": len(strays), "stray_titles": stray_titles, "findings": len(findings),
             "per_1000_accounts_week": round(per, 1), "levels": levels}
 
@@ -491,14 +521,15 @@ def run(args):
             shutil.rmtree(case)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{'seed':>5} {'steps':>7} {'strays':>7} {'findings':>9} {'/1000acc/wk':>12}  missing")
+    print(f"{'seed':>5} {'steps':>7} {'raised':>7} {'strays':>7} {'findings':>9} {'/1000acc/wk':>12}  missing")
     for r in rows:
-        print(f"{r['seed']:>5} {r['found']:>3}/{r['steps']:<3} {r['strays']:>7} {r['findings']:>9} {r['per_1000_accounts_week']:>12}  {','.join(r['missing'])}")
+        print(f"{r['seed']:>5} {r['found']:>3}/{r['steps']:<3} {r['raised']:>3}/{r['steps']:<3} {r['strays']:>7} {r['findings']:>9} {r['per_1000_accounts_week']:>12}  {','.join(r['missing'])}")
     found = sum(r["found"] for r in rows)
+    raised = sum(r["raised"] for r in rows)
     steps = sum(r["steps"] for r in rows)
     strays = sum(r["strays"] for r in rows)
     per = sum(r["per_1000_accounts_week"] for r in rows) / len(rows)
-    print(f"total: steps found {found}/{steps}, stray high/critical {strays}, mean findings per 1000 accounts per week {per:.1f}")
+    print(f"total: steps found {found}/{steps}, raised high/critical {raised}/{steps}, stray high/critical {strays}, mean findings per 1000 accounts per week {per:.1f}")
     titles = {}
     for r in rows:
         for k, v in r["stray_titles"].items():
@@ -511,6 +542,21 @@ def run(args):
             missing[m] = missing.get(m, 0) + 1
     for k, v in sorted(missing.items(), key=lambda kv: -kv[1]):
         print(f"  missed: {v} x {k}")
+    by = {}
+    for r in rows:
+        for step, rules in r["found_by"].items():
+            for rule in rules:
+                by.setdefault(step, {}).setdefault(rule, 0)
+                by[step][rule] += 1
+    for step in sorted(by):
+        top = sorted(by[step].items(), key=lambda kv: (-kv[1], kv[0]))[:6]
+        print(f"  {step} found by: " + ", ".join(f"{k} {v}" for k, v in top))
+    unraised = {}
+    for r in rows:
+        for m in r["unraised"]:
+            unraised[m] = unraised.get(m, 0) + 1
+    for k, v in sorted(unraised.items(), key=lambda kv: -kv[1]):
+        print(f"  found but not raised high: {v} x {k}")
     return rows
 
 

@@ -336,8 +336,8 @@ pub struct ScanArgs {
     #[command(flatten)]
     pub geo: GeoArgs,
 
-    /// End of the baseline period that analytics compare accounts with (RFC 3339 or
-    /// YYYY-MM-DD). Default: the first half of the time the logs' logins cover.
+    /// End of a baseline period nothing in which is judged (RFC 3339 or YYYY-MM-DD).
+    /// Default: none; each account is compared with its own earlier days after a week's warm-up.
     #[arg(long, value_name = "DATE")]
     pub baseline_until: Option<String>,
 

@@ -187,7 +187,7 @@ fn copy_tree(from: &Path, to: &Path) {
 /// Issue 14: the case is the store. Two scans into one case folder write
 /// the same findings, scope, timeline, attribution and report as one scan
 /// of both inputs (the same baseline is given, as an analyst adding logs
-/// to a case would: each scan's default baseline is its own logins' first half).
+/// to a case would: each scan's default rolling baseline starts at its own first login).
 #[test]
 fn two_scans_into_one_case_read_as_one_scan_of_both() {
     let root = tempfile::tempdir().unwrap();

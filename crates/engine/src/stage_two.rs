@@ -159,7 +159,7 @@ impl Engine {
         let baseline = self
             .baseline_until
             .map(|until| Baseline { until })
-            .or_else(|| Baseline::first_half(&histories.logins));
+            .or_else(|| Baseline::rolling(&histories.logins));
         if let Some(baseline) = baseline {
             let geo = (!self.geo.is_empty()).then_some(&self.geo);
             histories.run(geo, baseline, &mut findings);

@@ -6,9 +6,14 @@
 //! more credentials than its own rhythm, from many addresses that each stay
 //! below the per-source thresholds of the correlation rules, whether or not
 //! the log names the account (Postfix writes none on a failed SASL login).
-//! The campaign is then chained to the first successful login from any of
-//! its addresses within a day after it, with what that account did next
-//! (mail sent from that address).
+//! The campaign is then chained, per account, to the first successful login
+//! from any of its addresses within a day after it (critical), or from a
+//! public address the account never used before, on the attacked service,
+//! during the campaign or within an hour after it (high: the intruder may
+//! switch to a clean address once a password works), with what that account
+//! did next (mail sent from that address, with its bounces and deferrals, and
+//! the findings about the account from then on). A campaign nothing came of
+//! is medium; one followed by a success is high.
 //!
 //! The rhythm is rolling, not a baseline period: each hour is compared with
 //! the median hour of the same service over the [`CredentialSpraying::days`]
@@ -43,7 +48,8 @@ use ahash::AHashMap;
 
 use vigie_event::{Category, Event, Evidence, Finding, Outcome, Timestamp};
 
-use super::{Analytic, FIRST_KEPT, Facts, LoginRef, is_webmail_host};
+use super::whole_mailbox_download::is_public;
+use super::{Analytic, FIRST_KEPT, Facts, LoginRef, is_webmail_host, service_bit};
 
 /// Sources counted per service and hour; past it, the rest are counted
 /// together (memory stays bounded under a flood).
@@ -147,6 +153,9 @@ pub struct CredentialSpraying {
     pub per_source: u64,
     /// How long after the campaign a success from one of its addresses is chained to it, in seconds.
     pub follow: i64,
+    /// How long after the campaign a success from an address new for the
+    /// account is chained to it, in seconds (shorter: such logins are common).
+    pub new_follow: i64,
 }
 
 impl Default for CredentialSpraying {
@@ -158,6 +167,7 @@ impl Default for CredentialSpraying {
             sources: 10,
             per_source: 10,
             follow: 86_400,
+            new_follow: 3600,
         }
     }
 }
@@ -269,21 +279,37 @@ impl Analytic for CredentialSpraying {
                     c.median, self.days
                 )
             };
+            let start = Timestamp::from_unix(c.from * 3600, 0);
+            let end = Timestamp::from_unix(c.to * 3600 + 3599, 0);
+            let chained = self.chain(facts, &c, end);
+            // A campaign nothing came of is to be looked at (medium); one
+            // followed by a success is an intrusion to answer (high).
+            let (level, outcome) = match chained.len() {
+                0 => (
+                    "medium",
+                    "no success followed from its addresses or from an address new for an account"
+                        .to_string(),
+                ),
+                n => (
+                    "high",
+                    format!(
+                        "{n} account(s) logged in from its addresses or from a new address in its window (see the findings that follow)"
+                    ),
+                ),
+            };
             let reason = format!(
-                "{} refused {} {} logins in {hours} hour(s) from {} addresses, none above {} an hour (below per-source thresholds); compared with {compared}",
+                "{} refused {} {} logins in {hours} hour(s) from {} addresses, none above {} an hour (below per-source thresholds); compared with {compared}; {outcome}",
                 c.service,
                 c.failures,
                 c.service,
                 c.sources.len(),
                 self.per_source,
             );
-            let start = Timestamp::from_unix(c.from * 3600, 0);
-            let end = Timestamp::from_unix(c.to * 3600 + 3599, 0);
             let first_seen = c.first.iter().map(|l| l.timestamp).min().unwrap_or(start);
             found.push(Finding {
                 rule_id: self.code().to_string(),
                 title: self.title().to_string(),
-                level: "high".to_string(),
+                level: level.to_string(),
                 attack: vec!["T1110.003".to_string(), "T1110.004".to_string()],
                 entity: vigie_event::Entity {
                     user: None,
@@ -296,52 +322,110 @@ impl Analytic for CredentialSpraying {
                 evidence: evidence(&c.first),
                 reason,
             });
-            found.extend(self.chain(facts, &c, end));
+            found.extend(chained);
         }
         found
     }
 }
 
+/// How a successful login is tied to a campaign.
+enum Link {
+    /// From one of the campaign's own addresses.
+    CampaignAddress,
+    /// From an address the account never used before, on the attacked
+    /// service, inside the campaign's window.
+    NewAddress,
+}
+
 impl CredentialSpraying {
-    /// The first successful login from any of the campaign's addresses during
-    /// it or within [`CredentialSpraying::follow`] after, per account.
+    /// Per account, the first successful login tied to the campaign: from
+    /// any of its addresses during it or within [`CredentialSpraying::follow`]
+    /// after, or from a public address new for the account on the attacked
+    /// service during it or within [`CredentialSpraying::new_follow`] after;
+    /// each with what the account did next.
     fn chain(&self, facts: &Facts<'_>, c: &Campaign<'_>, end: Timestamp) -> Vec<Finding> {
         let start = Timestamp::from_unix(c.from * 3600, 0);
         let until = Timestamp::from_unix(end.unix_seconds() + self.follow, 0);
-        let mut found = Vec::new();
-        let mut hits: Vec<(&Arc<str>, &LoginRef, u64)> = facts
-            .logins
-            .sources
-            .iter()
-            .filter(|((_, ip), _)| c.sources.contains_key(ip))
-            .filter_map(|((user, _), h)| {
-                let first = h
+        let new_until = Timestamp::from_unix(end.unix_seconds() + self.new_follow, 0);
+        let service = service_bit(Some(c.service));
+        // Accounts seen before the campaign: only for them is an address new.
+        let mut known: AHashMap<&str, usize> = AHashMap::new();
+        for ((user, _), h) in &facts.logins.sources {
+            if h.first.first().is_some_and(|l| l.timestamp < start) {
+                *known.entry(&**user).or_default() += 1;
+            }
+        }
+        let mut hits: AHashMap<&str, (&LoginRef, u64, Link)> = AHashMap::new();
+        for ((user, ip), h) in &facts.logins.sources {
+            let link = if c.sources.contains_key(ip) {
+                let Some(first) = h
                     .first
                     .iter()
-                    .find(|l| l.timestamp >= start && l.timestamp <= until)?;
-                Some((user, first, h.count))
-            })
-            .collect();
-        hits.sort_by_key(|(user, l, _)| (l.timestamp, user.to_string()));
-        for (user, login, count) in hits {
-            let sent = facts.outbound.sent_by(user, login.source);
-            let next = match sent {
-                (0, _) => "no mail sent from that address afterwards".to_string(),
-                (m, r) => format!("then {m} messages to {r} recipients sent from that address"),
+                    .find(|l| l.timestamp >= start && l.timestamp <= until)
+                else {
+                    continue;
+                };
+                (first, Link::CampaignAddress)
+            } else {
+                // The address's very first login for the account is in the window.
+                let Some(first) = h.first.first() else {
+                    continue;
+                };
+                let new = first.timestamp >= start
+                    && first.timestamp <= new_until
+                    && h.services & service != 0
+                    && known.contains_key(&**user)
+                    && is_public(*ip);
+                if !new {
+                    continue;
+                }
+                (first, Link::NewAddress)
+            };
+            let earlier = hits.get(&**user).is_some_and(|(l, _, _)| {
+                (l.timestamp, l.source) <= (link.0.timestamp, link.0.source)
+            });
+            if !earlier {
+                hits.insert(user, (link.0, h.count, link.1));
+            }
+        }
+        let mut hits: Vec<_> = hits.into_iter().collect();
+        hits.sort_by_key(|(user, (l, _, _))| (l.timestamp, *user));
+        let firsts = facts.logins.first_logins();
+        let mut found = Vec::new();
+        for (user, (login, count, link)) in hits {
+            let next = self.next(facts, user, login);
+            let (level, how, title) = match link {
+                Link::CampaignAddress => (
+                    "critical",
+                    format!("an address of the {} spraying campaign", c.service),
+                    "Login from an address of a credential-spraying campaign",
+                ),
+                Link::NewAddress => (
+                    "high",
+                    format!(
+                        "an address never seen for this account (its {} earlier addresses), on {} during the {} spraying campaign",
+                        known.get(user).copied().unwrap_or(0),
+                        c.service,
+                        c.service
+                    ),
+                    "Login from a new address during a credential-spraying campaign",
+                ),
             };
             let reason = format!(
-                "{user} logged in from {} ({count} logins) at {}, an address of the {} spraying campaign of {} to {} ({} refused logins from {} addresses); {next}",
+                "{user} logged in from {} ({count} logins) at {}, {how} of {} to {} ({} refused logins from {} addresses); {next}{}",
                 login.source,
                 login.timestamp,
-                c.service,
                 start,
                 end,
                 c.failures,
-                c.sources.len()
+                c.sources.len(),
+                facts
+                    .baseline
+                    .warm_up_note(firsts.get(user).copied(), login.timestamp)
             );
             found.extend(super::finding(
                 self,
-                "critical",
+                level,
                 &["T1110.003", "T1078"],
                 user,
                 &[login],
@@ -349,10 +433,37 @@ impl CredentialSpraying {
                 reason,
             ));
             if let Some(f) = found.last_mut() {
-                f.title = "Login from an address of a credential-spraying campaign".to_string();
+                f.title = title.to_string();
             }
         }
         found
+    }
+
+    /// What `user` did after `login`: mail sent from its address, and the
+    /// findings made about the account from then on.
+    fn next(&self, facts: &Facts<'_>, user: &str, login: &LoginRef) -> String {
+        let mut next = match facts.outbound.sent_by(user, login.source) {
+            (0, _, _) => "no mail sent from that address afterwards".to_string(),
+            (m, r, 0) => format!("then {m} messages to {r} recipients sent from that address"),
+            (m, r, x) => format!(
+                "then {m} messages to {r} recipients sent from that address ({x} bounced or deferred)"
+            ),
+        };
+        let mut after: Vec<&str> = facts
+            .findings
+            .iter()
+            .filter(|f| f.entity.user.as_deref() == Some(user))
+            .filter(|f| f.last_seen >= login.timestamp && f.rule_id != self.code())
+            .filter(|f| !matches!(f.level.as_str(), "informational" | "low"))
+            .map(|f| f.title.as_str())
+            .collect();
+        after.sort_unstable();
+        after.dedup();
+        if !after.is_empty() {
+            next.push_str("; findings about the account from then on: ");
+            next.push_str(&after.join(", "));
+        }
+        next
     }
 }
 

@@ -2,8 +2,9 @@
 //!
 //! ## What it detects
 //! A successful login at an hour of the day (UTC) at which the account never
-//! logged in during the baseline, within one hour either side, for accounts
-//! with enough baseline logins to have a habit.
+//! logged in on any earlier day, within one hour either side, for accounts
+//! with enough earlier logins to have a habit and out of their warm-up
+//! (rolling baseline, [`super::Baseline`]).
 //!
 //! ## Why it matters
 //! The December 2025 intrusion happened overnight; intruders work in their own
@@ -14,12 +15,12 @@
 //!
 //! ## False positives
 //! Night shifts, travel, automated clients; accounts with fewer than
-//! `min_baseline` baseline logins are left out.
+//! `min_baseline` earlier logins are left out.
 //!
 //! ## References
 //! ATT&CK T1078 (Valid Accounts).
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use vigie_event::Finding;
 
@@ -27,7 +28,7 @@ use super::{Analytic, Facts, LoginRef, finding};
 
 /// See the module documentation.
 pub struct LoginAtUnusualHour {
-    /// Baseline logins an account needs before its hours count as a habit.
+    /// Earlier logins an account needs before its hours count as a habit.
     pub min_baseline: u64,
 }
 
@@ -47,49 +48,64 @@ impl Analytic for LoginAtUnusualHour {
     }
 
     fn run(&self, facts: &Facts<'_>) -> Vec<Finding> {
-        let until = facts.baseline.until;
-        let bucket_start = |day: i64, hour: usize| day * 86_400 + hour as i64 * 3600;
+        let firsts = facts.logins.first_logins();
+        let mut accounts: Vec<_> = facts.logins.hours.iter().collect();
+        accounts.sort_unstable_by_key(|(user, _)| &***user);
         let mut found = Vec::new();
-        for (user, hours) in &facts.logins.hours {
-            let mut histogram = [0u64; 24];
-            for (hour, h) in hours.iter().enumerate() {
-                histogram[hour] = h
-                    .days
-                    .iter()
-                    .filter(|(day, _)| bucket_start(*day, hour) + 3600 <= until.unix_seconds())
-                    .map(|(_, count)| count)
-                    .sum();
-            }
-            if histogram.iter().sum::<u64>() < self.min_baseline {
+        for (user, hours) in accounts {
+            let Some(&first) = firsts.get(&**user) else {
                 continue;
-            }
-            let mut odd: HashMap<std::net::IpAddr, Vec<&LoginRef>> = HashMap::new();
-            let mut count = 0;
-            for (hour, h) in hours.iter().enumerate() {
-                let near: u64 = [(hour + 23) % 24, hour, (hour + 1) % 24]
+            };
+            let judged = facts.baseline.judged_from(first);
+            // Each hour's first day; the logins on days before a given day.
+            let first_day: Vec<Option<i64>> = hours
+                .iter()
+                .map(|h| h.days.first().map(|(d, _)| *d))
+                .collect();
+            let before = |day: i64| -> u64 {
+                hours
                     .iter()
-                    .map(|&x| histogram[x])
-                    .sum();
-                if near > 0 {
+                    .flat_map(|h| h.days.iter())
+                    .filter(|(d, _)| *d < day)
+                    .map(|(_, n)| n)
+                    .sum()
+            };
+            let mut odd: BTreeMap<std::net::IpAddr, Vec<&LoginRef>> = BTreeMap::new();
+            let mut count = 0;
+            let mut habit = 0;
+            for (hour, h) in hours.iter().enumerate() {
+                let Some(day) = first_day[hour] else { continue };
+                // The hours either side were not used before that day either.
+                let near_before = [(hour + 23) % 24, (hour + 1) % 24]
+                    .iter()
+                    .any(|&x| first_day[x].is_some_and(|d| d < day));
+                let logins_before = before(day);
+                let judged_hour = day * 86_400 + hour as i64 * 3600 >= judged.unix_seconds();
+                if near_before || !judged_hour || logins_before < self.min_baseline {
                     continue;
                 }
-                count += h
-                    .days
+                habit = habit.max(logins_before);
+                count += h.days.first().map_or(0, |(_, n)| *n);
+                for login in h
+                    .first
                     .iter()
-                    .filter(|(day, _)| bucket_start(*day, hour) >= until.unix_seconds())
-                    .map(|(_, count)| count)
-                    .sum::<u64>();
-                for login in h.first.iter().filter(|l| l.timestamp >= until) {
+                    .filter(|l| l.timestamp.unix_seconds().div_euclid(86_400) == day)
+                {
                     odd.entry(login.source).or_default().push(login);
                 }
             }
             let sources = odd.len();
             for (source, mut refs) in odd {
                 refs.sort_by_key(|l| l.timestamp);
-                let Some(first) = refs.first() else { continue };
-                let hour = first.timestamp.unix_seconds().rem_euclid(86_400) / 3600;
+                let Some(first_odd) = refs.first() else {
+                    continue;
+                };
+                let hour = first_odd.timestamp.unix_seconds().rem_euclid(86_400) / 3600;
                 let reason = format!(
-                    "{user} logged in at {hour:02}:xx UTC from {source}, an hour with no login in the account's baseline"
+                    "{user} logged in at {hour:02}:xx UTC from {source}, an hour (within one either side) with no login on the account's earlier days; {}",
+                    facts
+                        .baseline
+                        .compared(first, &format!("its {habit} logins on earlier days"))
                 );
                 // Counts are kept per hour, not per address: exact when one address is involved.
                 let n = if sources == 1 {
@@ -121,7 +137,7 @@ mod tests {
         let found = run_on(
             &LoginAtUnusualHour::default(),
             &history(&logins),
-            Timestamp::from_unix(15 * 86_400, 0),
+            Timestamp::from_unix(0, 0),
         );
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].entity.source_ip.as_deref(), Some("198.51.100.7"));

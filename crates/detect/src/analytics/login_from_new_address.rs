@@ -2,7 +2,8 @@
 //!
 //! ## What it detects
 //! A successful login to an account from an IP address that account never
-//! logged in from during the baseline period.
+//! logged in from before, once the account is out of its warm-up (rolling
+//! baseline, [`super::Baseline`]).
 //!
 //! ## Why it matters
 //! Stolen credentials are used from the intruder's own infrastructure: the
@@ -14,13 +15,11 @@
 //! after a baseline in which alice only came from 127.0.0.10.
 //!
 //! ## False positives
-//! Travel, new home connections, dynamic addresses; accounts with no login in
-//! the baseline are left out (nothing to compare with).
+//! Travel, new home connections, dynamic addresses (grouped into one summary
+//! per account); an account's first week is its warm-up (little to compare with).
 //!
 //! ## References
 //! ATT&CK T1078 (Valid Accounts).
-
-use std::collections::HashSet;
 
 use vigie_event::Finding;
 
@@ -39,30 +38,36 @@ impl Analytic for LoginFromNewAddress {
     }
 
     fn run(&self, facts: &Facts<'_>) -> Vec<Finding> {
-        let (logins, baseline) = (facts.logins, facts.baseline);
-        let known: HashSet<&str> = logins
-            .sources
-            .iter()
-            .filter(|(_, h)| {
-                h.first
-                    .first()
-                    .is_some_and(|l| l.timestamp < baseline.until)
-            })
-            .map(|((user, _), _)| &**user)
-            .collect();
-        logins
-            .sources
-            .iter()
-            .filter(|((user, _), h)| known.contains(&**user) && h.first.first().is_some_and(|l| l.timestamp >= baseline.until))
-            .filter_map(|((user, source), h)| {
+        let mut found = Vec::new();
+        for (user, addresses) in facts.logins.by_first_seen() {
+            let Some(&(first, _, _)) = addresses.first() else {
+                continue;
+            };
+            let judged = facts.baseline.judged_from(first);
+            for (seen, (t, source, h)) in addresses.iter().enumerate() {
+                if *t < judged {
+                    continue;
+                }
                 let refs: Vec<&LoginRef> = h.first.iter().collect();
                 let reason = format!(
-                    "{user} logged in from {source} ({} times), an address not seen for this account before {}",
-                    h.count, baseline.until
+                    "{user} logged in from {source} ({} times), an address not seen for this account before; {}",
+                    h.count,
+                    facts
+                        .baseline
+                        .compared(first, &format!("its {seen} earlier address(es)"))
                 );
-                finding(self, "low", &["T1078"], user, &refs, h.count, reason)
-            })
-            .collect()
+                found.extend(finding(
+                    self,
+                    "low",
+                    &["T1078"],
+                    user,
+                    &refs,
+                    h.count,
+                    reason,
+                ));
+            }
+        }
+        found
     }
 }
 
@@ -72,22 +77,42 @@ mod tests {
     use crate::analytics::tests::{history, run_on};
     use vigie_event::Timestamp;
 
+    const DAY: i64 = 1440;
+
     #[test]
-    fn flags_a_new_address_of_a_known_account_only() {
+    fn flags_a_new_address_of_an_account_out_of_its_warm_up_only() {
         let logins = history(&[
             ("alice", "192.0.2.10", 1),
+            // In alice's first week (her warm-up): learnt, not judged.
+            ("alice", "192.0.2.44", 3 * DAY),
             ("bob", "192.0.2.11", 2),
-            ("alice", "192.0.2.10", 20),
-            ("alice", "198.51.100.66", 21),
-            ("carol", "203.0.113.5", 22),
+            ("alice", "192.0.2.10", 8 * DAY),
+            ("alice", "198.51.100.66", 8 * DAY + 1),
+            // carol's first login: her own warm-up.
+            ("carol", "203.0.113.5", 8 * DAY + 2),
         ]);
-        let found = run_on(
-            &LoginFromNewAddress,
-            &logins,
-            Timestamp::from_unix(10 * 60, 0),
-        );
+        let found = run_on(&LoginFromNewAddress, &logins, Timestamp::from_unix(60, 0));
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].entity.source_ip.as_deref(), Some("198.51.100.66"));
-        assert_eq!(found[0].evidence[0].line, 22);
+        assert_eq!(found[0].evidence[0].line, 8 * DAY as u64 + 2);
+        assert!(
+            found[0].reason.contains("its 2 earlier address(es)")
+                && found[0].reason.contains("warm-up"),
+            "{}",
+            found[0].reason
+        );
+    }
+
+    #[test]
+    fn a_baseline_given_by_the_analyst_is_not_judged() {
+        let logins = history(&[
+            ("alice", "192.0.2.10", 1),
+            ("alice", "198.51.100.66", 9 * DAY),
+            ("alice", "198.51.100.67", 12 * DAY),
+        ]);
+        let until = Timestamp::from_unix(10 * DAY * 60, 0);
+        let found = run_on(&LoginFromNewAddress, &logins, until);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].entity.source_ip.as_deref(), Some("198.51.100.67"));
     }
 }

@@ -2,8 +2,9 @@
 //!
 //! ## What it detects
 //! With `--geoip` and/or `--asn` databases: a successful login to an account
-//! from a country or an autonomous system that none of the account's baseline
-//! logins came from.
+//! from a country or an autonomous system that none of the account's earlier
+//! logins came from, once the account is out of its warm-up (rolling
+//! baseline, [`super::Baseline`]).
 //!
 //! ## Why it matters
 //! Intruders log in through VPS providers and anonymising networks far from
@@ -15,13 +16,13 @@
 //! AS64511 in another country follows.
 //!
 //! ## False positives
-//! Travel, roaming; accounts without baseline logins, and addresses the
+//! Travel, roaming; an account's first week (its warm-up), and addresses the
 //! databases do not know, are left out.
 //!
 //! ## References
 //! ATT&CK T1078 (Valid Accounts); THREATS.md §5 detection idea 14.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::BTreeSet;
 
 use vigie_event::Finding;
 
@@ -43,62 +44,59 @@ impl Analytic for LoginFromNewCountryOrAsn {
         let Some(geo) = facts.geo else {
             return Vec::new();
         };
-        let until = facts.baseline.until;
-        let mut countries: HashMap<&str, HashSet<String>> = HashMap::new();
-        let mut asns: HashMap<&str, HashSet<u32>> = HashMap::new();
-        for ((user, source), h) in &facts.logins.sources {
-            if h.first.first().is_some_and(|l| l.timestamp < until) {
-                countries
-                    .entry(user)
-                    .or_default()
-                    .extend(geo.country(*source));
-                asns.entry(user).or_default().extend(geo.asn(*source));
-            }
-        }
         let mut found = Vec::new();
-        for ((user, source), h) in &facts.logins.sources {
-            if h.first.first().is_none_or(|l| l.timestamp < until) {
+        for (user, addresses) in facts.logins.by_first_seen() {
+            let Some(&(first, _, _)) = addresses.first() else {
                 continue;
-            }
-            let country = geo.country(*source);
-            let asn = geo.asn(*source);
-            let known_countries = countries.get(&**user).filter(|c| !c.is_empty());
-            let known_asns = asns.get(&**user).filter(|a| !a.is_empty());
-            let new_country = country
-                .as_ref()
-                .zip(known_countries)
-                .filter(|(c, known)| !known.contains(*c));
-            let new_asn = asn.zip(known_asns).filter(|(a, known)| !known.contains(a));
-            if new_country.is_none() && new_asn.is_none() {
-                continue;
-            }
-            let mut what = Vec::new();
-            if let Some((c, known)) = new_country {
-                let mut known: Vec<&str> = known.iter().map(String::as_str).collect();
-                known.sort_unstable();
-                what.push(format!("country {c} (baseline: {})", known.join(", ")));
-            }
-            if let Some((a, known)) = new_asn {
-                let mut known: Vec<String> = known.iter().map(|n| format!("AS{n}")).collect();
-                known.sort();
-                what.push(format!("AS{a} (baseline: {})", known.join(", ")));
-            }
-            let level = if new_country.is_some() {
-                "medium"
-            } else {
-                "low"
             };
-            let refs: Vec<&LoginRef> = h.first.iter().collect();
-            let reason = format!("{user} logged in from {source}: {}", what.join("; "));
-            found.extend(finding(
-                self,
-                level,
-                &["T1078"],
-                user,
-                &refs,
-                h.count,
-                reason,
-            ));
+            let judged = facts.baseline.judged_from(first);
+            // What the account's logins came from so far, in time order.
+            let mut countries: BTreeSet<String> = BTreeSet::new();
+            let mut asns: BTreeSet<u32> = BTreeSet::new();
+            for (t, source, h) in &addresses {
+                let country = geo.country(*source);
+                let asn = geo.asn(*source);
+                let new_country = country
+                    .as_ref()
+                    .filter(|c| *t >= judged && !countries.is_empty() && !countries.contains(*c));
+                let new_asn = asn.filter(|a| *t >= judged && !asns.is_empty() && !asns.contains(a));
+                let mut what = Vec::new();
+                if let Some(c) = new_country {
+                    let known: Vec<&str> = countries.iter().map(String::as_str).collect();
+                    what.push(format!("country {c} (before: {})", known.join(", ")));
+                }
+                if let Some(a) = new_asn {
+                    let known: Vec<String> = asns.iter().map(|n| format!("AS{n}")).collect();
+                    what.push(format!("AS{a} (before: {})", known.join(", ")));
+                }
+                if !what.is_empty() {
+                    let level = if new_country.is_some() {
+                        "medium"
+                    } else {
+                        "low"
+                    };
+                    let refs: Vec<&LoginRef> = h.first.iter().collect();
+                    let reason = format!(
+                        "{user} logged in from {source}: {}; {}",
+                        what.join("; "),
+                        facts.baseline.compared(
+                            first,
+                            "the countries and operators of its earlier addresses"
+                        )
+                    );
+                    found.extend(finding(
+                        self,
+                        level,
+                        &["T1078"],
+                        user,
+                        &refs,
+                        h.count,
+                        reason,
+                    ));
+                }
+                countries.extend(country);
+                asns.extend(asn);
+            }
         }
         found
     }
@@ -120,10 +118,10 @@ mod tests {
         let geo = GeoDb::open(Some(&country), Some(&asn)).unwrap();
         let logins = history(&[
             ("alice", "192.0.2.10", 1),
-            ("alice", "192.0.2.77", 20),
-            ("alice", "198.51.100.66", 21),
+            ("alice", "192.0.2.77", 8 * 1440),
+            ("alice", "198.51.100.66", 8 * 1440 + 1),
             ("bob", "203.0.113.5", 2),
-            ("bob", "198.51.100.9", 22),
+            ("bob", "198.51.100.9", 8 * 1440 + 2),
         ]);
         let facts = Facts {
             logins: &logins,
@@ -134,7 +132,7 @@ mod tests {
             downloads: &crate::analytics::DownloadHistory::default(),
             geo: Some(&geo),
             baseline: Baseline {
-                until: Timestamp::from_unix(10 * 60, 0),
+                until: Timestamp::from_unix(0, 0),
             },
             findings: &[],
         };
@@ -145,7 +143,7 @@ mod tests {
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].entity.source_ip.as_deref(), Some("198.51.100.66"));
         assert!(
-            found[0].reason.contains("country RU (baseline: FR)"),
+            found[0].reason.contains("country RU (before: FR)"),
             "{}",
             found[0].reason
         );

@@ -4,8 +4,9 @@
 //! Mail sent by an account, through the webmail (Roundcube's `sendmail` log)
 //! or by authenticated SMTP submission (Postfix `sasl_username=`, followed by
 //! its queue id to the `to=` lines), from an address the account never logged
-//! in from during the baseline, to a free-mail provider or to many external
-//! recipients.
+//! in from on an earlier day, once the account is out of its warm-up
+//! (rolling baseline, [`super::Baseline`]), to a free-mail provider or to
+//! many external recipients.
 //!
 //! ## Why it matters
 //! An intruder who holds the account uses it: to forward what was read to a
@@ -66,6 +67,37 @@ pub struct OutboundHistory {
     /// Postfix submissions and Exim authenticated arrivals by queue or
     /// message id, until their recipients are seen.
     pending: AHashMap<Box<str>, (Arc<str>, LoginRef)>,
+    /// Per account and hour of submission (hours since the epoch), all its
+    /// addresses together: the short window bulk sending is judged in.
+    pub(super) hours: AHashMap<(Arc<str>, i64), Burst>,
+}
+
+/// What one account submitted in one hour; deliveries count in the hour
+/// their message was submitted, whenever they were tried.
+#[derive(Default)]
+pub(super) struct Burst {
+    pub(super) messages: u64,
+    /// Recipients accepted or bounced.
+    pub(super) recipients: u64,
+    /// Recipients the remote server refused for good.
+    pub(super) bounces: u64,
+    /// Recipients put off: rate limits, greylisting.
+    pub(super) deferrals: u64,
+    /// The first submissions, as evidence.
+    pub(super) first: Vec<LoginRef>,
+}
+
+impl Burst {
+    fn delivery(&mut self, outcome: Option<Outcome>) {
+        match outcome {
+            Some(Outcome::Unknown) => self.deferrals += 1,
+            Some(Outcome::Failure) => {
+                self.bounces += 1;
+                self.recipients += 1;
+            }
+            _ => self.recipients += 1,
+        }
+    }
 }
 
 /// What one account sent from one address in one day.
@@ -141,9 +173,14 @@ impl OutboundHistory {
                 };
                 let sent = self.day(user, reference(source));
                 sent.messages += 1;
+                let mut n = 0;
                 for address in to.split([',', ' ']).filter(|a| a.contains('@')) {
                     sent.add_recipient(address);
+                    n += 1;
                 }
+                let burst = self.hour(user, reference(source));
+                burst.messages += 1;
+                burst.recipients += n;
             }
             (Dataset::Postfix, Some("login")) => {
                 let is_login = event.category == Some(Category::Authentication)
@@ -162,6 +199,7 @@ impl OutboundHistory {
                 self.make_room();
                 let user: Arc<str> = user.into();
                 self.day(&user, reference(source)).messages += 1;
+                self.hour(&user, reference(source)).messages += 1;
                 self.pending.insert(queue.into(), (user, reference(source)));
             }
             (Dataset::Exim, Some("received")) => {
@@ -180,6 +218,7 @@ impl OutboundHistory {
                 self.make_room();
                 let user: Arc<str> = user.into();
                 self.day(&user, reference(source)).messages += 1;
+                self.hour(&user, reference(source)).messages += 1;
                 self.pending.insert(id.into(), (user, reference(source)));
             }
             (Dataset::Exim, Some("send" | "deliver")) => {
@@ -190,6 +229,7 @@ impl OutboundHistory {
                 let Some((user, login)) = self.pending.get(id).cloned() else {
                     return;
                 };
+                self.hour(&user, login.clone()).delivery(event.outcome);
                 self.day(&user, login).delivery(to, event.outcome);
             }
             (Dataset::Exim, Some("completed")) => {
@@ -219,6 +259,7 @@ impl OutboundHistory {
                 else {
                     return;
                 };
+                self.hour(&user, login.clone()).delivery(event.outcome);
                 self.day(&user, login).delivery(to, event.outcome);
             }
             _ => {}
@@ -234,12 +275,19 @@ impl OutboundHistory {
         }
     }
 
-    /// Messages and recipients `user` sent from `source`, all days together.
-    pub fn sent_by(&self, user: &str, source: IpAddr) -> (u64, u64) {
+    /// Messages, recipients and recipients bounced or deferred that `user`
+    /// sent from `source`, all days together.
+    pub fn sent_by(&self, user: &str, source: IpAddr) -> (u64, u64, u64) {
         self.days
             .iter()
             .filter(|((u, ip, _), _)| **u == *user && *ip == source)
-            .fold((0, 0), |(m, r), (_, s)| (m + s.messages, r + s.recipients))
+            .fold((0, 0, 0), |(m, r, x), (_, s)| {
+                (
+                    m + s.messages,
+                    r + s.recipients,
+                    x + s.bounces + s.deferrals,
+                )
+            })
     }
 
     pub(super) fn day(&mut self, user: &str, login: LoginRef) -> &mut Sent {
@@ -252,9 +300,30 @@ impl OutboundHistory {
         sent
     }
 
+    fn hour(&mut self, user: &str, login: LoginRef) -> &mut Burst {
+        let hour = login.timestamp.unix_seconds().div_euclid(3600);
+        let burst = self.hours.entry((user.into(), hour)).or_default();
+        if burst.first.len() < FIRST_KEPT {
+            burst.first.push(login);
+        }
+        burst
+    }
+
     /// Adds another worker's history to this one.
     pub fn merge(&mut self, other: OutboundHistory) {
         self.local_domains.extend(other.local_domains);
+        for (key, theirs) in other.hours {
+            let mine = self.hours.entry(key).or_default();
+            mine.messages += theirs.messages;
+            mine.recipients += theirs.recipients;
+            mine.bounces += theirs.bounces;
+            mine.deferrals += theirs.deferrals;
+            for login in theirs.first {
+                if mine.first.len() < FIRST_KEPT {
+                    mine.first.push(login);
+                }
+            }
+        }
         for (key, theirs) in other.days {
             let mine = self.days.entry(key).or_default();
             mine.messages += theirs.messages;
@@ -300,7 +369,7 @@ impl Analytic for MailSentFromNewAddress {
     }
 
     fn run(&self, facts: &Facts<'_>) -> Vec<Finding> {
-        let (logins, until) = (facts.logins, facts.baseline.until);
+        let logins = facts.logins;
         let outbound = facts.outbound;
         let mut local: HashSet<&str> = outbound.local_domains.iter().map(|d| &**d).collect();
         local.extend(
@@ -309,25 +378,24 @@ impl Analytic for MailSentFromNewAddress {
                 .keys()
                 .filter_map(|u| u.rsplit_once('@').map(|(_, d)| d)),
         );
-        let known = |user: &str, source: IpAddr| {
+        let firsts = logins.first_logins();
+        // The address's logins for the account began on an earlier day.
+        let known = |user: &str, source: IpAddr, day: i64| {
             logins
                 .sources
                 .get(&(Arc::from(user), source))
                 .and_then(|h| h.first.first())
-                .is_some_and(|l| l.timestamp < until)
+                .is_some_and(|l| l.timestamp.unix_seconds().div_euclid(86_400) < day)
         };
-        let with_baseline: HashSet<&str> = logins
-            .sources
-            .iter()
-            .filter(|(_, h)| h.first.first().is_some_and(|l| l.timestamp < until))
-            .map(|((user, _), _)| &**user)
-            .collect();
+        let mut days: Vec<_> = outbound.days.iter().collect();
+        days.sort_unstable_by_key(|((user, source, day), _)| (&**user, *day, *source));
         let mut found = Vec::new();
-        for ((user, source, _), sent) in &outbound.days {
-            let Some(first) = sent.first.first() else {
+        for ((user, source, day), sent) in days {
+            let (Some(sent_first), Some(&first)) = (sent.first.first(), firsts.get(&**user)) else {
                 continue;
             };
-            if first.timestamp < until || known(user, *source) || !with_baseline.contains(&**user) {
+            let judged = facts.baseline.judged_from(first);
+            if sent_first.timestamp < judged || known(user, *source, *day) {
                 continue;
             }
             let freemail: Vec<&str> = sent
@@ -335,6 +403,8 @@ impl Analytic for MailSentFromNewAddress {
                 .keys()
                 .map(|d| &**d)
                 .filter(|d| FREEMAIL.contains(d))
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
                 .collect();
             let external: u64 = sent
                 .domains
@@ -348,14 +418,15 @@ impl Analytic for MailSentFromNewAddress {
             }
             let refs: Vec<&LoginRef> = sent.first.iter().collect();
             let reason = format!(
-                "{user} sent {} messages to {} recipients ({external} external{}) from {source}, an address not seen for this account before {until}",
+                "{user} sent {} messages to {} recipients ({external} external{}) from {source}, an address not seen for this account on an earlier day; {}",
                 sent.messages,
                 sent.recipients,
                 if freemail.is_empty() {
                     String::new()
                 } else {
                     format!(", free-mail: {}", freemail.join(", "))
-                }
+                },
+                facts.baseline.compared(first, "its addresses")
             );
             found.extend(finding(
                 self,
@@ -381,8 +452,8 @@ mod tests {
     fn run(outbound: &OutboundHistory) -> Vec<Finding> {
         let logins = history(&[
             ("alice@corp.example", "192.0.2.10", 1),
-            ("alice@corp.example", "192.0.2.10", 2000),
-            ("alice@corp.example", "203.0.113.66", 3000),
+            ("alice@corp.example", "192.0.2.10", 12000),
+            ("alice@corp.example", "203.0.113.66", 13000),
         ]);
         MailSentFromNewAddress::default().run(&Facts {
             logins: &logins,
@@ -393,7 +464,7 @@ mod tests {
             downloads: &crate::analytics::DownloadHistory::default(),
             geo: None,
             baseline: Baseline {
-                until: Timestamp::from_unix(1500 * 60, 0),
+                until: Timestamp::from_unix(0, 0),
             },
             findings: &[],
         })
@@ -406,14 +477,14 @@ mod tests {
             &mut outbound,
             "alice@corp.example",
             "192.0.2.10",
-            2001,
+            12001,
             &["me@gmail.com"],
         );
         sent(
             &mut outbound,
             "alice@corp.example",
             "203.0.113.66",
-            3001,
+            13001,
             &["bob@corp.example"],
         );
         assert!(run(&outbound).is_empty());
@@ -421,7 +492,7 @@ mod tests {
             &mut outbound,
             "alice@corp.example",
             "203.0.113.66",
-            3002,
+            13002,
             &["drop@GMAIL.com"],
         );
         let found = run(&outbound);
@@ -441,7 +512,7 @@ mod tests {
             &mut outbound,
             "alice@corp.example",
             "203.0.113.66",
-            3001,
+            13001,
             &many[..9],
         );
         assert!(run(&outbound).is_empty(), "nine is not many");
@@ -449,7 +520,7 @@ mod tests {
             &mut outbound,
             "alice@corp.example",
             "203.0.113.66",
-            3002,
+            13002,
             &many[9..],
         );
         assert_eq!(run(&outbound).len(), 1);

@@ -2,8 +2,9 @@
 //!
 //! ## What it detects
 //! A day on which an account's IMAP/POP3 sessions sent far more mail to
-//! their clients than on any day of the account's baseline: more than
-//! [`MailboxDownloadVolume::factor`] times its busiest baseline day and more
+//! their clients than on any earlier day (rolling baseline, each day against
+//! the days before it, [`super::Baseline`]): more than
+//! [`MailboxDownloadVolume::factor`] times its busiest earlier day and more
 //! than [`MailboxDownloadVolume::floor`] bytes.
 //!
 //! ## Why it matters
@@ -16,8 +17,8 @@
 //! bob's sessions usually total a few megabytes.
 //!
 //! ## False positives
-//! A new device's first synchronisation; accounts with fewer than three
-//! baseline days are left out. A backup host that reads every mailbox (an
+//! A new device's first synchronisation; days with fewer than three earlier
+//! days of the account to compare with are left out. A backup host that reads every mailbox (an
 //! address among the largest sessions of more than [`SHARED_READER`]
 //! accounts on one day) is not counted: its bytes are taken out of the day.
 //!
@@ -153,15 +154,29 @@ impl Analytic for MailboxDownloadVolume {
     }
 
     fn run(&self, facts: &Facts<'_>) -> Vec<Finding> {
-        let until_day = facts.baseline.until.unix_seconds().div_euclid(86_400);
-        let mut habit: HashMap<&str, (u64, u32)> = HashMap::new();
+        // Each account's days in order: the busiest day before each one (rolling).
+        let firsts = facts.logins.first_logins();
+        let mut accounts: HashMap<&str, Vec<(i64, &Day)>> = HashMap::new();
         for (user, day, d) in facts.volumes.days() {
-            if day < until_day {
-                let h = habit.entry(user).or_insert((0, 0));
-                h.0 = h.0.max(d.bytes);
-                h.1 += 1;
+            accounts.entry(user).or_default().push((day, d));
+        }
+        let mut habit: HashMap<(&str, i64), (u64, u32)> = HashMap::new();
+        for (user, days) in &mut accounts {
+            days.sort_unstable_by_key(|(day, _)| *day);
+            let mut busiest = (0, 0);
+            for (day, d) in days.iter() {
+                habit.insert((user, *day), busiest);
+                busiest = (busiest.0.max(d.bytes), busiest.1 + 1);
             }
         }
+        let judged_day = |user: &str| {
+            let first = firsts.get(user).copied().unwrap_or(facts.baseline.until);
+            facts
+                .baseline
+                .judged_from(first)
+                .unix_seconds()
+                .div_euclid(86_400)
+        };
         // Addresses that read many accounts' mail in bulk on one day (backup hosts).
         let mut readers: HashMap<(i64, std::net::IpAddr), std::collections::HashSet<&str>> =
             HashMap::new();
@@ -177,12 +192,12 @@ impl Analytic for MailboxDownloadVolume {
                 .get(&(day, l.source))
                 .is_some_and(|u| u.len() > SHARED_READER)
         };
-        facts
+        let mut found: Vec<Finding> = facts
             .volumes
             .days()
-            .filter(|(_, day, _)| *day >= until_day)
+            .filter(|(user, day, _)| *day >= judged_day(user))
             .filter_map(|(user, day, d)| {
-                let &(busiest, days) = habit.get(user)?;
+                let &(busiest, days) = habit.get(&(user, day))?;
                 let backup: u64 = d.largest.iter().filter(|(_, l)| shared(day, l)).map(|(b, _)| b).sum();
                 let bytes = d.bytes - backup.min(d.bytes);
                 if days < 3 || bytes <= self.floor || bytes <= busiest.saturating_mul(self.factor) {
@@ -191,7 +206,7 @@ impl Analytic for MailboxDownloadVolume {
                 let refs: Vec<&LoginRef> = d.largest.iter().filter(|(_, l)| !shared(day, l)).map(|(_, l)| l).collect();
                 let date = Timestamp::from_unix(day * 86_400, 0).to_string();
                 let reason = format!(
-                    "{user}: {} MB sent to mail clients in {} sessions on {}, against at most {} MB a day in {days} baseline days",
+                    "{user}: {} MB sent to mail clients in {} sessions on {}; compared with its {days} earlier day(s) of mail reading, at most {} MB a day (rolling baseline; an account's first week is its warm-up)",
                     bytes / 1_000_000,
                     d.sessions,
                     &date[..10],
@@ -199,7 +214,9 @@ impl Analytic for MailboxDownloadVolume {
                 );
                 finding(self, "medium", &["T1114.002", "T1030"], user, &refs, d.sessions, reason)
             })
-            .collect()
+            .collect();
+        found.sort_by(|a, b| (&a.entity.user, a.first_seen).cmp(&(&b.entity.user, b.first_seen)));
+        found
     }
 }
 
@@ -233,6 +250,9 @@ mod tests {
         days.extend((0..10).map(|d| ("carol", d, 3_000_000)));
         days.push(("bob", 12, 800_000_000));
         days.push(("carol", 12, 5_000_000));
+        // dave's spike on his third day has two earlier days only: not judged.
+        days.extend([("dave", 0, 1_000_000), ("dave", 1, 1_000_000)]);
+        days.push(("dave", 2, 900_000_000));
         let logins = LoginHistory::default();
         let v = volumes(&days);
         let facts = Facts {
@@ -244,12 +264,17 @@ mod tests {
             downloads: &crate::analytics::DownloadHistory::default(),
             geo: None,
             baseline: Baseline {
-                until: Timestamp::from_unix(11 * 86_400, 0),
+                until: Timestamp::from_unix(0, 0),
             },
             findings: &[],
         };
         let found = MailboxDownloadVolume::default().run(&facts);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].entity.user.as_deref(), Some("bob"));
+        assert!(
+            found[0].reason.contains("its 10 earlier day(s)"),
+            "{}",
+            found[0].reason
+        );
     }
 }

@@ -83,6 +83,7 @@ impl Analytic for MassMailing {
         for ((user, day), d) in days {
             accounts.entry(user).or_default().push((day, d));
         }
+        let firsts = facts.logins.first_logins();
         let mut found = Vec::new();
         let mut accounts: Vec<_> = accounts.into_iter().collect();
         accounts.sort_by_key(|(user, _)| *user);
@@ -108,12 +109,19 @@ impl Analytic for MassMailing {
                         "compared with its {i} earlier day(s) of mail: the busiest had {before} recipients"
                     )
                 };
+                let at = d
+                    .first
+                    .first()
+                    .map_or(vigie_event::Timestamp::from_unix(day * 86_400, 0), |l| {
+                        l.timestamp
+                    });
                 let reason = format!(
-                    "{user} sent {} messages to {} recipients on {} ({} bounced or deferred); {compared}",
+                    "{user} sent {} messages to {} recipients on {} ({} bounced or deferred); {compared}{}",
                     d.messages,
                     d.recipients,
                     &date[..10],
-                    d.refused
+                    d.refused,
+                    facts.baseline.warm_up_note(firsts.get(user).copied(), at)
                 );
                 found.extend(finding(
                     self,

@@ -7,6 +7,7 @@
 
 mod account_takeover_chain;
 mod behind_proxy;
+mod bulk_sending_burst;
 mod credential_spraying;
 mod grouping;
 mod login_at_unusual_hour;
@@ -56,6 +57,23 @@ pub struct SourceHistory {
     pub count: u64,
     /// The first few, in time order ([`FIRST_KEPT`] at most).
     pub first: Vec<LoginRef>,
+    /// The login services used from this address ([`service_bit`] of each).
+    pub services: u8,
+}
+
+/// A login service (`Event::auth_service`: `smtp`, `imap`, `pop3`,
+/// `managesieve`, `webmail`, `http`, anything else) as one bit of
+/// [`SourceHistory::services`].
+pub fn service_bit(service: Option<&str>) -> u8 {
+    match service {
+        Some("smtp") => 1,
+        Some("imap") => 2,
+        Some("pop3") => 4,
+        Some("managesieve") => 8,
+        Some("webmail") => 16,
+        Some("http") => 32,
+        _ => 64,
+    }
 }
 
 /// Logins of one account at one hour of the day (UTC), over all days.
@@ -133,12 +151,12 @@ impl LoginHistory {
             path: Arc::clone(path),
             line: event.line,
         };
-        self.record(user, login, 1);
+        self.record(user, login, 1, service_bit(event.auth_service()));
     }
 
-    fn record(&mut self, user: Arc<str>, login: LoginRef, count: u64) {
+    fn record(&mut self, user: Arc<str>, login: LoginRef, count: u64, services: u8) {
         self.record_hour(Arc::clone(&user), login.clone(), count);
-        self.record_source_only(user, login, count);
+        self.record_source_only(user, login, count, services);
     }
 
     fn record_hour(&mut self, user: Arc<str>, login: LoginRef, count: u64) {
@@ -157,7 +175,7 @@ impl LoginHistory {
             for (i, login) in history.first.into_iter().enumerate() {
                 // The count goes with the first login; the rest only add evidence.
                 let count = if i == 0 { history.count } else { 0 };
-                self.record_source_only(Arc::clone(&user), login, count);
+                self.record_source_only(Arc::clone(&user), login, count, history.services);
             }
         }
         for (user, hours) in other.hours {
@@ -197,15 +215,17 @@ impl LoginHistory {
         accounts.all(|other| other == first).then_some(first)
     }
 
-    fn record_source_only(&mut self, user: Arc<str>, login: LoginRef, count: u64) {
+    fn record_source_only(&mut self, user: Arc<str>, login: LoginRef, count: u64, services: u8) {
         let source = self
             .sources
             .entry((user, login.source))
             .or_insert_with(|| SourceHistory {
                 count: 0,
                 first: Vec::new(),
+                services: 0,
             });
         source.count += count;
+        source.services |= services;
         keep_first(&mut source.first, login);
     }
 }
@@ -217,21 +237,110 @@ pub(crate) fn is_webmail_host(ip: IpAddr) -> bool {
     }
 }
 
-/// The logins before `until` are the baseline each account is compared with.
+/// What each account is compared with: a rolling baseline. Each account is
+/// judged from `until` or, if it came later, from [`WARM_UP`] after its first
+/// login (its warm-up, learnt from only), and each day against the account's
+/// days before it; analytics that need no baseline (VA009, VA010,
+/// VA011, VA012) judge from the first line. Every finding says what it was
+/// compared with.
 #[derive(Clone, Copy, Debug)]
 pub struct Baseline {
-    /// End of the baseline period (exclusive).
+    /// Nothing before it is judged: the end of the warm-up of the accounts
+    /// there from the start ([`Baseline::rolling`]), or of a baseline period
+    /// the analyst gave (`--baseline-until`).
     pub until: Timestamp,
 }
 
+/// An account's warm-up, in seconds: its first week of logins (an office's
+/// rhythm is weekly: the home address of a weekend, the Monday device) is
+/// learnt from, never judged.
+pub const WARM_UP: i64 = 7 * 86_400;
+
 impl Baseline {
-    /// The first half of the time the logins cover: a default when the
-    /// analyst gives no `--baseline-until`.
-    pub fn first_half(history: &LoginHistory) -> Option<Baseline> {
+    /// The rolling baseline of a scan: nothing is judged before the end of
+    /// the warm-up of the accounts there from the start, which is [`WARM_UP`]
+    /// after the first login but at most half the time the logins cover (a
+    /// short scan still judges its second half); later, each day against the
+    /// days before it. An intrusion early in the logs is found at once by the
+    /// analytics that need no baseline.
+    pub fn rolling(history: &LoginHistory) -> Option<Baseline> {
         let (first, last) = history.span?;
+        let warm_up = (WARM_UP * 1_000_000).min((last.0 - first.0) / 2);
         Some(Baseline {
-            until: Timestamp(first.0 + (last.0 - first.0) / 2),
+            until: Timestamp(first.0 + warm_up),
         })
+    }
+
+    /// When an account whose first login is `first` starts to be judged: at
+    /// `until` for the accounts there before it, a [`WARM_UP`] after their
+    /// first login for those that came later.
+    pub fn judged_from(&self, first: Timestamp) -> Timestamp {
+        if first < self.until {
+            self.until
+        } else {
+            Timestamp(first.0.saturating_add(WARM_UP * 1_000_000))
+        }
+    }
+
+    /// What a finding about an account first seen at `first` was compared
+    /// with: `what` (such as "its 3 earlier addresses"), and from when the
+    /// account is judged.
+    pub fn compared(&self, first: Timestamp, what: &str) -> String {
+        format!(
+            "compared with {what} (rolling baseline; nothing before {} is judged: warm-up)",
+            self.judged_from(first)
+        )
+    }
+}
+
+/// One account's addresses in the order they were first seen: (first login, address, history).
+pub type FirstSeen<'h> = Vec<(Timestamp, IpAddr, &'h SourceHistory)>;
+
+impl Baseline {
+    /// For a finding made without a baseline at `at` about an account first
+    /// seen at `first`: whether the analytics that compare with the account's
+    /// habits were still in its warm-up then, said in words.
+    pub fn warm_up_note(&self, first: Option<Timestamp>, at: Timestamp) -> String {
+        match first.map(|f| self.judged_from(f)) {
+            Some(judged) if at < judged => format!(
+                "; the account was in its warm-up until {judged}: the analytics that compare with its habits (new address, network, hour, volume) judge nothing before it"
+            ),
+            _ => String::new(),
+        }
+    }
+}
+
+impl LoginHistory {
+    /// Each account (in name order) with its addresses in the order they
+    /// were first seen (ties by address): what a rolling baseline walks.
+    pub fn by_first_seen(&self) -> Vec<(&str, FirstSeen<'_>)> {
+        let mut accounts: AHashMap<&str, FirstSeen<'_>> = AHashMap::new();
+        for ((user, ip), h) in &self.sources {
+            if let Some(l) = h.first.first() {
+                accounts
+                    .entry(user)
+                    .or_default()
+                    .push((l.timestamp, *ip, h));
+            }
+        }
+        let mut accounts: Vec<_> = accounts.into_iter().collect();
+        accounts.sort_unstable_by_key(|(user, _)| *user);
+        for (_, addresses) in &mut accounts {
+            addresses.sort_unstable_by_key(|(t, ip, _)| (*t, *ip));
+        }
+        accounts
+    }
+
+    /// Each account's first login.
+    pub fn first_logins(&self) -> AHashMap<&str, Timestamp> {
+        let mut first: AHashMap<&str, Timestamp> = AHashMap::new();
+        for ((user, _), h) in &self.sources {
+            if let Some(l) = h.first.first() {
+                let t = first.entry(user).or_insert(l.timestamp);
+                *t = (*t).min(l.timestamp);
+            }
+        }
+        first
     }
 }
 
@@ -351,8 +460,11 @@ pub fn all() -> Vec<Box<dyn Analytic>> {
         Box::new(mail_sent_from_new_address::MailSentFromNewAddress::default()),
         Box::new(webmail_reading_volume::WebmailReadingVolume::default()),
         Box::new(mass_mailing::MassMailing::default()),
-        Box::new(credential_spraying::CredentialSpraying::default()),
         Box::new(whole_mailbox_download::WholeMailboxDownload::default()),
+        // After those whose findings it names as what the account did next.
+        Box::new(credential_spraying::CredentialSpraying::default()),
+        // After the findings that tell a takeover (rules, VA001-VA011).
+        Box::new(bulk_sending_burst::BulkSendingBurst::default()),
         Box::new(account_takeover_chain::AccountTakeoverChain),
     ]
 }
@@ -444,7 +556,7 @@ pub(crate) mod tests {
                 path: "userlogins.log".into(),
                 line: minute as u64 + 1,
             };
-            h.record(user.into(), login, 1);
+            h.record(user.into(), login, 1, service_bit(Some("imap")));
         }
         h
     }

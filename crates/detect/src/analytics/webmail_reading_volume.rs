@@ -2,8 +2,10 @@
 //!
 //! ## What it detects
 //! A day on which an account opened far more messages, or downloaded far
-//! more attachments, through the webmail than on any day of its baseline:
-//! more than [`WebmailReadingVolume::factor`] times its busiest baseline day
+//! more attachments, through the webmail than on any earlier day (rolling
+//! baseline, each day against the days before it, [`super::Baseline`]; at
+//! least three earlier days): more than [`WebmailReadingVolume::factor`]
+//! times its busiest earlier day
 //! and more than the floors ([`WebmailReadingVolume::messages_floor`],
 //! [`WebmailReadingVolume::attachments_floor`]).
 //!
@@ -15,7 +17,7 @@
 //!
 //! ## Example
 //! A browser at 203.0.113.66, where only alice logged in, opens 400 messages
-//! in a night; alice's busiest baseline day was 30.
+//! in a night; alice's busiest earlier day was 30.
 //!
 //! ## False positives
 //! A user catching up after holidays. Access logs name no account: requests
@@ -127,7 +129,6 @@ impl Analytic for WebmailReadingVolume {
     }
 
     fn run(&self, facts: &Facts<'_>) -> Vec<Finding> {
-        let until_day = facts.baseline.until.unix_seconds().div_euclid(86_400);
         // Per account and day, over the addresses attributed to it.
         let mut per_day: HashMap<(&str, i64), (Counts, Vec<&LoginRef>)> = HashMap::new();
         for ((source, day), reading) in &facts.web_reading.days {
@@ -139,21 +140,25 @@ impl Analytic for WebmailReadingVolume {
             entry.0.attachments += reading.counts.attachments;
             entry.1.extend(reading.first.iter());
         }
+        // Each account's days in order: the busiest day before each one (rolling).
+        let firsts = facts.logins.first_logins();
+        let mut per_day: Vec<_> = per_day.into_iter().collect();
+        per_day.sort_unstable_by_key(|((user, day), _)| (*user, *day));
         let mut busiest: HashMap<&str, (Counts, u32)> = HashMap::new();
-        for ((user, day), (counts, _)) in &per_day {
-            if *day < until_day {
-                let b = busiest.entry(user).or_default();
-                b.0.opened = b.0.opened.max(counts.opened);
-                b.0.attachments = b.0.attachments.max(counts.attachments);
-                b.1 += 1;
-            }
-        }
         let mut found = Vec::new();
         for ((user, day), (counts, mut refs)) in per_day {
-            let Some(&(habit, days)) = busiest.get(user) else {
-                continue;
-            };
-            if day < until_day || days < 3 {
+            let b = busiest.entry(user).or_default();
+            let (habit, days) = *b;
+            b.0.opened = b.0.opened.max(counts.opened);
+            b.0.attachments = b.0.attachments.max(counts.attachments);
+            b.1 += 1;
+            let first = firsts.get(user).copied().unwrap_or(facts.baseline.until);
+            let judged_day = facts
+                .baseline
+                .judged_from(first)
+                .unix_seconds()
+                .div_euclid(86_400);
+            if day < judged_day || days < 3 {
                 continue;
             }
             let above = |now: u64, usual: u64, floor: u64| {
@@ -172,7 +177,7 @@ impl Analytic for WebmailReadingVolume {
             refs.truncate(vigie_event::EVIDENCE_KEPT);
             let date = Timestamp::from_unix(day * 86_400, 0).to_string();
             let reason = format!(
-                "{user}: {} messages opened and {} attachments downloaded through the webmail on {}, against at most {} and {} a day in {days} baseline days",
+                "{user}: {} messages opened and {} attachments downloaded through the webmail on {}; compared with its {days} earlier day(s) of webmail reading, at most {} and {} a day (rolling baseline; an account's first week is its warm-up)",
                 counts.opened,
                 counts.attachments,
                 &date[..10],
@@ -233,7 +238,7 @@ mod tests {
                 downloads: &crate::analytics::DownloadHistory::default(),
                 geo: None,
                 baseline: Baseline {
-                    until: Timestamp::from_unix(11 * 86_400, 0),
+                    until: Timestamp::from_unix(0, 0),
                 },
                 findings: &[],
             })

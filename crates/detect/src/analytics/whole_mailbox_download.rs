@@ -154,7 +154,9 @@ fn counter(text: &str, key: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
-fn is_public(ip: IpAddr) -> bool {
+/// Whether `ip` is a public address (not private, loopback, link-local or
+/// carrier-grade NAT): only those can be an intruder's own.
+pub(super) fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
             !(v4.is_private()
@@ -206,6 +208,7 @@ impl Analytic for WholeMailboxDownload {
                 users.push(&s.user);
             }
         }
+        let firsts = facts.logins.first_logins();
         let mut found = Vec::new();
         for s in &facts.downloads.bulk {
             let source = s.logout.source;
@@ -239,11 +242,14 @@ impl Analytic for WholeMailboxDownload {
                 None => format!("{} MB", s.bytes / 1_000_000),
             };
             let reason = format!(
-                "{}: one {} session from {source} fetched {what}{night}; compared with the account's earlier logins: none from this address before {} (the account has {} addresses in all); no baseline period needed",
+                "{}: one {} session from {source} fetched {what}{night}; compared with the account's earlier logins: none from this address before {} (the account has {} addresses in all); no baseline period needed{}",
                 s.user,
                 s.protocol,
                 s.login,
                 accounts.saturating_sub(1),
+                facts
+                    .baseline
+                    .warm_up_note(firsts.get(&*s.user).copied(), s.login),
             );
             found.extend(finding(
                 self,
