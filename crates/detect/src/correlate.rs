@@ -26,6 +26,7 @@ use rsigma_eval::{
     CorrelationConfig, CorrelationEngine, CorrelationEventMode, Engine, EvaluationResult,
     ProcessResult,
 };
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 use std::borrow::Cow;
 use vigie_event::{EVIDENCE_KEPT, Entity, Event, Evidence, Field, Finding, Timestamp, Value};
@@ -252,6 +253,146 @@ impl KeptEvents {
             line: kept.line,
             part: None,
         }
+    }
+}
+
+/// What a [`KeptEvents`] holds, as it travels between processes: every kept
+/// event as its 32-byte record (ids into `values` and `paths`), the spill
+/// files read back. Written by `Serialize`, made a [`KeptEvents`] again (with
+/// a new spill file) by `Deserialize`.
+#[derive(Serialize, Deserialize)]
+struct KeptWire {
+    values: Vec<Arc<str>>,
+    paths: Vec<Arc<str>>,
+    #[serde(with = "serde_bytes")]
+    records: Vec<u8>,
+}
+
+impl Serialize for KeptEvents {
+    /// Fails when a spill file cannot be read back (or could not be written).
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::Error;
+        if let Some(e) = &self.error {
+            return Err(S::Error::custom(format!(
+                "the kept events could not be written: {e}"
+            )));
+        }
+        let len = usize::try_from(self.len()).map_err(S::Error::custom)?;
+        let mut records = Vec::with_capacity(len.saturating_mul(RECORD));
+        if let Some(writer) = &self.writer {
+            // What the writer flushed is in the file, the rest in its buffer;
+            // read at an offset so that the writer's position is left alone.
+            let buffered = writer.buffer();
+            let flushed = (self.written as usize * RECORD).saturating_sub(buffered.len());
+            let start = records.len();
+            records.resize(start + flushed, 0);
+            read_exact_at(writer.get_ref(), &mut records[start..], 0).map_err(S::Error::custom)?;
+            records.extend_from_slice(buffered);
+        }
+        for spill in &self.merged {
+            let start = records.len();
+            let size = spill.events as usize * RECORD;
+            records.resize(start + size, 0);
+            read_exact_at(&spill.file, &mut records[start..], 0).map_err(S::Error::custom)?;
+            if spill.values.is_none() && spill.paths.is_none() {
+                continue;
+            }
+            for record in records[start..].chunks_exact_mut(RECORD) {
+                let Ok(bytes) = <&mut [u8; RECORD]>::try_from(record) else {
+                    continue;
+                };
+                let mut kept = Kept::decode(bytes);
+                let map = |ids: &Option<Vec<u32>>, id: u32| {
+                    ids.as_ref()
+                        .map_or(id, |ids| ids.get(id as usize).copied().unwrap_or(id))
+                };
+                kept.values = map(&spill.values, kept.values);
+                kept.path = map(&spill.paths, kept.path);
+                *bytes = kept.encode();
+            }
+        }
+        KeptWire {
+            values: self.values.strings.clone(),
+            paths: self.paths.strings.clone(),
+            records,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for KeptEvents {
+    /// Fails on a record that is cut short or names a value or file that is
+    /// not there, and when the new spill file cannot be written.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<KeptEvents, D::Error> {
+        use serde::de::Error;
+        let wire = KeptWire::deserialize(deserializer)?;
+        if wire.records.len() % RECORD != 0 {
+            return Err(D::Error::custom("kept events: a record is cut short"));
+        }
+        let mut kept = KeptEvents::default();
+        for s in &wire.values {
+            kept.values.intern(s);
+        }
+        for s in &wire.paths {
+            kept.paths.intern(s);
+        }
+        // Interning merged equal strings: map each id onto the interned one.
+        let ids = |interner: &Interner, strings: &[Arc<str>]| -> Vec<u32> {
+            strings
+                .iter()
+                .map(|s| interner.index.get(s).copied().unwrap_or_default())
+                .collect()
+        };
+        let values = ids(&kept.values, &wire.values);
+        let paths = ids(&kept.paths, &wire.paths);
+        for record in wire.records.chunks_exact(RECORD) {
+            let Ok(bytes) = <&[u8; RECORD]>::try_from(record) else {
+                continue;
+            };
+            let mut event = Kept::decode(bytes);
+            let (Some(&v), Some(&p)) = (
+                values.get(event.values as usize),
+                paths.get(event.path as usize),
+            ) else {
+                return Err(D::Error::custom(
+                    "kept events: a record names a value or file that is not there",
+                ));
+            };
+            event.values = v;
+            event.path = p;
+            kept.push(event);
+        }
+        if let Some(e) = kept.error.take() {
+            return Err(D::Error::custom(format!(
+                "cannot keep the events correlations need in a temporary file: {e}"
+            )));
+        }
+        Ok(kept)
+    }
+}
+
+/// Fills `buf` from `file` at `offset` without moving the file's position
+/// (which a spill file's writer shares).
+fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+    }
+    #[cfg(windows)]
+    {
+        let mut done = 0;
+        while done < buf.len() {
+            let n = std::os::windows::fs::FileExt::seek_read(
+                file,
+                &mut buf[done..],
+                offset + done as u64,
+            )?;
+            if n == 0 {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
+            done += n;
+        }
+        Ok(())
     }
 }
 
@@ -655,7 +796,12 @@ impl Correlator {
                 usable.push(e);
             }
         })?;
-        usable.sort_by_key(|k| k.timestamp);
+        // Ties in time are put in file and line order, so that the result does
+        // not depend on the order in which workers' events were merged.
+        usable.sort_by(|a, b| {
+            let path = |k: &Kept| &kept.paths.strings[k.path as usize];
+            (a.timestamp, path(a), a.line).cmp(&(b.timestamp, path(b), b.line))
+        });
         Ok(usable)
     }
 
