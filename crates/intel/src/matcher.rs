@@ -288,7 +288,7 @@ impl HitGroup {
 }
 
 /// A match of an indicator attributed to an actor, for attribution.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ActorMatch {
     /// The actor the feed names.
     pub actor: String,
