@@ -6,11 +6,8 @@ use std::io::{self, IsTerminal};
 
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use jiff::tz::TimeZone;
 use rayon::prelude::*;
-use vigie_event::Timestamp;
-use vigie_ingest::source::Expansion;
-use vigie_ingest::{Format, IngestOptions, Input, expand_inputs};
+use vigie_ingest::{IngestOptions, Input, expand_inputs};
 
 use crate::args::InputArgs;
 use crate::terminal::sanitize;
@@ -29,22 +26,7 @@ pub struct Inputs {
 impl Inputs {
     /// Resolves the flags, starts the worker pool and expands the paths.
     pub fn prepare(args: &InputArgs) -> Result<Inputs> {
-        let zone = zone(args.tz.as_deref())?;
-        let reference = args
-            .reference_time
-            .as_deref()
-            .map(|t| parse_date(t, "--reference-time"))
-            .transpose()?;
-        let options = IngestOptions {
-            zone,
-            reference,
-            format: args.log_format.as_deref().and_then(Format::from_name),
-            max_line: args.max_line.max(1024),
-            expansion: Expansion {
-                max_bytes: args.max_decompressed,
-                max_ratio: args.max_ratio,
-            },
-        };
+        let options = vigie_engine::config::InputConfig::from(args).options()?;
         if let Some(n) = args.threads {
             rayon::ThreadPoolBuilder::new()
                 .num_threads(n)
@@ -118,31 +100,6 @@ impl Inputs {
             .unwrap_or("the system zone (unnamed)")
             .to_string()
     }
-}
-
-/// The zone of `--tz` (an IANA name), or this machine's.
-pub fn zone(tz: Option<&str>) -> Result<TimeZone> {
-    match tz {
-        Some(name) => {
-            TimeZone::get(name).with_context(|| format!("--tz {name:?} is not a known time zone"))
-        }
-        None => Ok(TimeZone::system()),
-    }
-}
-
-/// A date flag: RFC 3339, or `YYYY-MM-DD` (midnight UTC).
-pub fn parse_date(text: &str, flag: &str) -> Result<Timestamp> {
-    let instant = if let Ok(ts) = text.parse::<jiff::Timestamp>() {
-        ts
-    } else {
-        let date: jiff::civil::Date = text
-            .parse()
-            .with_context(|| format!("{flag} {text:?} is neither RFC 3339 nor YYYY-MM-DD"))?;
-        TimeZone::UTC
-            .to_ambiguous_timestamp(date.to_datetime(jiff::civil::Time::midnight()))
-            .compatible()?
-    };
-    Ok(Timestamp::from_unix(instant.as_second(), 0))
 }
 
 fn progress_bar(inputs: usize) -> ProgressBar {

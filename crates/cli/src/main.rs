@@ -3,11 +3,9 @@
 
 mod args;
 mod commands;
+mod config;
 mod events_out;
 mod input;
-mod installer;
-mod mail;
-mod mail_watch;
 mod sinks;
 mod terminal;
 mod watch_state;

@@ -14,7 +14,7 @@
 //!   appended and synced as they go, so an alert delivered just before a
 //!   crash is not delivered again when its lines are read again.
 //! - `mail.json`: the messages known in each watched Maildir, the Sieve
-//!   scripts' times and the opens linked ([`SavedMail`]), written the same
+//!   scripts' times and the opens linked (`vigie_engine::mail_watch::SavedMail`), written the same
 //!   way when they changed, so the mail delivered while the watch was
 //!   stopped is analysed when it starts again.
 //! - `webhook/`: alerts waiting for the webhook ([`crate::sinks::webhook`]).
@@ -24,16 +24,16 @@
 //! is renamed aside (`state.json.set-aside-<unix time>`) and the watch
 //! starts as new, saying so.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
+
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use vigie_detect::correlate::LiveState;
+use vigie_engine::mail_watch::SavedMail;
 use vigie_event::{Entity, Evidence, Finding, Timestamp};
 use vigie_ingest::follow::Position;
 
@@ -73,17 +73,6 @@ pub struct Saved {
     /// (the account-takeover chain joins a brute force to what follows).
     #[serde(default)]
     pub recent: Vec<SavedFinding>,
-}
-
-/// What a watch of mail stores carries over a restart (`mail.json`).
-#[derive(Serialize, Deserialize, Default)]
-pub struct SavedMail {
-    /// Each Maildir's messages, by the base of their file names.
-    pub maildirs: BTreeMap<PathBuf, Vec<String>>,
-    /// Each Sieve script and its last change when it was last read.
-    pub scripts: BTreeMap<PathBuf, Option<SystemTime>>,
-    /// The opens linked (`VC001`): Maildir, message, address.
-    pub linked: Vec<(PathBuf, String, IpAddr)>,
 }
 
 /// A [`Finding`] as the state keeps it (times in microseconds).

@@ -31,6 +31,7 @@ pub mod source;
 pub mod webmail;
 
 use std::collections::BTreeMap;
+use std::io;
 use std::path::PathBuf;
 use std::time::SystemTime;
 
@@ -196,6 +197,40 @@ impl InputReport {
         self.skipped.values().map(|t| t.count).sum()
     }
 
+    /// Adds the report of a later piece of the same input (see
+    /// [`ingest_bytes`]): counts are summed, the span widened, the first
+    /// skipped line numbers kept in order; the format and compression are
+    /// this report's when it has them, the error the first one.
+    pub fn absorb(&mut self, later: InputReport) {
+        self.format = self.format.or(later.format);
+        if self.compression == Compression::None {
+            self.compression = later.compression;
+        }
+        self.lines += later.lines;
+        self.events += later.events;
+        for (dataset, n) in later.datasets {
+            *self.datasets.entry(dataset).or_default() += n;
+        }
+        for (reason, tally) in later.skipped {
+            let mine = self.skipped.entry(reason).or_default();
+            mine.count += tally.count;
+            mine.first_lines.extend(tally.first_lines);
+            mine.first_lines.sort_unstable();
+            mine.first_lines.truncate(FIRST_LINES_KEPT);
+        }
+        self.invalid_utf8_lines += later.invalid_utf8_lines;
+        self.zone_resolved += later.zone_resolved;
+        self.first_seen = match (self.first_seen, later.first_seen) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.last_seen = match (self.last_seen, later.last_seen) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        self.error = self.error.take().or(later.error);
+    }
+
     fn skip(&mut self, reason: SkipReason, line: u64) {
         let tally = self.skipped.entry(reason).or_default();
         tally.count += 1;
@@ -255,7 +290,18 @@ pub fn ingest_input(
         },
     };
     report.format = format;
-    let mut parser = LineParser::new(report, options.zone.clone(), reference);
+    read_lines(lines, report, options.zone.clone(), reference, sink)
+}
+
+/// Parses every line of `lines` into `report`'s input, giving each event to `sink`.
+fn read_lines<R: io::Read>(
+    mut lines: source::LineReader<R>,
+    report: InputReport,
+    zone: TimeZone,
+    reference: Timestamp,
+    sink: &mut dyn FnMut(&Event<'_>),
+) -> InputReport {
+    let mut parser = LineParser::new(report, zone, reference);
     loop {
         match lines.next_line() {
             Ok(Some(line)) => parser.line(&line, sink),
@@ -267,6 +313,71 @@ pub fn ingest_input(
         }
     }
     parser.finish()
+}
+
+/// Reads an input held in memory, or whole lines of one, as
+/// [`ingest_input`] reads a file: for a driver that hands out pieces of
+/// files (a distributed scan).
+///
+/// `data` is either a whole input (compressed or not, found by content,
+/// bounded by `options.expansion` as a file is) or whole lines of an
+/// uncompressed one whose first is line `first_line` (1-based) of the file:
+/// events and skipped lines are numbered as a scan of the whole file numbers
+/// them. `path` is the input's name as [`Input::display_name`] gives it.
+/// The format is `options.format` when forced, else `format` (a piece after
+/// the first must be given the format detected from the file's head, see
+/// [`sniff::detect`]), else detected from `data`. Year-less times are placed
+/// before `options.reference`, else `modified` (the file's modification
+/// time, as a scan reads it), else now. Only a [`Format::line_independent`]
+/// input may be cut between lines with the same result as the whole.
+///
+/// Problems are in the report's `error`: a compressed piece that does not
+/// start the input, a stream that ends early or expands too far.
+pub fn ingest_bytes(
+    path: &str,
+    data: &[u8],
+    format: Option<Format>,
+    first_line: u64,
+    modified: Option<Timestamp>,
+    options: &IngestOptions,
+    sink: &mut dyn FnMut(&Event<'_>),
+) -> InputReport {
+    let mut report = InputReport::new(path.to_string());
+    let compression = Compression::sniff(data);
+    report.compression = compression;
+    if compression != Compression::None && first_line > 1 {
+        report.error = Some(format!(
+            "compressed data cannot start at line {first_line}: a compressed input is read whole"
+        ));
+        return report;
+    }
+    let reader: Box<dyn io::Read + Send + '_> = match compression.decoder(data) {
+        Ok(decoder) if compression == Compression::None => decoder,
+        Ok(decoder) => {
+            let (limit, flag) = options.expansion.limit(Some(data.len() as u64));
+            Box::new(source::Limited::new(decoder, limit, flag))
+        }
+        Err(e) => {
+            report.error = Some(format!("not readable: {e}"));
+            return report;
+        }
+    };
+    let reference = options
+        .reference
+        .or(modified)
+        .unwrap_or_else(|| timestamp_of(SystemTime::now()));
+    let mut lines = source::LineReader::starting_at(reader, options.max_line, first_line.max(1));
+    report.format = match options.format.or(format) {
+        Some(f) => Some(f),
+        None => match lines.peek(64 * 1024) {
+            Ok(head) => sniff::detect(head, path),
+            Err(e) => {
+                report.error = Some(format!("not readable: {e}"));
+                return report;
+            }
+        },
+    };
+    read_lines(lines, report, options.zone.clone(), reference, sink)
 }
 
 /// Turns the lines of one input into events and counts them in its

@@ -2,7 +2,6 @@
 //! the loading of indicators that `vigie scan` matches.
 
 use std::io::{self, Write};
-use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
@@ -169,73 +168,13 @@ pub fn remove(args: IntelRemoveArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The indicators a scan or watch matches: the stored sets (unless
+/// The indicators a watch matches: the stored sets (unless
 /// `--no-intel-store`) and the `--ioc` feeds. Problems are printed; the
-/// returned flag says whether there were any.
+/// returned flag says whether indicators were lost.
 pub fn load_for_scan(args: &IntelArgs) -> (Vec<Indicator>, bool) {
-    let (feeds, intel_dir, skip_store) =
-        (&args.ioc, args.intel_dir.as_deref(), args.no_intel_store);
-    let mut indicators = Vec::new();
-    let mut failed = false;
-    if !skip_store {
-        let store = intel_dir
-            .map(Path::to_path_buf)
-            .or_else(IntelStore::default_dir)
-            .map(IntelStore::new);
-        match store.map(|s| s.sets()) {
-            Some(Ok(sets)) => {
-                for set in sets {
-                    match set {
-                        Ok(set) => indicators.extend(set.indicators),
-                        Err(e) => {
-                            eprintln!("vigie: indicator set not loaded: {}", sanitize(&e));
-                            failed = true;
-                        }
-                    }
-                }
-            }
-            Some(Err(e)) => {
-                eprintln!(
-                    "vigie: indicator store not read: {}",
-                    sanitize(&e.to_string())
-                );
-                failed = true;
-            }
-            None => {}
-        }
+    let (indicators, notes) = vigie_engine::indicators::load(&args.into());
+    for note in &notes {
+        eprintln!("vigie: {}", sanitize(&note.text));
     }
-    for feed in feeds {
-        let name = format!(
-            "--ioc {}",
-            feed.file_name()
-                .map(|n| n.to_string_lossy())
-                .unwrap_or_default()
-        );
-        match import_file(feed, &name) {
-            Ok((found, report)) => {
-                let refused: u64 = report.refused.values().sum();
-                if refused > 0 {
-                    eprintln!(
-                        "vigie: {}: {refused} of {} entries refused ({})",
-                        sanitize(&report.file),
-                        report.read,
-                        sanitize(
-                            &report
-                                .refused
-                                .iter()
-                                .map(|(r, n)| format!("{n} {r}"))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        )
-                    );
-                }
-                indicators.extend(found);
-            }
-            Err(e) => {
-                eprintln!("vigie: {}", sanitize(&e.to_string()));
-                failed = true;
-            }
-        }
-    }
-    (indicators, failed)
+    (indicators, notes.iter().any(|n| n.failed))
 }

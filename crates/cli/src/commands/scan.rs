@@ -1,280 +1,73 @@
-//! `vigie scan`: read logs, run the rules, write the case's findings.
+//! `vigie scan`: read logs, run the rules, write the case's findings. The
+//! pipeline is `vigie_engine`'s; this is its flags, progress and printing.
 
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
+use std::sync::Mutex;
 
-use anyhow::{Context, Result};
-use std::sync::{Arc, Mutex};
-
-use vigie_case::activity::{Activity, ActivityState};
-use vigie_case::tally::{MAILBOX_PREFIX, Tally};
-use vigie_case::timeline::{self, Profile};
-use vigie_case::{answers, export, owner, scope, store};
-use vigie_detect::analytics::{Baseline, Histories};
-use vigie_detect::correlate::{Correlator, KeptEvents};
-use vigie_detect::detector::Detector;
-use vigie_detect::findings::FindingSet;
-use vigie_detect::geo::GeoDb;
-use vigie_detect::mapping::Mapping;
-use vigie_detect::sigma::RuleSet;
-use vigie_event::Finding;
-use vigie_event::isolate::{isolate, test_panic_point};
-use vigie_ingest::{Format, InputReport, ingest_input};
-use vigie_intel::attribution::{self, Attribution, Profiles};
-use vigie_intel::matcher::{IntelHits, IntelIndex};
-use vigie_mail::StoreKind;
+use anyhow::Result;
+use indicatif::ProgressBar;
+use vigie_engine::mail::MailScan;
+use vigie_engine::{Detection, Engine, EngineConfig, Observer, StageOne, case};
+use vigie_event::{Event, Finding};
+use vigie_ingest::InputReport;
+use vigie_intel::attribution::Attribution;
+use vigie_mail::{StoreKind, Unread};
 
 use crate::args::{RuleArgs, ScanArgs};
-use crate::commands::intel::load_for_scan;
 use crate::events_out::{Batch, EventsOut};
-use crate::input::{Inputs, parse_date};
-use crate::installer::{self, InstallerGuard};
-use crate::mail;
+use crate::input::Inputs;
 use crate::terminal::sanitize;
-
-/// The rules a run detects with: the built-in pack and `--sigma`, the
-/// detector of their base rules and the correlations over them.
-pub struct Detection {
-    /// The rules (with those that did not load, already reported on stderr).
-    pub rules: RuleSet,
-    /// Runs the base rules on each event.
-    pub detector: Detector,
-    /// Runs the correlations.
-    pub correlator: Correlator,
-}
-
-impl Detection {
-    /// Loads the rules the flags name; rules that do not load are listed on
-    /// stderr and the others still run.
-    pub fn load(args: &RuleArgs) -> Result<Detection> {
-        let mapping = match &args.mapping {
-            Some(path) => Mapping::from_file(path)?,
-            None => Mapping::builtin(),
-        };
-        let mut rules = if args.no_builtin_rules {
-            RuleSet::default()
-        } else {
-            RuleSet::builtin()
-        };
-        if !args.sigma.is_empty() {
-            rules.extend(RuleSet::load(&args.sigma));
-        }
-        for e in &rules.errors {
-            eprintln!(
-                "vigie: rule not loaded: {}",
-                sanitize(&one_line(&e.to_string()))
-            );
-        }
-        let detector = Detector::new(&rules, mapping.clone());
-        let correlator = Correlator::new(&rules, &detector, mapping);
-        Ok(Detection {
-            rules,
-            detector,
-            correlator,
-        })
-    }
-}
 
 /// Runs the subcommand.
 pub fn run(args: ScanArgs) -> Result<ExitCode> {
-    let Detection {
-        rules,
-        detector,
-        correlator,
-    } = Detection::load(&args.rules)?;
+    let config = EngineConfig::from(&args);
+    let mut engine = Engine::new(&config)?;
+    for e in engine.rule_errors() {
+        eprintln!(
+            "vigie: rule not loaded: {}",
+            sanitize(&one_line(&e.to_string()))
+        );
+    }
     let mut inputs = Inputs::prepare(&args.input)?;
-    let (indicators, intel_failed) = load_for_scan(&args.intel);
-    let intel = IntelIndex::new(indicators);
+    let intel_failed = print_intel_notes(&engine);
     // Mail first: which messages are flagged decides which webmail requests
     // stage one keeps (those that opened them).
     let mut mail = if args.no_mail {
-        mail::MailScan::default()
+        MailScan::default()
     } else {
-        mail::scan_mail(&args.input.paths, &args.yara, &intel)
+        engine.scan_mail(&args.input.paths)
     };
     for e in &mail.rule_errors {
         eprintln!("vigie: YARA rule not loaded: {}", sanitize(&one_line(e)));
     }
     inputs.without(|path| mail.owns(path));
     inputs.report_errors();
-    let opens = mail::Opens::new(&mail);
-    let geo = GeoDb::open(args.geo.geoip.as_deref(), args.geo.asn.as_deref())?;
-    let baseline_until = args
-        .baseline_until
-        .as_deref()
-        .map(|d| parse_date(d, "--baseline-until"))
-        .transpose()?;
-    std::fs::create_dir_all(&args.case)
-        .with_context(|| format!("cannot create the case folder {}", args.case.display()))?;
+    engine.watch_openings(&mail);
+    case::create(&args.case)?;
     let events_out = EventsOut::open(args.events_parquet, &args.case)?;
-    let installer_rule = detector.index_of(installer::RULE_ID);
 
     // Each set's state is merged as soon as the set is read, so memory holds
     // one total and the sets in flight, not every set's until the end.
-    let total = Mutex::new(StageOne {
-        opens: opens.worker(),
-        ..StageOne::default()
-    });
+    let total = Mutex::new(StageOne::default());
     inputs.for_each_set(|set, progress| {
-        let mut mine = StageOne {
-            opens: opens.worker(),
-            ..StageOne::default()
+        let mut seen = Progress {
+            progress,
+            events_out: &events_out,
+            batch: Batch::default(),
         };
-        let names: Vec<String> = set.iter().map(|i| i.display_name().to_string()).collect();
-        for input in set {
-            let name: Arc<str> = input.display_name().into();
-            progress.set_message(sanitize(&name));
-            let report = read_isolated(&name, || {
-                ingest_input(input, &inputs.options, &mut |event| {
-                    let matched = detector.detect(event);
-                    for &rule in &matched {
-                        if !correlator.is_silent(rule) {
-                            mine.findings.add(rule, event);
-                        }
-                    }
-                    if correlator.wants(&matched) {
-                        correlator.keep(&mut mine.kept, event, &matched, &name);
-                    }
-                    let installer = installer_rule.is_some_and(|r| matched.contains(&r));
-                    mine.installer.add(event, &name, installer);
-                    mine.histories.add(event, &name);
-                    mine.opens.add(event, &name);
-                    if !intel.is_empty() {
-                        mine.intel.add_event(&intel, event, &name);
-                    }
-                    events_out.add(&mut mine.events_out, event);
-                    if !args.findings_only {
-                        mine.activity.add(event, &name);
-                    }
-                })
-            });
-            mine.reports.push(report);
-            progress.inc(1);
-        }
-        events_out.flush(&mut mine.events_out);
-        if !args.findings_only {
-            let logins = mine.histories.logins.sources.keys();
-            let logins = logins.map(|(user, ip)| (user.to_string(), *ip));
-            mine.activity.logins.extend(logins);
-            mine.states
-                .push((names.join("\n"), mine.activity.to_state()));
-        }
+        let mine = engine.stage_one_set(set, &mut seen);
+        events_out.flush(&mut seen.batch);
         total.lock().unwrap_or_else(|e| e.into_inner()).merge(mine);
     });
-    let StageOne {
-        findings: all,
-        kept,
-        histories,
-        opens,
-        activity,
-        intel: mut intel_hits,
-        events_out: _,
-        mut reports,
-        mut states,
-        installer,
-    } = total.into_inner().unwrap_or_else(|e| e.into_inner());
-    states.sort_by(|a, b| a.0.cmp(&b.0));
-    // Sets finish in any order; reports are listed by file.
-    reports.sort_by(|a, b| a.path.cmp(&b.path));
     events_out.close()?;
-    let mut findings = all.into_findings(detector.rules());
-    installer.retain(&mut findings);
-    findings.extend(
-        correlator
-            .run(kept, &rules)
-            .context("cannot keep the events correlations need in a temporary file")?,
-    );
-    // A finding from the webmail's logs (access, Roundcube) knows only the
-    // browser's address: name the account when exactly one logged in from it.
-    // Mail-server findings are left alone: a brute force from an address is
-    // not about the account that address later got into.
-    let webmail_logs: std::collections::HashSet<&str> = reports
-        .iter()
-        .filter(|r| {
-            matches!(
-                r.format,
-                Some(Format::NginxAccess | Format::ApacheAccess | Format::Roundcube)
-            )
-        })
-        .map(|r| r.path.as_str())
-        .collect();
-    let from_webmail = |f: &Finding| {
-        f.evidence
-            .iter()
-            .all(|e| webmail_logs.contains(e.path.as_str()))
+    let merged = total.into_inner().unwrap_or_else(|e| e.into_inner());
+    let earlier = if args.findings_only {
+        None
+    } else {
+        case::earlier(&args.case)?
     };
-    for f in findings
-        .iter_mut()
-        .filter(|f| f.entity.user.is_none() && from_webmail(f))
-    {
-        let ip = f.entity.source_ip.as_deref().and_then(|ip| ip.parse().ok());
-        if let Some(user) = ip.and_then(|ip| histories.logins.only_account_of(ip)) {
-            f.entity.user = Some(user.to_string());
-        }
-    }
-    // Correlations finish in no set order; what follows reads them in order.
-    findings.sort_by(|a, b| {
-        (a.first_seen, &a.rule_id, &a.entity, &a.evidence).cmp(&(
-            b.first_seen,
-            &b.rule_id,
-            &b.entity,
-            &b.evidence,
-        ))
-    });
-    owner::leave_out_owner_lines(&mut findings, &activity);
-    let baseline = baseline_until
-        .map(|until| Baseline { until })
-        .or_else(|| Baseline::first_half(&histories.logins));
-    if let Some(baseline) = baseline {
-        let geo = (!geo.is_empty()).then_some(&geo);
-        histories.run(geo, baseline, &mut findings);
-    }
-    let exposure = histories.logins.exposure();
-    // A case scanned before holds the logs' openings, logins and findings:
-    // the mailboxes scanned after the logs still tell who opened what, and
-    // what followed, as one scan of both would.
-    let mut opens = opens;
-    let mut earlier = findings.clone();
-    let database = args.case.join("case.sqlite");
-    if !args.findings_only && database.is_file() {
-        let recorded = store::activity(&database)
-            .with_context(|| format!("cannot read {}", database.display()))?;
-        opens.add_recorded(&recorded);
-        let stored = store::findings(&database)
-            .with_context(|| format!("cannot read {}", database.display()))?;
-        // Only what a scan finds before the mail findings (not the mail's,
-        // the Sieve scripts' or the indicators').
-        let before_mail = |f: &Finding| {
-            !["VC", "VM", "VS", "VI"]
-                .iter()
-                .any(|p| f.rule_id.starts_with(p))
-        };
-        for f in stored.into_iter().filter(before_mail) {
-            if !earlier.iter().any(|e| {
-                (&e.rule_id, &e.entity, e.first_seen) == (&f.rule_id, &f.entity, f.first_seen)
-            }) {
-                earlier.push(f);
-            }
-        }
-    }
-    // In one order whichever scan found them (what followed an opening is listed in it).
-    earlier.sort_by(|a, b| {
-        (a.first_seen, &a.rule_id, &a.entity, &a.evidence).cmp(&(
-            b.first_seen,
-            &b.rule_id,
-            &b.entity,
-            &b.evidence,
-        ))
-    });
-    let mail_findings = mail::findings(&mail, &opens, &histories.logins, &earlier);
-    findings.extend(mail_findings);
-    findings.extend(mail::script_findings(&mail));
-    intel_hits.merge(std::mem::take(&mut mail.intel));
-    let actor_matches = intel_hits.actor_matches(&intel);
-    findings.extend(intel_hits.into_findings(&intel));
-    findings.sort_by(|a, b| {
-        (a.first_seen, &a.rule_id, &a.entity).cmp(&(b.first_seen, &b.rule_id, &b.entity))
-    });
+    let outcome = engine.stage_two(merged, &mut mail, earlier.as_ref())?;
 
     // Before the case's files: the report shows the posture audit.
     let posture = match &args.audit_root {
@@ -284,32 +77,15 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         )?),
         None => None,
     };
-
-    let path = args.case.join("findings.jsonl");
-    let read = source_rows(&reports, &mail);
-    let (findings, attribution) = if args.findings_only {
-        write_findings(&path, &findings)?;
-        let attribution = attribution::attribute(&findings, &actor_matches, &Profiles::builtin());
-        (findings, attribution)
-    } else {
-        // The case is the store: this scan is added to it, then every file
-        // of the case is written from all it holds.
-        let database = args.case.join("case.sqlite");
-        let now = vigie_event::Timestamp::from_unix(jiff::Timestamp::now().as_second(), 0);
-        store::add_scan(&database, &read, &findings, &states, &now.to_string())
-            .with_context(|| format!("cannot write {}", database.display()))?;
-        let findings = store::findings(&database)
-            .with_context(|| format!("cannot read {}", database.display()))?;
-        let activity = store::activity(&database)
-            .with_context(|| format!("cannot read {}", database.display()))?;
-        write_findings(&path, &findings)?;
-        let attribution = attribution::attribute(&findings, &actor_matches, &Profiles::builtin());
-        write_case(&args, &activity, &findings, &attribution, &geo, now)?;
-        (findings, attribution)
-    };
+    let case::Summary {
+        findings,
+        attribution,
+        findings_path: path,
+    } = case::write(&args.case, &engine, &outcome)?;
+    let reports = &outcome.reports;
 
     // Always said, also when nothing was found or understood.
-    let mut tally = Tally::new(&read, &findings);
+    let mut tally = vigie_case::tally::Tally::new(&outcome.sources, &findings);
     tally.messages = (!mail.stores.is_empty()).then_some(mail.messages);
     if args.json {
         eprintln!("{}", serde_json::to_string(&tally)?);
@@ -325,10 +101,10 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     } else if io::stdout().is_terminal() || !findings.is_empty() {
         print_summary(
             &findings,
-            &reports,
+            reports,
             &mail,
             &path.display().to_string(),
-            exposure,
+            outcome.exposure,
         )?;
         print_attribution(&attribution)?;
         if let Some((path, all, high)) = &posture {
@@ -352,12 +128,12 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
                 .iter()
                 .any(|r| r.error.is_some() && r.path == u.location.path);
         if !named {
-            eprintln!("vigie: {}", crate::mail::unread_text(u));
+            eprintln!("vigie: {}", unread_text(u));
         }
     }
     let failed = inputs.failed()
         || reports.iter().any(|r| r.error.is_some())
-        || !rules.errors.is_empty()
+        || !engine.rule_errors().is_empty()
         || !mail.rule_errors.is_empty()
         || intel_failed
         || !mail.unread.is_empty();
@@ -370,182 +146,59 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     }))
 }
 
-/// Reads one log file where a panic is caught: the file is then reported
-/// as failed (the run exits 2), the others are read.
-fn read_isolated(name: &str, read: impl FnOnce() -> InputReport) -> InputReport {
-    isolate(|| {
-        test_panic_point(name.as_bytes());
-        read()
-    })
-    .unwrap_or_else(|panic| {
-        let mut report = InputReport::new(name.to_string());
-        report.error = Some(format!(
-            "vigie failed while reading it (panic: {panic}); its events up to there were kept, the other files were read"
-        ));
-        report
-    })
+/// A set's reading as the terminal sees it: the progress bar, and the
+/// events copied to `--events-parquet`.
+struct Progress<'a> {
+    progress: &'a ProgressBar,
+    events_out: &'a EventsOut,
+    batch: Batch,
 }
 
-/// Writes `findings.jsonl`.
-fn write_findings(path: &std::path::Path, findings: &[Finding]) -> Result<()> {
-    let mut file = io::BufWriter::new(
-        std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
-    );
-    for f in findings {
-        serde_json::to_writer(&mut file, f)?;
-        file.write_all(b"\n")?;
+impl Observer for Progress<'_> {
+    fn reading(&mut self, name: &str) {
+        self.progress.set_message(sanitize(name));
     }
-    file.flush()
-        .with_context(|| format!("cannot write {}", path.display()))
-}
 
-/// The files and mail stores a scan read, as the case database lists them
-/// (a store's format is `mailbox:<kind>`).
-fn source_rows(reports: &[InputReport], mail: &mail::MailScan) -> Vec<store::SourceRow> {
-    // Dovecot's state files beside the mailboxes are neither logs nor mail.
-    let stores = mail
-        .stores
-        .iter()
-        .filter(|s| s.kind != StoreKind::DovecotState)
-        .map(|s| store::SourceRow {
-            path: s.path.display().to_string(),
-            format: Some(format!("{MAILBOX_PREFIX}{}", store_kind(s.kind))),
-            lines: 0,
-            events: 0,
-            skipped: "{}".to_string(),
-            error: None,
-            first_seen: None,
-            last_seen: None,
-        });
-    reports
-        .iter()
-        .map(|r| store::SourceRow {
-            path: r.path.clone(),
-            format: r.format.map(|f| f.name().to_string()),
-            lines: r.lines,
-            events: r.events,
-            skipped: serde_json::to_value(r)
-                .map(|v| v["skipped"].to_string())
-                .unwrap_or_default(),
-            error: r.error.clone(),
-            first_seen: r.first_seen.map(|t| t.to_string()),
-            last_seen: r.last_seen.map(|t| t.to_string()),
-        })
-        .chain(stores)
-        .collect()
-}
+    fn event(&mut self, event: &Event<'_>) {
+        self.events_out.add(&mut self.batch, event);
+    }
 
-fn store_kind(kind: StoreKind) -> &'static str {
-    match kind {
-        StoreKind::Maildir => "maildir",
-        StoreKind::Mbox => "mbox",
-        StoreKind::Eml => "eml",
-        StoreKind::Sieve => "sieve",
-        StoreKind::DovecotState => "dovecot-state",
+    fn read(&mut self, _report: &InputReport) {
+        self.progress.inc(1);
     }
 }
 
-/// Writes the case's scope, timeline, exports and report from everything
-/// the case database holds (`findings` and `activity` were read from it).
-fn write_case(
-    args: &ScanArgs,
-    activity: &Activity,
-    findings: &[Finding],
-    attribution: &Attribution,
-    geo: &GeoDb,
-    now: vigie_event::Timestamp,
-) -> Result<()> {
-    let mut scope = scope::scope(activity, findings, args.all_accounts);
-    scope::locate(&mut scope, findings, geo);
-    let write = |name: &str, body: &dyn Fn(&mut dyn Write) -> io::Result<()>| -> Result<()> {
-        let path = args.case.join(name);
-        let mut file = io::BufWriter::new(
-            std::fs::File::create(&path)
-                .with_context(|| format!("cannot write {}", path.display()))?,
+/// Loads the rules the flags name; rules that do not load are listed on
+/// stderr and the others still run.
+pub fn load_detection(args: &RuleArgs) -> Result<Detection> {
+    let detection = Detection::load(&args.into())?;
+    for e in &detection.rules.errors {
+        eprintln!(
+            "vigie: rule not loaded: {}",
+            sanitize(&one_line(&e.to_string()))
         );
-        body(&mut file)
-            .and_then(|()| file.flush())
-            .with_context(|| format!("cannot write {}", path.display()))
-    };
-    write("attribution.json", &|out| {
-        serde_json::to_writer_pretty(&mut *out, attribution)?;
-        out.write_all(b"\n")
-    })?;
-    write("scope.json", &|out| {
-        serde_json::to_writer_pretty(&mut *out, &scope)?;
-        out.write_all(b"\n")
-    })?;
-    let profile = Profile::from_name(&args.timeline_profile).unwrap_or(Profile::Standard);
-    write("timeline.csv", &|out| {
-        timeline::write_csv(out, findings, profile)
-    })?;
-    write("timeline.jsonl", &|out| {
-        timeline::write_jsonl(out, findings, profile)
-    })?;
-    let name = crate::commands::report::case_name(&args.case);
-    let exports = [
-        (
-            "stix-bundle.json",
-            export::stix_bundle(&name, findings, &scope, now),
-        ),
-        (
-            "misp-event.json",
-            export::misp_event(&name, findings, &scope, now),
-        ),
-        ("attack-layer.json", export::attack_layer(&name, findings)),
-    ];
-    for (file, value) in exports {
-        write(file, &|out| {
-            serde_json::to_writer_pretty(&mut *out, &value)?;
-            out.write_all(b"\n")
-        })?;
     }
-    let database = args.case.join("case.sqlite");
-    let hypotheses: Vec<serde_json::Value> = attribution
-        .hypotheses
-        .iter()
-        .filter_map(|h| serde_json::to_value(h).ok())
-        .collect();
-    store::write_answers(&database, &scope, &hypotheses)
-        .with_context(|| format!("cannot write {}", database.display()))?;
-    let sources =
-        store::sources(&database).with_context(|| format!("cannot read {}", database.display()))?;
-    let answers = answers::answers(findings, &scope, &hypotheses, &sources);
-    write("answers.json", &|out| {
-        serde_json::to_writer_pretty(&mut *out, &answers)?;
-        out.write_all(b"\n")
-    })?;
-    crate::commands::report::write(&args.case, &name)?;
-    Ok(())
+    Ok(detection)
 }
 
-/// What stage one gathers: per rotated set, then for the whole scan.
-#[derive(Default)]
-struct StageOne {
-    findings: FindingSet,
-    kept: KeptEvents,
-    histories: Histories,
-    opens: mail::Opens,
-    activity: Activity,
-    intel: IntelHits,
-    events_out: Batch,
-    reports: Vec<InputReport>,
-    /// The activity of each set read, for the case database.
-    states: Vec<(String, ActivityState)>,
-    installer: InstallerGuard,
+/// Says on stderr what loading the indicators said; whether some were lost.
+pub fn print_intel_notes(engine: &Engine) -> bool {
+    for note in engine.intel_notes() {
+        eprintln!("vigie: {}", sanitize(&note.text));
+    }
+    engine.intel_notes().iter().any(|n| n.failed)
 }
 
-impl StageOne {
-    fn merge(&mut self, other: StageOne) {
-        self.findings.merge(other.findings);
-        self.kept.merge(other.kept);
-        self.histories.merge(other.histories);
-        self.opens.merge(other.opens);
-        self.activity.merge(other.activity);
-        self.intel.merge(other.intel);
-        self.reports.extend(other.reports);
-        self.states.extend(other.states);
-        self.installer.merge(other.installer);
+/// How an input that could not be read is named on stderr, once, as what
+/// it is: a message of an mbox (`file:line`), a message file, or a folder or
+/// file met while looking for mail stores (its reason says which).
+pub fn unread_text(u: &Unread) -> String {
+    let path = sanitize(&u.location.path);
+    let reason = sanitize(&u.reason);
+    match u.location.line {
+        0 => format!("{path}: {reason}"),
+        1 => format!("{path}: message not read: {reason}"),
+        line => format!("{path}:{line}: message not read: {reason}"),
     }
 }
 
@@ -555,7 +208,7 @@ pub const LEVELS: [&str; 5] = ["critical", "high", "medium", "low", "information
 fn print_summary(
     findings: &[Finding],
     reports: &[InputReport],
-    mail: &mail::MailScan,
+    mail: &MailScan,
     path: &str,
     exposure: Option<(usize, f64)>,
 ) -> io::Result<()> {

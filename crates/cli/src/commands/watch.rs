@@ -16,8 +16,12 @@
 //! files again up to those positions (the same lines the last run had
 //! read, without storing what can be large); alerts already delivered are
 //! not delivered again.
+//!
+//! The detection is the engine's ([`vigie_engine::live::Live`], and
+//! [`vigie_engine::mail_watch`] for the mailboxes); this is the follower,
+//! the state files, the sinks and what is said on the terminal.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::fs::{File, OpenOptions};
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
@@ -28,28 +32,24 @@ use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, Result, bail};
 use indicatif::ProgressBar;
-use vigie_detect::analytics::{Baseline, Histories};
-use vigie_detect::correlate::{KeptEvents, LiveCorrelation};
-use vigie_detect::findings::FindingSet;
 use vigie_detect::geo::GeoDb;
-use vigie_event::{Entity, Event, Finding, Timestamp};
+use vigie_event::{Entity, Finding, Timestamp};
 use vigie_ingest::follow::{Change, Follower};
 use vigie_ingest::{Format, IngestOptions};
-use vigie_intel::matcher::{IntelHits, IntelIndex};
+use vigie_intel::matcher::IntelIndex;
 use vigie_intel::store::IntelStore;
 
 use crate::args::{IntelArgs, WatchArgs};
 use crate::commands::intel::load_for_scan;
-use crate::commands::scan::{Detection, rank};
-use crate::input::zone;
-use crate::mail_watch::MailWatch;
+use crate::commands::scan::{load_detection, rank};
 use crate::sinks::syslog::Syslog;
 use crate::sinks::webhook::Webhook;
 use crate::terminal::sanitize;
 use crate::watch_state::{Delivered, Saved, SavedFinding, StateDir, alert_key};
-
-/// How often the analytics run over the histories, at most.
-const ANALYTICS_EVERY: Duration = Duration::from_secs(5);
+use vigie_engine::Detection;
+use vigie_engine::config::zone;
+use vigie_engine::live::Live;
+use vigie_engine::mail_watch::MailWatch;
 
 /// Rule and entity pairs remembered for `--quiet-for` before the stale ones go.
 const QUIET_ENTRIES_KEPT: usize = 100_000;
@@ -79,7 +79,7 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
     }
     // Leaked so the correlation engine can borrow it for the whole run; a
     // reload (SIGHUP) leaks the rules it replaces (rare, a few MB).
-    let detection: &'static Detection = Box::leak(Box::new(Detection::load(&args.rules)?));
+    let detection: &'static Detection = Box::leak(Box::new(load_detection(&args.rules)?));
     let mut state = StateDir::open(args.state_dir.as_deref(), &args.paths)?;
     state.lock()?;
     let saved = state.load(&args.paths);
@@ -97,7 +97,11 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
         max_line: args.max_line.max(1024),
         ..IngestOptions::default()
     };
-    let geo = GeoDb::open(args.geo.geoip.as_deref(), args.geo.asn.as_deref())?;
+    // Leaked, as the rules: the live engine borrows it for the whole run.
+    let geo: &'static GeoDb = Box::leak(Box::new(GeoDb::open(
+        args.geo.geoip.as_deref(),
+        args.geo.asn.as_deref(),
+    )?));
     let mut follower =
         Follower::new(args.paths.clone(), options.clone(), true).skipping(MailWatch::is_mail);
     if let Some(saved) = &saved {
@@ -119,22 +123,16 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
         mail.resume(known);
     }
     let mut watcher = Watcher {
-        detection,
-        intel: IntelIndex::new(indicators),
+        live: Live::new(
+            detection,
+            IntelIndex::new(indicators),
+            (!geo.is_empty()).then_some(geo),
+            args.from_start,
+            args.from_start && saved.is_none(),
+            now(),
+        ),
         intel_files,
-        geo: (!geo.is_empty()).then_some(&geo),
-        live: detection.correlator.live(&detection.rules),
-        histories: Histories::default(),
         alerts: Alerts::open(&args, &state)?,
-        from_start: args.from_start,
-        reading_baseline: true,
-        latest_at_start: Timestamp::default(),
-        baseline: Baseline { until: now() },
-        path: "".into(),
-        unanalysed: 0,
-        last_analytics: None,
-        analysed: HashSet::new(),
-        kept: (args.from_start && saved.is_none()).then(KeptEvents::default),
     };
     if let Some(saved) = saved {
         watcher.resume(saved, &options);
@@ -160,46 +158,50 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
     };
     progress.enable_steady_tick(Duration::from_millis(200));
     progress.set_message("reading the files as they are, the baseline");
-    let resumed = !watcher.reading_baseline;
+    let resumed = !watcher.live.reading_baseline;
     let mut first_poll = true;
     loop {
         let mut found = Vec::new();
         let changes = follower.poll(&mut |event| {
-            watcher.on_event(event, &mut found);
+            watcher.live.on_event(event, &mut found);
             if let Some(mail) = &mut mail {
                 // The opens there at start are the baseline (the logins name later sessions).
                 let w = &watcher;
-                let link = !w.reading_baseline || w.from_start;
-                let context = (&w.path, &w.histories.logins, &w.alerts.recent);
+                let link = !w.live.reading_baseline || w.live.from_start;
+                let context = (w.live.path(), w.live.logins(), &w.alerts.recent);
                 mail.on_event(event, context, link, &mut found);
             }
             // The lines already there at start are the baseline, not news:
             // what they match is not gathered only to be dropped.
-            if watcher.reading_baseline && !watcher.from_start {
+            if watcher.live.reading_baseline && !watcher.live.from_start {
                 found.clear();
             }
-            if watcher.reading_baseline && watcher.unanalysed.is_multiple_of(1 << 16) {
-                let read = watcher.unanalysed;
+            if watcher.live.reading_baseline && watcher.live.unanalysed().is_multiple_of(1 << 16) {
+                let read = watcher.live.unanalysed();
                 progress.set_message(format!("{read} events read as the baseline"));
             }
         });
         progress.finish_and_clear();
-        if watcher.reading_baseline {
-            watcher.baseline_read(&mut found);
+        if watcher.live.reading_baseline
+            && let Err(e) = watcher.live.baseline_read(&mut found)
+        {
+            eprintln!(
+                "vigie: the correlations of the lines there at start could not be read back ({e}); only their last window is alerted"
+            );
         }
         if let Some(mail) = &mut mail {
             // The messages there at the first start are only recorded, unless
             // --from-start; at a restart, those the last run did not know are read.
             let baseline = first_poll && !mail.resumed() && (resumed || !args.from_start);
-            let polled = mail.poll(&watcher.intel, baseline);
+            let polled = mail.poll(watcher.live.intel(), baseline);
             for u in &polled.unread {
-                eprintln!("vigie: {}", crate::mail::unread_text(u));
+                eprintln!("vigie: {}", crate::commands::scan::unread_text(u));
             }
             found.extend(polled.findings);
         }
         report_changes(&changes, first_poll, resumed, &follower);
         first_poll = false;
-        if !watcher.reading_baseline || watcher.from_start {
+        if !watcher.live.reading_baseline || watcher.live.from_start {
             for finding in found {
                 watcher.alerts.raise(finding)?;
             }
@@ -211,7 +213,7 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
             watcher.reload_rules(&args);
         }
         watcher.reload_indicators(&args.intel);
-        watcher.reading_baseline = false;
+        watcher.live.reading_baseline = false;
         let stopping = term.load(Ordering::Relaxed)
             || stop_at.is_some_and(|t| Instant::now() >= t)
             || !follower.is_following();
@@ -254,117 +256,23 @@ pub fn run(args: WatchArgs) -> Result<ExitCode> {
     }))
 }
 
-/// The detection of a watch, fed one event at a time.
-struct Watcher<'d> {
-    detection: &'static Detection,
-    intel: IntelIndex,
+/// A watch: the live engine, and where its alerts go.
+struct Watcher {
+    live: Live<'static>,
     /// The files the indicators were read from, as they were then.
     intel_files: Vec<FileState>,
-    geo: Option<&'d GeoDb>,
-    live: LiveCorrelation<'d>,
-    histories: Histories,
     alerts: Alerts,
-    from_start: bool,
-    /// Whether the lines read are those there at start (the first poll).
-    reading_baseline: bool,
-    /// The latest time of those lines.
-    latest_at_start: Timestamp,
-    /// The baseline ends after the last line there at start, in the logs'
-    /// own time (a copy of old logs replayed into a watched folder is new).
-    baseline: Baseline,
-    /// The file of the last event, shared by the evidence of its findings.
-    path: Arc<str>,
-    /// With --from-start at the first start, the events of the lines there
-    /// at start that correlations refer to, kept on disk.
-    kept: Option<KeptEvents>,
-    /// Events since the analytics last ran, and when that was.
-    unanalysed: u64,
-    last_analytics: Option<Instant>,
-    /// The analytics find their findings again at every run: each is raised once.
-    analysed: HashSet<(String, Entity, Timestamp)>,
 }
 
-impl Watcher<'_> {
-    /// Runs the rules, correlations and indicators on `event`, adding what
-    /// they find to `found`, and records it for the analytics.
-    fn on_event(&mut self, event: &Event<'_>, found: &mut Vec<Finding>) {
-        if *self.path != *event.path {
-            self.path = event.path.into();
-        }
-        let path = &self.path;
-        let (detector, correlator) = (&self.detection.detector, &self.detection.correlator);
-        let matched = detector.detect(event);
-        if !matched.is_empty() {
-            let mut single = FindingSet::default();
-            for &rule in &matched {
-                if !correlator.is_silent(rule) {
-                    single.add(rule, event);
-                }
-            }
-            found.extend(single.into_findings(detector.rules()));
-            if self.reading_baseline {
-                // Files are read one after the other: their lines reach the
-                // correlations in time order once the baseline is read; only
-                // the last window is held in memory. With --from-start every
-                // window is alerted: stage two of a scan runs them over the
-                // events kept on disk.
-                if let Some(kept) = &mut self.kept
-                    && correlator.wants(&matched)
-                {
-                    correlator.keep(kept, event, &matched, path);
-                }
-                self.live.hold(event, &matched, path, true);
-            } else {
-                found.extend(self.live.process(event, &matched, path));
-            }
-        }
-        if !self.intel.is_empty() {
-            let mut hits = IntelHits::default();
-            hits.add_event(&self.intel, event, path);
-            found.extend(hits.into_findings(&self.intel));
-        }
-        self.histories.add(event, path);
-        self.unanalysed += 1;
-        if self.reading_baseline {
-            self.latest_at_start = self.latest_at_start.max(event.timestamp);
-        }
-    }
-
-    /// Ends the baseline: the correlations get its last window, in time
-    /// order; with --from-start, the findings of all its windows.
-    fn baseline_read(&mut self, found: &mut Vec<Finding>) {
-        let last_window = self.live.release();
-        match self.kept.take() {
-            None => found.extend(last_window),
-            Some(kept) => {
-                let detection = self.detection;
-                match detection.correlator.run(kept, &detection.rules) {
-                    Ok(all) => found.extend(all),
-                    Err(e) => {
-                        eprintln!(
-                            "vigie: the correlations of the lines there at start could not be read back ({e}); only their last window is alerted"
-                        );
-                        found.extend(last_window);
-                    }
-                }
-            }
-        }
-        if self.latest_at_start != Timestamp::default() {
-            self.baseline.until = Timestamp(self.latest_at_start.0 + 1);
-        }
-    }
-
+impl Watcher {
     /// Takes up the state a former run saved: the baseline's end, the
     /// correlation windows, the quiet-period memory, the analytics findings
     /// raised, and the histories, read again from the files up to where
     /// they were left.
     fn resume(&mut self, saved: Saved, options: &IngestOptions) {
-        self.reading_baseline = false;
-        // --from-start was for the first start: what came since is alerted anyway.
-        self.from_start = false;
-        self.baseline.until = Timestamp(saved.baseline_until);
-        if let Some(state) = saved.correlations
-            && !self.live.restore(state)
+        if !self
+            .live
+            .resume(saved.baseline_until, saved.correlations, saved.analysed)
         {
             eprintln!(
                 "vigie: the saved correlation windows are of another version; they start empty"
@@ -373,17 +281,10 @@ impl Watcher<'_> {
         for (rule, entity, at) in saved.quiet {
             self.alerts.last.insert((rule, entity), Timestamp(at));
         }
-        for (rule, entity, at) in saved.analysed {
-            self.analysed.insert((rule, entity, Timestamp(at)));
-        }
         self.alerts.recent = saved.recent.into_iter().map(Finding::from).collect();
         let mut lines = 0;
         for position in &saved.positions {
-            let path: Arc<str> = position.path.display().to_string().into();
-            let histories = &mut self.histories;
-            match vigie_ingest::follow::read_before(position, options, &mut |e| {
-                histories.add(e, &path)
-            }) {
+            match self.live.read_again(position, options) {
                 Ok(n) => lines += n,
                 Err(e) => eprintln!(
                     "vigie: {}",
@@ -405,19 +306,15 @@ impl Watcher<'_> {
     fn save(&self, state: &StateDir, follower: &Follower, roots: &[PathBuf]) -> Result<()> {
         let mut saved = Saved::new(roots);
         saved.positions = follower.positions();
-        saved.baseline_until = self.baseline.until.0;
-        saved.correlations = Some(self.live.state());
+        saved.baseline_until = self.live.baseline_until();
+        saved.correlations = Some(self.live.correlations());
         saved.quiet = self
             .alerts
             .last
             .iter()
             .map(|((rule, entity), at)| (rule.clone(), entity.clone(), at.0))
             .collect();
-        saved.analysed = self
-            .analysed
-            .iter()
-            .map(|(rule, entity, at)| (rule.clone(), entity.clone(), at.0))
-            .collect();
+        saved.analysed = self.live.analysed().collect();
         saved.recent = self.alerts.recent.iter().map(SavedFinding::from).collect();
         state.save(&saved)?;
         let files: Vec<serde_json::Value> = follower
@@ -452,13 +349,10 @@ impl Watcher<'_> {
     /// Loads the rules again (SIGHUP); the correlation windows carry over
     /// by their rules' ids. When they cannot load, those in use stay.
     fn reload_rules(&mut self, args: &WatchArgs) {
-        match Detection::load(&args.rules) {
+        match load_detection(&args.rules) {
             Ok(detection) => {
                 let detection: &'static Detection = Box::leak(Box::new(detection));
-                let state = self.live.state();
-                self.live = detection.correlator.live(&detection.rules);
-                self.live.restore(state);
-                self.detection = detection;
+                self.live.set_detection(detection);
                 eprintln!(
                     "vigie: rules reloaded: {}",
                     detection.rules.collection.rules.len()
@@ -493,39 +387,18 @@ impl Watcher<'_> {
         if failed {
             eprintln!(
                 "vigie: indicators not reloaded; the {} in use stay",
-                self.intel.len()
+                self.live.intel().len()
             );
             return;
         }
-        self.intel = IntelIndex::new(indicators);
-        eprintln!("vigie: indicators reloaded: {}", self.intel.len());
+        self.live.set_intel(IntelIndex::new(indicators));
+        eprintln!("vigie: indicators reloaded: {}", self.live.intel().len());
     }
 
-    /// Runs the analytics when events came since they last ran, at most
-    /// every [`ANALYTICS_EVERY`] unless `now`, and raises what is new.
+    /// Runs the analytics when they are due (always when `now`) and raises what is new.
     fn analyse(&mut self, now: bool) -> Result<()> {
-        let due = now
-            || self
-                .last_analytics
-                .is_none_or(|t| t.elapsed() >= ANALYTICS_EVERY);
-        if self.unanalysed == 0 || !due {
-            return Ok(());
-        }
-        self.unanalysed = 0;
-        self.last_analytics = Some(Instant::now());
-        let mut findings: Vec<Finding> = self.alerts.recent.iter().cloned().collect();
-        let earlier = findings.len();
-        self.histories.run(self.geo, self.baseline, &mut findings);
-        for finding in findings.drain(earlier..) {
-            let new = (self.from_start || finding.last_seen >= self.baseline.until)
-                && self.analysed.insert((
-                    finding.rule_id.clone(),
-                    finding.entity.clone(),
-                    finding.first_seen,
-                ));
-            if new {
-                self.alerts.raise(finding)?;
-            }
+        for finding in self.live.analyse(now, &self.alerts.recent) {
+            self.alerts.raise(finding)?;
         }
         Ok(())
     }

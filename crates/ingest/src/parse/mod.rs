@@ -137,6 +137,19 @@ impl Format {
         }
     }
 
+    /// Whether a file of this format may be cut between any two lines and
+    /// its pieces parsed apart (`ingest_bytes` from a later line) with the
+    /// same events as the whole. Not so for MDaemon (a session's later lines
+    /// take the client and login its earlier lines named) nor syslog (Horde
+    /// writes a login twice in one second, `[imp]` then `[horde]`, and the
+    /// second line is known as an echo only after the first,
+    /// `horde::LoginEchoes`). A line of another shape met in a cuttable file
+    /// is still parsed by its own shape: a Horde or MDaemon line there keeps
+    /// its state only within its piece.
+    pub fn line_independent(self) -> bool {
+        !matches!(self, Format::Syslog | Format::Mdaemon)
+    }
+
     /// Looks a format up by name.
     pub fn from_name(name: &str) -> Option<Format> {
         Format::ALL.iter().copied().find(|f| f.name() == name)

@@ -47,6 +47,14 @@ impl<R: Read> LineReader<R> {
         }
     }
 
+    /// As [`new`](Self::new), for a piece of an input whose first line is
+    /// line `first_line` (1-based) of the whole: lines are numbered from there.
+    pub fn starting_at(reader: R, max_line: usize, first_line: u64) -> LineReader<R> {
+        let mut lines = LineReader::new(reader, max_line);
+        lines.number = first_line.saturating_sub(1);
+        lines
+    }
+
     /// Reads until at least `want` bytes are buffered (or the input ends) and
     /// returns what is buffered, without consuming it: for format detection.
     pub fn peek(&mut self, want: usize) -> io::Result<&[u8]> {

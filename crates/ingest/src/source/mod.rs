@@ -154,7 +154,7 @@ pub const RATIO_FLOOR: u64 = 256 * 1024 * 1024;
 impl Expansion {
     /// The bound for a compressed input of `compressed` bytes (unknown for
     /// standard input), and which flag sets it.
-    fn limit(self, compressed: Option<u64>) -> (u64, &'static str) {
+    pub(crate) fn limit(self, compressed: Option<u64>) -> (u64, &'static str) {
         let by_ratio = match compressed {
             Some(size) if self.max_ratio > 0 => {
                 size.saturating_mul(self.max_ratio).max(RATIO_FLOOR)

@@ -6,6 +6,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
 use vigie_event::{Event, Finding};
 
 /// The rule's id (`rules/sigma/roundcube/roundcube_installer_access.yml`).
@@ -13,7 +14,7 @@ pub const RULE_ID: &str = "43495c24-37f4-457b-aadc-a6e55a9b0b11";
 
 /// What stage one learns for the check: the Roundcube roots seen per log
 /// file, and the installer path of each line the rule matched.
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 pub struct InstallerGuard {
     /// Per file, the roots (`/`, `/mail/`) Roundcube requests were seen under.
     roots: HashMap<Arc<str>, HashSet<Box<str>>>,

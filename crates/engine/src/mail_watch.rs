@@ -26,6 +26,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
+use serde::{Deserialize, Serialize};
 use vigie_detect::analytics::LoginHistory;
 use vigie_event::{Dataset, Event, Finding, Outcome};
 use vigie_intel::matcher::{IntelHits, IntelIndex};
@@ -39,7 +40,17 @@ use crate::mail::{
     LoginSeen, displayed, load_rules, match_message, match_script, message_finding,
     normalize_mailbox, opened_now, read_script, redirect_findings, user_folder,
 };
-use crate::watch_state::SavedMail;
+
+/// What a watch of mail stores carries over a restart (`mail.json`).
+#[derive(Serialize, Deserialize, Default)]
+pub struct SavedMail {
+    /// Each Maildir's messages, by the base of their file names.
+    pub maildirs: BTreeMap<PathBuf, Vec<String>>,
+    /// Each Sieve script and its last change when it was last read.
+    pub scripts: BTreeMap<PathBuf, Option<SystemTime>>,
+    /// The opens linked (`VC001`): Maildir, message, address.
+    pub linked: Vec<(PathBuf, String, IpAddr)>,
+}
 
 /// How often the folders are walked for Maildirs and scripts that appeared.
 const DISCOVER_EVERY: Duration = Duration::from_secs(10);

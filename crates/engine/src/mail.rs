@@ -10,6 +10,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use serde::{Deserialize, Serialize};
 use vigie_detect::analytics::LoginHistory;
 use vigie_detect::analytics::is_freemail;
 use vigie_event::{Dataset, EVIDENCE_KEPT, Entity, Event, Evidence, Finding, Outcome, Timestamp};
@@ -102,19 +103,6 @@ pub fn read_script(path: &Path, owners: &HashMap<PathBuf, String>) -> Result<Sie
         modified,
         redirects: redirects(&String::from_utf8_lossy(&text)),
     })
-}
-
-/// How an input that could not be read is named on stderr, once, as what
-/// it is: a message of an mbox (`file:line`), a message file, or a folder or
-/// file met while looking for mail stores (its reason says which).
-pub fn unread_text(u: &Unread) -> String {
-    let path = crate::terminal::sanitize(&u.location.path);
-    let reason = crate::terminal::sanitize(&u.reason);
-    match u.location.line {
-        0 => format!("{path}: {reason}"),
-        1 => format!("{path}: message not read: {reason}"),
-        line => format!("{path}:{line}: message not read: {reason}"),
-    }
 }
 
 impl MailScan {
@@ -404,6 +392,7 @@ pub fn match_message(intel: &IntelIndex, report: &MessageReport, hits: &Mutex<In
 }
 
 /// A webmail request that displayed a flagged message.
+#[derive(Serialize, Deserialize)]
 struct Open {
     source: IpAddr,
     timestamp: Timestamp,
@@ -448,6 +437,7 @@ pub fn displayed<'e>(event: &'e Event<'_>) -> Option<(String, &'e str, IpAddr)> 
 }
 
 /// A successful Roundcube login, for naming the session an open belongs to.
+#[derive(Serialize, Deserialize)]
 struct WebLogin {
     user: String,
     source: IpAddr,
@@ -456,8 +446,9 @@ struct WebLogin {
 }
 
 /// What stage one gathers for the mail findings: the requests that
-/// displayed a flagged message, and the webmail logins.
-#[derive(Default)]
+/// displayed a flagged message, and the webmail logins. Serializable, so a
+/// driver can ship the wanted messages to workers and their findings back.
+#[derive(Default, Serialize, Deserialize)]
 pub struct Opens {
     /// `(mailbox, uid)` of the flagged messages.
     wanted: Arc<HashSet<(String, String)>>,

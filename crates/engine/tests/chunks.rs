@@ -1,0 +1,204 @@
+//! Stage one over chunks of files, merged in any order, gives stage two the
+//! same findings as stage one over the whole rotated sets (what `vigie
+//! scan` runs): what a distributed driver that cuts files relies on.
+//!
+//! On the embedded sample incident (`examples/lab-intrusion/`, the lab's
+//! intrusion run, see its `ground-truth.json`), and on a full lab run when
+//! `VIGIE_LAB_RUN` names one (`sudo lab/run DIR`, `DIR/intrusion`).
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use vigie_engine::config::{EngineConfig, InputConfig, IntelConfig};
+use vigie_engine::{Chunk, Engine, StageOne, engine::set_key};
+use vigie_event::Timestamp;
+use vigie_ingest::{Compression, Input, expand_inputs, sniff};
+
+/// The sample incident's folder.
+fn sample() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/lab-intrusion")
+}
+
+/// An engine as `vigie scan --tz UTC --no-intel-store` makes it.
+fn engine() -> Engine {
+    let config = EngineConfig {
+        input: InputConfig {
+            tz: Some("UTC".into()),
+            ..InputConfig::default()
+        },
+        intel: IntelConfig {
+            no_intel_store: true,
+            ..IntelConfig::default()
+        },
+        timeline_profile: "standard".into(),
+        ..EngineConfig::default()
+    };
+    let engine = Engine::new(&config).unwrap();
+    assert!(
+        engine.rule_errors().is_empty(),
+        "{:?}",
+        engine.rule_errors()
+    );
+    engine
+}
+
+/// The file's modification time, as a scan reads it for year-less times.
+fn modified(path: &Path) -> Option<Timestamp> {
+    let when = std::fs::metadata(path).ok()?.modified().ok()?;
+    let secs = when.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+    Some(Timestamp::from_unix(secs as i64, 0))
+}
+
+/// Cuts `data` into about `pieces` runs of whole lines: (first line, bytes).
+fn cut(data: &[u8], pieces: usize) -> Vec<(u64, &[u8])> {
+    let lines: Vec<usize> = data
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\n')
+        .map(|(at, _)| at + 1)
+        .collect();
+    let per = lines.len().div_ceil(pieces).max(1);
+    let mut out = Vec::new();
+    let (mut start, mut first) = (0, 1u64);
+    for ends in lines.chunks(per) {
+        let end = *ends.last().unwrap();
+        out.push((first, &data[start..end]));
+        first += ends.len() as u64;
+        start = end;
+    }
+    if start < data.len() {
+        out.push((first, &data[start..]));
+    }
+    out
+}
+
+/// The findings of stage two over `stage_one`, as JSON values (what
+/// `findings.jsonl` holds), with the reports' line and event counts per file.
+fn stage_two(engine: &mut Engine, mail_dir: &Path, stage_one: StageOne) -> (Vec<Value>, Value) {
+    let mut mail = engine.scan_mail(&[mail_dir.to_path_buf()]);
+    let outcome = engine.stage_two(stage_one, &mut mail, None).unwrap();
+    let findings = outcome
+        .findings
+        .iter()
+        .map(|f| serde_json::to_value(f).unwrap())
+        .collect();
+    let reports = outcome
+        .reports
+        .iter()
+        .map(|r| {
+            serde_json::json!([
+                r.path,
+                r.lines,
+                r.events,
+                r.first_seen,
+                r.last_seen,
+                r.skipped_lines()
+            ])
+        })
+        .collect();
+    (findings, reports)
+}
+
+/// Runs both ways over `logs` (with the mailboxes of `mail_dir`) and
+/// compares; returns how many findings and how many files were cut.
+fn same_both_ways(logs: &[PathBuf], mail_dir: &Path) -> (usize, usize) {
+    let mut engine = engine();
+    let mail = engine.scan_mail(&[mail_dir.to_path_buf()]);
+    engine.watch_openings(&mail);
+    let (sets, errors) = expand_inputs(logs);
+    assert!(errors.is_empty(), "{errors:?}");
+
+    let mut whole = StageOne::default();
+    for set in &sets {
+        whole.merge(engine.stage_one_set(set, &mut ()));
+    }
+
+    let mut pieces = Vec::new();
+    let mut cut_files = 0;
+    for set in &sets {
+        let key = set_key(set);
+        for input in set {
+            let Input::File(path) = input else {
+                unreachable!("files only")
+            };
+            let data = std::fs::read(path).unwrap();
+            let name = input.display_name();
+            let format = sniff::detect(&data[..data.len().min(64 * 1024)], &name);
+            let cuttable = Compression::sniff(&data) == Compression::None
+                && format.is_some_and(|f| f.line_independent());
+            let parts = if cuttable {
+                cut(&data, 3)
+            } else {
+                vec![(1, &data[..])]
+            };
+            cut_files += usize::from(parts.len() > 1);
+            for (first_line, bytes) in parts {
+                pieces.push(engine.stage_one_chunk(&Chunk {
+                    path: &name,
+                    set: Some(&key),
+                    format,
+                    first_line,
+                    modified: modified(path),
+                    data: bytes,
+                }));
+            }
+        }
+    }
+    // Merged in another order than read: stage one's merge does not care.
+    let mut chunked = StageOne::default();
+    for piece in pieces.into_iter().rev() {
+        chunked.merge(piece);
+    }
+
+    let (expected, expected_reports) = stage_two(&mut engine, mail_dir, whole);
+    let (found, found_reports) = stage_two(&mut engine, mail_dir, chunked);
+    assert_eq!(found_reports, expected_reports);
+    assert_eq!(found.len(), expected.len());
+    for (f, e) in found.iter().zip(&expected) {
+        assert_eq!(f, e);
+    }
+    eprintln!(
+        "{} findings, {} files, {cut_files} cut in chunks",
+        expected.len(),
+        sets.iter().map(Vec::len).sum::<usize>()
+    );
+    (expected.len(), cut_files)
+}
+
+#[test]
+fn chunks_of_the_sample_incident_give_the_findings_of_the_whole_files() {
+    let dir = sample();
+    let logs = vec![dir.join("logs")];
+    let (findings, cut_files) = same_both_ways(&logs, &dir.join("vmail"));
+    // The sample holds the intrusion: a run that finds nothing proves nothing.
+    assert!(findings >= 20, "{findings} findings");
+    // The web logs are cut; syslog files (Horde's echoed logins) are not.
+    assert!(cut_files >= 2, "{cut_files} files cut");
+}
+
+#[test]
+fn chunks_of_a_lab_run_give_the_findings_of_the_whole_files() {
+    let Some(dir) = std::env::var_os("VIGIE_LAB_RUN").map(PathBuf::from) else {
+        eprintln!("not run: VIGIE_LAB_RUN is not set (a lab run folder: sudo lab/run DIR)");
+        return;
+    };
+    let root = if dir.join("logs").is_dir() {
+        dir.join("logs")
+    } else {
+        dir.clone()
+    };
+    let logs: Vec<PathBuf> = [
+        "dovecot.log",
+        "mail.log",
+        "nginx",
+        "roundcube",
+        "php8.2-fpm.log",
+    ]
+    .iter()
+    .map(|p| root.join(p))
+    .filter(|p| p.exists())
+    .collect();
+    let (findings, cut_files) = same_both_ways(&logs, &dir.join("vmail"));
+    assert!(findings > 0);
+    assert!(cut_files >= 1, "{cut_files} files cut");
+}
