@@ -18,13 +18,12 @@ use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 
 use ahash::AHashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use rsigma_eval::event::{Event as SigmaEvent, EventValue};
 use rsigma_eval::result::{CorrelationBody, ResultBody};
 use rsigma_eval::{
-    CorrelationConfig, CorrelationEngine, CorrelationEventMode, Engine, EvaluationResult,
-    ProcessResult,
+    CorrelationConfig, CorrelationEngine, CorrelationEventMode, EvaluationResult, ProcessResult,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
@@ -32,7 +31,6 @@ use std::borrow::Cow;
 use vigie_event::{EVIDENCE_KEPT, Entity, Event, Evidence, Field, Finding, Timestamp, Value};
 
 use crate::detector::{Detector, RuleInfo, rule_info};
-use crate::event_view::EventView;
 use crate::mapping::Mapping;
 use crate::sigma::RuleSet;
 
@@ -396,6 +394,32 @@ fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
     }
 }
 
+/// The match rsigma's engine reports for `rule` (`compiler::evaluate_rule`
+/// in rsigma-eval 0.23: the rule's title, id, level, tags and custom
+/// attributes), without the matched fields, which correlations do not read.
+fn matched_template(rule: &rsigma_parser::SigmaRule) -> EvaluationResult {
+    EvaluationResult {
+        header: rsigma_eval::result::RuleHeader {
+            rule_title: rule.title.clone(),
+            rule_id: rule.id.clone(),
+            level: rule.level,
+            tags: rule.tags.clone(),
+            custom_attributes: Arc::new(
+                rule.custom_attributes
+                    .iter()
+                    .filter_map(|(k, v)| Some((k.clone(), serde_json::to_value(v).ok()?)))
+                    .collect(),
+            ),
+            enrichments: None,
+        },
+        body: ResultBody::Detection(rsigma_eval::result::DetectionBody {
+            matched_selections: Vec::new(),
+            matched_fields: Vec::new(),
+            event: None,
+        }),
+    }
+}
+
 /// Distinct strings, each stored once, named by their index.
 #[derive(Default)]
 struct Interner {
@@ -466,9 +490,12 @@ impl SigmaEvent for KeptView<'_> {
 pub struct Correlator {
     mapping: Mapping,
     correlations: Vec<rsigma_parser::CorrelationRule>,
-    /// For each detector rule some correlation refers to, an engine holding it
-    /// alone, and the match it gives (made once, from the first event it matched).
-    referenced: HashMap<usize, (Engine, OnceLock<Option<EvaluationResult>>)>,
+    /// For each detector rule some correlation refers to, its match as rsigma
+    /// reports it (the header rsigma's engine gives the rule; correlations
+    /// read only its id). Made from the rule, not from an event, so that the
+    /// correlator holds no state of stage one: another process's correlator
+    /// (a Spark executor's) runs stage two on what this one kept.
+    referenced: HashMap<usize, EvaluationResult>,
     /// Referenced rules whose own matches are not findings (Sigma's `generate: false`).
     silent: HashSet<usize>,
     /// The fields a kept event carries: what the correlations group by and count.
@@ -561,10 +588,7 @@ impl Correlator {
             for key in keys.into_iter().flatten() {
                 rule_index.insert(key, index);
             }
-            let mut engine = Engine::new();
-            // Each rule compiled alone when the set was loaded.
-            let _ = engine.add_rule(rule);
-            referenced.insert(index, (engine, OnceLock::new()));
+            referenced.insert(index, matched_template(rule));
             if !keys.iter().flatten().any(|k| generating.contains(k)) {
                 silent.insert(index);
             }
@@ -658,13 +682,7 @@ impl Correlator {
         let referenced = rules
             .iter()
             .filter_map(|r| Some((*r, self.referenced.get(r)?)));
-        for (slot, (rule, (engine, template))) in kept_rules.iter_mut().zip(referenced) {
-            template.get_or_init(|| {
-                engine
-                    .evaluate(&EventView::new(event, &self.mapping))
-                    .into_iter()
-                    .next()
-            });
+        for (slot, (rule, _)) in kept_rules.iter_mut().zip(referenced) {
             *slot = u16::try_from(rule).unwrap_or(NO_RULE);
         }
         self.write_values(event, &mut kept.scratch);
@@ -832,7 +850,7 @@ impl Correlator {
             // The matches stage one found, as rsigma reports them.
             let detections = k
                 .rules()
-                .filter_map(|r| self.referenced.get(&r)?.1.get()?.clone())
+                .filter_map(|r| self.referenced.get(&r).cloned())
                 .collect();
             let result =
                 engine.process_with_detections(&view, detections, k.timestamp.unix_seconds());
@@ -989,16 +1007,9 @@ impl LiveCorrelation<'_> {
         }
         let mut rules = Vec::new();
         for &rule in matched {
-            let Some((engine, template)) = correlator.referenced.get(&rule) else {
-                continue;
-            };
-            template.get_or_init(|| {
-                engine
-                    .evaluate(&EventView::new(event, &correlator.mapping))
-                    .into_iter()
-                    .next()
-            });
-            rules.push(rule);
+            if correlator.referenced.contains_key(&rule) {
+                rules.push(rule);
+            }
         }
         let mut values = String::new();
         correlator.write_values(event, &mut values);
@@ -1031,7 +1042,7 @@ impl LiveCorrelation<'_> {
         let detections = prepared
             .rules
             .iter()
-            .filter_map(|r| correlator.referenced.get(r)?.1.get()?.clone())
+            .filter_map(|r| correlator.referenced.get(r).cloned())
             .collect();
         let view = KeptView {
             values: &prepared.values,
