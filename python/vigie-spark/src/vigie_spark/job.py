@@ -226,6 +226,7 @@ def scan(o: Options) -> int:
     earlier = engine.earlier(case) if os.path.isdir(case) else None
 
     spark = session(o.master)
+    spark_ready = time.monotonic()
     if o.quiet_spark:
         spark.sparkContext.setLogLevel("ERROR")
     # One unit of work per task, the largest first (they are scheduled in order).
@@ -253,9 +254,11 @@ def scan(o: Options) -> int:
             sys.stdout.write(f.read())
     else:
         mb = plan["bytes"] / 1e6
+        job = time.monotonic() - spark_ready
         print(
             f"{len(rows)} units of work, {mb:.1f} MB in {elapsed:.1f} s "
-            f"({mb / max(elapsed, 1e-9):.1f} MB/s); {summary['findings']} findings in {summary['findings_path']}"
+            f"({mb / max(elapsed, 1e-9):.1f} MB/s; the job {job:.1f} s after Spark started in "
+            f"{spark_ready - started:.1f} s); {summary['findings']} findings in {summary['findings_path']}"
         )
     if failed:
         return 2
