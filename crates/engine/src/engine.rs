@@ -9,11 +9,14 @@ use vigie_detect::sigma::RuleError;
 use vigie_event::Timestamp;
 use vigie_ingest::{Format, IngestOptions, Input, ingest_bytes, ingest_input};
 use vigie_intel::matcher::IntelIndex;
+use vigie_mail::Unread;
+use vigie_mail::scan::Rules;
+use vigie_mail::store::Store;
 
 use crate::config::{EngineConfig, parse_date};
 use crate::detection::Detection;
 use crate::indicators::{self, IntelNote};
-use crate::mail::{self, MailScan, Opens};
+use crate::mail::{self, MailPart, MailScan, Opens};
 use crate::stage_one::{Observer, StageOne, read_isolated};
 use crate::{Error, installer};
 
@@ -142,6 +145,40 @@ impl Engine {
     /// ([`watch_openings`](Engine::watch_openings)).
     pub fn scan_mail(&self, paths: &[PathBuf]) -> MailScan {
         mail::scan_mail(paths, &self.config.yara, &self.intel)
+    }
+
+    /// The mail stores under `paths` (Maildirs, mboxes, `.eml` files, Sieve
+    /// scripts, Dovecot's state files), and what could not be looked into:
+    /// for a driver that scans them apart ([`scan_stores`](Engine::scan_stores)).
+    pub fn discover_mail(&self, paths: &[PathBuf]) -> (Vec<Store>, Vec<Unread>) {
+        vigie_mail::store::discover(paths)
+    }
+
+    /// The shipped YARA rules and the config's, with the files that did not
+    /// compile (loaded once per worker, for [`scan_stores`](Engine::scan_stores)).
+    pub fn yara_rules(&self) -> (Option<Rules>, Vec<String>) {
+        mail::load_rules(&self.config.yara)
+    }
+
+    /// Scans the messages of some stores (one per task, say); the parts of
+    /// all stores merged ([`MailPart::merge`]) and
+    /// [`finish_mail`](Engine::finish_mail)ed give what
+    /// [`scan_mail`](Engine::scan_mail) gives.
+    pub fn scan_stores(&self, stores: &[Store], rules: Option<&Rules>) -> MailPart {
+        mail::scan_part(stores, rules, &self.intel)
+    }
+
+    /// The mail scan from all the stores found, what could not be looked
+    /// into, the YARA rule errors and the merged parts (Sieve scripts are
+    /// read here, with their owners from the messages).
+    pub fn finish_mail(
+        &self,
+        stores: Vec<Store>,
+        unread: Vec<Unread>,
+        rule_errors: Vec<String>,
+        part: MailPart,
+    ) -> MailScan {
+        mail::finish(stores, unread, rule_errors, part, &self.intel)
     }
 
     /// Makes stage one record the webmail requests that opened a message

@@ -148,20 +148,61 @@ pub fn load_rules(dirs: &[PathBuf]) -> (Option<Rules>, Vec<String>) {
 /// Finds and scans the mail stores under `paths`, matching each message
 /// against `intel`.
 pub fn scan_mail(paths: &[PathBuf], yara_dirs: &[PathBuf], intel: &IntelIndex) -> MailScan {
-    let (stores, mut unread) = discover(paths);
+    let (stores, unread) = discover(paths);
     let (rules, rule_errors) = if stores.is_empty() && yara_dirs.is_empty() {
         (None, Vec::new())
     } else {
         load_rules(yara_dirs)
     };
+    let part = scan_part(&stores, rules.as_ref(), intel);
+    finish(stores, unread, rule_errors, part, intel)
+}
+
+/// What scanning some of the stores of a case gives (one store per task
+/// for a distributed driver): merged over all the stores, then
+/// [`finish`]ed into the [`MailScan`].
+#[derive(Default)]
+pub struct MailPart {
+    /// Messages read.
+    pub messages: u64,
+    /// Messages read only in part.
+    pub partial: u64,
+    /// Flagged messages (level low or above), in no order.
+    pub flagged: Vec<MessageReport>,
+    /// Messages that could not be read.
+    pub unread: Vec<Unread>,
+    /// Messages that matched indicators.
+    pub intel: IntelHits,
+    /// Each user folder's owner, from its messages, for its Sieve scripts.
+    pub owners: HashMap<PathBuf, String>,
+}
+
+impl MailPart {
+    /// Adds another part (a folder's owner stays the one first known).
+    pub fn merge(&mut self, other: MailPart) {
+        self.messages += other.messages;
+        self.partial += other.partial;
+        self.flagged.extend(other.flagged);
+        self.unread.extend(other.unread);
+        self.intel.merge(other.intel);
+        for (folder, owner) in other.owners {
+            self.owners.entry(folder).or_insert(owner);
+        }
+    }
+}
+
+/// Scans the messages of `stores` (Maildirs, mboxes, `.eml` files; Sieve
+/// scripts are read by [`finish`]) with the YARA `rules`, matching each
+/// against `intel`.
+pub fn scan_part(stores: &[Store], rules: Option<&Rules>, intel: &IntelIndex) -> MailPart {
     let state = Mutex::new((0u64, 0u64, Vec::new()));
     let unread_more = Mutex::new(Vec::new());
     let hits = Mutex::new(IntelHits::default());
     // Each user folder's owner, from its messages, for its Sieve scripts.
     let owners: Mutex<HashMap<PathBuf, String>> = Mutex::new(HashMap::new());
     scan_stores(
-        &stores,
-        rules.as_ref(),
+        stores,
+        rules,
         &|report| {
             if !intel.is_empty() {
                 match_message(intel, &report, &hits);
@@ -189,13 +230,40 @@ pub fn scan_mail(paths: &[PathBuf], yara_dirs: &[PathBuf], intel: &IntelIndex) -
                 .push(u)
         },
     );
-    let (messages, partial, mut flagged) = state.into_inner().unwrap_or_else(|e| e.into_inner());
+    let (messages, partial, flagged) = state.into_inner().unwrap_or_else(|e| e.into_inner());
+    MailPart {
+        messages,
+        partial,
+        flagged,
+        unread: unread_more.into_inner().unwrap_or_else(|e| e.into_inner()),
+        intel: hits.into_inner().unwrap_or_else(|e| e.into_inner()),
+        owners: owners.into_inner().unwrap_or_else(|e| e.into_inner()),
+    }
+}
+
+/// The mail scan of `stores` from the merged `part` of their messages:
+/// flagged messages in file order, the Sieve scripts read (their owners
+/// from the messages beside them) and matched against `intel`; `unread`
+/// and `rule_errors` are those of finding the stores and loading YARA.
+pub fn finish(
+    stores: Vec<Store>,
+    mut unread: Vec<Unread>,
+    rule_errors: Vec<String>,
+    part: MailPart,
+    intel: &IntelIndex,
+) -> MailScan {
+    let MailPart {
+        messages,
+        partial,
+        mut flagged,
+        unread: unread_more,
+        intel: mut intel_hits,
+        owners,
+    } = part;
     flagged.sort_by(|a, b| {
         (&a.location.path, a.location.line).cmp(&(&b.location.path, b.location.line))
     });
-    unread.extend(unread_more.into_inner().unwrap_or_else(|e| e.into_inner()));
-    let owners = owners.into_inner().unwrap_or_else(|e| e.into_inner());
-    let mut intel_hits = hits.into_inner().unwrap_or_else(|e| e.into_inner());
+    unread.extend(unread_more);
     let mut scripts = Vec::new();
     for store in stores.iter().filter(|s| s.kind == StoreKind::Sieve) {
         match read_script(&store.path, &owners) {

@@ -7,7 +7,7 @@
 //! lists only those that changed; a message is known by the base of its
 //! file name, which stays when Dovecot moves it from `new/` to `cur/`. The
 //! folders are walked for new Maildirs and scripts every
-//! [`DISCOVER_EVERY`], never into `cur/`, `new/` or `tmp/`.
+//! `DISCOVER_EVERY` (10 s), never into `cur/`, `new/` or `tmp/`.
 //!
 //! A webmail request that displays a message (`_action=show` with its
 //! `_mbox` and `_uid`, and the other webmails' own identifiers) is tied to

@@ -169,7 +169,13 @@ impl Engine {
         // A case scanned before holds the logs' openings, logins and findings:
         // the mailboxes scanned after the logs still tell who opened what, and
         // what followed, as one scan of both would.
-        let mut opens = opens;
+        // Wanting the engine's messages whatever the merge started from
+        // (a `StageOne::default()` wants none).
+        let mut opens = {
+            let mut wanting = self.opens.worker();
+            wanting.merge(opens);
+            wanting
+        };
         let mut before = findings.clone();
         if let Some(earlier) = earlier.filter(|_| !self.config.findings_only) {
             opens.add_recorded(&earlier.activity);

@@ -1,6 +1,7 @@
 //! Stage one over chunks of files, merged in any order, gives stage two the
 //! same findings as stage one over the whole rotated sets (what `vigie
-//! scan` runs): what a distributed driver that cuts files relies on.
+//! scan` runs): what a distributed driver that cuts files relies on. The
+//! chunked run also scans the mailboxes one store at a time.
 //!
 //! On the embedded sample incident (`examples/lab-intrusion/`, the lab's
 //! intrusion run, see its `ground-truth.json`), and on a full lab run when
@@ -74,8 +75,17 @@ fn cut(data: &[u8], pieces: usize) -> Vec<(u64, &[u8])> {
 
 /// The findings of stage two over `stage_one`, as JSON values (what
 /// `findings.jsonl` holds), with the reports' line and event counts per file.
-fn stage_two(engine: &mut Engine, mail_dir: &Path, stage_one: StageOne) -> (Vec<Value>, Value) {
-    let mut mail = engine.scan_mail(&[mail_dir.to_path_buf()]);
+fn stage_two(
+    engine: &mut Engine,
+    mail_dir: &Path,
+    stage_one: StageOne,
+    per_store: bool,
+) -> (Vec<Value>, Value) {
+    let mut mail = if per_store {
+        mail_store_by_store(engine, mail_dir)
+    } else {
+        engine.scan_mail(&[mail_dir.to_path_buf()])
+    };
     let outcome = engine.stage_two(stage_one, &mut mail, None).unwrap();
     let findings = outcome
         .findings
@@ -97,6 +107,19 @@ fn stage_two(engine: &mut Engine, mail_dir: &Path, stage_one: StageOne) -> (Vec<
         })
         .collect();
     (findings, reports)
+}
+
+/// The mail under `mail_dir` scanned one store at a time (parts merged in
+/// reverse order), as a distributed driver scans it.
+fn mail_store_by_store(engine: &Engine, mail_dir: &Path) -> vigie_engine::mail::MailScan {
+    let (stores, unread) = engine.discover_mail(&[mail_dir.to_path_buf()]);
+    assert!(stores.len() > 1, "{} stores", stores.len());
+    let (rules, rule_errors) = engine.yara_rules();
+    let mut all = vigie_engine::mail::MailPart::default();
+    for store in stores.iter().rev() {
+        all.merge(engine.scan_stores(std::slice::from_ref(store), rules.as_ref()));
+    }
+    engine.finish_mail(stores, unread, rule_errors, all)
 }
 
 /// Runs both ways over `logs` (with the mailboxes of `mail_dir`) and
@@ -150,8 +173,8 @@ fn same_both_ways(logs: &[PathBuf], mail_dir: &Path) -> (usize, usize) {
         chunked.merge(piece);
     }
 
-    let (expected, expected_reports) = stage_two(&mut engine, mail_dir, whole);
-    let (found, found_reports) = stage_two(&mut engine, mail_dir, chunked);
+    let (expected, expected_reports) = stage_two(&mut engine, mail_dir, whole, false);
+    let (found, found_reports) = stage_two(&mut engine, mail_dir, chunked, true);
     assert_eq!(found_reports, expected_reports);
     assert_eq!(found.len(), expected.len());
     for (f, e) in found.iter().zip(&expected) {
