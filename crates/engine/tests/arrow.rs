@@ -94,8 +94,11 @@ fn the_stages_over_batches_find_what_the_stages_find() {
     let expected = engine.stage_two(whole, &mut mail, None).unwrap();
     assert!(expected.findings.len() >= 20, "{}", expected.findings.len());
 
-    // Stage two runs in another process than stage one: another engine.
-    let other = self::engine();
+    // Stage two runs in another process than stage one: another engine,
+    // given the driver's wanted openings through bytes, as the job ships them.
+    let mut other = self::engine();
+    let openings = arrow::encode(&engine.openings()).unwrap();
+    other.set_openings(arrow::decode(&openings).unwrap());
     for from_disk in [true, false] {
         let stage_one: Vec<RecordBatch> = sets
             .iter()

@@ -165,11 +165,12 @@ def stage_one_task(config: str, openings: bytes):
     return run
 
 
-def stage_two_task(config: str, mail_paths: list[str], earlier: bytes | None):
+def stage_two_task(config: str, openings: bytes, mail_paths: list[str], earlier: bytes | None):
     """The function ``applyInArrow`` runs: one case's stage-one rows in, its findings out."""
 
     def run(table: pa.Table) -> pa.Table:
-        engine = _engine(config, None)
+        # The flagged messages too: stage two links them to the requests that opened them.
+        engine = _engine(config, openings)
         key = table.column("key")[0].as_py()
         out = engine.stage_two(key, table.to_batches(), mail_paths, earlier)
         return pa.Table.from_batches([out.cast(FINDINGS_SPARK)])
@@ -240,7 +241,7 @@ def scan(o: Options) -> int:
     stage_one_ddl, findings_ddl = _native.spark_schemas()
     stage_one = frame.mapInArrow(stage_one_task(config, plan["openings"]), stage_one_ddl)
     stage_two = stage_one.groupBy("key").applyInArrow(
-        stage_two_task(config, mail_paths, earlier), findings_ddl
+        stage_two_task(config, plan["openings"], mail_paths, earlier), findings_ddl
     )
     found = stage_two.toArrow()
     summary = engine.write_case(case, found.to_batches(), mail_paths)
