@@ -50,10 +50,12 @@ pub struct Sessions {
 }
 
 /// A mail-client login waiting for its logout.
+#[derive(Serialize, Deserialize)]
 struct OpenSession {
     user: Arc<str>,
     source: IpAddr,
-    protocol: &'static str,
+    #[serde(with = "vigie_event::wire::static_str")]
+    protocol: vigie_event::wire::StaticStr,
     start: Timestamp,
     /// Its place in the key's `each`, when it is listed.
     listed: Option<usize>,
@@ -194,18 +196,21 @@ pub struct Coverage {
 }
 
 /// Stage-one gatherings for the case.
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 pub struct Activity {
     /// Mail-client sessions per (account, address, protocol, day).
+    #[serde(with = "vigie_event::wire::entries")]
     pub sessions: AHashMap<(Arc<str>, IpAddr, &'static str, i64), Sessions>,
     /// Webmail requests per browser address.
     pub web: AHashMap<IpAddr, WebDay>,
     /// Webmail logins, authentication failures, forwards and sent mail (bounded per account).
     pub marks: Vec<Mark>,
     /// Marks seen per (account, kind, address), kept or not.
+    #[serde(with = "vigie_event::wire::entries")]
     marks_seen: AHashMap<(Arc<str>, &'static str, Option<IpAddr>), u64>,
     /// Coverage per log family (`dovecot`, `postfix`, `webmail access`, `roundcube`, …),
     /// but for the current run (see `run`).
+    #[serde(with = "vigie_event::wire::entries")]
     coverage: BTreeMap<&'static str, Coverage>,
     /// Events of one family in one hour, in a row (a log file is mostly
     /// in time order): counted here, with their earliest and latest time,
@@ -222,9 +227,10 @@ pub struct Activity {
 }
 
 /// Events of one log family within one hour, read in a row.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Serialize, Deserialize)]
 struct Run {
-    family: &'static str,
+    #[serde(with = "vigie_event::wire::static_str")]
+    family: vigie_event::wire::StaticStr,
     hour: i64,
     events: u64,
     first: Timestamp,

@@ -18,7 +18,7 @@ use crate::activity::{Activity, ActivityState};
 use crate::scope::CaseScope;
 
 /// One input file as the scan read it.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct SourceRow {
     /// Its path.
     pub path: String,

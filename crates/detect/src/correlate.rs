@@ -18,20 +18,19 @@ use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 
 use ahash::AHashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use rsigma_eval::event::{Event as SigmaEvent, EventValue};
 use rsigma_eval::result::{CorrelationBody, ResultBody};
 use rsigma_eval::{
-    CorrelationConfig, CorrelationEngine, CorrelationEventMode, Engine, EvaluationResult,
-    ProcessResult,
+    CorrelationConfig, CorrelationEngine, CorrelationEventMode, EvaluationResult, ProcessResult,
 };
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 use std::borrow::Cow;
 use vigie_event::{EVIDENCE_KEPT, Entity, Event, Evidence, Field, Finding, Timestamp, Value};
 
 use crate::detector::{Detector, RuleInfo, rule_info};
-use crate::event_view::EventView;
 use crate::mapping::Mapping;
 use crate::sigma::RuleSet;
 
@@ -255,6 +254,172 @@ impl KeptEvents {
     }
 }
 
+/// What a [`KeptEvents`] holds, as it travels between processes: every kept
+/// event as its 32-byte record (ids into `values` and `paths`), the spill
+/// files read back. Written by `Serialize`, made a [`KeptEvents`] again (with
+/// a new spill file) by `Deserialize`.
+#[derive(Serialize, Deserialize)]
+struct KeptWire {
+    values: Vec<Arc<str>>,
+    paths: Vec<Arc<str>>,
+    #[serde(with = "serde_bytes")]
+    records: Vec<u8>,
+}
+
+impl Serialize for KeptEvents {
+    /// Fails when a spill file cannot be read back (or could not be written).
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::Error;
+        if let Some(e) = &self.error {
+            return Err(S::Error::custom(format!(
+                "the kept events could not be written: {e}"
+            )));
+        }
+        let len = usize::try_from(self.len()).map_err(S::Error::custom)?;
+        let mut records = Vec::with_capacity(len.saturating_mul(RECORD));
+        if let Some(writer) = &self.writer {
+            // What the writer flushed is in the file, the rest in its buffer;
+            // read at an offset so that the writer's position is left alone.
+            let buffered = writer.buffer();
+            let flushed = (self.written as usize * RECORD).saturating_sub(buffered.len());
+            let start = records.len();
+            records.resize(start + flushed, 0);
+            read_exact_at(writer.get_ref(), &mut records[start..], 0).map_err(S::Error::custom)?;
+            records.extend_from_slice(buffered);
+        }
+        for spill in &self.merged {
+            let start = records.len();
+            let size = spill.events as usize * RECORD;
+            records.resize(start + size, 0);
+            read_exact_at(&spill.file, &mut records[start..], 0).map_err(S::Error::custom)?;
+            if spill.values.is_none() && spill.paths.is_none() {
+                continue;
+            }
+            for record in records[start..].chunks_exact_mut(RECORD) {
+                let Ok(bytes) = <&mut [u8; RECORD]>::try_from(record) else {
+                    continue;
+                };
+                let mut kept = Kept::decode(bytes);
+                let map = |ids: &Option<Vec<u32>>, id: u32| {
+                    ids.as_ref()
+                        .map_or(id, |ids| ids.get(id as usize).copied().unwrap_or(id))
+                };
+                kept.values = map(&spill.values, kept.values);
+                kept.path = map(&spill.paths, kept.path);
+                *bytes = kept.encode();
+            }
+        }
+        KeptWire {
+            values: self.values.strings.clone(),
+            paths: self.paths.strings.clone(),
+            records,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for KeptEvents {
+    /// Fails on a record that is cut short or names a value or file that is
+    /// not there, and when the new spill file cannot be written.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<KeptEvents, D::Error> {
+        use serde::de::Error;
+        let wire = KeptWire::deserialize(deserializer)?;
+        if wire.records.len() % RECORD != 0 {
+            return Err(D::Error::custom("kept events: a record is cut short"));
+        }
+        let mut kept = KeptEvents::default();
+        for s in &wire.values {
+            kept.values.intern(s);
+        }
+        for s in &wire.paths {
+            kept.paths.intern(s);
+        }
+        // Interning merged equal strings: map each id onto the interned one.
+        let ids = |interner: &Interner, strings: &[Arc<str>]| -> Vec<u32> {
+            strings
+                .iter()
+                .map(|s| interner.index.get(s).copied().unwrap_or_default())
+                .collect()
+        };
+        let values = ids(&kept.values, &wire.values);
+        let paths = ids(&kept.paths, &wire.paths);
+        for record in wire.records.chunks_exact(RECORD) {
+            let Ok(bytes) = <&[u8; RECORD]>::try_from(record) else {
+                continue;
+            };
+            let mut event = Kept::decode(bytes);
+            let (Some(&v), Some(&p)) = (
+                values.get(event.values as usize),
+                paths.get(event.path as usize),
+            ) else {
+                return Err(D::Error::custom(
+                    "kept events: a record names a value or file that is not there",
+                ));
+            };
+            event.values = v;
+            event.path = p;
+            kept.push(event);
+        }
+        if let Some(e) = kept.error.take() {
+            return Err(D::Error::custom(format!(
+                "cannot keep the events correlations need in a temporary file: {e}"
+            )));
+        }
+        Ok(kept)
+    }
+}
+
+/// Fills `buf` from `file` at `offset` without moving the file's position
+/// (which a spill file's writer shares).
+fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+    }
+    #[cfg(windows)]
+    {
+        let mut done = 0;
+        while done < buf.len() {
+            let n = std::os::windows::fs::FileExt::seek_read(
+                file,
+                &mut buf[done..],
+                offset + done as u64,
+            )?;
+            if n == 0 {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
+            done += n;
+        }
+        Ok(())
+    }
+}
+
+/// The match rsigma's engine reports for `rule` (`compiler::evaluate_rule`
+/// in rsigma-eval 0.23: the rule's title, id, level, tags and custom
+/// attributes), without the matched fields, which correlations do not read.
+fn matched_template(rule: &rsigma_parser::SigmaRule) -> EvaluationResult {
+    EvaluationResult {
+        header: rsigma_eval::result::RuleHeader {
+            rule_title: rule.title.clone(),
+            rule_id: rule.id.clone(),
+            level: rule.level,
+            tags: rule.tags.clone(),
+            custom_attributes: Arc::new(
+                rule.custom_attributes
+                    .iter()
+                    .filter_map(|(k, v)| Some((k.clone(), serde_json::to_value(v).ok()?)))
+                    .collect(),
+            ),
+            enrichments: None,
+        },
+        body: ResultBody::Detection(rsigma_eval::result::DetectionBody {
+            matched_selections: Vec::new(),
+            matched_fields: Vec::new(),
+            event: None,
+        }),
+    }
+}
+
 /// Distinct strings, each stored once, named by their index.
 #[derive(Default)]
 struct Interner {
@@ -325,9 +490,12 @@ impl SigmaEvent for KeptView<'_> {
 pub struct Correlator {
     mapping: Mapping,
     correlations: Vec<rsigma_parser::CorrelationRule>,
-    /// For each detector rule some correlation refers to, an engine holding it
-    /// alone, and the match it gives (made once, from the first event it matched).
-    referenced: HashMap<usize, (Engine, OnceLock<Option<EvaluationResult>>)>,
+    /// For each detector rule some correlation refers to, its match as rsigma
+    /// reports it (the header rsigma's engine gives the rule; correlations
+    /// read only its id). Made from the rule, not from an event, so that the
+    /// correlator holds no state of stage one: another process's correlator
+    /// (a Spark executor's) runs stage two on what this one kept.
+    referenced: HashMap<usize, EvaluationResult>,
     /// Referenced rules whose own matches are not findings (Sigma's `generate: false`).
     silent: HashSet<usize>,
     /// The fields a kept event carries: what the correlations group by and count.
@@ -420,10 +588,7 @@ impl Correlator {
             for key in keys.into_iter().flatten() {
                 rule_index.insert(key, index);
             }
-            let mut engine = Engine::new();
-            // Each rule compiled alone when the set was loaded.
-            let _ = engine.add_rule(rule);
-            referenced.insert(index, (engine, OnceLock::new()));
+            referenced.insert(index, matched_template(rule));
             if !keys.iter().flatten().any(|k| generating.contains(k)) {
                 silent.insert(index);
             }
@@ -517,13 +682,7 @@ impl Correlator {
         let referenced = rules
             .iter()
             .filter_map(|r| Some((*r, self.referenced.get(r)?)));
-        for (slot, (rule, (engine, template))) in kept_rules.iter_mut().zip(referenced) {
-            template.get_or_init(|| {
-                engine
-                    .evaluate(&EventView::new(event, &self.mapping))
-                    .into_iter()
-                    .next()
-            });
+        for (slot, (rule, _)) in kept_rules.iter_mut().zip(referenced) {
             *slot = u16::try_from(rule).unwrap_or(NO_RULE);
         }
         self.write_values(event, &mut kept.scratch);
@@ -655,7 +814,12 @@ impl Correlator {
                 usable.push(e);
             }
         })?;
-        usable.sort_by_key(|k| k.timestamp);
+        // Ties in time are put in file and line order, so that the result does
+        // not depend on the order in which workers' events were merged.
+        usable.sort_by(|a, b| {
+            let path = |k: &Kept| &kept.paths.strings[k.path as usize];
+            (a.timestamp, path(a), a.line).cmp(&(b.timestamp, path(b), b.line))
+        });
         Ok(usable)
     }
 
@@ -686,7 +850,7 @@ impl Correlator {
             // The matches stage one found, as rsigma reports them.
             let detections = k
                 .rules()
-                .filter_map(|r| self.referenced.get(&r)?.1.get()?.clone())
+                .filter_map(|r| self.referenced.get(&r).cloned())
                 .collect();
             let result =
                 engine.process_with_detections(&view, detections, k.timestamp.unix_seconds());
@@ -843,16 +1007,9 @@ impl LiveCorrelation<'_> {
         }
         let mut rules = Vec::new();
         for &rule in matched {
-            let Some((engine, template)) = correlator.referenced.get(&rule) else {
-                continue;
-            };
-            template.get_or_init(|| {
-                engine
-                    .evaluate(&EventView::new(event, &correlator.mapping))
-                    .into_iter()
-                    .next()
-            });
-            rules.push(rule);
+            if correlator.referenced.contains_key(&rule) {
+                rules.push(rule);
+            }
         }
         let mut values = String::new();
         correlator.write_values(event, &mut values);
@@ -885,7 +1042,7 @@ impl LiveCorrelation<'_> {
         let detections = prepared
             .rules
             .iter()
-            .filter_map(|r| correlator.referenced.get(r)?.1.get()?.clone())
+            .filter_map(|r| correlator.referenced.get(r).cloned())
             .collect();
         let view = KeptView {
             values: &prepared.values,

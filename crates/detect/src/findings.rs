@@ -2,24 +2,27 @@
 //! source address, with its time span, count and evidence lines.
 
 use ahash::AHashMap;
+use serde::{Deserialize, Serialize};
 
 use vigie_event::{EVIDENCE_KEPT, Entity, Event, Evidence, Finding, Timestamp};
 
 use crate::detector::RuleInfo;
 
 /// Findings being built; one per worker, merged at the end.
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 pub struct FindingSet {
     open: AHashMap<(usize, Option<String>, Option<String>), Building>,
 }
 
+#[derive(Serialize, Deserialize)]
 struct Building {
     first: Timestamp,
     last: Timestamp,
     count: u64,
     session: Option<Option<String>>,
     evidence: Vec<Evidence>,
-    action: Option<&'static str>,
+    #[serde(with = "vigie_event::wire::option_static_str")]
+    action: Option<vigie_event::wire::StaticStr>,
 }
 
 impl FindingSet {

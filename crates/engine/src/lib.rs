@@ -43,6 +43,8 @@
 //! # }
 //! ```
 
+#[cfg(feature = "arrow")]
+pub mod arrow;
 pub mod case;
 pub mod config;
 pub mod detection;

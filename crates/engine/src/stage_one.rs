@@ -18,7 +18,12 @@ use crate::mail::Opens;
 
 /// What stage one gathers: per rotated set (or piece of a file), then for
 /// the whole case by [`merge`](StageOne::merge), in any order.
-#[derive(Default)]
+///
+/// Serializable ([`vigie_event::wire`]), so that a worker can ship its part
+/// to the process that merges (the Spark driver, `vigie_engine::arrow`); the
+/// parts must come from engines of the same configuration (rules and
+/// indicators are referred to by their index).
+#[derive(Default, serde::Serialize, serde::Deserialize)]
 pub struct StageOne {
     /// The stateless rules' hits, per rule and entity.
     pub findings: FindingSet,

@@ -16,7 +16,8 @@ use crate::{Error, case};
 
 /// What earlier scans of the case recorded (its database): the mailboxes
 /// scanned after the logs still tell who opened what, and what followed.
-#[derive(Default)]
+/// Serializable, so that a driver can ship it to the worker of stage two.
+#[derive(Default, serde::Serialize, serde::Deserialize)]
 pub struct Earlier {
     /// The activity the case holds.
     pub activity: Activity,

@@ -59,15 +59,25 @@ pub struct Evidence {
 }
 
 impl Serialize for Timestamp {
+    /// RFC 3339 UTC text in a human-readable format (JSON); microseconds
+    /// since the epoch in a binary one (the shipped stage state, [`crate::wire`]).
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        if serializer.is_human_readable() {
+            serializer.collect_str(self)
+        } else {
+            serializer.serialize_i64(self.0)
+        }
     }
 }
 
 impl<'de> Deserialize<'de> for Timestamp {
-    /// Reads the RFC 3339 UTC text that `Serialize` writes.
+    /// Reads what `Serialize` writes: RFC 3339 UTC text, or microseconds in a binary format.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Timestamp, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        text.parse().map_err(serde::de::Error::custom)
+        if deserializer.is_human_readable() {
+            let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+            text.parse().map_err(serde::de::Error::custom)
+        } else {
+            i64::deserialize(deserializer).map(Timestamp)
+        }
     }
 }

@@ -30,6 +30,7 @@ pub mod isolate;
 pub mod json;
 pub mod path;
 mod time;
+pub mod wire;
 
 use std::borrow::Cow;
 use std::net::IpAddr;

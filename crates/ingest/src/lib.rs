@@ -36,7 +36,7 @@ use std::path::PathBuf;
 use std::time::SystemTime;
 
 use jiff::tz::TimeZone;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use vigie_event::{Event, Timestamp};
 
 pub use parse::{Format, SkipReason};
@@ -129,7 +129,7 @@ impl Default for IngestOptions {
 }
 
 /// How often a skip reason occurred, and where first.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct SkipTally {
     /// Lines skipped for this reason.
     pub count: u64,
@@ -141,7 +141,7 @@ pub struct SkipTally {
 pub const FIRST_LINES_KEPT: usize = 5;
 
 /// What reading one input gave.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct InputReport {
     /// The input as shown in `log.file.path`.
     pub path: String,
@@ -154,6 +154,7 @@ pub struct InputReport {
     /// Events made.
     pub events: u64,
     /// Events per `event.dataset`.
+    #[serde(with = "vigie_event::wire::entries")]
     pub datasets: BTreeMap<&'static str, u64>,
     /// Lines that made no event, by reason.
     pub skipped: BTreeMap<SkipReason, SkipTally>,

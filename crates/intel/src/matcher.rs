@@ -17,6 +17,7 @@ use ahash::AHashMap;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use prefix_trie::PrefixMap;
+use serde::{Deserialize, Serialize};
 use vigie_event::{EVIDENCE_KEPT, Entity, Event, Evidence, Finding, Timestamp};
 
 use crate::indicator::{Indicator, Kind};
@@ -244,15 +245,16 @@ fn url_host(url: &str) -> Option<&str> {
 }
 
 /// Matches gathered during a scan, one group per indicator, field and entity.
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 pub struct IntelHits {
     groups: AHashMap<HitKey, HitGroup>,
 }
 
-#[derive(Clone, PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 struct HitKey {
     indicator: u32,
-    field: &'static str,
+    #[serde(with = "vigie_event::wire::static_str")]
+    field: vigie_event::wire::StaticStr,
     user: Option<Box<str>>,
     source: Option<IpAddr>,
     /// Log lines, messages and Sieve scripts make different findings.
@@ -260,13 +262,14 @@ struct HitKey {
 }
 
 /// Where a match was found.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 enum Origin {
     Log,
     Message,
     Script,
 }
 
+#[derive(Serialize, Deserialize)]
 struct HitGroup {
     value: String,
     first: Timestamp,
@@ -285,7 +288,7 @@ impl HitGroup {
 }
 
 /// A match of an indicator attributed to an actor, for attribution.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ActorMatch {
     /// The actor the feed names.
     pub actor: String,

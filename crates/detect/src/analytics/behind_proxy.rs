@@ -20,6 +20,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use ahash::{AHashMap, AHashSet};
+use serde::{Deserialize, Serialize};
 
 use vigie_event::{Category, Dataset, Event, Finding, Outcome, Timestamp};
 
@@ -36,7 +37,7 @@ const NOVELTY: [&str; 3] = ["VA001", "VA002", "VA007"];
 const SLACK: i64 = 2;
 
 /// Proxy peers and the access log's login requests.
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 pub struct ProxyHistory {
     /// Peers that sent requests with a trusted `X-Forwarded-For`, and how many.
     peers: AHashMap<IpAddr, u64>,

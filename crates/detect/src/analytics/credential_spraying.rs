@@ -45,6 +45,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use ahash::AHashMap;
+use serde::{Deserialize, Serialize};
 
 use vigie_event::{Category, Event, Evidence, Finding, Outcome, Timestamp};
 
@@ -56,13 +57,14 @@ use super::{Analytic, FIRST_KEPT, Facts, LoginRef, is_webmail_host, service_bit}
 const SOURCES_KEPT: usize = 4096;
 
 /// Refused credentials per login service and hour.
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 pub struct FailureHistory {
     /// Per service (`smtp`, `imap`, `pop3`, `webmail`, …) and hour since the epoch.
+    #[serde(with = "vigie_event::wire::entries")]
     hours: AHashMap<(&'static str, i64), Hour>,
 }
 
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 struct Hour {
     failures: u64,
     /// Failures per source address ([`SOURCES_KEPT`] at most).

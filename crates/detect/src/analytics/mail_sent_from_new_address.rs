@@ -31,6 +31,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, LazyLock};
 
 use ahash::{AHashMap, AHashSet};
+use serde::{Deserialize, Serialize};
 use vigie_event::{Category, Dataset, Event, Finding, Outcome};
 
 use super::{Analytic, FIRST_KEPT, Facts, LoginRef, finding, is_webmail_host};
@@ -58,7 +59,7 @@ const DOMAINS_KEPT: usize = 64;
 const PENDING_KEPT: usize = 100_000;
 
 /// Mail sent per account, source address and day, gathered in stage one.
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 pub struct OutboundHistory {
     /// Per account, source address and day (days since the epoch, UTC).
     pub(super) days: AHashMap<(Arc<str>, IpAddr, i64), Sent>,
@@ -101,7 +102,7 @@ impl Burst {
 }
 
 /// What one account sent from one address in one day.
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 pub(super) struct Sent {
     pub(super) messages: u64,
     pub(super) recipients: u64,

@@ -28,6 +28,7 @@
 use std::collections::HashMap;
 
 use ahash::AHashMap;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 use vigie_event::{Event, Finding, Timestamp};
@@ -41,13 +42,13 @@ pub const SHARED_READER: usize = 10;
 const SESSIONS_KEPT: usize = 5;
 
 /// Bytes sent to IMAP/POP3 clients per account and day.
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 pub struct VolumeHistory {
     /// Per account, per day since the epoch.
     accounts: AHashMap<Arc<str>, HashMap<i64, Day>>,
 }
 
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 struct Day {
     bytes: u64,
     sessions: u64,

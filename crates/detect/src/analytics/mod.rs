@@ -32,13 +32,14 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use ahash::AHashMap;
+use serde::{Deserialize, Serialize};
 
 use vigie_event::{Category, Event, Evidence, Finding, Outcome, Timestamp};
 
 use crate::geo::GeoDb;
 
 /// One login kept as evidence.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct LoginRef {
     /// When.
     pub timestamp: Timestamp,
@@ -51,7 +52,7 @@ pub struct LoginRef {
 }
 
 /// Logins of one account from one address.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SourceHistory {
     /// Logins counted.
     pub count: u64,
@@ -77,7 +78,7 @@ pub fn service_bit(service: Option<&str>) -> u8 {
 }
 
 /// Logins of one account at one hour of the day (UTC), over all days.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct HourOfDay {
     /// Logins per day (days since the epoch), in day order.
     pub days: Vec<(i64, u64)>,
@@ -117,7 +118,7 @@ pub const FIRST_KEPT: usize = 5;
 
 /// The successful logins of a scan, aggregated so that memory grows with
 /// accounts, addresses and active days, not with the number of logins.
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 pub struct LoginHistory {
     /// Per account and address.
     pub sources: AHashMap<(Arc<str>, IpAddr), SourceHistory>,
@@ -368,7 +369,7 @@ pub struct Facts<'s> {
 }
 
 /// Everything analytics read, gathered from the events as they pass.
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 pub struct Histories {
     /// Successful logins.
     pub logins: LoginHistory,

@@ -32,24 +32,25 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use ahash::AHashMap;
+use serde::{Deserialize, Serialize};
 use vigie_event::{Event, Finding, Timestamp};
 
 use super::{Analytic, FIRST_KEPT, Facts, LoginRef, finding};
 
 /// Messages opened and attachments downloaded through the webmail, per
 /// browser address and day, gathered in stage one.
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 pub struct WebReadingHistory {
     days: AHashMap<(IpAddr, i64), Reading>,
 }
 
-#[derive(Default, Clone, Copy)]
+#[derive(Default, Clone, Copy, Serialize, Deserialize)]
 struct Counts {
     opened: u64,
     attachments: u64,
 }
 
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 struct Reading {
     counts: Counts,
     first: Vec<LoginRef>,

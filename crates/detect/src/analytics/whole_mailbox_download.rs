@@ -33,6 +33,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use ahash::AHashMap;
+use serde::{Deserialize, Serialize};
 
 use vigie_event::{Event, Finding, Timestamp};
 
@@ -51,7 +52,7 @@ const BULK_MESSAGES: u64 = 1000;
 const BULK_BYTES: u64 = 200 * 1024 * 1024;
 
 /// Large IMAP/POP3 sessions with the address they came from.
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 pub struct DownloadHistory {
     /// Dovecot session id -> where and when it logged in.
     pending: AHashMap<Box<str>, (IpAddr, Timestamp)>,
@@ -60,10 +61,11 @@ pub struct DownloadHistory {
 }
 
 /// One session that fetched in bulk.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 struct BulkSession {
     user: Arc<str>,
-    protocol: &'static str,
+    #[serde(with = "vigie_event::wire::static_str")]
+    protocol: vigie_event::wire::StaticStr,
     login: Timestamp,
     messages: Option<u64>,
     bytes: u64,

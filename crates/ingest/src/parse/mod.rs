@@ -42,14 +42,14 @@ pub(crate) mod web_access;
 mod web_error;
 mod zimbra;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use vigie_event::{Dataset, Event};
 
 use timestamp::TimeContext;
 
 /// A file-level log format: how a line is framed. The program inside a
 /// syslog or journal line picks the dataset afterwards.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Format {
     /// Syslog in any shape (RFC 3164/5424, ISO prefix, TAI64N) and Dovecot's own `log_path`.
@@ -157,7 +157,7 @@ impl Format {
 }
 
 /// Why a line made no event.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SkipReason {
     /// The line is empty or only white space.
