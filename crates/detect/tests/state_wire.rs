@@ -109,7 +109,7 @@ fn findings(rules: &Rules, part: Part) -> Vec<String> {
             &b.evidence,
         ))
     });
-    if let Some(baseline) = Baseline::first_half(&part.histories.logins) {
+    if let Some(baseline) = Baseline::rolling(&part.histories.logins) {
         part.histories.run(None, baseline, &mut findings);
     }
     // The analytics walk hash maps: `vigie scan` puts the whole list in this order last.

@@ -75,7 +75,7 @@ pub struct OutboundHistory {
 
 /// What one account submitted in one hour; deliveries count in the hour
 /// their message was submitted, whenever they were tried.
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 pub(super) struct Burst {
     pub(super) messages: u64,
     /// Recipients accepted or bounced.
