@@ -5,6 +5,10 @@
 //! result must be reproducible; the takeover chain (VA004) once listed its
 //! steps in a different order from run to run.
 //!
+//! Every second run cuts the web and Roundcube logs into pieces of 1000
+//! bytes (`VIGIE_SCAN_PIECE_BYTES`), read on all the threads: the case is
+//! the same as when each file is read whole.
+//!
 //! The scan time is fixed through `SOURCE_DATE_EPOCH` (it is recorded in the
 //! database and dates the exports); every case folder has the same name (it
 //! names the exports and the report).
@@ -34,11 +38,20 @@ fn files_of(case: &Path) -> BTreeMap<String, Vec<u8>> {
         .collect()
 }
 
-/// `vigie scan --threads THREADS` of `inputs` into `ROOT/case`.
-fn scan(root: &Path, threads: usize, inputs: &[PathBuf]) -> BTreeMap<String, Vec<u8>> {
+/// `vigie scan --threads THREADS` of `inputs` into `ROOT/case`, large files
+/// cut in pieces of `piece_bytes` when given.
+fn scan(
+    root: &Path,
+    threads: usize,
+    piece_bytes: Option<&str>,
+    inputs: &[PathBuf],
+) -> BTreeMap<String, Vec<u8>> {
     let case = root.join("case");
-    let out = Command::cargo_bin("vigie")
-        .unwrap()
+    let mut command = Command::cargo_bin("vigie").unwrap();
+    if let Some(bytes) = piece_bytes {
+        command.env("VIGIE_SCAN_PIECE_BYTES", bytes);
+    }
+    let out = command
         .env("SOURCE_DATE_EPOCH", "1764547200")
         .args(["scan", "--tz", "UTC", "--no-intel-store", "--threads"])
         .arg(threads.to_string())
@@ -63,7 +76,8 @@ fn same_case_every_time(inputs: &[PathBuf]) {
     for threads in [1, 2, 8] {
         for run in 0..RUNS {
             let root = tempfile::tempdir().unwrap();
-            let files = scan(root.path(), threads, inputs);
+            let piece_bytes = (run % 2 == 1).then_some("1000");
+            let files = scan(root.path(), threads, piece_bytes, inputs);
             let Some(first) = &first else {
                 for name in [
                     "findings.jsonl",

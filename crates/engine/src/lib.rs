@@ -45,6 +45,7 @@
 
 pub mod case;
 pub mod config;
+mod cut;
 pub mod detection;
 pub mod engine;
 pub mod indicators;
