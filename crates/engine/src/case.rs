@@ -90,7 +90,7 @@ pub fn write(case: &Path, engine: &Engine, outcome: &Outcome) -> Result<Summary,
         // The case is the store: this scan is added to it, then every file
         // of the case is written from all it holds.
         let database = case.join("case.sqlite");
-        let now = vigie_event::Timestamp::from_unix(jiff::Timestamp::now().as_second(), 0);
+        let now = scan_time();
         store::add_scan(
             &database,
             &outcome.sources,
@@ -346,4 +346,17 @@ pub fn write_report(case: &Path, name: &str) -> Result<(PathBuf, PathBuf), Error
         source,
     })?;
     Ok((html, md))
+}
+
+/// When this scan is recorded as made: `SOURCE_DATE_EPOCH` (seconds since
+/// 1970, the reproducible-builds.org convention) when it is set and a whole
+/// number, so two scans of the same inputs write byte-identical case files
+/// (the time is in the database, the exports' `created` and their ids);
+/// otherwise now, to the second.
+fn scan_time() -> vigie_event::Timestamp {
+    let fixed = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok());
+    let seconds = fixed.unwrap_or_else(|| jiff::Timestamp::now().as_second());
+    vigie_event::Timestamp::from_unix(seconds, 0)
 }

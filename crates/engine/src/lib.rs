@@ -47,6 +47,7 @@
 pub mod arrow;
 pub mod case;
 pub mod config;
+mod cut;
 pub mod detection;
 pub mod engine;
 pub mod indicators;

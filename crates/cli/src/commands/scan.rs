@@ -56,7 +56,18 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
             events_out: &events_out,
             batch: Batch::default(),
         };
-        let mine = engine.stage_one_set(set, &mut seen);
+        // A large file of a line-independent format is read in pieces on
+        // every core (not when its events are copied out: they go in order).
+        let cut = (!args.events_parquet)
+            .then(|| engine.stage_one_cut(set, piece_bytes()))
+            .flatten();
+        let mine = match cut {
+            Some(mine) => {
+                seen.progress.inc(set.len() as u64);
+                mine
+            }
+            None => engine.stage_one_set(set, &mut seen),
+        };
         events_out.flush(&mut seen.batch);
         total.lock().unwrap_or_else(|e| e.into_inner()).merge(mine);
     });
@@ -144,6 +155,16 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     } else {
         1
     }))
+}
+
+/// The size of the pieces a large file is cut into: 16 MiB, or
+/// `VIGIE_SCAN_PIECE_BYTES` (tests set it small so that their small files
+/// are cut too).
+fn piece_bytes() -> usize {
+    std::env::var("VIGIE_SCAN_PIECE_BYTES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(16 << 20)
 }
 
 /// A set's reading as the terminal sees it: the progress bar, and the
