@@ -339,6 +339,34 @@ fn a_phone_on_a_new_carrier_address_during_the_campaign_is_not_chained() {
     assert!(severe(&findings).is_empty(), "{:#?}", severe(&findings));
 }
 
+/// A phone that moves to a new carrier address during the campaign and sends
+/// its owner's ordinary mail over submission, one recipient mistyped: an
+/// office's address churn, not the campaign's success (at 2,000 accounts
+/// over eight weeks this was chained 38,533 times, each one high).
+#[test]
+fn a_phone_sending_ordinary_mail_from_a_new_address_during_the_campaign_is_not_chained() {
+    let mut log = office();
+    campaign(&mut log);
+    log.submit(
+        2,
+        11 * 3600 + 300,
+        &user(3),
+        "37.171.12.34",
+        &[
+            ("a@partner.example".to_string(), "sent"),
+            ("tpyo@partner.example".to_string(), "bounced"),
+        ],
+    );
+    let findings = log.findings();
+    assert!(
+        !findings
+            .iter()
+            .any(|f| f.rule_id == "VA010" && f.entity.user.is_some()),
+        "{findings:#?}"
+    );
+    assert!(severe(&findings).is_empty(), "{:#?}", severe(&findings));
+}
+
 /// The office's logins begin at 07:00 on day 0; the intruder's come first,
 /// at 02:10 that night, from 203.0.113.77.
 #[test]
