@@ -29,7 +29,8 @@ pub struct EngineConfig {
     /// MaxMind/DB-IP ASN database (`--asn`).
     pub asn: Option<PathBuf>,
     /// End of the analytics' baseline, RFC 3339 or `YYYY-MM-DD`
-    /// (`--baseline-until`); by default the first half of the logs' span.
+    /// (`--baseline-until`); by default a rolling baseline after a week's warm-up
+    /// (at most half the span).
     pub baseline_until: Option<String>,
     /// Findings only: no activity, scope or case database (`--findings-only`).
     pub findings_only: bool,

@@ -94,7 +94,7 @@ impl Engine {
     /// of `mail`.
     ///
     /// The key of stage two is the case: the analytics need one server's
-    /// whole view (the baseline is the first half of its span, password
+    /// whole view (the rolling baselines' warm-up starts at its first login, password
     /// spraying is seen over the population).
     ///
     /// # Errors
