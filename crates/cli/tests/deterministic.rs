@@ -127,3 +127,25 @@ fn the_lab_run_gives_the_same_case_with_any_number_of_threads() {
     }
     same_case_every_time(&inputs);
 }
+
+/// A `SOURCE_DATE_EPOCH` that is not whole seconds from 1970 to 9999 is an
+/// error naming it (exit 2), not a silent fall back to the current time or
+/// a year 294247 in the STIX bundle.
+#[test]
+fn a_source_date_epoch_that_is_no_time_is_refused() {
+    let run = common::example();
+    for bad in ["abc", "-5", "99999999999999"] {
+        let root = tempfile::tempdir().unwrap();
+        let out = Command::cargo_bin("vigie")
+            .unwrap()
+            .env("SOURCE_DATE_EPOCH", bad)
+            .args(["scan", "--tz", "UTC", "--no-intel-store", "--case"])
+            .arg(root.path().join("case"))
+            .arg(run.join("logs"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {stderr}");
+        assert!(stderr.contains("SOURCE_DATE_EPOCH"), "{bad}: {stderr}");
+    }
+}

@@ -90,7 +90,7 @@ pub fn write(case: &Path, engine: &Engine, outcome: &Outcome) -> Result<Summary,
         // The case is the store: this scan is added to it, then every file
         // of the case is written from all it holds.
         let database = case.join("case.sqlite");
-        let now = scan_time();
+        let now = scan_time()?;
         store::add_scan(
             &database,
             &outcome.sources,
@@ -349,14 +349,29 @@ pub fn write_report(case: &Path, name: &str) -> Result<(PathBuf, PathBuf), Error
 }
 
 /// When this scan is recorded as made: `SOURCE_DATE_EPOCH` (seconds since
-/// 1970, the reproducible-builds.org convention) when it is set and a whole
-/// number, so two scans of the same inputs write byte-identical case files
-/// (the time is in the database, the exports' `created` and their ids);
-/// otherwise now, to the second.
-fn scan_time() -> vigie_event::Timestamp {
-    let fixed = std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|s| s.trim().parse::<i64>().ok());
-    let seconds = fixed.unwrap_or_else(|| jiff::Timestamp::now().as_second());
-    vigie_event::Timestamp::from_unix(seconds, 0)
+/// 1970, the reproducible-builds.org convention) when it is set, so two
+/// scans of the same inputs into folders of the same name write
+/// byte-identical case files (the time is in the database, the exports'
+/// `created` and their ids); otherwise now, to the second.
+///
+/// # Errors
+/// [`Error::SourceDateEpoch`] when it is set to anything but whole seconds
+/// from 1970 to the end of 9999: a reproducible run that silently took the
+/// current time, or wrote a year no STIX reader accepts, would mislead.
+fn scan_time() -> Result<vigie_event::Timestamp, Error> {
+    /// 9999-12-31T23:59:59Z.
+    const LAST: i64 = 253_402_300_799;
+    let Some(text) = std::env::var_os("SOURCE_DATE_EPOCH") else {
+        return Ok(vigie_event::Timestamp::from_unix(
+            jiff::Timestamp::now().as_second(),
+            0,
+        ));
+    };
+    let text = text.to_string_lossy();
+    match text.trim().parse::<i64>() {
+        Ok(seconds) if (0..=LAST).contains(&seconds) => {
+            Ok(vigie_event::Timestamp::from_unix(seconds, 0))
+        }
+        _ => Err(Error::SourceDateEpoch(text.into_owned())),
+    }
 }

@@ -96,6 +96,10 @@ pub enum Error {
     /// A GeoIP or ASN database does not open.
     #[error(transparent)]
     Geo(#[from] vigie_detect::geo::GeoError),
+    /// `SOURCE_DATE_EPOCH` is set but is not whole seconds between 1970 and
+    /// the end of year 9999 (what RFC 3339 and STIX timestamps can hold).
+    #[error("SOURCE_DATE_EPOCH={0:?} is not a number of seconds from 1970 to 9999")]
+    SourceDateEpoch(String),
     /// The correlations' kept events could not be spilled to a temporary file.
     #[error("cannot keep the events correlations need in a temporary file")]
     Spill(#[source] std::io::Error),
