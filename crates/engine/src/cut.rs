@@ -12,6 +12,7 @@ use std::io::{self, Read};
 
 use rayon::prelude::*;
 use vigie_event::Timestamp;
+use vigie_ingest::source::line_end;
 use vigie_ingest::{Compression, Format, Input, sniff};
 
 use crate::engine::{Chunk, Engine, set_key};
@@ -50,7 +51,8 @@ impl Engine {
             .options
             .format
             .or_else(|| sniff::detect(&head, &name))?;
-        if !Format::line_independent(format) {
+        // A file with CR line ends has no LF to cut at.
+        if !Format::line_independent(format) || line_end(&head) != b'\n' {
             return None;
         }
         let modified = meta.modified().ok().map(|t| {
@@ -63,6 +65,7 @@ impl Engine {
             file,
             carry: head,
             piece_bytes,
+            longest: piece_bytes.saturating_add(self.options.max_line),
             line: 1,
         };
         let mut total = StageOne::default();
@@ -103,6 +106,9 @@ struct Pieces {
     /// Bytes read and not yet in a piece (the start of the next one).
     carry: Vec<u8>,
     piece_bytes: usize,
+    /// The most a piece may hold: a longer line is an error, and the file is
+    /// read whole by the line reader, which keeps only `--max-line` of it.
+    longest: usize,
     /// The number of the carry's first line.
     line: u64,
 }
@@ -136,6 +142,11 @@ impl Pieces {
                     return Ok(Some(self.numbered(piece)));
                 }
                 searched = self.carry.len();
+                if searched > self.longest {
+                    return Err(io::Error::other(
+                        "a line longer than a piece and --max-line",
+                    ));
+                }
             }
             let want = self
                 .piece_bytes

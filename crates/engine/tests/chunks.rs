@@ -243,3 +243,63 @@ fn chunks_of_a_lab_run_give_the_findings_of_the_whole_files() {
     assert!(findings > 0);
     assert!(cut_files >= 1, "{cut_files} files cut");
 }
+
+/// A file written with CR line ends is read record by record, not as one
+/// line holding them all; and a line longer than a piece and `--max-line`
+/// makes the cutter give up (the file is read whole, by the line reader,
+/// which keeps only `--max-line` of that line) rather than hold it.
+#[test]
+fn cr_line_ends_and_a_line_longer_than_a_piece_are_read_as_a_whole_read_reads_them() {
+    let access = std::fs::read(sample().join("logs/nginx/roundcube.access.log")).unwrap();
+    let records = access.iter().filter(|&&b| b == b'\n').count() as u64;
+    let dir = tempfile::tempdir().unwrap();
+
+    let engine = engine();
+    let mac = dir.path().join("mac-access.log");
+    let cr: Vec<u8> = access
+        .iter()
+        .map(|&b| if b == b'\n' { b'\r' } else { b })
+        .collect();
+    std::fs::write(&mac, cr).unwrap();
+    let set = [Input::File(mac)];
+    assert!(
+        engine.stage_one_cut(&set, 1000).is_none(),
+        "no LF to cut at"
+    );
+    let read = engine.stage_one_set(&set, &mut ());
+    assert_eq!(
+        (read.reports[0].lines, read.reports[0].events),
+        (records, records)
+    );
+
+    let short_lines = Engine::new(&EngineConfig {
+        input: InputConfig {
+            tz: Some("UTC".into()),
+            max_line: 1024,
+            ..InputConfig::default()
+        },
+        intel: IntelConfig {
+            no_intel_store: true,
+            ..IntelConfig::default()
+        },
+        timeline_profile: "standard".into(),
+        ..EngineConfig::default()
+    })
+    .unwrap();
+    let long = dir.path().join("long-access.log");
+    let mut data = access.clone();
+    data.extend(std::iter::repeat_n(b'x', 200_000));
+    data.push(b'\n');
+    data.extend(&access);
+    std::fs::write(&long, data).unwrap();
+    let set = [Input::File(long)];
+    let cut = short_lines
+        .stage_one_cut(&set, 1000)
+        .expect("a plain access log is cut");
+    assert_eq!(cut.reports.len(), 1, "read whole, not in pieces");
+    let report = &cut.reports[0];
+    assert_eq!(
+        (report.lines, report.events, report.skipped_lines()),
+        (2 * records + 1, 2 * records, 1)
+    );
+}

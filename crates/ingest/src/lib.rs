@@ -272,23 +272,25 @@ pub fn ingest_input(
         .reference
         .unwrap_or_else(|| timestamp_of(opened.modified.unwrap_or_else(SystemTime::now)));
     let mut lines = source::LineReader::new(opened.reader, options.max_line);
-    let format = match options.format {
-        Some(f) => Some(f),
-        // A file is sniffed from its first 64 KiB; standard input from what
-        // it has sent once a line is whole, so that a pipe streams (each
-        // line is still tried by its own shape when the sniff guessed wrong).
-        None => match if matches!(input, Input::Stdin) {
-            lines.peek_line(64 * 1024)
-        } else {
-            lines.peek(64 * 1024)
-        } {
-            Ok(head) => sniff::detect(head, &path),
-            Err(e) => {
-                report.error = Some(format!("not readable: {e}"));
-                return report;
-            }
-        },
+    // A file is sniffed from its first 64 KiB; standard input from what it
+    // has sent once a line is whole, so that a pipe streams (each line is
+    // still tried by its own shape when the sniff guessed wrong).
+    let head = if matches!(input, Input::Stdin) {
+        lines.peek_line(64 * 1024)
+    } else {
+        lines.peek(64 * 1024)
     };
+    let (format, end) = match head {
+        Ok(head) => (
+            options.format.or_else(|| sniff::detect(head, &path)),
+            source::line_end(head),
+        ),
+        Err(e) => {
+            report.error = Some(format!("not readable: {e}"));
+            return report;
+        }
+    };
+    lines.set_terminator(end);
     report.format = format;
     read_lines(lines, report, options.zone.clone(), reference, sink)
 }
@@ -367,16 +369,21 @@ pub fn ingest_bytes(
         .or(modified)
         .unwrap_or_else(|| timestamp_of(SystemTime::now()));
     let mut lines = source::LineReader::starting_at(reader, options.max_line, first_line.max(1));
-    report.format = match options.format.or(format) {
-        Some(f) => Some(f),
-        None => match lines.peek(64 * 1024) {
-            Ok(head) => sniff::detect(head, path),
-            Err(e) => {
-                report.error = Some(format!("not readable: {e}"));
-                return report;
-            }
-        },
+    let (format, end) = match lines.peek(64 * 1024) {
+        Ok(head) => (
+            options
+                .format
+                .or(format)
+                .or_else(|| sniff::detect(head, path)),
+            source::line_end(head),
+        ),
+        Err(e) => {
+            report.error = Some(format!("not readable: {e}"));
+            return report;
+        }
     };
+    lines.set_terminator(end);
+    report.format = format;
     read_lines(lines, report, options.zone.clone(), reference, sink)
 }
 
@@ -416,11 +423,18 @@ impl LineParser {
             report.skip(SkipReason::LineTooLong, line.number);
             return;
         }
-        let text = match std::str::from_utf8(line.bytes) {
+        // logrotate's `copytruncate` empties a file that its writer keeps
+        // appending to at the old offset: the gap reads as NUL bytes before
+        // the next line, which is whole behind them.
+        let bytes = match line.bytes.iter().position(|&b| b != 0) {
+            Some(start) => &line.bytes[start..],
+            None => line.bytes,
+        };
+        let text = match std::str::from_utf8(bytes) {
             Ok(t) => std::borrow::Cow::Borrowed(t),
             Err(_) => {
                 report.invalid_utf8_lines += 1;
-                String::from_utf8_lossy(line.bytes)
+                String::from_utf8_lossy(bytes)
             }
         };
         let mut ctx = LineContext {

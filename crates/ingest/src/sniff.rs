@@ -3,16 +3,18 @@
 use std::collections::HashMap;
 
 use crate::parse::{Format, classify};
+use crate::source::line_end;
 
 /// How many lines vote at most.
 const VOTERS: usize = 200;
 
 /// The format most of the first lines of `head` have, or `None` when no line
 /// has a known shape. `path` only tells Apache from nginx for access logs,
-/// whose lines are identical.
+/// whose lines are identical. Lines end as [`line_end`] finds.
 pub fn detect(head: &[u8], path: &str) -> Option<Format> {
     let mut votes: HashMap<Format, (usize, usize)> = HashMap::new();
-    for (order, line) in head.split(|&b| b == b'\n').take(VOTERS).enumerate() {
+    let end = line_end(head);
+    for (order, line) in head.split(|&b| b == end).take(VOTERS).enumerate() {
         let text = String::from_utf8_lossy(line);
         if let Some(format) = classify(text.trim_end_matches('\r')) {
             let entry = votes.entry(format).or_insert((0, order));
@@ -48,5 +50,7 @@ mod tests {
             Some(Format::NginxAccess)
         );
         assert_eq!(detect(b"\x00\x01binary", "x"), None);
+        let mac = [web.as_slice(), b"\r", b"garbage\r", web.as_slice(), b"\r"].concat();
+        assert_eq!(detect(&mac, "access.log"), Some(Format::NginxAccess));
     }
 }

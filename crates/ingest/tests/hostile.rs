@@ -70,6 +70,22 @@ fn a_10_mb_line_is_skipped_and_the_next_line_still_parses() {
 }
 
 #[test]
+fn a_copytruncate_hole_and_cr_line_ends_lose_no_line() {
+    // logrotate's `copytruncate` while the writer keeps its offset: NUL
+    // bytes up to where the writer went on, then its next line, whole.
+    let mut data = vec![0u8; 70_000];
+    data.extend(GOOD.repeat(3).as_bytes());
+    data.extend(b"\0\0\0\0\n");
+    let report = ingest(&data, &IngestOptions::default());
+    assert_eq!((report.lines, report.events), (4, 3), "{report:?}");
+    assert_eq!(report.skipped[&SkipReason::Binary].first_lines, [4]);
+
+    let mac = GOOD.repeat(5).replace('\n', "\r");
+    let report = ingest(mac.as_bytes(), &IngestOptions::default());
+    assert_eq!((report.lines, report.events), (5, 5), "{report:?}");
+}
+
+#[test]
 fn binary_garbage_is_counted_not_parsed() {
     let mut state = 0x2545_f491_4f6c_dd1du64;
     let garbage: Vec<u8> = (0..1_000_000)

@@ -176,6 +176,9 @@ pub enum SkipReason {
     InvalidJson,
     /// The line contains NUL or other binary bytes and no parser claims it.
     Binary,
+    /// The line holds a second record after the first (a line end was lost:
+    /// an interrupted write, two writers, a broken rotation); neither is read.
+    JoinedRecords,
 }
 
 impl SkipReason {
@@ -190,6 +193,7 @@ impl SkipReason {
             SkipReason::RejectlogHeader => "rejectlog-header",
             SkipReason::InvalidJson => "invalid-json",
             SkipReason::Binary => "binary",
+            SkipReason::JoinedRecords => "joined-records",
         }
     }
 }

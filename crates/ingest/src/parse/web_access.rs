@@ -15,11 +15,21 @@ use super::{LineContext, Miss, SkipReason};
 /// Cheap check for format detection: `… [dd/Mmm/YYYY:HH:MM:SS zone] "…`.
 pub fn looks_like(line: &str) -> bool {
     let b = line.as_bytes();
-    memchr::memchr(b'[', b).is_some_and(|i| {
-        i > 0
-            && b[i - 1] == b' '
-            && timestamp::clf(&b[i + 1..]).is_some_and(|(_, n)| b[i + 1 + n..].starts_with(b"] \""))
-    })
+    memchr::memchr(b'[', b).is_some_and(|i| record_time_at(b, i))
+}
+
+/// Whether `b[i]` opens a record's ` [dd/Mmm/YYYY:HH:MM:SS zone] "`.
+fn record_time_at(b: &[u8], i: usize) -> bool {
+    i > 0
+        && b[i - 1] == b' '
+        && timestamp::clf(&b[i + 1..]).is_some_and(|(_, n)| b[i + 1 + n..].starts_with(b"] \""))
+}
+
+/// Whether `rest`, what follows a record's time, holds another record's:
+/// nginx writes a `"` inside a field as `\x22` and Apache as `\"`, so `] "`
+/// after a time never comes from a field of one request.
+fn holds_another_record(rest: &[u8]) -> bool {
+    memchr::memchr_iter(b'[', rest).any(|i| record_time_at(rest, i))
 }
 
 /// Parses one access-log line. `dataset` says whether the file is nginx's or Apache's.
@@ -34,6 +44,9 @@ pub fn parse<'a>(
     let after_time = line[open + 1 + used..]
         .strip_prefix("] ")
         .ok_or(Miss::NotMine)?;
+    if holds_another_record(after_time.as_bytes()) {
+        return Err(Miss::Skip(SkipReason::JoinedRecords));
+    }
     let timestamp = ctx
         .time
         .resolve(time)
@@ -86,6 +99,12 @@ fn head<'a>(head: &'a str, event: &mut Event<'a>) -> Result<(), Miss> {
     if tokens.len() < 2 {
         return Err(Miss::NotMine);
     }
+    // What stands before the time is a client's address or name (a vhost
+    // first): anything else is not an access log's line start, such as a
+    // record glued to garbage.
+    if !tokens[..client_end].iter().all(|t| host_like(t)) {
+        return Err(Miss::NotMine);
+    }
     if tokens[user_at] != "-" {
         event.user_name = Some(percent_decode(tokens[user_at], false));
     }
@@ -112,6 +131,17 @@ fn head<'a>(head: &'a str, event: &mut Event<'a>) -> Result<(), Miss> {
         _ => return Err(Miss::NotMine),
     }
     Ok(())
+}
+
+/// An IP address (bracketed, with a zone or a port), a DNS name (Apache's
+/// `HostnameLookups`), or `-` (a vhost-first format without the vhost), with a
+/// list's trailing comma: at most 255 bytes of those characters.
+fn host_like(token: &str) -> bool {
+    token.len() <= 255
+        && token.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(b, b'.' | b'-' | b'_' | b':' | b'[' | b']' | b'%' | b',')
+        })
 }
 
 /// Uses the first address of a forwarded-for list when the peer is a proxy
@@ -267,5 +297,42 @@ mod tests {
             r#"1.2.3.4 - - [01/Apr/2014:00:00:01 -0500] "GET /a\"b HTTP/1.1" 200 1 "-" "ua""#,
         );
         assert_eq!(e.url_path.as_deref(), Some("/a\\\"b"));
+    }
+
+    fn miss(line: &str) -> Miss {
+        let mut time = TimeContext::new(jiff::tz::TimeZone::UTC, Timestamp::default());
+        let mut ctx = LineContext {
+            path: "access.log",
+            number: 1,
+            time: &mut time,
+        };
+        parse(line, &mut ctx, Dataset::NginxAccess).unwrap_err()
+    }
+
+    #[test]
+    fn a_line_holding_two_records_or_glued_to_garbage_is_not_read_as_one_request() {
+        let one = r#"203.0.113.9 - - [01/Apr/2014:00:00:01 -0500] "GET /?_task=mail HTTP/1.1" 200 5 "-" "ua""#;
+        // A lost line end, at any point of the first record.
+        for cut in [one.len(), one.len() - 6, 60] {
+            let joined = format!("{}{one}", &one[..cut]);
+            assert_eq!(
+                miss(&joined),
+                Miss::Skip(SkipReason::JoinedRecords),
+                "{joined}"
+            );
+        }
+        let glued = format!("{}{one}", "\u{1}garbage".repeat(20_000));
+        assert_eq!(miss(&glued), Miss::NotMine);
+        assert_eq!(miss(&format!("GET /x HTTP/1.1{one}")), Miss::NotMine);
+        // Brackets and times inside a request are not a record.
+        let e = parse_line(
+            r#"1.2.3.4 - - [01/Apr/2014:00:00:01 -0500] "GET /?a[]=[01/Apr/2014:00:00:01 -0500]%20\x22 HTTP/1.1" 200 1 "-" "ua [01/Apr/2014:00:00:01 -0500] \x22x""#,
+        );
+        assert_eq!(e.http_status, Some(200));
+        // Apache's HostnameLookups writes the client's name.
+        let e = parse_line(
+            r#"mail-gw.example.org - bob [01/Apr/2014:00:00:01 -0500] "GET / HTTP/1.1" 200 1"#,
+        );
+        assert_eq!(e.source_address.as_deref(), Some("mail-gw.example.org"));
     }
 }

@@ -4,6 +4,11 @@
 //! kept, the rest is read and dropped up to the next newline, and the line is
 //! reported as too long, so a 10 MB line (or a file with no newline at all)
 //! costs no more memory than a short one.
+//!
+//! Lines end at `\n` (LF, and CRLF with its `\r` trimmed), or at `\r` in a
+//! file written with classic Mac OS line ends, which [`line_end`] recognizes
+//! from the file's head: read by `\n`, such a file is one line holding every
+//! record.
 
 use std::io::{self, Read};
 
@@ -26,6 +31,8 @@ pub struct LineReader<R> {
     end: usize,
     eof: bool,
     max_line: usize,
+    /// The byte that ends a line: `\n`, or `\r` (see [`line_end`]).
+    terminator: u8,
     number: u64,
     /// The read error that ended the input, handed out after its lines.
     error: Option<io::Error>,
@@ -42,9 +49,16 @@ impl<R: Read> LineReader<R> {
             end: 0,
             eof: false,
             max_line,
+            terminator: b'\n',
             number: 0,
             error: None,
         }
+    }
+
+    /// Ends lines at `terminator` from now on (`\r` for a file
+    /// [`line_end`] finds written with CR line ends).
+    pub fn set_terminator(&mut self, terminator: u8) {
+        self.terminator = terminator;
     }
 
     /// As [`new`](Self::new), for a piece of an input whose first line is
@@ -76,7 +90,7 @@ impl<R: Read> LineReader<R> {
         self.compact();
         while !self.eof
             && self.end - self.start < want
-            && memchr::memchr(b'\n', &self.buf[self.start..self.end]).is_none()
+            && memchr::memchr(self.terminator, &self.buf[self.start..self.end]).is_none()
         {
             self.fill()?;
         }
@@ -89,7 +103,7 @@ impl<R: Read> LineReader<R> {
         let mut scanned = 0;
         loop {
             let window = &self.buf[self.start + scanned..self.end];
-            if let Some(pos) = memchr::memchr(b'\n', window) {
+            if let Some(pos) = memchr::memchr(self.terminator, window) {
                 let line_end = self.start + scanned + pos;
                 if line_end - self.start > self.max_line {
                     let cut = self.start + self.max_line;
@@ -132,7 +146,7 @@ impl<R: Read> LineReader<R> {
                 self.eof = true;
                 break;
             }
-            if let Some(pos) = memchr::memchr(b'\n', &self.buf[kept..kept + n]) {
+            if let Some(pos) = memchr::memchr(self.terminator, &self.buf[kept..kept + n]) {
                 // Keep what follows the newline for the next call.
                 self.buf.copy_within(kept + pos + 1..kept + n, kept);
                 self.end = kept + n - pos - 1;
@@ -193,6 +207,17 @@ impl<R: Read> LineReader<R> {
     }
 }
 
+/// The byte that ends the lines of an input whose first bytes are `head`:
+/// `\r` when the head holds a CR and no LF (classic Mac OS line ends, as
+/// some Windows and embedded appliances' exporters still write), else `\n`.
+pub fn line_end(head: &[u8]) -> u8 {
+    if memchr::memchr(b'\n', head).is_none() && memchr::memchr(b'\r', head).is_some() {
+        b'\r'
+    } else {
+        b'\n'
+    }
+}
+
 fn trim_cr(bytes: &[u8]) -> &[u8] {
     bytes.strip_suffix(b"\r").unwrap_or(bytes)
 }
@@ -247,6 +272,26 @@ mod tests {
         let texts: Vec<&[u8]> = lines.iter().map(|l| l.0.as_slice()).collect();
         assert_eq!(texts, [&b"a"[..], b"bb", b"", b"ccc"]);
         assert_eq!(lines[3].1, 4);
+    }
+
+    #[test]
+    fn a_file_with_cr_line_ends_is_split_at_each_cr() {
+        let input = b"one\rtwo\r\rthree";
+        assert_eq!(line_end(input), b'\r');
+        assert_eq!(line_end(b"a\r\nb"), b'\n', "CRLF ends at LF");
+        assert_eq!(
+            line_end(b"a\rb\nc"),
+            b'\n',
+            "a stray CR in an LF file is content"
+        );
+        let mut reader = LineReader::new(&input[..], 100);
+        reader.set_terminator(line_end(input));
+        let mut lines = Vec::new();
+        while let Some(line) = reader.next_line().unwrap() {
+            lines.push((line.bytes.to_vec(), line.number));
+        }
+        let expected: [(&[u8], u64); 4] = [(b"one", 1), (b"two", 2), (b"", 3), (b"three", 4)];
+        assert_eq!(lines, expected.map(|(b, n)| (b.to_vec(), n)));
     }
 
     #[test]

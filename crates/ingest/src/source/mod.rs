@@ -10,7 +10,7 @@ use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 pub use decompress::{Compression, Limited};
-pub use lines::{Line, LineReader};
+pub use lines::{Line, LineReader, line_end};
 pub use rotate::{group_rotations, is_rotation};
 
 use crate::Error;
