@@ -433,10 +433,16 @@ class Office:
         names = {"access": "nginx-roundcube.access.log", "userlogins": "roundcube-userlogins.log",
                  "sendmail": "roundcube-sendmail.log", "dovecot": "dovecot.log", "mail": "mail.log",
                  "exim": "exim-mainlog"}
+        # A log's modification time is its last write: the office's end, so
+        # that year-less syslog times are placed in the office's year, not
+        # in the year before when the office runs past the day it is made.
+        end = (START + dt.timedelta(days=self.days)).timestamp()
         for log, lines in self.logs.items():
             lines.sort(key=lambda tl: tl[0])
-            with open(os.path.join(out, names[log]), "w") as f:
+            path = os.path.join(out, names[log])
+            with open(path, "w") as f:
                 f.writelines(line for _, line in lines)
+            os.utime(path, (end, end))
         self.truth["accounts"] = len(self.users)
         self.truth["start"], self.truth["end"] = iso(START), iso(START + dt.timedelta(days=self.days))
         self.truth["proxy"] = PROXY

@@ -333,14 +333,7 @@ pub fn findings(path: &Path) -> rusqlite::Result<Vec<Finding>> {
             reason: r.get(11)?,
         });
     }
-    findings.sort_by(|a, b| {
-        (a.first_seen, &a.rule_id, &a.entity, &a.evidence).cmp(&(
-            b.first_seen,
-            &b.rule_id,
-            &b.entity,
-            &b.evidence,
-        ))
-    });
+    Finding::sort(&mut findings);
     Ok(findings)
 }
 

@@ -64,7 +64,7 @@ pub use config::EngineConfig;
 pub use detection::Detection;
 pub use engine::{Chunk, Engine};
 pub use stage_one::{Observer, StageOne};
-pub use stage_two::{Earlier, Outcome, sort_findings};
+pub use stage_two::{Earlier, Outcome};
 
 /// What stops a run (problems with single files, rules or messages are data
 /// in the reports and lists instead).

@@ -41,19 +41,6 @@ pub struct Outcome {
     pub sources: Vec<store::SourceRow>,
 }
 
-/// Sorts findings by first time, rule id, entity and evidence (the order
-/// they are written and compared in).
-pub fn sort_findings(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| {
-        (a.first_seen, &a.rule_id, &a.entity, &a.evidence).cmp(&(
-            b.first_seen,
-            &b.rule_id,
-            &b.entity,
-            &b.evidence,
-        ))
-    });
-}
-
 /// Adds up the reports of the pieces of one file, and the states of the
 /// pieces of one set (a scan of whole sets has neither).
 fn add_up_pieces(reports: &mut Vec<InputReport>, states: &mut Vec<(String, ActivityState)>) {
@@ -155,7 +142,7 @@ impl Engine {
             }
         }
         // Correlations finish in no set order; what follows reads them in order.
-        sort_findings(&mut findings);
+        Finding::sort(&mut findings);
         owner::leave_out_owner_lines(&mut findings, &activity);
         let baseline = self
             .baseline_until
@@ -195,7 +182,7 @@ impl Engine {
             }
         }
         // In one order whichever scan found them (what followed an opening is listed in it).
-        sort_findings(&mut before);
+        Finding::sort(&mut before);
         let mail_findings = mail::findings(mail, &opens, &histories.logins, &before);
         findings.extend(mail_findings);
         findings.extend(mail::script_findings(mail));

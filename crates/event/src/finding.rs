@@ -29,6 +29,22 @@ pub struct Finding {
     pub reason: String,
 }
 
+impl Finding {
+    /// Puts `findings` in the order every output lists them: by first time,
+    /// then rule, entity and evidence, so that the same inputs give the same
+    /// bytes whatever the threads did.
+    pub fn sort(findings: &mut [Finding]) {
+        findings.sort_by(|a, b| {
+            (a.first_seen, &a.rule_id, &a.entity, &a.evidence).cmp(&(
+                b.first_seen,
+                &b.rule_id,
+                &b.entity,
+                &b.evidence,
+            ))
+        });
+    }
+}
+
 /// How many evidence lines a finding keeps.
 pub const EVIDENCE_KEPT: usize = 100;
 
