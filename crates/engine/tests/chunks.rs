@@ -303,3 +303,42 @@ fn cr_line_ends_and_a_line_longer_than_a_piece_are_read_as_a_whole_read_reads_th
         (2 * records + 1, 2 * records, 1)
     );
 }
+
+/// A syslog file is cut only between lines of different seconds, so
+/// Horde's login written twice in one second (`[imp]` then `[horde]`,
+/// shapes of crates/ingest/src/parse/horde.rs's tests, from the lab's
+/// Horde) is still one attempt when the pieces are a few lines each: the
+/// findings are those of the whole file.
+#[test]
+fn a_syslog_file_is_cut_between_seconds_and_horde_echoes_stay_paired() {
+    let mut log = String::new();
+    for i in 0..60u32 {
+        let t = format!("Nov 28 22:{:02}:{:02} mail", 10 + i / 6, i % 6 * 10);
+        log.push_str(&format!(
+            "{t} HORDE: [imp] FAILED LOGIN for alice@lab.test (203.0.113.9) to {{imap://127.0.0.1/}} [pid 15307 on line 148 of \"/usr/share/horde/imp/lib/Auth.php\"]\n\
+             {t} HORDE: [horde] FAILED LOGIN for alice@lab.test to horde (203.0.113.9) [pid 15307 on line 191 of \"/usr/share/horde/login.php\"]\n\
+             {t} dovecot: imap-login: Login: user=<bob@lab.test>, method=PLAIN, rip=10.1.0.7, lip=10.0.0.1, mpid=3001, TLS, session=<rsGL0l1h0op/AAAB>\n"
+        ));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("syslog");
+    std::fs::write(&path, &log).unwrap();
+    let mail = tempfile::tempdir().unwrap();
+    let set = [Input::File(path)];
+    let mut engine = engine();
+    let whole = engine.stage_one_set(&set, &mut ());
+    let cut = engine
+        .stage_one_cut(&set, 300)
+        .expect("a syslog file is cut");
+    assert!(cut.reports.len() > 20, "{} pieces", cut.reports.len());
+    let (expected, expected_reports) = stage_two(&mut engine, mail.path(), whole, false);
+    let (found, found_reports) = stage_two(&mut engine, mail.path(), cut, false);
+    assert_eq!(found_reports, expected_reports);
+    assert_eq!(found, expected);
+    let failures: Vec<u64> = expected
+        .iter()
+        .filter(|f| f["entity"]["source_ip"] == "203.0.113.9")
+        .map(|f| f["count"].as_u64().unwrap())
+        .collect();
+    assert!(failures.contains(&60), "each attempt once: {failures:?}");
+}
