@@ -31,8 +31,8 @@ echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 rate() { awk "BEGIN{printf \"%.1f\", $mb / $1}"; }
 ratio() { awk "BEGIN{printf \"%.2f\", $1 / $2}"; }
 printf '%-34s %8s s %8s MB/s\n' "vigie scan --findings-only" "$scan_t" "$(rate "$scan_t")"
-printf '%-34s %8s s %8s MB/s   %s\n' "vigie-spark, 1 executor" "$one_t" "$(rate "$one_t")" "$(sed 's/;.*//' "$one_out")"
-printf '%-34s %8s s %8s MB/s   %s\n' "vigie-spark, 2 executors" "$two_t" "$(rate "$two_t")" "$(sed 's/;.*//' "$two_out")"
+printf '%-34s %8s s %8s MB/s   %s\n' "vigie-spark, 1 executor" "$one_t" "$(rate "$one_t")" "$(sed 's/); .*/)/' "$one_out")"
+printf '%-34s %8s s %8s MB/s   %s\n' "vigie-spark, 2 executors" "$two_t" "$(rate "$two_t")" "$(sed 's/); .*/)/' "$two_out")"
 echo "2 executors vs 1: $(ratio "$one_t" "$two_t")x faster; vigie scan vs 2 executors: $(ratio "$two_t" "$scan_t")x faster"
 for run in one two; do
   if cmp -s "$work/scan/findings.jsonl" "$work/$run/findings.jsonl"; then
