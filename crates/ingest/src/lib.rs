@@ -423,13 +423,7 @@ impl LineParser {
             report.skip(SkipReason::LineTooLong, line.number);
             return;
         }
-        // logrotate's `copytruncate` empties a file that its writer keeps
-        // appending to at the old offset: the gap reads as NUL bytes before
-        // the next line, which is whole behind them.
-        let bytes = match line.bytes.iter().position(|&b| b != 0) {
-            Some(start) => &line.bytes[start..],
-            None => line.bytes,
-        };
+        let bytes = line.bytes;
         let text = match std::str::from_utf8(bytes) {
             Ok(t) => std::borrow::Cow::Borrowed(t),
             Err(_) => {

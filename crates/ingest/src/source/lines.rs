@@ -72,6 +72,7 @@ impl<R: Read> LineReader<R> {
     /// Reads until at least `want` bytes are buffered (or the input ends) and
     /// returns what is buffered, without consuming it: for format detection.
     pub fn peek(&mut self, want: usize) -> io::Result<&[u8]> {
+        self.skip_nul_run()?;
         let want = want.min(self.buf.len());
         if self.end - self.start < want {
             self.compact();
@@ -86,6 +87,7 @@ impl<R: Read> LineReader<R> {
     /// a pipe (`vigie events -`) is sniffed from what it has sent so far, not
     /// held until `want` bytes arrive.
     pub fn peek_line(&mut self, want: usize) -> io::Result<&[u8]> {
+        self.skip_nul_run()?;
         let want = want.min(self.buf.len());
         self.compact();
         while !self.eof
@@ -100,6 +102,7 @@ impl<R: Read> LineReader<R> {
     /// The next line, or `None` at the end of the input. An I/O or
     /// decompression error is returned once the lines before it were given out.
     pub fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
+        self.skip_nul_run()?;
         let mut scanned = 0;
         loop {
             let window = &self.buf[self.start + scanned..self.end];
@@ -124,6 +127,26 @@ impl<R: Read> LineReader<R> {
                 }
                 let end = self.end;
                 return Ok(Some(self.take(end, end, false)));
+            }
+            self.compact();
+            self.fill()?;
+        }
+    }
+
+    /// Passes over NUL bytes where a line starts, however many: logrotate's
+    /// `copytruncate` empties a file its writer keeps appending to at the old
+    /// offset, and the gap (as large as the rotated file) reads as NULs
+    /// before the next line, which is whole behind them. Memory stays the
+    /// buffer's.
+    fn skip_nul_run(&mut self) -> io::Result<()> {
+        loop {
+            let run = self.buf[self.start..self.end]
+                .iter()
+                .position(|&b| b != 0)
+                .unwrap_or(self.end - self.start);
+            self.start += run;
+            if self.start < self.end || self.eof {
+                return Ok(());
             }
             self.compact();
             self.fill()?;
@@ -292,6 +315,23 @@ mod tests {
         }
         let expected: [(&[u8], u64); 4] = [(b"one", 1), (b"two", 2), (b"", 3), (b"three", 4)];
         assert_eq!(lines, expected.map(|(b, n)| (b.to_vec(), n)));
+    }
+
+    #[test]
+    fn a_nul_run_larger_than_the_line_limit_is_passed_over() {
+        let mut input = vec![0u8; 3_000_000];
+        input.extend(b"first\nsecond\n");
+        input.extend(vec![0u8; 500_000]);
+        input.extend(b"third");
+        let mut reader = LineReader::new(&input[..], 1000);
+        assert!(reader.peek(100).unwrap().starts_with(b"first\nsecond\n"));
+        let lines = collect(&input, 1000);
+        let expected: [(&[u8], u64, bool); 3] = [
+            (b"first", 1, false),
+            (b"second", 2, false),
+            (b"third", 3, false),
+        ];
+        assert_eq!(lines, expected.map(|(b, n, t)| (b.to_vec(), n, t)));
     }
 
     #[test]
