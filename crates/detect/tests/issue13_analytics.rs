@@ -476,3 +476,33 @@ fn the_offices_own_typos_are_not_a_spraying_campaign() {
     assert!(va010.is_empty(), "{va010:#?}");
     assert!(severe(&findings).is_empty(), "{:#?}", severe(&findings));
 }
+
+/// An intruder who holds one account logs in with it from each of its bots
+/// the evening before, then sprays the other accounts from them over IMAP
+/// (Dovecot names the account refused): the bots' addresses are known for
+/// that one account, not for the accounts they spray, so the campaign is
+/// still seen (a new-user trial hid it when any earlier login made an
+/// address the office's own).
+#[test]
+fn bots_an_intruder_logged_in_from_first_still_spray() {
+    let mut log = office();
+    let bots: Vec<String> = (0..25).map(|i| format!("185.100.{i}.7")).collect();
+    for (i, ip) in bots.iter().enumerate() {
+        log.imap(1, 20 * 3600 + 60 * i as u32, &user(5), ip);
+        let victim = user(i as u32 % USERS);
+        log.imap_refused(2, 3 * 3600 + 120 * i as u32, &victim, ip);
+    }
+    let findings = log.findings();
+    let campaign: Vec<_> = findings
+        .iter()
+        .filter(|f| f.rule_id == "VA010" && f.entity.user.is_none())
+        .collect();
+    assert_eq!(campaign.len(), 1, "{findings:#?}");
+    // 23: the two refusals for the account the bots had logged in as are
+    // that account's own typos.
+    assert!(
+        campaign[0].reason.contains("refused 23 imap logins"),
+        "{}",
+        campaign[0].reason
+    );
+}

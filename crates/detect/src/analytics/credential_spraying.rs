@@ -15,11 +15,15 @@
 //! the findings about the account from then on). A campaign nothing came of
 //! is medium; one followed by a success is high.
 //!
-//! Only refused logins from strangers count: an address from which any
-//! account of the server had logged in successfully before that hour is the
-//! office's own (a desktop or a phone whose user mistyped, a shared NAT), and
-//! its refusals are typos, not spraying. At 2,000 accounts, 9 a.m. alone gave
-//! twenty such typos from twenty office desktops, four times the median hour.
+//! Only refused logins from strangers count, not the office's typos: a
+//! refusal that names an account is a typo when that account had logged in
+//! successfully from the same address before the hour (its desktop, its
+//! phone); one that names none (Postfix's SASL failures) when any account
+//! had logged in from the address a day or more before. At 2,000 accounts,
+//! 9 a.m. alone gave twenty typos from twenty office desktops, four times
+//! the median hour. The test is per account where the log allows it, so an
+//! intruder who logs in with one account from every bot first does not make
+//! the bots' refusals for other accounts typos.
 //!
 //! The rhythm is rolling, not a baseline period: each hour is compared with
 //! the median hour of the same service over the [`CredentialSpraying::days`]
@@ -45,9 +49,10 @@
 //! own and the chain names them.
 //!
 //! ## False negatives
-//! Spraying from addresses the server's users had logged in from (a
-//! compromised office machine, a shared carrier NAT) is not counted here; the
-//! per-source and per-account rules still see it.
+//! Refusals that name no account, from addresses some account had logged in
+//! from a day or more before (a compromised office machine, a shared carrier
+//! NAT, bots an intruder logged in from with an account it holds), are not
+//! counted here; the per-source and per-account rules still see them.
 //!
 //! ## References
 //! ATT&CK T1110.003 (Password Spraying), T1110.004 (Credential Stuffing), T1078.
@@ -71,6 +76,10 @@ const SOURCES_KEPT: usize = 4096;
 /// login part of a campaign: an ordinary mistyped address refuses one or two.
 const REFUSED_MIN: u64 = 5;
 
+/// Accounts named by refused logins counted per source and hour; past it,
+/// the rest are counted as naming none.
+const ACCOUNTS_KEPT: usize = 4096;
+
 /// Refused credentials per login service and hour.
 #[derive(Default, Serialize, Deserialize)]
 pub struct FailureHistory {
@@ -86,6 +95,10 @@ struct Hour {
     sources: AHashMap<IpAddr, u64>,
     /// Failures from sources beyond those kept.
     other: u64,
+    /// Failures per source address and the account they named, where the
+    /// log names one ([`ACCOUNTS_KEPT`] at most).
+    #[serde(default, with = "vigie_event::wire::entries")]
+    accounts: AHashMap<(IpAddr, Arc<str>), u64>,
     /// The first few, as evidence.
     first: Vec<LoginRef>,
 }
@@ -109,10 +122,11 @@ impl FailureHistory {
             path: Arc::clone(path),
             line: event.line,
         };
-        self.hours
-            .entry((service, hour))
-            .or_default()
-            .add(source, 1, [login]);
+        let h = self.hours.entry((service, hour)).or_default();
+        h.add(source, 1, [login]);
+        if let Some(user) = event.user_name.as_deref() {
+            h.count_account(source, user.into(), 1);
+        }
     }
 
     /// Adds another worker's history to this one.
@@ -123,6 +137,9 @@ impl FailureHistory {
             mine.other += theirs.other;
             for (source, n) in theirs.sources {
                 mine.count_source(source, n);
+            }
+            for ((source, user), n) in theirs.accounts {
+                mine.count_account(source, user, n);
             }
             for login in theirs.first {
                 mine.keep(login);
@@ -147,6 +164,15 @@ impl Hour {
             self.sources.insert(source, n);
         } else {
             self.other += n;
+        }
+    }
+
+    fn count_account(&mut self, source: IpAddr, user: Arc<str>, n: u64) {
+        let key = (source, user);
+        if let Some(count) = self.accounts.get_mut(&key) {
+            *count += n;
+        } else if self.accounts.len() < ACCOUNTS_KEPT {
+            self.accounts.insert(key, n);
         }
     }
 
@@ -208,21 +234,72 @@ struct Strangers<'h> {
     first: Vec<&'h LoginRef>,
 }
 
+/// The first successful logins the typo test reads, in seconds since the
+/// epoch: per address (any account), and per account and address.
+struct Known<'l> {
+    addresses: AHashMap<IpAddr, i64>,
+    pairs: AHashMap<(&'l str, IpAddr), i64>,
+}
+
+impl<'l> Known<'l> {
+    fn of(logins: &'l LoginHistory) -> Known<'l> {
+        let mut known = Known {
+            addresses: AHashMap::new(),
+            pairs: AHashMap::new(),
+        };
+        for ((user, ip), h) in &logins.sources {
+            if let Some(first) = h.first.first() {
+                let at = first.timestamp.unix_seconds();
+                known.pairs.insert((&**user, *ip), at);
+                known
+                    .addresses
+                    .entry(*ip)
+                    .and_modify(|t| *t = (*t).min(at))
+                    .or_insert(at);
+            }
+        }
+        known
+    }
+}
+
 impl<'h> Strangers<'h> {
-    /// What of `h` (hour `hour` since the epoch) came from addresses no
-    /// account had logged in from before the hour: `known` holds each
-    /// address's first successful login, in seconds since the epoch.
-    fn of(h: &'h Hour, hour: i64, known: &AHashMap<IpAddr, i64>) -> Strangers<'h> {
-        let stranger = |ip: &IpAddr| known.get(ip).is_none_or(|&first| first >= hour * 3600);
-        let sources: AHashMap<IpAddr, u64> = h
-            .sources
-            .iter()
-            .filter(|(ip, _)| stranger(ip))
-            .map(|(ip, n)| (*ip, *n))
-            .collect();
+    /// What of `h` (hour `hour` since the epoch) was not a typo (see the
+    /// module documentation).
+    fn of(h: &'h Hour, hour: i64, known: &Known<'_>) -> Strangers<'h> {
+        let start = hour * 3600;
+        // Per source: refusals naming an account, and those that were typos.
+        let mut named: AHashMap<IpAddr, (u64, u64)> = AHashMap::new();
+        for ((ip, user), n) in &h.accounts {
+            let typo = known
+                .pairs
+                .get(&(&**user, *ip))
+                .is_some_and(|&first| first < start);
+            let entry = named.entry(*ip).or_default();
+            entry.0 += n;
+            if typo {
+                entry.1 += n;
+            }
+        }
+        let mut sources: AHashMap<IpAddr, u64> = AHashMap::new();
+        for (ip, n) in &h.sources {
+            let (with_account, typos) = named.get(ip).copied().unwrap_or_default();
+            let known_address = known
+                .addresses
+                .get(ip)
+                .is_some_and(|&first| first <= start - 86_400);
+            let without = n.saturating_sub(with_account);
+            let strangers = with_account - typos + if known_address { 0 } else { without };
+            if strangers > 0 {
+                sources.insert(*ip, strangers);
+            }
+        }
         // Sources past those kept are not told apart: counted as strangers.
         let failures = sources.values().sum::<u64>() + h.other;
-        let first = h.first.iter().filter(|l| stranger(&l.source)).collect();
+        let first = h
+            .first
+            .iter()
+            .filter(|l| sources.contains_key(&l.source))
+            .collect();
         Strangers {
             failures,
             sources,
@@ -237,16 +314,7 @@ impl CredentialSpraying {
         history: &'h FailureHistory,
         logins: &LoginHistory,
     ) -> Vec<Campaign<'h>> {
-        let mut known: AHashMap<IpAddr, i64> = AHashMap::new();
-        for ((_, ip), h) in &logins.sources {
-            if let Some(first) = h.first.first() {
-                let at = first.timestamp.unix_seconds();
-                known
-                    .entry(*ip)
-                    .and_modify(|t| *t = (*t).min(at))
-                    .or_insert(at);
-            }
-        }
+        let known = Known::of(logins);
         let mut by_service: AHashMap<&'static str, Vec<(i64, Strangers<'h>)>> = AHashMap::new();
         for ((service, hour), h) in &history.hours {
             by_service
