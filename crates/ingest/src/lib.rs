@@ -128,13 +128,31 @@ impl Default for IngestOptions {
     }
 }
 
-/// How often a skip reason occurred, and where first.
+/// How often something happened on an input's lines (a skip reason, a
+/// line that may hold joined records), and on which lines first.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct SkipTally {
     /// Lines skipped for this reason.
     pub count: u64,
     /// The first few line numbers (at most [`FIRST_LINES_KEPT`]).
     pub first_lines: Vec<u64>,
+}
+
+impl SkipTally {
+    fn count_line(&mut self, line: u64) {
+        self.count += 1;
+        if self.first_lines.len() < FIRST_LINES_KEPT {
+            self.first_lines.push(line);
+        }
+    }
+
+    /// Adds a later piece's tally of the same input.
+    fn add(&mut self, later: SkipTally) {
+        self.count += later.count;
+        self.first_lines.extend(later.first_lines);
+        self.first_lines.sort_unstable();
+        self.first_lines.truncate(FIRST_LINES_KEPT);
+    }
 }
 
 /// How many line numbers a [`SkipTally`] keeps.
@@ -160,6 +178,10 @@ pub struct InputReport {
     pub skipped: BTreeMap<SkipReason, SkipTally>,
     /// Lines whose bytes were not valid UTF-8 (parsed with U+FFFD in their place).
     pub invalid_utf8_lines: u64,
+    /// Lines that may hold more than one record, read as one
+    /// ([`parse::may_hold_records`]: a CR inside, a second record's time).
+    #[serde(default)]
+    pub joined: SkipTally,
     /// Timestamps read in the `--tz` zone because the line had no offset.
     pub zone_resolved: u64,
     /// The earliest event time (the span the file covers starts here).
@@ -185,6 +207,7 @@ impl InputReport {
             datasets: BTreeMap::new(),
             skipped: BTreeMap::new(),
             invalid_utf8_lines: 0,
+            joined: SkipTally::default(),
             zone_resolved: 0,
             first_seen: None,
             last_seen: None,
@@ -212,13 +235,10 @@ impl InputReport {
             *self.datasets.entry(dataset).or_default() += n;
         }
         for (reason, tally) in later.skipped {
-            let mine = self.skipped.entry(reason).or_default();
-            mine.count += tally.count;
-            mine.first_lines.extend(tally.first_lines);
-            mine.first_lines.sort_unstable();
-            mine.first_lines.truncate(FIRST_LINES_KEPT);
+            self.skipped.entry(reason).or_default().add(tally);
         }
         self.invalid_utf8_lines += later.invalid_utf8_lines;
+        self.joined.add(later.joined);
         self.zone_resolved += later.zone_resolved;
         self.first_seen = match (self.first_seen, later.first_seen) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -232,11 +252,7 @@ impl InputReport {
     }
 
     fn skip(&mut self, reason: SkipReason, line: u64) {
-        let tally = self.skipped.entry(reason).or_default();
-        tally.count += 1;
-        if tally.first_lines.len() < FIRST_LINES_KEPT {
-            tally.first_lines.push(line);
-        }
+        self.skipped.entry(reason).or_default().count_line(line);
     }
 }
 
@@ -431,6 +447,15 @@ impl LineParser {
                 String::from_utf8_lossy(bytes)
             }
         };
+        // In a file of a known format only: a file nothing recognized is
+        // counted line by line as skipped already.
+        if report
+            .format
+            .is_some_and(|format| parse::may_hold_records(format, bytes))
+        {
+            report.joined.count_line(line.number);
+        }
+        let preferred = report.format.unwrap_or(Format::Syslog);
         let mut ctx = LineContext {
             path: &report.path,
             number: line.number,
@@ -452,7 +477,6 @@ impl LineParser {
         };
         // A file with no recognizable first lines is still read: each line is
         // tried by its own shape, and what nothing claims is counted.
-        let preferred = report.format.unwrap_or(Format::Syslog);
         match parse::parse_line(preferred, &text, &mut ctx, &mut spanned) {
             Ok(dataset) => {
                 report.events += 1;

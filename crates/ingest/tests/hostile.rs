@@ -87,6 +87,34 @@ fn a_copytruncate_hole_and_cr_line_ends_lose_no_line() {
     assert_eq!((report.lines, report.events), (5, 5), "{report:?}");
 }
 
+/// Records joined on one line (a lost line end, a CR-ended writer's lines in
+/// an LF file) are read as one line, so their second record is not read:
+/// such lines are counted apart with their numbers, never silently.
+#[test]
+fn lines_that_may_hold_joined_records_are_counted() {
+    let ok = "Nov 28 22:39:30 mail dovecot: imap-login: Login: user=<alice@lab.test>, method=PLAIN, rip=127.0.0.10, lip=127.0.0.1, mpid=1, secured, session=<a>\n";
+    let glued = format!("{}{ok}", GOOD.trim_end());
+    let mixed = format!("{}\r{ok}", GOOD.trim_end());
+    let report = ingest(
+        format!("{GOOD}{glued}{ok}{mixed}").as_bytes(),
+        &IngestOptions::default(),
+    );
+    assert_eq!(report.joined.count, 2, "{report:?}");
+    assert_eq!(report.joined.first_lines, [2, 4]);
+    let roundcube = "[28-Nov-2026 22:39:28 +0000]: <x1> Successful login for alice@lab.test (ID: 1) from 127.0.0.10 in session s1";
+    let joined = format!("{roundcube}\n{roundcube}{roundcube}\n");
+    let report = ingest(joined.as_bytes(), &IngestOptions::default());
+    assert_eq!(report.joined.first_lines, [2], "{report:?}");
+    // A time inside a message is not a record (Postfix's anvil,
+    // testdata/corpus: `… at Feb 14 19:38:13`).
+    let anvil = "Feb 14 19:41:33 z1 postfix/anvil[130741]: statistics: max connection rate 2/60s for (smtp:192.168.13.99) at Feb 14 19:38:13\n";
+    let report = ingest(
+        format!("{GOOD}{ok}{anvil}").repeat(3).as_bytes(),
+        &IngestOptions::default(),
+    );
+    assert_eq!(report.joined.count, 0);
+}
+
 #[test]
 fn binary_garbage_is_counted_not_parsed() {
     let mut state = 0x2545_f491_4f6c_dd1du64;

@@ -240,6 +240,22 @@ fn print_stats(summary: &Summary<'_>) -> io::Result<()> {
                 lines.join(", ")
             )?;
         }
+        if r.joined.count > 0 {
+            let lines: Vec<String> = r.joined.first_lines.iter().map(u64::to_string).collect();
+            let more = if r.joined.count as usize > r.joined.first_lines.len() {
+                ", …"
+            } else {
+                ""
+            };
+            writeln!(
+                out,
+                "{:<width$}    {} line{} may hold more than one record (a CR inside, or a second record's time; read as one) (lines {}{more})",
+                "",
+                r.joined.count,
+                if r.joined.count == 1 { "" } else { "s" },
+                lines.join(", ")
+            )?;
+        }
         if r.invalid_utf8_lines > 0 {
             writeln!(
                 out,

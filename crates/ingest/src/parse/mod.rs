@@ -143,7 +143,8 @@ impl Format {
     /// take the client and login its earlier lines named) nor syslog (Horde
     /// writes a login twice in one second, `[imp]` then `[horde]`, and the
     /// second line is known as an echo only after the first,
-    /// `horde::LoginEchoes`). A line of another shape met in a cuttable file
+    /// `horde::LoginEchoes`; and the scope joins a Dovecot session's login
+    /// and logout lines as they are read, across seconds). A line of another shape met in a cuttable file
     /// is still parsed by its own shape: a Horde or MDaemon line there keeps
     /// its state only within its piece.
     pub fn line_independent(self) -> bool {
@@ -268,6 +269,49 @@ pub fn classify(line: &str) -> Option<Format> {
         _ if web_access::looks_like(line) => Some(Format::NginxAccess),
         _ => None,
     }
+}
+
+/// Whether `line`, read as one line of a `format` file, may hold more than
+/// one record: a CR inside it (records of a CR-ended writer in an LF file),
+/// or, in syslog and Roundcube files, a second time of the shape their
+/// records start with, after the line's own (a lost line end). Such a line
+/// is still read as one (its first record) and counted apart
+/// ([`crate::InputReport::joined`]); web access lines are refused instead
+/// (`joined-records`), their fields being escaped.
+pub fn may_hold_records(format: Format, line: &[u8]) -> bool {
+    if memchr::memchr(b'\r', line).is_some() {
+        return true;
+    }
+    let rest = line.get(16..).unwrap_or_default();
+    match format {
+        // The first colon of `Mmm dd hh:mm:ss` is 9 bytes in, of
+        // `YYYY-MM-DDThh:mm:ss` 13; a record goes on with ` host tag:`
+        // (Postfix's anvil ends its statistics with `at Feb 14 19:38:13`).
+        Format::Syslog => memchr::memchr_iter(b':', rest).any(|i| {
+            let header = |start: usize, time: Option<(timestamp::RawTime, usize)>| {
+                time.is_some_and(|(_, used)| host_and_tag(&rest[start + used..]))
+            };
+            (i >= 9 && header(i - 9, timestamp::syslog(&rest[i - 9..])))
+                || (i >= 13 && header(i - 13, timestamp::iso(&rest[i - 13..])))
+        }),
+        Format::Roundcube => {
+            memchr::memchr_iter(b'[', rest).any(|i| timestamp::php(&rest[i + 1..]).is_some())
+        }
+        _ => false,
+    }
+}
+
+/// Whether `b` goes on as a syslog header after its time: ` host tag:`
+/// (the tag may carry `[pid]`), each a word without spaces.
+fn host_and_tag(b: &[u8]) -> bool {
+    let mut words = b
+        .strip_prefix(b" ")
+        .unwrap_or_default()
+        .splitn(3, |&c| c == b' ');
+    let (Some(host), Some(tag)) = (words.next(), words.next()) else {
+        return false;
+    };
+    !host.is_empty() && tag.len() > 1 && tag.ends_with(b":")
 }
 
 /// Parses one line as `format`, falling back to the format its shape points
