@@ -130,7 +130,8 @@ impl Tally {
                 .map(|(r, n)| format!("{r} {n}"))
                 .collect::<Vec<_>>()
                 .join(", ");
-            out.push_str(&format!(", {skipped} lines skipped ({reasons})"));
+            let lines = if skipped == 1 { "line" } else { "lines" };
+            out.push_str(&format!(", {skipped} {lines} skipped ({reasons})"));
         }
         if self.unknown_count > 0 {
             out.push_str(&format!(

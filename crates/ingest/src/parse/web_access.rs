@@ -135,13 +135,23 @@ fn head<'a>(head: &'a str, event: &mut Event<'a>) -> Result<(), Miss> {
 
 /// An IP address (bracketed, with a zone or a port), a DNS name (Apache's
 /// `HostnameLookups`), or `-` (a vhost-first format without the vhost), with a
-/// list's trailing comma: at most 255 bytes of those characters.
+/// list's trailing comma: at most 255 bytes of those characters. A name
+/// whose last label is all digits is neither (no top-level domain is
+/// numeric, RFC 3696 section 2): `GARBAGE127.0.0.10` is an address with
+/// something glued before it.
 fn host_like(token: &str) -> bool {
-    token.len() <= 255
+    let token = token.trim_end_matches(',');
+    let charset = token.len() <= 255
         && token.bytes().all(|b| {
-            b.is_ascii_alphanumeric()
-                || matches!(b, b'.' | b'-' | b'_' | b':' | b'[' | b']' | b'%' | b',')
-        })
+            b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b':' | b'[' | b']' | b'%')
+        });
+    let numeric_tld = || {
+        token
+            .rsplit('.')
+            .next()
+            .is_some_and(|last| !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit()))
+    };
+    charset && (parse_ip(token).is_some() || !numeric_tld())
 }
 
 /// Uses the first address of a forwarded-for list when the peer is a proxy
@@ -324,6 +334,7 @@ mod tests {
         let glued = format!("{}{one}", "\u{1}garbage".repeat(20_000));
         assert_eq!(miss(&glued), Miss::NotMine);
         assert_eq!(miss(&format!("GET /x HTTP/1.1{one}")), Miss::NotMine);
+        assert_eq!(miss(&format!("GARBAGE{one}")), Miss::NotMine);
         // Brackets and times inside a request are not a record.
         let e = parse_line(
             r#"1.2.3.4 - - [01/Apr/2014:00:00:01 -0500] "GET /?a[]=[01/Apr/2014:00:00:01 -0500]%20\x22 HTTP/1.1" 200 1 "-" "ua [01/Apr/2014:00:00:01 -0500] \x22x""#,
