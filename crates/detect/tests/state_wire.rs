@@ -101,14 +101,7 @@ fn findings(rules: &Rules, part: Part) -> Vec<String> {
             .run(part.kept, &rules.pack)
             .expect("kept events"),
     );
-    findings.sort_by(|a, b| {
-        (a.first_seen, &a.rule_id, &a.entity, &a.evidence).cmp(&(
-            b.first_seen,
-            &b.rule_id,
-            &b.entity,
-            &b.evidence,
-        ))
-    });
+    vigie_event::Finding::sort(&mut findings);
     if let Some(baseline) = Baseline::rolling(&part.histories.logins) {
         part.histories.run(None, baseline, &mut findings);
     }

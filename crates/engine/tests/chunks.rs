@@ -22,11 +22,16 @@ fn sample() -> PathBuf {
 
 /// An engine as `vigie scan --tz UTC --no-intel-store` makes it.
 fn engine() -> Engine {
+    engine_reading(InputConfig {
+        tz: Some("UTC".into()),
+        ..InputConfig::default()
+    })
+}
+
+/// An engine as `vigie scan --no-intel-store` makes it with `input`'s flags.
+fn engine_reading(input: InputConfig) -> Engine {
     let config = EngineConfig {
-        input: InputConfig {
-            tz: Some("UTC".into()),
-            ..InputConfig::default()
-        },
+        input,
         intel: IntelConfig {
             no_intel_store: true,
             ..IntelConfig::default()
@@ -272,20 +277,11 @@ fn cr_line_ends_and_a_line_longer_than_a_piece_are_read_as_a_whole_read_reads_th
         (records, records)
     );
 
-    let short_lines = Engine::new(&EngineConfig {
-        input: InputConfig {
-            tz: Some("UTC".into()),
-            max_line: 1024,
-            ..InputConfig::default()
-        },
-        intel: IntelConfig {
-            no_intel_store: true,
-            ..IntelConfig::default()
-        },
-        timeline_profile: "standard".into(),
-        ..EngineConfig::default()
-    })
-    .unwrap();
+    let short_lines = engine_reading(InputConfig {
+        tz: Some("UTC".into()),
+        max_line: 1024,
+        ..InputConfig::default()
+    });
     let long = dir.path().join("long-access.log");
     let mut data = access.clone();
     data.extend(std::iter::repeat_n(b'x', 200_000));

@@ -270,8 +270,7 @@ pub fn ingest_input(
     options: &IngestOptions,
     sink: &mut dyn FnMut(&Event<'_>),
 ) -> InputReport {
-    let path = input.display_name();
-    let mut report = InputReport::new(path.clone());
+    let mut report = InputReport::new(input.display_name());
     let opened = match source::open_input(input, options.expansion) {
         Ok(o) => o,
         Err(e) => {
@@ -287,18 +286,42 @@ pub fn ingest_input(
     let reference = options
         .reference
         .unwrap_or_else(|| timestamp_of(opened.modified.unwrap_or_else(SystemTime::now)));
-    let mut lines = source::LineReader::new(opened.reader, options.max_line);
+    let lines = source::LineReader::new(opened.reader, options.max_line);
     // A file is sniffed from its first 64 KiB; standard input from what it
     // has sent once a line is whole, so that a pipe streams (each line is
     // still tried by its own shape when the sniff guessed wrong).
-    let head = if matches!(input, Input::Stdin) {
+    let stdin = matches!(input, Input::Stdin);
+    read_after_head(
+        lines,
+        stdin,
+        options.format,
+        report,
+        options,
+        reference,
+        sink,
+    )
+}
+
+/// Reads the input's head (64 KiB, or the first line of a pipe), takes
+/// its format (`forced`, else sniffed) and its line end from it, then
+/// every line into `report`.
+fn read_after_head<R: io::Read>(
+    mut lines: source::LineReader<R>,
+    pipe: bool,
+    forced: Option<Format>,
+    mut report: InputReport,
+    options: &IngestOptions,
+    reference: Timestamp,
+    sink: &mut dyn FnMut(&Event<'_>),
+) -> InputReport {
+    let head = if pipe {
         lines.peek_line(64 * 1024)
     } else {
         lines.peek(64 * 1024)
     };
     let (format, end) = match head {
         Ok(head) => (
-            options.format.or_else(|| sniff::detect(head, &path)),
+            forced.or_else(|| sniff::detect(head, &report.path)),
             source::line_end(head),
         ),
         Err(e) => {
@@ -384,23 +407,9 @@ pub fn ingest_bytes(
         .reference
         .or(modified)
         .unwrap_or_else(|| timestamp_of(SystemTime::now()));
-    let mut lines = source::LineReader::starting_at(reader, options.max_line, first_line.max(1));
-    let (format, end) = match lines.peek(64 * 1024) {
-        Ok(head) => (
-            options
-                .format
-                .or(format)
-                .or_else(|| sniff::detect(head, path)),
-            source::line_end(head),
-        ),
-        Err(e) => {
-            report.error = Some(format!("not readable: {e}"));
-            return report;
-        }
-    };
-    lines.set_terminator(end);
-    report.format = format;
-    read_lines(lines, report, options.zone.clone(), reference, sink)
+    let lines = source::LineReader::starting_at(reader, options.max_line, first_line.max(1));
+    let forced = options.format.or(format);
+    read_after_head(lines, false, forced, report, options, reference, sink)
 }
 
 /// Turns the lines of one input into events and counts them in its

@@ -247,14 +247,18 @@ mod tests {
     use crate::parse::timestamp::TimeContext;
     use vigie_event::Timestamp;
 
-    fn parse_line(line: &'static str) -> Event<'static> {
+    fn parsed(line: &str) -> Result<Event<'_>, Miss> {
         let mut time = TimeContext::new(jiff::tz::TimeZone::UTC, Timestamp::default());
         let mut ctx = LineContext {
             path: "access.log",
             number: 1,
             time: &mut time,
         };
-        parse(line, &mut ctx, Dataset::NginxAccess).unwrap()
+        parse(line, &mut ctx, Dataset::NginxAccess)
+    }
+
+    fn parse_line(line: &'static str) -> Event<'static> {
+        parsed(line).unwrap()
     }
 
     #[test]
@@ -310,13 +314,7 @@ mod tests {
     }
 
     fn miss(line: &str) -> Miss {
-        let mut time = TimeContext::new(jiff::tz::TimeZone::UTC, Timestamp::default());
-        let mut ctx = LineContext {
-            path: "access.log",
-            number: 1,
-            time: &mut time,
-        };
-        parse(line, &mut ctx, Dataset::NginxAccess).unwrap_err()
+        parsed(line).unwrap_err()
     }
 
     #[test]
