@@ -13,7 +13,7 @@ mod common;
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let compression = Compression::sniff(data);
     let Ok(decoder) = compression.decoder(data) else { return };
-    let mut lines = LineReader::new(Limited::new(decoder, 1 << 20), 4096);
+    let mut lines = LineReader::new(Limited::new(decoder, 1 << 20, "--max-decompressed"), 4096);
     let format = match lines.peek(64 * 1024) {
         Ok(head) => vigie_ingest::sniff::detect(head, "fuzz").unwrap_or(Format::Syslog),
         Err(_) => return,
