@@ -33,9 +33,10 @@ The intrusions (each seed places and shapes them differently):
 - spypress: SpyPress-style viewsource loop and a Sieve redirect from the
   victim's own session (../shared/THREATS.md section 2).
 
-  office.py generate SEED OUT_DIR [--people N] [--days D] [--quiet]
+  office.py generate SEED OUT_DIR [--people N] [--days D] [--quiet] [--sprays-every H]
       writes the logs into OUT_DIR and the ground truth to OUT_DIR.truth.json;
-      --quiet: the same office without any intrusion.
+      --quiet: the same office without any intrusion; --sprays-every H: a
+      botnet's distributed spray every H hours (a load, not in the truth).
   office.py check FINDINGS.jsonl TRUTH.json
       prints steps found (a finding above low names the step's account or
       address in its time), steps raised (such a finding high or critical),
@@ -417,6 +418,19 @@ class Office:
         self.web(t, client, ua, "_task=settings&_action=plugin.managesieve-save", 200, "POST")
         self.step("spypress_viewsource_loop", t1, t, [], victim)
 
+    def botnet(self, every):
+        """A botnet that never stops: a distributed spray on SMTP submission
+        (a dozen fresh addresses, two or three refused logins each) every
+        `every` hours of the whole period. A load for VA010's cost, not a
+        step of the truth: each one is a campaign of its own (with every
+        third hour or rarer, the median hour stays a quiet one)."""
+        r = self.rng
+        for hour in range(0, self.days * 24, every):
+            for _ in range(12):
+                ip = self.public()
+                for _ in range(r.randrange(2, 4)):
+                    self.sasl_failure(START + dt.timedelta(hours=hour, seconds=r.randrange(3600)), ip)
+
     def intrusions(self):
         r = self.rng
         days = self.days
@@ -450,12 +464,14 @@ class Office:
             json.dump(self.truth, g, indent=1)
 
 
-def generate(seed, out, people, days, quiet):
+def generate(seed, out, people, days, quiet, sprays_every=0):
     office = Office(seed, people, days)
     for d in range(days):
         office.day(d)
     if not quiet:
         office.intrusions()
+    if sprays_every:
+        office.botnet(sprays_every)
     office.write(out)
 
 
@@ -512,7 +528,7 @@ def run(args):
     try:
         for seed in range(args.first_seed, args.first_seed + args.seeds):
             out = os.path.join(tmp, f"seed{seed}")
-            generate(seed, out, args.people, args.days, args.quiet)
+            generate(seed, out, args.people, args.days, args.quiet, args.sprays_every)
             case = os.path.join(tmp, f"case{seed}")
             t = time.time()
             p = subprocess.run([vigie, "scan", "--tz", "UTC", "--findings-only", "--case", case, out],
@@ -585,9 +601,11 @@ def main():
         q.add_argument("--people", type=int, default=200)
         q.add_argument("--days", type=int, default=14)
         q.add_argument("--quiet", action="store_true", help="the office without intrusions")
+        q.add_argument("--sprays-every", type=int, default=0, metavar="HOURS",
+                       help="a botnet spraying every HOURS hours (>= 3), a load for VA010, not in the truth")
     a = p.parse_args()
     if a.cmd == "generate":
-        generate(a.seed, a.out, a.people, a.days, a.quiet)
+        generate(a.seed, a.out, a.people, a.days, a.quiet, a.sprays_every)
     elif a.cmd == "check":
         print(json.dumps(check(a.findings, a.truth)))
     else:

@@ -276,19 +276,18 @@ impl OutboundHistory {
         }
     }
 
-    /// Messages, recipients and recipients bounced or deferred that `user`
-    /// sent from `source`, all days together.
-    pub fn sent_by(&self, user: &str, source: IpAddr) -> (u64, u64, u64) {
-        self.days
-            .iter()
-            .filter(|((u, ip, _), _)| **u == *user && *ip == source)
-            .fold((0, 0, 0), |(m, r, x), (_, s)| {
-                (
-                    m + s.messages,
-                    r + s.recipients,
-                    x + s.bounces + s.deferrals,
-                )
-            })
+    /// Messages, recipients and recipients bounced or deferred per account
+    /// and source address, all days together: one pass, for readers that
+    /// look up many pairs.
+    pub fn totals(&self) -> AHashMap<(&str, IpAddr), (u64, u64, u64)> {
+        let mut totals: AHashMap<(&str, IpAddr), (u64, u64, u64)> = AHashMap::new();
+        for ((user, ip, _), s) in &self.days {
+            let t = totals.entry((&**user, *ip)).or_default();
+            t.0 += s.messages;
+            t.1 += s.recipients;
+            t.2 += s.bounces + s.deferrals;
+        }
+        totals
     }
 
     pub(super) fn day(&mut self, user: &str, login: LoginRef) -> &mut Sent {
