@@ -54,19 +54,11 @@ pub fn is_calendar(content_type: &str, name: Option<&str>) -> bool {
 /// The indicator when the iCalendar `text` of `part` carries script markup:
 /// SOGo's CVE-2026-8496 for SVG with an `onrepeat` handler, else Zimbra's
 /// CVE-2025-27915. Folded lines (RFC 5545 §3.1) are joined and text escapes
-/// (`\,` `\;` `\n`) undone first, as a calendar client does.
+/// (§3.3.11: `\\` `\,` `\;` `\n`) undone first, as a calendar client does;
+/// the indicator's line is the part's line the markup starts on.
 pub fn calendar(text: &str, part: &str) -> Option<Indicator> {
-    let text = text.get(..MAX_CALENDAR).unwrap_or(text);
-    let unfolded = text
-        .replace("\r\n ", "")
-        .replace("\r\n\t", "")
-        .replace("\n ", "")
-        .replace("\n\t", "");
-    let unescaped = unfolded
-        .replace("\\,", ",")
-        .replace("\\;", ";")
-        .replace("\\n", "\n")
-        .replace("\\N", "\n");
+    let text = &text[..text.floor_char_boundary(MAX_CALENDAR)];
+    let (unescaped, line_starts) = unfold_unescape(text);
     if !has_script_markup(&unescaped) {
         return None;
     }
@@ -75,7 +67,7 @@ pub fn calendar(text: &str, part: &str) -> Option<Indicator> {
         .iter()
         .find_map(|m| lower.find(m))
         .unwrap_or(0);
-    let line = text[..text.len().min(at)].matches('\n').count() as u64 + 1;
+    let line = line_starts.partition_point(|&start| start <= at) as u64 + 1;
     let snippet = unescaped.get(at..).unwrap_or_default();
     let kind = if lower.contains("<svg") && has_handler_named(&lower, "onrepeat") {
         &kinds::SOGO_ICS_SVG_ONREPEAT
@@ -83,6 +75,58 @@ pub fn calendar(text: &str, part: &str) -> Option<Indicator> {
         &kinds::ICS_SCRIPT_MARKUP
     };
     Some(Indicator::new(kind, part, line, snippet))
+}
+
+/// iCalendar `text` with its folded lines joined (a line break followed by a
+/// space or tab, RFC 5545 §3.1) and its text escapes undone (§3.3.11), in
+/// one pass; beside it, for each line break of `text`, the offset in the
+/// result where the next line of `text` starts (ascending), so that an
+/// offset in the result maps back to a line of `text`. Offsets in the two
+/// strings differ, so one is never used to cut the other.
+fn unfold_unescape(text: &str) -> (String, Vec<usize>) {
+    // A fold: CRLF or LF, then one space or tab; its length.
+    let fold = |rest: &str| -> Option<usize> {
+        let after = rest
+            .strip_prefix("\r\n")
+            .or_else(|| rest.strip_prefix('\n'))?;
+        after
+            .starts_with([' ', '\t'])
+            .then(|| rest.len() - after.len() + 1)
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut line_starts = Vec::new();
+    let mut rest = text;
+    let mut escaped = false;
+    while let Some(c) = rest.chars().next() {
+        if let Some(len) = fold(rest) {
+            line_starts.push(out.len());
+            rest = &rest[len..];
+            continue;
+        }
+        rest = &rest[c.len_utf8()..];
+        if escaped {
+            escaped = false;
+            match c {
+                '\\' | ',' | ';' => out.push(c),
+                'n' | 'N' => out.push('\n'),
+                _ => {
+                    out.push('\\');
+                    out.push(c);
+                }
+            }
+        } else if c == '\\' {
+            escaped = true;
+        } else {
+            out.push(c);
+        }
+        if c == '\n' {
+            line_starts.push(out.len());
+        }
+    }
+    if escaped {
+        out.push('\\');
+    }
+    (out, line_starts)
 }
 
 /// Whether lower-cased `text` holds handler `name` as an attribute (`name=`,

@@ -599,3 +599,41 @@ fn a_calendar_with_svg_but_no_onrepeat_is_zimbra_shaped_not_sogo() {
         "{codes:?}"
     );
 }
+
+/// Found by fuzzing (the mail target, 2026-12-02): the markup's place in the
+/// unfolded, unescaped calendar text was used to cut the text as written,
+/// where escapes and folds put it elsewhere, inside a multi-byte character:
+/// the scan panicked. The indicator's line is the line of the part the
+/// markup starts on, past escapes, folds and multi-byte text.
+#[test]
+fn calendar_markup_after_escapes_and_multibyte_text_is_placed_on_its_line() {
+    let cases = [
+        // The fuzzer's shape: an escape shortens the text before two é.
+        ("DESCRIPTION:\\,éé<script>alert(1)</script>", 6),
+        // Folded lines (RFC 5545 §3.1) and escaped line breaks (§3.3.11)
+        // before the markup: neither is a line of the part.
+        (
+            "DESCRIPTION:Réunion\\nsalle\\, étage 2\r\n  suite\r\n\tfin\r\nX-ALT-DESC:ü<script>x</script>",
+            9,
+        ),
+        // The markup itself folded across two lines starts on the first.
+        ("DESCRIPTION:ß\\;ß<scr\r\n ipt>alert(1)</script>", 6),
+    ];
+    for (description, line) in cases {
+        let ics = format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Partner//EN\r\nBEGIN:VEVENT\r\nUID:9@partner.example\r\n{description}\r\nEND:VEVENT\r\nEND:VCALENDAR"
+        );
+        let raw = message("", "text/calendar; charset=utf-8", "", "8bit", &ics);
+        let report = vigie_mail::analyze(&raw, None);
+        let found: Vec<_> = report
+            .indicators
+            .iter()
+            .filter(|i| i.code == "VM022")
+            .map(|i| (i.line, i.snippet.as_str()))
+            .collect();
+        assert!(
+            matches!(found.as_slice(), [(l, s)] if *l == line && s.starts_with("<script")),
+            "{description:?}: {found:?}"
+        );
+    }
+}
