@@ -727,22 +727,29 @@ fn mark_kind(name: &str) -> &'static str {
 }
 
 impl Activity {
-    /// The state the case keeps.
-    pub fn to_state(&self) -> ActivityState {
+    /// The state the case keeps, moved out of the activity (a set's
+    /// sessions and web requests are the bulk of a scan's memory: they are
+    /// not copied).
+    pub fn into_state(self) -> ActivityState {
+        let coverage = self
+            .coverage()
+            .into_iter()
+            .map(|(f, c)| (f.to_string(), c))
+            .collect();
         let mut sessions: Vec<_> = self
             .sessions
-            .iter()
+            .into_iter()
             .map(|((user, ip, protocol, day), s)| {
-                (user.to_string(), *ip, protocol.to_string(), *day, s.clone())
+                (user.to_string(), ip, protocol.to_string(), day, s)
             })
             .collect();
         sessions.sort_by(|a, b| (&a.0, a.1, &a.2, a.3).cmp(&(&b.0, b.1, &b.2, b.3)));
-        let mut web: Vec<_> = self.web.iter().map(|(ip, w)| (*ip, w.clone())).collect();
+        let mut web: Vec<_> = self.web.into_iter().collect();
         web.sort_by_key(|(ip, _)| *ip);
         for (_, w) in &mut web {
             w.actions.sort();
         }
-        let mut marks = self.marks.clone();
+        let mut marks = self.marks;
         marks.sort_by(|a, b| {
             (a.timestamp, &a.user, &a.kind, &a.evidence).cmp(&(
                 b.timestamp,
@@ -762,12 +769,22 @@ impl Activity {
             web,
             marks,
             marks_seen,
-            coverage: self
-                .coverage()
-                .into_iter()
-                .map(|(f, c)| (f.to_string(), c))
-                .collect(),
-            logins: self.logins.iter().cloned().collect(),
+            coverage,
+            logins: self.logins.into_iter().collect(),
+        }
+    }
+
+    /// What stage two still reads of a set's activity once its state is
+    /// kept for the case database: the accounts' logins and the marks
+    /// (webmail logins, failed attempts) by which the owner's own lines are
+    /// told apart ([`crate::owner::leave_out_owner_lines`]); a copy without
+    /// the sessions and web requests.
+    pub fn owner_part(&self) -> Activity {
+        Activity {
+            marks: self.marks.clone(),
+            marks_seen: self.marks_seen.clone(),
+            logins: self.logins.clone(),
+            ..Activity::default()
         }
     }
 

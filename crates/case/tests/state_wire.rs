@@ -36,7 +36,7 @@ fn state(parts: Vec<Activity>) -> String {
     for part in parts {
         all.merge(part);
     }
-    serde_json::to_string(&all.to_state()).expect("json")
+    serde_json::to_string(&all.into_state()).expect("json")
 }
 
 #[test]

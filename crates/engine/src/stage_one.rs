@@ -102,13 +102,18 @@ impl StageOne {
     }
 
     /// Ends a set (or piece) read under the key `set`: its logins join its
-    /// activity, whose state is kept for the case database.
+    /// activity, whose state is kept for the case database; the activity
+    /// keeps only what stage two reads of it (its owner part), so that a
+    /// scan holds each set's sessions and web requests once, not also
+    /// merged across sets.
     pub(crate) fn finish_set(&mut self, engine: &Engine, set: String) {
         if !engine.config.findings_only {
             let logins = self.histories.logins.sources.keys();
             let logins = logins.map(|(user, ip)| (user.to_string(), *ip));
             self.activity.logins.extend(logins);
-            self.states.push((set, self.activity.to_state()));
+            let activity = std::mem::take(&mut self.activity);
+            self.activity = activity.owner_part();
+            self.states.push((set, activity.into_state()));
         }
     }
 }

@@ -61,10 +61,10 @@ fn add_up_pieces(reports: &mut Vec<InputReport>, states: &mut Vec<(String, Activ
             Some(last) if last.0 == key => {
                 let mut activity = Activity::from_state(std::mem::replace(
                     &mut last.1,
-                    Activity::default().to_state(),
+                    Activity::default().into_state(),
                 ));
                 activity.merge(Activity::from_state(state));
-                last.1 = activity.to_state();
+                last.1 = activity.into_state();
             }
             _ => sets.push((key, state)),
         }
