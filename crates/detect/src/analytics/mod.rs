@@ -102,11 +102,17 @@ impl HourOfDay {
 }
 
 /// Keeps `login` in `first` if it is among the [`FIRST_KEPT`] earliest.
+/// The list is allocated at its final size: there is one per account and
+/// address and per account and hour of the day, the largest share of a
+/// scan's memory, and growing by doubling would leave 8 places for 5.
 fn keep_first(first: &mut Vec<LoginRef>, login: LoginRef) {
     let at = first.partition_point(|l| l.timestamp <= login.timestamp);
     if at < FIRST_KEPT {
+        if first.len() == FIRST_KEPT {
+            first.pop();
+        }
+        first.reserve_exact(FIRST_KEPT - first.len());
         first.insert(at, login);
-        first.truncate(FIRST_KEPT);
     }
 }
 
