@@ -137,7 +137,7 @@ kinds! {
     PAYLOAD_VALUE = "VM041", "payload_value", Informational, None, ["T1027", "T1071.001"],
         "A URL, host, address or e-mail address decoded out of a script, handler or javascript: URL (atob, fromCharCode, unescape, escapes, data: URLs, concatenation): where the payload calls home, matched against the indicator feeds.";
     MIME_STRUCTURE_LIMIT = "VM090", "mime_structure_limit", Medium, None, [],
-        "A MIME structure past vigie's bounds (nesting deeper than 100, the default of Postfix's mime_nesting_limit, or more than 10,000 parts): no mail client writes one; it is built to exhaust or crash the tools that read it. The message is read up to that point.";
+        "A MIME structure past vigie's bounds (nesting deeper than 100, the default of Postfix's mime_nesting_limit, or more than 10,000 parts) or one whose multiparts list a part twice or their own ancestor (each part is read once): no mail client writes one; it is built to exhaust or crash the tools that read it. The message is read up to that point.";
     ANALYSIS_TIME_LIMIT = "VM091", "analysis_time_limit", Medium, None, [],
         "A message whose analysis took longer than vigie's limit (30 s): the parts and regions not reached by then were not analysed. Real mail takes milliseconds; a message built to be slow aims to stall the tools that read it.";
 }
