@@ -13,7 +13,6 @@
 //! both found by [`crate::html`]; the generic code-running handler (`img
 //! onerror`, Horde IMP's vector among others) names no CVE.
 
-use crate::html::has_handler_text;
 use crate::indicators::{self as kinds, Indicator, Kind};
 
 /// The header Zimbra's calendar invites carry the intended recipient in.
@@ -23,12 +22,72 @@ pub const ZIMBRA_CALENDAR_HEADER: &str = "X-Zimbra-Calendar-Intended-For";
 const MAX_CALENDAR: usize = 4 * 1024 * 1024;
 
 /// Whether `text` carries script markup: `<script`, `javascript:`, or a tag
-/// with an `on…=` handler.
+/// with an `on…=` handler (see [`script_markup_at`]).
 pub fn has_script_markup(text: &str) -> bool {
-    let lower = text.to_ascii_lowercase();
-    lower.contains("<script")
-        || lower.contains("javascript:")
-        || (lower.contains('<') && has_handler_text(&lower))
+    script_markup_at(&text.to_ascii_lowercase()).is_some()
+}
+
+/// Where the first script markup of lower-cased `text` starts: `<script`,
+/// `javascript:`, or a tag (`<` and a letter, to its `>` outside quotes)
+/// holding an `on…=` handler attribute, spaces allowed before the `=` as a
+/// browser reads them. A handler-like word outside a tag (`online=yes`, a
+/// link's `?onboarding=1` in `<https://…>`) is not one.
+fn script_markup_at(lower: &str) -> Option<usize> {
+    let bytes = lower.as_bytes();
+    let mut handler = None;
+    let mut from = 0;
+    while let Some(at) = memchr::memchr(b'<', &bytes[from..]).map(|i| from + i) {
+        if !bytes.get(at + 1).is_some_and(u8::is_ascii_alphabetic) {
+            from = at + 1;
+            continue;
+        }
+        let end = tag_end(bytes, at);
+        if has_handler_attribute(&bytes[at..end]) {
+            handler = Some(at);
+            break;
+        }
+        from = end;
+    }
+    [lower.find("<script"), lower.find("javascript:"), handler]
+        .into_iter()
+        .flatten()
+        .min()
+}
+
+/// The end of the tag that starts at `start` (its `>`, or the end of
+/// `bytes`), quoted attribute values skipped.
+fn tag_end(bytes: &[u8], start: usize) -> usize {
+    let mut quote = None;
+    for (i, &b) in bytes.iter().enumerate().skip(start + 1) {
+        match quote {
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None if b == b'"' || b == b'\'' => quote = Some(b),
+            None if b == b'>' => return i,
+            None => {}
+        }
+    }
+    bytes.len()
+}
+
+/// Whether the lower-cased tag text `tag` has an `on…` attribute of three
+/// letters or more after `on` followed by `=` (spaces allowed before it),
+/// the name starting after a space, `/` or a quote as attribute names do.
+fn has_handler_attribute(tag: &[u8]) -> bool {
+    memchr::memmem::find_iter(tag, b"on").any(|at| {
+        let separated = at > 0
+            && matches!(
+                tag[at - 1],
+                b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' | b'/' | b'"' | b'\''
+            );
+        let letters = tag[at + 2..]
+            .iter()
+            .take_while(|b| b.is_ascii_alphabetic())
+            .count();
+        let rest = &tag[at + 2 + letters..];
+        let rest = &rest[rest.iter().take_while(|b| b.is_ascii_whitespace()).count()..];
+        separated && letters > 2 && rest.first() == Some(&b'=')
+    })
 }
 
 /// The indicator kind for script markup found in header `name`.
@@ -59,14 +118,8 @@ pub fn is_calendar(content_type: &str, name: Option<&str>) -> bool {
 pub fn calendar(text: &str, part: &str) -> Option<Indicator> {
     let text = &text[..text.floor_char_boundary(MAX_CALENDAR)];
     let (unescaped, line_starts) = unfold_unescape(text);
-    if !has_script_markup(&unescaped) {
-        return None;
-    }
     let lower = unescaped.to_ascii_lowercase();
-    let at = ["<script", "javascript:", "<"]
-        .iter()
-        .find_map(|m| lower.find(m))
-        .unwrap_or(0);
+    let at = script_markup_at(&lower)?;
     let line = line_starts.partition_point(|&start| start <= at) as u64 + 1;
     let snippet = unescaped.get(at..).unwrap_or_default();
     let kind = if lower.contains("<svg") && has_handler_named(&lower, "onrepeat") {

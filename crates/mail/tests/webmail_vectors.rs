@@ -637,3 +637,48 @@ fn calendar_markup_after_escapes_and_multibyte_text_is_placed_on_its_line() {
         );
     }
 }
+
+/// A new-user trial (2026-12-02): any `<` and any `on…=` anywhere in a
+/// calendar made it script markup, so ordinary invites with a meeting link
+/// were critical; a handler with a space before `=` was missed; and the
+/// markup was placed at the first `<` of any kind. A handler counts in a
+/// tag only, as a browser reads it, and is placed where its tag starts.
+#[test]
+fn calendar_markup_is_a_tag_with_a_handler_and_is_placed_at_that_tag() {
+    let flagged = [
+        ("DESCRIPTION:<img src=x onerror =alert(1)>", 6),
+        ("DESCRIPTION:<img src=x onerror\t=alert(1)>", 6),
+        ("DESCRIPTION:<img title=\">\" onerror=alert(1)>", 6),
+        (
+            "DESCRIPTION:a <b>bold</b>\r\nLOCATION:x\r\nX-ALT-DESC;FMTTYPE=text/html:<img src=x onerror=alert(1)>",
+            8,
+        ),
+    ];
+    let quiet = [
+        "DESCRIPTION:Join the meeting <https://meet.example.com/j/123?onboarding=1&lang=en>",
+        "DESCRIPTION:Budget < 5k\\; options=2\\, see notes. Contact: online=yes",
+        "DESCRIPTION:Room 4\\, <b>second floor</b>. Reply online=yes",
+    ];
+    let found = |description: &str| {
+        let ics = format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Partner//EN\r\nBEGIN:VEVENT\r\nUID:9@partner.example\r\n{description}\r\nEND:VEVENT\r\nEND:VCALENDAR"
+        );
+        let raw = message("", "text/calendar; charset=utf-8", "", "8bit", &ics);
+        vigie_mail::analyze(&raw, None)
+            .indicators
+            .into_iter()
+            .filter(|i| i.code == "VM022")
+            .map(|i| (i.line, i.snippet))
+            .collect::<Vec<_>>()
+    };
+    for (description, line) in flagged {
+        let found = found(description);
+        assert!(
+            matches!(found.as_slice(), [(l, s)] if *l == line && s.starts_with("<img")),
+            "{description:?}: {found:?}"
+        );
+    }
+    for description in quiet {
+        assert_eq!(found(description), [], "{description:?}");
+    }
+}
