@@ -441,9 +441,7 @@ fn walk(
                 linkrefs(text, &number, report);
             }
             if calendar {
-                report
-                    .indicators
-                    .extend(webmail_vectors::calendar(text, &number));
+                calendar_part(text, &number, report);
             }
             spypress_text(text, &number, report);
             links(text, report);
@@ -465,10 +463,7 @@ fn walk(
                 crate::payload::add_to(report, &scripts, &number);
             }
             if calendar {
-                let text = String::from_utf8_lossy(bytes);
-                report
-                    .indicators
-                    .extend(webmail_vectors::calendar(&text, &number));
+                calendar_part(&String::from_utf8_lossy(bytes), &number, report);
             }
         }
     }
@@ -519,6 +514,21 @@ fn renderable(content_type: &str, name: Option<&str>) -> bool {
             .any(|e| n.ends_with(e))
     });
     by_type || by_name
+}
+
+/// The calendar checks of part `number`'s `text`; a text past
+/// [`webmail_vectors::MAX_CALENDAR`] is examined to that bound and the
+/// rest reported, not silently left.
+fn calendar_part(text: &str, number: &str, report: &mut MessageReport) {
+    if text.len() > webmail_vectors::MAX_CALENDAR {
+        report.problems.push(format!(
+            "part {number}: calendar text past {} MiB not examined for script markup",
+            webmail_vectors::MAX_CALENDAR >> 20
+        ));
+    }
+    report
+        .indicators
+        .extend(webmail_vectors::calendar(text, number));
 }
 
 fn headers(message: &mail_parser::Message<'_>, part: &str, report: &mut MessageReport) {

@@ -18,8 +18,9 @@ use crate::indicators::{self as kinds, Indicator, Kind};
 /// The header Zimbra's calendar invites carry the intended recipient in.
 pub const ZIMBRA_CALENDAR_HEADER: &str = "X-Zimbra-Calendar-Intended-For";
 
-/// The largest iCalendar text examined.
-const MAX_CALENDAR: usize = 4 * 1024 * 1024;
+/// The largest iCalendar text examined for script markup, in bytes (4 MiB;
+/// real invitations are kilobytes); what lies past it is reported.
+pub const MAX_CALENDAR: usize = 4 * 1024 * 1024;
 
 /// Whether `text` carries script markup: `<script`, `javascript:`, or a tag
 /// with an `on…=` handler (see [`script_markup_at`]).

@@ -682,3 +682,36 @@ fn calendar_markup_is_a_tag_with_a_handler_and_is_placed_at_that_tag() {
         assert_eq!(found(description), [], "{description:?}");
     }
 }
+
+/// A new-user trial: 4 MiB of harmless text before the markup hid it
+/// without a word. What lies past the bound is reported (the message is
+/// then counted as read in part); markup before it is still found, even
+/// with a multi-byte character across the bound.
+#[test]
+fn a_calendar_past_its_bound_is_reported_not_silently_cut() {
+    const M: usize = 4 * 1024 * 1024;
+    let head = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nDESCRIPTION:";
+    let past = format!(
+        "{head}{}😀<script>alert(1)</script>\r\nEND:VEVENT\r\nEND:VCALENDAR",
+        "a".repeat(M - 2 - head.len())
+    );
+    let before = format!(
+        "{head}<script>alert(1)</script>{}😀\r\nEND:VEVENT\r\nEND:VCALENDAR",
+        "a".repeat(M - 2 - head.len())
+    );
+    for (ics, found) in [(past, false), (before, true)] {
+        let raw = message("", "text/calendar; charset=utf-8", "", "8bit", &ics);
+        let report = vigie_mail::analyze(&raw, None);
+        assert!(
+            report.problems.iter().any(|p| p.contains("past 4 MiB")),
+            "{:?}",
+            report.problems
+        );
+        assert_eq!(
+            report.indicators.iter().any(|i| i.code == "VM022"),
+            found,
+            "{:?}",
+            report.indicators
+        );
+    }
+}
