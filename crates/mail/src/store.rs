@@ -185,9 +185,15 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Store>, Vec<Unread>) {
                         kind: StoreKind::Maildir,
                     });
                 }
-                // A Maildir's own cur/new/tmp are read through it.
+                // A Maildir's own cur/new/tmp are read through it, but for
+                // one named as an input itself: its messages are read as
+                // message files (a new-user trial's `scan …/Maildir/cur`
+                // read nothing and missed a critical message).
                 let name = entry.file_name().to_string_lossy();
-                if matches!(&*name, "cur" | "new" | "tmp") && p.parent().is_some_and(is_maildir) {
+                if entry.depth() > 0
+                    && matches!(&*name, "cur" | "new" | "tmp")
+                    && p.parent().is_some_and(is_maildir)
+                {
                     walk.skip_current_dir();
                 }
                 continue;
@@ -634,6 +640,12 @@ mod tests {
         assert_eq!(seen[1].uid, Some(2));
         assert_eq!(seen[1].flags.as_deref(), Some("S"));
         assert_eq!(mailbox_name(&root.join(".Sent")), "Sent");
+        // A Maildir's cur/ named as the input: its message is read.
+        let (stores, _) = discover(&[root.join("cur")]);
+        assert!(
+            matches!(stores.as_slice(), [s] if s.kind == StoreKind::Eml),
+            "{stores:?}"
+        );
 
         // A copy that lost its empty new/ and tmp/ (git keeps no empty folder).
         let copy = dir.path().join("copy");

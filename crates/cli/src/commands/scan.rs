@@ -238,9 +238,11 @@ fn print_summary(
     let events: u64 = reports.iter().map(|r| r.events).sum();
     writeln!(
         out,
-        "{} files, {lines} lines, {events} events; {} findings in {}",
-        reports.len(),
-        findings.len(),
+        "{}, {}, {}; {} in {}",
+        counted(reports.len() as u64, "file"),
+        counted(lines, "line"),
+        counted(events, "event"),
+        counted(findings.len() as u64, "finding"),
         sanitize(path)
     )?;
     if !mail.stores.is_empty() {
@@ -343,4 +345,9 @@ pub fn rank(level: &str) -> usize {
 
 fn one_line(text: &str) -> String {
     text.lines().next().unwrap_or(text).to_string()
+}
+
+/// `n` and `noun`, plural (an `s` added) but for one: "1 finding", "2 findings".
+fn counted(n: u64, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }
