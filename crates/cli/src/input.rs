@@ -59,6 +59,15 @@ impl Inputs {
         }
     }
 
+    /// Whether the listing's errors already name the input `path` (one
+    /// that does not exist): the mail side's own error for it is not
+    /// printed again.
+    pub fn names(&self, path: &str) -> bool {
+        self.errors.iter().any(|e| {
+            matches!(e, vigie_ingest::Error::Open { path: p, .. } if p.to_string_lossy() == path)
+        })
+    }
+
     /// Drops the files `is_mail` claims (mail stores are not logs), and the
     /// errors of entries it claims (the mail side names those itself); sets
     /// left empty go.

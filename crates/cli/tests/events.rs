@@ -115,6 +115,23 @@ fn a_missing_input_is_exit_2_and_the_rest_is_still_read() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("mail.log"));
 }
 
+/// A new-user trial: scan named a missing input twice, once from the log
+/// listing and once from the mail side ("file not readable").
+#[test]
+fn a_missing_input_is_named_once_by_scan() {
+    let case = tempfile::tempdir().unwrap();
+    let out = vigie()
+        .args(["scan", "--tz", "UTC", "--findings-only", "--case"])
+        .arg(case.path())
+        .arg("/no/such/file")
+        .arg(example("mail.log"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.matches("/no/such/file").count(), 1, "{stderr}");
+}
+
 #[test]
 fn usage_errors_are_exit_2() {
     vigie()

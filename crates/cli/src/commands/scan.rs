@@ -133,11 +133,13 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         );
     }
     for u in &mail.unread {
-        // A file neither read as a log nor as mail is named once, as a log.
+        // A file neither read as a log nor as mail, or a missing input, is
+        // named once, as a log.
         let named = u.location.line == 0
-            && reports
-                .iter()
-                .any(|r| r.error.is_some() && r.path == u.location.path);
+            && (inputs.names(&u.location.path)
+                || reports
+                    .iter()
+                    .any(|r| r.error.is_some() && r.path == u.location.path));
         if !named {
             eprintln!("vigie: {}", unread_text(u));
         }
