@@ -14,7 +14,7 @@ use rusqlite::{Connection, params};
 use sha2::{Digest, Sha256};
 use vigie_event::{Entity, Evidence, Finding, Timestamp};
 
-use crate::activity::{Activity, ActivityState};
+use crate::activity::{Activity, ActivityState, PackedState};
 use crate::scope::CaseScope;
 
 /// One input file as the scan read it.
@@ -104,7 +104,7 @@ pub fn add_scan(
     path: &Path,
     sources: &[SourceRow],
     findings: &[Finding],
-    activity: &[(String, ActivityState)],
+    activity: &[(String, PackedState)],
     scanned_at: &str,
 ) -> rusqlite::Result<()> {
     let mut db = open(path)?;
@@ -204,7 +204,8 @@ pub fn add_scan(
         let mut set =
             tx.prepare("INSERT OR REPLACE INTO activity (input, json) VALUES (?1, ?2)")?;
         for (input, state) in activity {
-            let json = serde_json::to_string(state)
+            let json = state
+                .json()
                 .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
             set.execute(params![input, json])?;
         }

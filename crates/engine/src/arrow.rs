@@ -54,7 +54,7 @@ use arrow_array::types::TimestampMicrosecondType;
 use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use serde::{Deserialize, Serialize};
-use vigie_case::activity::ActivityState;
+use vigie_case::activity::PackedState;
 use vigie_case::store::SourceRow;
 use vigie_event::{Finding, Timestamp, wire};
 use vigie_ingest::{Format, InputReport};
@@ -342,7 +342,7 @@ pub fn merge_states<'b>(
 #[derive(Serialize, Deserialize)]
 struct OutcomeRest {
     reports: Vec<InputReport>,
-    states: Vec<(String, ActivityState)>,
+    states: Vec<(String, PackedState)>,
     actor_matches: Vec<ActorMatch>,
     exposure: Option<(usize, f64)>,
     sources: Vec<SourceRow>,

@@ -103,6 +103,16 @@ pub enum Error {
     /// The correlations' kept events could not be spilled to a temporary file.
     #[error("cannot keep the events correlations need in a temporary file")]
     Spill(#[source] std::io::Error),
+    /// A set's packed activity state did not unpack (bytes damaged between
+    /// the processes of a distributed run).
+    #[error("cannot read the activity state of {set}")]
+    State {
+        /// The set's key (its file names).
+        set: String,
+        /// What failed.
+        #[source]
+        source: std::io::Error,
+    },
     /// A case file or folder could not be written.
     #[error("cannot write {}", path.display())]
     Write {

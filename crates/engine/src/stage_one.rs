@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use vigie_case::activity::{Activity, ActivityState};
+use vigie_case::activity::{Activity, PackedState};
 use vigie_detect::analytics::Histories;
 use vigie_detect::correlate::KeptEvents;
 use vigie_detect::findings::FindingSet;
@@ -43,7 +43,7 @@ pub struct StageOne {
     /// The activity of each rotated set read, for the case database, keyed
     /// by the set's file names joined by `\n` (pieces of one set are added
     /// up by stage two).
-    pub states: Vec<(String, ActivityState)>,
+    pub states: Vec<(String, PackedState)>,
     /// What Roundcube's installer rule is held to.
     pub installer: InstallerGuard,
 }
@@ -113,7 +113,8 @@ impl StageOne {
             self.activity.logins.extend(logins);
             let activity = std::mem::take(&mut self.activity);
             self.activity = activity.owner_part();
-            self.states.push((set, activity.into_state()));
+            self.states
+                .push((set, PackedState::pack(&activity.into_state())));
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use vigie_case::activity::{Activity, ActivityState};
+use vigie_case::activity::{Activity, PackedState};
 use vigie_case::{owner, store};
 use vigie_detect::analytics::Baseline;
 use vigie_event::Finding;
@@ -32,7 +32,7 @@ pub struct Outcome {
     /// One report per input, by path.
     pub reports: Vec<InputReport>,
     /// The activity of each rotated set, by key, for the case database.
-    pub states: Vec<(String, ActivityState)>,
+    pub states: Vec<(String, PackedState)>,
     /// The indicator hits that point at known actors, for attribution.
     pub actor_matches: Vec<ActorMatch>,
     /// Accounts with logins and weeks covered (for rates per 1000 accounts per week).
@@ -43,7 +43,13 @@ pub struct Outcome {
 
 /// Adds up the reports of the pieces of one file, and the states of the
 /// pieces of one set (a scan of whole sets has neither).
-fn add_up_pieces(reports: &mut Vec<InputReport>, states: &mut Vec<(String, ActivityState)>) {
+///
+/// # Errors
+/// [`Error::State`] when a piece's state does not unpack.
+fn add_up_pieces(
+    reports: &mut Vec<InputReport>,
+    states: &mut Vec<(String, PackedState)>,
+) -> Result<(), Error> {
     // Sets finish in any order; reports are listed by file.
     reports.sort_by(|a, b| a.path.cmp(&b.path));
     let mut whole: Vec<InputReport> = Vec::with_capacity(reports.len());
@@ -55,21 +61,30 @@ fn add_up_pieces(reports: &mut Vec<InputReport>, states: &mut Vec<(String, Activ
     }
     *reports = whole;
     states.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut sets: Vec<(String, ActivityState)> = Vec::with_capacity(states.len());
-    for (key, state) in states.drain(..) {
-        match sets.last_mut() {
-            Some(last) if last.0 == key => {
-                let mut activity = Activity::from_state(std::mem::replace(
-                    &mut last.1,
-                    Activity::default().into_state(),
-                ));
-                activity.merge(Activity::from_state(state));
-                last.1 = activity.into_state();
-            }
-            _ => sets.push((key, state)),
+    let mut sets: Vec<(String, PackedState)> = Vec::with_capacity(states.len());
+    let mut pieces = std::mem::take(states).into_iter().peekable();
+    while let Some((key, first)) = pieces.next() {
+        if pieces.peek().is_none_or(|(next, _)| *next != key) {
+            sets.push((key, first));
+            continue;
         }
+        let unpack = |state: &PackedState| {
+            state
+                .unpack()
+                .map(Activity::from_state)
+                .map_err(|source| Error::State {
+                    set: key.clone(),
+                    source,
+                })
+        };
+        let mut activity = unpack(&first)?;
+        while let Some((_, piece)) = pieces.next_if(|(next, _)| *next == key) {
+            activity.merge(unpack(&piece)?);
+        }
+        sets.push((key, PackedState::pack(&activity.into_state())));
     }
     *states = sets;
+    Ok(())
 }
 
 impl Engine {
@@ -85,7 +100,8 @@ impl Engine {
     /// spraying is seen over the population).
     ///
     /// # Errors
-    /// [`Error::Spill`] when the correlations' kept events cannot be read back.
+    /// [`Error::Spill`] when the correlations' kept events cannot be read back;
+    /// [`Error::State`] when a piece's activity state does not unpack.
     pub fn stage_two(
         &self,
         merged: StageOne,
@@ -103,7 +119,7 @@ impl Engine {
             mut states,
             installer,
         } = merged;
-        add_up_pieces(&mut reports, &mut states);
+        add_up_pieces(&mut reports, &mut states)?;
         let detector = &self.detection.detector;
         let mut findings = all.into_findings(detector.rules());
         installer.retain(&mut findings);
