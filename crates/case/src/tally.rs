@@ -44,6 +44,10 @@ pub struct Tally {
     /// Messages read in the mail stores, when this scan read them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub messages: Option<u64>,
+    /// Of those, messages read in part (a bound reached: nesting, parts,
+    /// time, a calendar's size), when this scan read them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub messages_partial: Option<u64>,
     /// Findings per level (every level, zeros included).
     pub findings: BTreeMap<String, u64>,
     /// Findings in all.
@@ -149,7 +153,10 @@ impl Tally {
                 .join(", ");
             out.push_str(&format!("; mail stores: {stores}"));
             if let Some(m) = self.messages {
-                out.push_str(&format!(", {m} messages"));
+                out.push_str(&format!(", {m} message{}", if m == 1 { "" } else { "s" }));
+            }
+            if let Some(p) = self.messages_partial.filter(|p| *p > 0) {
+                out.push_str(&format!(" ({p} read in part)"));
             }
         }
         let levels = LEVELS

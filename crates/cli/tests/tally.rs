@@ -83,3 +83,16 @@ fn the_lab_run_tally_counts_files_mail_and_findings_by_level() {
     );
     assert!(answers["read"]["events"].as_u64().unwrap() > 400);
 }
+
+/// A new-user trial: a message read in part (a bound reached) with nothing
+/// found left no trace in the one line a quiet scan prints.
+#[test]
+fn a_message_read_in_part_is_said_in_the_tally() {
+    let case = tempfile::tempdir().unwrap();
+    // The fuzzer's message whose multipart lists its own ancestor (read once).
+    let message = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../mail/tests/testdata/fuzz/mail-shared-parts.eml");
+    let out = common::scan_any(case.path(), &[], &[message]);
+    let err = stderr(&out);
+    assert!(err.contains("1 message (1 read in part)"), "{err}");
+}

@@ -98,6 +98,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     // Always said, also when nothing was found or understood.
     let mut tally = vigie_case::tally::Tally::new(&outcome.sources, &findings);
     tally.messages = (!mail.stores.is_empty()).then_some(mail.messages);
+    tally.messages_partial = (!mail.stores.is_empty()).then_some(mail.partial);
     if args.json {
         eprintln!("{}", serde_json::to_string(&tally)?);
     } else {
