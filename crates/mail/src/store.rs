@@ -79,8 +79,9 @@ pub enum StoreKind {
     /// A Sieve script (`*.sieve`): read for its redirects, not as mail.
     Sieve,
     /// Dovecot's own state beside the mailboxes (`*.svbin`, compiled Sieve;
-    /// `.dovecot.lda-dupes`, the duplicate-delivery database): binary, not
-    /// mail and not a log, so it is claimed and left unread.
+    /// `.dovecot.lda-dupes`, the duplicate-delivery database; indexes and
+    /// UID lists outside a Maildir): not mail and not a log, so it is
+    /// claimed and left unread.
     DovecotState,
 }
 
@@ -208,7 +209,10 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Store>, Vec<Unread>) {
                 });
                 continue;
             }
-            if is_dovecot_state(p) {
+            // Inside a Maildir, its own state is read through it (the UIDs)
+            // or left alone with it; elsewhere (a Maildir whose empty cur/
+            // a copy lost) it is claimed here, not read as a log.
+            if is_dovecot_state(p) && !p.parent().is_some_and(is_maildir) {
                 stores.push(Store {
                     path: p.to_path_buf(),
                     kind: StoreKind::DovecotState,
@@ -278,10 +282,30 @@ fn zimbra_item_id(path: &Path) -> Option<u32> {
         .flatten()
 }
 
-/// Whether `path` is a file Dovecot keeps beside the mailboxes for itself.
+/// Whether `path` is a file Dovecot keeps beside the mailboxes for itself:
+/// compiled Sieve (`*.svbin`), the duplicate-delivery database
+/// (`.dovecot.lda-dupes`), and the index and Maildir state files its
+/// documentation names (`dovecot.index`, `.index.log`, `.index.cache`,
+/// `dovecot.list.index*`, `dovecot.map.index*`, `dovecot.mailbox.log`,
+/// `dovecot-uidlist`, `dovecot-uidvalidity*`, `dovecot-keywords`). Only
+/// whole names and these prefixes: `dovecot.log` and `dovecot-info.log` are
+/// logs.
 fn is_dovecot_state(path: &Path) -> bool {
+    const PREFIXES: [&str; 7] = [
+        "dovecot.index",
+        "dovecot.list.index",
+        "dovecot.map.index",
+        "dovecot.mailbox.log",
+        "dovecot-uidlist",
+        "dovecot-uidvalidity",
+        "dovecot-keywords",
+    ];
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
     path.extension().is_some_and(|e| e == "svbin")
-        || path.file_name().is_some_and(|n| n == ".dovecot.lda-dupes")
+        || name == ".dovecot.lda-dupes"
+        || PREFIXES.iter().any(|p| name.starts_with(p))
 }
 
 /// The IMAP name of a Maildir folder: `INBOX` for the root, `Sent` for
@@ -653,5 +677,42 @@ mod tests {
         assert!(!is_maildir(&copy), "cur/ alone is not enough");
         std::fs::write(copy.join("dovecot-uidlist"), "3 V1 N2\n1 :1.M1P1.x\n").unwrap();
         assert!(is_maildir(&copy));
+    }
+
+    #[test]
+    fn dovecot_state_outside_a_maildir_is_claimed_and_its_logs_are_not() {
+        // The sample incident's carol: a Maildir whose empty cur/ the copy
+        // lost, only Dovecot's files left; they were read as logs of no
+        // known format.
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("Maildir");
+        std::fs::create_dir_all(&root).unwrap();
+        let state = [
+            "dovecot-uidlist",
+            "dovecot-uidvalidity",
+            "dovecot-uidvalidity.6b0b8930",
+            "dovecot.index.log",
+            "dovecot.list.index.log",
+        ];
+        for name in state {
+            std::fs::write(root.join(name), "3 V1 N2\n").unwrap();
+        }
+        for log in ["dovecot.log", "dovecot-info.log"] {
+            std::fs::write(dir.path().join(log), "Nov 29 02:08:34 h dovecot: x\n").unwrap();
+        }
+        let (stores, errors) = discover(&[dir.path().to_path_buf()]);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert!(
+            stores.iter().all(|s| s.kind == StoreKind::DovecotState),
+            "{stores:?}"
+        );
+        let mut claimed: Vec<_> = stores
+            .iter()
+            .map(|s| s.path.file_name().unwrap().to_str().unwrap())
+            .collect();
+        claimed.sort_unstable();
+        let mut want = state.to_vec();
+        want.sort_unstable();
+        assert_eq!(claimed, want);
     }
 }

@@ -251,7 +251,7 @@ fn print_summary(
     if !mail.stores.is_empty() {
         writeln!(
             out,
-            "{} mail stores, {} messages ({} read in part, {} not read), {} flagged; {} Sieve scripts; {} Dovecot state files (compiled Sieve, duplicate database) not read",
+            "{} mail stores, {} messages ({} read in part, {} not read), {} flagged; {} Sieve scripts; {} Dovecot state files (indexes, compiled Sieve, duplicate database) not read",
             mail.stores
                 .iter()
                 .filter(|s| matches!(
