@@ -47,10 +47,18 @@ fn database_error<E: std::error::Error + Send + Sync + 'static>(
 /// # Errors
 /// [`Error::CaseFolder`] when it cannot be created.
 pub fn create(case: &Path) -> Result<(), Error> {
-    std::fs::create_dir_all(case).map_err(|source| Error::CaseFolder {
+    let fail = |source| Error::CaseFolder {
         path: case.to_path_buf(),
         source,
-    })
+    };
+    // create_dir_all on a file says only "File exists".
+    if case.exists() && !case.is_dir() {
+        return Err(fail(std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            "a file, not a folder, is there",
+        )));
+    }
+    std::fs::create_dir_all(case).map_err(fail)
 }
 
 /// What earlier scans recorded in the case folder `case`, when it has a
