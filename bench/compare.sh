@@ -13,13 +13,15 @@
 #
 #   BENCH_DATA=DIR VIGIE=path/to/vigie RUNS=3 bench/compare.sh
 #
-# BENCH_DATA defaults to /work/bench-data/office-1100mb-intrusion (made by
-# `bench/generate.py DIR 1100 --inject examples/lab-intrusion`); VIGIE to the
+# BENCH_DATA defaults to bench/data/office-1100mb-intrusion, generated on
+# first use (`bench/generate.py DIR 1100 --inject examples/lab-intrusion`,
+# as common.sh does for the other scripts); VIGIE to the
 # release build of this tree. A peer that is not installed is left out with
 # its reason (apt-get install fail2ban goaccess --no-install-recommends).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-data=${BENCH_DATA:-/work/bench-data/office-1100mb-intrusion}
+data=${BENCH_DATA:-$root/bench/data/office-1100mb-intrusion}
+[ -d "$data" ] || python3 "$root/bench/generate.py" "$data" 1100 --inject "$root/examples/lab-intrusion"
 runs=${RUNS:-3}
 if [ -z "${VIGIE:-}" ]; then
   cargo build --release -q -p vigie --manifest-path "$root/Cargo.toml"

@@ -748,16 +748,6 @@ impl PackedState {
     pub fn unpack(&self) -> std::io::Result<ActivityState> {
         Ok(serde_json::from_str(&self.json()?)?)
     }
-
-    /// Compressed size in bytes.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Whether it holds no bytes (never, once packed).
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
 }
 
 /// The static name of a log family read back from the case.
