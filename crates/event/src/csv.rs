@@ -71,8 +71,8 @@ pub fn write_cell<W: Write + ?Sized>(out: &mut W, cell: &str) -> io::Result<()> 
     for c in cell.chars() {
         match c {
             '"' => out.write_all(b"\"\"")?,
-            c if c.is_control() => out.write_all("\u{FFFD}".as_bytes())?,
             c => {
+                let c = crate::control_picture(c);
                 let mut buf = [0; 4];
                 out.write_all(c.encode_utf8(&mut buf).as_bytes())?;
             }
@@ -100,7 +100,8 @@ mod tests {
         assert_eq!(cell("+1"), "\"'+1\"");
         assert_eq!(cell("-2"), "\"'-2\"");
         assert_eq!(cell("@SUM"), "\"'@SUM\"");
-        assert_eq!(cell("a\u{1b}[31mb"), "a\u{FFFD}[31mb");
+        assert_eq!(cell("a\u{1b}[31mb"), "a\u{241B}[31mb");
+        assert_eq!(cell("two\nlines"), "\"two\u{240A}lines\"");
         assert_eq!(cell("a,b"), "\"a,b\"");
         assert_eq!(cell("plain"), "plain");
     }

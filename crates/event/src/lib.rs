@@ -42,6 +42,20 @@ pub use time::{
     is_leap_year,
 };
 
+/// What a control character is shown as where attacker-written text meets a
+/// reader (terminal, CSV, report): its Unicode control picture (U+2400 to
+/// U+241F for C0, `␡` U+2421 for DEL; `ESC` becomes `␛`, a line break `␊`),
+/// inert and still telling what was there; a C1 control, which has no
+/// picture, becomes U+FFFD. Any other character is returned as it is.
+pub fn control_picture(c: char) -> char {
+    match c {
+        '\0'..='\u{1f}' => char::from_u32(0x2400 + c as u32).unwrap_or('\u{FFFD}'),
+        '\u{7f}' => '\u{2421}',
+        c if c.is_control() => '\u{FFFD}',
+        c => c,
+    }
+}
+
 /// Text borrowed from the log line, or owned when it had to be decoded.
 pub type Text<'a> = Cow<'a, str>;
 

@@ -5,7 +5,8 @@
 use std::fmt::{self, Write};
 
 /// HTML text and attribute values: `& < > " '` as entities; control
-/// characters (ANSI escapes, bells…) as U+FFFD; newlines and tabs kept.
+/// characters (ANSI escapes, bells…) as their control pictures
+/// ([`vigie_event::control_picture`]); newlines and tabs kept.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Html;
 
@@ -19,7 +20,7 @@ impl askama::filters::Escaper for Html {
                 '"' => dest.write_str("&quot;")?,
                 '\'' => dest.write_str("&#39;")?,
                 '\n' | '\t' => dest.write_char(c)?,
-                c if c.is_control() => dest.write_char('\u{FFFD}')?,
+                c if c.is_control() => dest.write_char(vigie_event::control_picture(c))?,
                 c => dest.write_char(c)?,
             }
         }
@@ -44,7 +45,7 @@ impl askama::filters::Escaper for Markdown {
                 '>' => dest.write_str("&gt;")?,
                 '&' => dest.write_str("&amp;")?,
                 '\n' | '\r' | '\t' => dest.write_char(' ')?,
-                c if c.is_control() => dest.write_char('\u{FFFD}')?,
+                c if c.is_control() => dest.write_char(vigie_event::control_picture(c))?,
                 c => dest.write_char(c)?,
             }
         }
