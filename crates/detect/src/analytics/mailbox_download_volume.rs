@@ -44,8 +44,26 @@ const SESSIONS_KEPT: usize = 5;
 /// Bytes sent to IMAP/POP3 clients per account and day.
 #[derive(Default, Serialize, Deserialize)]
 pub struct VolumeHistory {
-    /// Per account, per day since the epoch.
-    accounts: AHashMap<Arc<str>, HashMap<i64, Day>>,
+    /// Per account, per day since the epoch, in day order: a few days an
+    /// account, mostly appended, so a sorted list beats a map per account
+    /// (which hashed every logout's day and held a table per account).
+    accounts: AHashMap<Arc<str>, Vec<(i64, Day)>>,
+}
+
+/// The day `day` of `days` (sorted by day), added when missing.
+fn day_mut(days: &mut Vec<(i64, Day)>, day: i64) -> &mut Day {
+    // Logouts come in time order within a file: the last day first.
+    let at = match days.last() {
+        Some((last, _)) if *last == day => days.len() - 1,
+        _ => match days.binary_search_by_key(&day, |(d, _)| *d) {
+            Ok(i) => i,
+            Err(i) => {
+                days.insert(i, (day, Day::default()));
+                i
+            }
+        },
+    };
+    &mut days[at].1
 }
 
 #[derive(Default, Serialize, Deserialize)]
@@ -87,7 +105,7 @@ impl VolumeHistory {
             Some(days) => days,
             None => self.accounts.entry(user.into()).or_default(),
         };
-        days.entry(day).or_default().add(bytes, 1, [(bytes, login)]);
+        day_mut(days, day).add(bytes, 1, [(bytes, login)]);
     }
 
     /// Adds another worker's history to this one.
@@ -95,9 +113,7 @@ impl VolumeHistory {
         for (user, days) in other.accounts {
             let mine = self.accounts.entry(user).or_default();
             for (day, d) in days {
-                mine.entry(day)
-                    .or_default()
-                    .add(d.bytes, d.sessions, d.largest);
+                day_mut(mine, day).add(d.bytes, d.sessions, d.largest);
             }
         }
     }
@@ -121,8 +137,14 @@ impl Day {
         for session in largest {
             let at = self.largest.partition_point(|(b, _)| *b >= session.0);
             if at < SESSIONS_KEPT {
+                // Allocated at its final size, as keep_first does: one a day
+                // and account.
+                if self.largest.len() == SESSIONS_KEPT {
+                    self.largest.pop();
+                }
+                self.largest
+                    .reserve_exact(SESSIONS_KEPT - self.largest.len());
                 self.largest.insert(at, session);
-                self.largest.truncate(SESSIONS_KEPT);
             }
         }
     }
@@ -235,14 +257,32 @@ mod tests {
                 path: "dovecot.log".into(),
                 line: day as u64,
             };
-            v.accounts
-                .entry(user.into())
-                .or_default()
-                .entry(day)
-                .or_default()
-                .add(bytes, 1, [(bytes, login)]);
+            day_mut(v.accounts.entry(user.into()).or_default(), day).add(
+                bytes,
+                1,
+                [(bytes, login)],
+            );
         }
         v
+    }
+
+    #[test]
+    fn days_stay_in_order_and_merge_whatever_the_order_read() {
+        let a = volumes(&[("bob", 5, 10), ("bob", 3, 1), ("bob", 5, 20), ("bob", 4, 2)]);
+        let mut b = volumes(&[("bob", 4, 100), ("bob", 9, 7)]);
+        b.merge(a);
+        let days: Vec<(i64, u64, u64)> = b
+            .days()
+            .map(|(_, day, d)| (day, d.bytes, d.sessions))
+            .collect();
+        assert_eq!(days, [(3, 1, 1), (4, 102, 2), (5, 30, 2), (9, 7, 1)]);
+        let largest: Vec<u64> = b.accounts["bob"][2]
+            .1
+            .largest
+            .iter()
+            .map(|(n, _)| *n)
+            .collect();
+        assert_eq!(largest, [20, 10]);
     }
 
     #[test]
