@@ -183,3 +183,66 @@ fn a_message_past_its_time_limit_is_reported_and_the_scan_goes_on() {
         "{stdout}"
     );
 }
+
+/// A new-user trial: a message both carrying an exploit and nested past the
+/// MIME bound was counted as read in part, but its one finding was named for
+/// the exploit, so filtering on VM090 missed it. Now the bound has a finding
+/// of its own beside it.
+#[test]
+fn a_message_read_in_part_keeps_its_vm090_beside_a_stronger_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    let maildir = dir.path().join("Maildir");
+    for sub in ["cur", "new", "tmp"] {
+        std::fs::create_dir_all(maildir.join(sub)).unwrap();
+    }
+    let levels = 150;
+    let mut body = String::from(
+        "Content-Type: multipart/mixed; boundary=\"top\"\r\n\r\n--top\r\nContent-Type: text/html\r\n\r\n\
+         <svg><animate attributeName=\"href \" values=\"javascript:alert(1)\"/></svg>\r\n--top\r\n",
+    );
+    for i in 0..levels {
+        body.push_str(&format!(
+            "Content-Type: multipart/mixed; boundary=\"b{i}\"\r\n\r\n--b{i}\r\n"
+        ));
+    }
+    body.push_str("Content-Type: text/plain\r\n\r\nhello\r\n");
+    for i in (0..levels).rev() {
+        body.push_str(&format!("--b{i}--\r\n"));
+    }
+    body.push_str("--top--\r\n");
+    let message = maildir.join("new/1796000000.M1P1.both");
+    std::fs::write(
+        &message,
+        format!("MIME-Version: 1.0\r\nFrom: a@example.org\r\nTo: b@example.org\r\nSubject: both\r\n{body}"),
+    )
+    .unwrap();
+    let case = dir.path().join("case");
+    let out = scan(&case, dir.path(), false);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let findings = common::findings_of(&case);
+    let path = message.display().to_string();
+    let of_message: Vec<&serde_json::Value> = findings
+        .iter()
+        .filter(|f| f["evidence"][0]["path"] == path.as_str())
+        .collect();
+    let top = of_message
+        .iter()
+        .find(|f| f["rule_id"] != "VM090")
+        .unwrap_or_else(|| panic!("{of_message:#?}"));
+    let bound = of_message
+        .iter()
+        .find(|f| f["rule_id"] == "VM090")
+        .unwrap_or_else(|| panic!("{of_message:#?}"));
+    let reason = bound["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("was read in part: MIME nesting deeper than 100"),
+        "{reason}"
+    );
+    assert!(
+        reason.contains(&format!(
+            "in its {} finding",
+            top["rule_id"].as_str().unwrap()
+        )),
+        "{reason}"
+    );
+}

@@ -729,8 +729,8 @@ fn describe(report: &MessageReport) -> String {
         })
         .collect();
     format!(
-        "message {:?} from {} to {}{}: {}",
-        report.subject.as_deref().unwrap_or(""),
+        "message {} from {} to {}{}: {}",
+        quoted(report.subject.as_deref().unwrap_or("")),
         report.from.as_deref().unwrap_or("(no sender)"),
         owner(report).as_deref().unwrap_or("(unknown mailbox)"),
         match (&report.location.mailbox, report.location.uid) {
@@ -793,7 +793,12 @@ pub fn message_finding(report: &MessageReport) -> Option<Finding> {
         .iter()
         .rev()
         .max_by_key(|i| (i.level, i.cve.is_some(), !i.code.starts_with("YARA")))?;
-    let at = arrival(report).unwrap_or_default();
+    let at = arrival(report);
+    let mut reason = describe(report);
+    if at.is_none() {
+        reason.push_str(UNDATED);
+    }
+    let at = at.unwrap_or_default();
     Some(Finding {
         rule_id: top.code.clone(),
         title: message_title(top),
@@ -808,8 +813,63 @@ pub fn message_finding(report: &MessageReport) -> Option<Finding> {
         last_seen: at,
         count: report.indicators.len() as u64,
         evidence: message_evidence(report),
-        reason: describe(report),
+        reason,
     })
+}
+
+/// What a message finding's reason says when the message tells no time.
+const UNDATED: &str = "; no arrival time (no delivery time in its file name, no Date header): dated at the Unix epoch";
+
+/// The indicators that say a message was read only in part (VM090, a MIME
+/// bound; VM091, the time bound).
+const READ_IN_PART: [&str; 2] = ["VM090", "VM091"];
+
+/// A finding of its own for each read-in-part indicator of a message whose
+/// finding is named for another (a YARA hit, say): an analyst filtering on
+/// VM090 finds every message a bound cut short, as issue 11 asks.
+fn read_in_part_findings(report: &MessageReport, finding: &Finding) -> Vec<Finding> {
+    let mut out: Vec<Finding> = Vec::new();
+    for indicator in &report.indicators {
+        if !READ_IN_PART.contains(&indicator.code.as_str())
+            || indicator.code == finding.rule_id
+            || out.iter().any(|f| f.rule_id == indicator.code)
+        {
+            continue;
+        }
+        out.push(Finding {
+            rule_id: indicator.code.clone(),
+            title: message_title(indicator),
+            level: indicator.level.name().to_string(),
+            attack: Vec::new(),
+            count: 1,
+            evidence: vec![Evidence {
+                path: report.location.path.clone(),
+                line: report.location.line,
+                part: Some(indicator.part.clone()),
+            }],
+            reason: format!(
+                "message {} was read in part: {} (part {}, line {}); its other indicators are in its {} finding",
+                quoted(report.subject.as_deref().unwrap_or("")),
+                indicator.snippet,
+                indicator.part,
+                indicator.line,
+                finding.rule_id
+            ),
+            ..finding.clone()
+        });
+    }
+    out
+}
+
+/// Attacker text in quotes, its control characters as control pictures
+/// (not Rust's `\u{1b}` escapes) and its quotes doubled.
+fn quoted(text: &str) -> String {
+    let inner: String = text
+        .chars()
+        .map(vigie_event::control_picture)
+        .collect::<String>()
+        .replace('"', "\"\"");
+    format!("\"{inner}\"")
 }
 
 /// The findings of the flagged messages, and of the webmail sessions that
@@ -830,7 +890,9 @@ pub fn findings(
         let Some(finding) = message_finding(report) else {
             continue;
         };
+        let bounds = read_in_part_findings(report, &finding);
         out.push(finding);
+        out.extend(bounds);
         let user = owner(report);
         // Opens of this message by its owner (when the address tells who).
         let key = match (&report.location.mailbox, report.location.uid) {
@@ -960,10 +1022,10 @@ fn opened(
         count: seen.len() as u64,
         evidence,
         reason: format!(
-            "{} opened the {} message {:?} ({}) from {source}{} in {} requests ({}); afterwards, within 24 h, for this account or address: {}",
+            "{} opened the {} message {} ({}) from {source}{} in {} requests ({}); afterwards, within 24 h, for this account or address: {}",
             user.unwrap_or("the mailbox owner"),
             level.name(),
-            report.subject.as_deref().unwrap_or(""),
+            quoted(report.subject.as_deref().unwrap_or("")),
             report.cves().join(", "),
             session
                 .as_deref()
