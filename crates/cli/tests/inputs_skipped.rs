@@ -43,3 +43,83 @@ fn links_to_folders_dangling_links_and_fifos_are_named_not_failures() {
         "{said}"
     );
 }
+
+fn scan(case: &std::path::Path, inputs: &[&std::ffi::OsStr]) -> (Option<i32>, String) {
+    let out = Command::cargo_bin("vigie")
+        .unwrap()
+        .args(["scan", "--tz", "UTC", "--no-intel-store", "--case"])
+        .arg(case)
+        .args(inputs)
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A new-user trial: a FIFO planted as `mail.log.1` and named by the shell's
+/// `mail.log*` hung the scan for good; a folder a quoted pattern matched was
+/// "no file"; the same folder named twice (relative and absolute) doubled
+/// every count and changed the findings.
+#[test]
+fn named_fifos_are_skipped_patterns_reach_folders_and_a_file_is_read_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir_all(logs.join("dovecot")).unwrap();
+    std::fs::write(logs.join("mail.log"), LINE).unwrap();
+    std::fs::write(logs.join("dovecot/dovecot.log"), LINE).unwrap();
+    let fifo = logs.join("mail.log.1");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let case = dir.path().join("case");
+    let (code, err) = scan(
+        &case,
+        &[logs.join("mail.log").as_os_str(), fifo.as_os_str()],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains("mail.log.1: skipped: not a regular file"),
+        "{err}"
+    );
+    assert!(err.contains("1 log file (syslog 1), 1 line"), "{err}");
+
+    let pattern = logs.join("dov*");
+    let (code, err) = scan(&case, &[pattern.as_os_str()]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("1 log file (syslog 1), 1 line"), "{err}");
+
+    let relative = dir.path().join(".").join("logs").join("dovecot");
+    let absolute = logs.join("dovecot/");
+    let (code, err) = scan(&case, &[relative.as_os_str(), absolute.as_os_str()]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("1 log file (syslog 1), 1 line"), "{err}");
+}
+
+/// A new-user trial: `--case /` wrote a dozen case files into `/`, and a
+/// case folder among the inputs had its own files read as logs on the next
+/// scan.
+#[test]
+fn a_folder_of_other_files_is_no_case_and_the_case_is_not_an_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::write(logs.join("mail.log"), LINE).unwrap();
+    let (code, err) = scan(&logs, &[logs.join("mail.log").as_os_str()]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("holds other files and no case"), "{err}");
+    assert!(!logs.join("findings.jsonl").exists());
+
+    let case = logs.join("case");
+    for _ in 0..2 {
+        let (code, err) = scan(&case, &[logs.as_os_str()]);
+        assert_eq!(code, Some(0), "{err}");
+        assert!(err.contains("read 1 log file (syslog 1)"), "{err}");
+    }
+}

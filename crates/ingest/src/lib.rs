@@ -40,7 +40,7 @@ use serde::{Deserialize, Serialize};
 use vigie_event::{Event, Timestamp};
 
 pub use parse::{Format, SkipReason};
-pub use source::{Compression, Input, expand_inputs};
+pub use source::{Compression, Input, expand_inputs, expand_patterns};
 
 use parse::{LineContext, timestamp::TimeContext};
 

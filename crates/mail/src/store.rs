@@ -235,6 +235,12 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Store>, Vec<Unread>) {
             }
         }
     }
+    // A store named twice under two names (`vmail` and `./vmail/`, a
+    // relative and an absolute path) is read once: its messages would count
+    // twice.
+    let mut seen = std::collections::HashSet::new();
+    stores
+        .retain(|s| seen.insert(std::fs::canonicalize(&s.path).unwrap_or_else(|_| s.path.clone())));
     (stores, errors)
 }
 

@@ -30,21 +30,26 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         );
     }
     let mut inputs = Inputs::prepare(&args.input)?;
+    case::create(&args.case)?;
     let intel_failed = print_intel_notes(&engine);
     // Mail first: which messages are flagged decides which webmail requests
     // stage one keeps (those that opened them).
     let mut mail = if args.no_mail {
         MailScan::default()
     } else {
-        engine.scan_mail(&args.input.paths)
+        engine.scan_mail(&vigie_ingest::expand_patterns(&args.input.paths))
     };
     for e in &mail.rule_errors {
         eprintln!("vigie: YARA rule not loaded: {}", sanitize(&one_line(e)));
     }
-    inputs.without(|path| mail.owns(path));
+    // The case folder among the inputs (`--case /var/log/case /var/log`):
+    // its own files are not logs.
+    let case_folder = std::path::absolute(&args.case).unwrap_or_else(|_| args.case.clone());
+    inputs.without(|path| {
+        mail.owns(path) || std::path::absolute(path).is_ok_and(|p| p.starts_with(&case_folder))
+    });
     inputs.report_errors();
     engine.watch_openings(&mail);
-    case::create(&args.case)?;
     let events_out = EventsOut::open(args.events_parquet, &args.case)?;
 
     // Each set's state is merged as soon as the set is read, so memory holds

@@ -41,8 +41,14 @@ impl Input {
 /// A folder is walked recursively. A symbolic link in it to a file is read
 /// (the file under the link's name); a link to a folder is not followed, so a
 /// link loop cannot trap the walk, and is named as [`Error::Skipped`], as are
-/// a link that leads nowhere and a FIFO, socket or device. An argument that does not exist but contains
-/// `*`, `?` or `[` is taken as a glob pattern.
+/// a link that leads nowhere and a FIFO, socket or device, in a folder or
+/// named on the command line (an intruder's `mkfifo mail.log.1` would block
+/// the run for good), but for the shell's process substitution
+/// (`/dev/fd/N`). An argument that does not exist but contains `*`, `?` or
+/// `[` is taken as a glob pattern, and what it matches as if named: files,
+/// and folders walked. A file named twice under two names (`logs` and
+/// `./logs/`, a relative and an absolute path, a link and its target) is read
+/// once, under the name it was first reached by.
 pub fn expand_inputs<P: AsRef<Path>>(args: &[P]) -> (Vec<Vec<Input>>, Vec<Error>) {
     let mut files = Vec::new();
     let mut errors = Vec::new();
@@ -51,50 +57,17 @@ pub fn expand_inputs<P: AsRef<Path>>(args: &[P]) -> (Vec<Vec<Input>>, Vec<Error>
         let arg = arg.as_ref();
         if arg == Path::new("-") {
             stdin = true;
-        } else if arg.is_dir() {
-            for entry in walkdir::WalkDir::new(arg).sort_by_file_name() {
-                match entry {
-                    Ok(e) if e.file_type().is_file() => files.push(e.into_path()),
-                    Ok(e) if e.path_is_symlink() => match std::fs::metadata(e.path()) {
-                        Ok(target) if target.is_file() => files.push(e.into_path()),
-                        Ok(target) => errors.push(Error::Skipped {
-                            path: e.into_path(),
-                            message: if target.is_dir() {
-                                "a link to a folder, not followed (name the folder to read it)"
-                                    .to_string()
-                            } else {
-                                "a link to something that is not a file".to_string()
-                            },
-                        }),
-                        Err(err) => errors.push(Error::Skipped {
-                            path: e.into_path(),
-                            message: format!("a link that cannot be followed: {err}"),
-                        }),
-                    },
-                    Ok(e) if e.file_type().is_dir() => {}
-                    Ok(e) => errors.push(Error::Skipped {
-                        path: e.into_path(),
-                        message: "not a regular file (a FIFO, socket or device), not read"
-                            .to_string(),
-                    }),
-                    Err(e) => errors.push(Error::Walk {
-                        path: arg.to_path_buf(),
-                        message: e.to_string(),
-                    }),
-                }
-            }
         } else if arg.exists() {
-            files.push(arg.to_path_buf());
+            add_named(arg, &mut files, &mut errors);
         } else if arg.to_string_lossy().contains(['*', '?', '[']) {
             match glob::glob(&arg.to_string_lossy()) {
                 Ok(paths) => {
-                    let before = files.len();
+                    let mut matched = false;
                     for p in paths.flatten() {
-                        if p.is_file() {
-                            files.push(p);
-                        }
+                        matched = true;
+                        add_named(&p, &mut files, &mut errors);
                     }
-                    if files.len() == before {
+                    if !matched {
                         errors.push(Error::NoMatch {
                             pattern: arg.to_path_buf(),
                         });
@@ -112,8 +85,9 @@ pub fn expand_inputs<P: AsRef<Path>>(args: &[P]) -> (Vec<Vec<Input>>, Vec<Error>
             });
         }
     }
+    // The first name given wins, as it does for the mail stores.
+    read_once(&mut files);
     files.sort();
-    files.dedup();
     let mut sets: Vec<Vec<Input>> = group_rotations(files)
         .into_iter()
         .map(|set| set.into_iter().map(Input::File).collect())
@@ -122,6 +96,105 @@ pub fn expand_inputs<P: AsRef<Path>>(args: &[P]) -> (Vec<Vec<Input>>, Vec<Error>
         sets.push(vec![Input::Stdin]);
     }
     (sets, errors)
+}
+
+/// The arguments with each glob pattern (an argument that does not exist but
+/// contains `*`, `?` or `[`, as [`expand_inputs`] takes it) replaced by what
+/// it matches, files and folders; the others as given. For a reader of the
+/// same arguments that takes no pattern (the mail store search).
+pub fn expand_patterns<P: AsRef<Path>>(args: &[P]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for arg in args {
+        let arg = arg.as_ref();
+        let pattern = !arg.exists() && arg.to_string_lossy().contains(['*', '?', '[']);
+        match glob::glob(&arg.to_string_lossy()) {
+            Ok(paths) if pattern => out.extend(paths.flatten()),
+            _ => out.push(arg.to_path_buf()),
+        }
+    }
+    out
+}
+
+/// Why a FIFO, socket or device is not read.
+const NOT_REGULAR: &str = "not a regular file (a FIFO, socket or device), not read";
+
+/// Adds what `path` (named, or matched by a pattern) holds: a file, or a
+/// folder's files.
+fn add_named(path: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<Error>) {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => walk(path, files, errors),
+        Ok(meta) if meta.is_file() || is_process_substitution(path) => {
+            files.push(path.to_path_buf());
+        }
+        Ok(_) => errors.push(Error::Skipped {
+            path: path.to_path_buf(),
+            message: format!("{NOT_REGULAR} (a stream is read from standard input, -)"),
+        }),
+        Err(source) => errors.push(Error::Open {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// Whether `path` is the shell's process substitution (`<(zcat x.gz)`):
+/// a pipe the user made, read as a file.
+fn is_process_substitution(path: &Path) -> bool {
+    path.starts_with("/dev/fd") || path.starts_with("/proc/self/fd")
+}
+
+/// Adds the files of folder `dir`, recursively.
+fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<Error>) {
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        match entry {
+            Ok(e) if e.file_type().is_file() => files.push(e.into_path()),
+            Ok(e) if e.path_is_symlink() => match std::fs::metadata(e.path()) {
+                Ok(target) if target.is_file() => files.push(e.into_path()),
+                Ok(target) => errors.push(Error::Skipped {
+                    path: e.into_path(),
+                    message: if target.is_dir() {
+                        "a link to a folder, not followed (name the folder to read it)".to_string()
+                    } else {
+                        "a link to something that is not a file".to_string()
+                    },
+                }),
+                Err(err) => errors.push(Error::Skipped {
+                    path: e.into_path(),
+                    message: format!("a link that cannot be followed: {err}"),
+                }),
+            },
+            Ok(e) if e.file_type().is_dir() => {}
+            Ok(e) => errors.push(Error::Skipped {
+                path: e.into_path(),
+                message: NOT_REGULAR.to_string(),
+            }),
+            Err(e) => errors.push(Error::Walk {
+                path: dir.to_path_buf(),
+                message: e.to_string(),
+            }),
+        }
+    }
+}
+
+/// Keeps the first name of each file: read twice under two names, its
+/// every line, count and finding would double.
+fn read_once(files: &mut Vec<PathBuf>) {
+    let mut seen = std::collections::HashSet::new();
+    files.retain(|path| file_id(path).is_none_or(|id| seen.insert(id)));
+}
+
+/// What makes a file itself, whatever its name: device and inode.
+#[cfg(unix)]
+fn file_id(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.dev(), meta.ino()))
+}
+
+/// What makes a file itself, whatever its name: its canonical path.
+#[cfg(not(unix))]
+fn file_id(path: &Path) -> Option<PathBuf> {
+    std::fs::canonicalize(path).ok()
 }
 
 /// An opened input: the decompressed byte stream and what is known of it.
