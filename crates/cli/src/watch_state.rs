@@ -37,7 +37,7 @@ use vigie_engine::mail_watch::SavedMail;
 use vigie_event::{Entity, Evidence, Finding, Timestamp};
 use vigie_ingest::follow::Position;
 
-use crate::terminal::sanitize;
+use crate::terminal::{sanitize, sanitize_lines};
 
 /// What `state.json` says it is.
 const FORMAT: &str = "vigie-watch-state";
@@ -477,14 +477,14 @@ pub fn print_status(state: &StateDir, json: bool) -> Result<std::process::ExitCo
     }
     let mut out = format!(
         "state    {}\nwatch    {} (pid {pid}), status written {}\n",
-        state.dir.display(),
+        sanitize(&state.dir.display().to_string()),
         if running { "running" } else { "not running" },
         status["saved_at"].as_str().unwrap_or("?")
     );
     for file in status["files"].as_array().into_iter().flatten() {
         out.push_str(&format!(
             "file     {}  offset {}  size {}  lag {} bytes\n",
-            file["path"].as_str().unwrap_or("?"),
+            sanitize(file["path"].as_str().unwrap_or("?")),
             file["offset"],
             file["size"],
             file["lag_bytes"]
@@ -503,6 +503,6 @@ pub fn print_status(state: &StateDir, json: bool) -> Result<std::process::ExitCo
     if let Some(failed) = status["syslog_failed"].as_u64() {
         out.push_str(&format!("syslog   {failed} not sent\n"));
     }
-    print!("{}", sanitize(&out));
+    print!("{}", sanitize_lines(&out));
     Ok(std::process::ExitCode::SUCCESS)
 }

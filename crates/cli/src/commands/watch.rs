@@ -44,7 +44,7 @@ use crate::commands::intel::load_for_scan;
 use crate::commands::scan::{load_detection, rank};
 use crate::sinks::syslog::Syslog;
 use crate::sinks::webhook::Webhook;
-use crate::terminal::sanitize;
+use crate::terminal::{sanitize, sanitize_lines};
 use crate::watch_state::{Delivered, Saved, SavedFinding, StateDir, alert_key};
 use vigie_engine::Detection;
 use vigie_engine::config::zone;
@@ -625,7 +625,7 @@ impl Alerts {
         if self.json {
             out.write_all(&line)?;
         } else {
-            out.write_all(sanitize(&describe(&finding)).as_bytes())?;
+            out.write_all(sanitize_lines(&describe(&finding)).as_bytes())?;
         }
         out.flush()?;
         if let Some(webhook) = &self.webhook
@@ -668,7 +668,8 @@ fn open_alerts(path: &std::path::Path) -> Result<File> {
         .with_context(|| format!("cannot open {} for alerts", path.display()))
 }
 
-/// An alert as text: time, level, rule, who, what, and where to look.
+/// An alert as text: time, level, rule, who, what, and where to look; each
+/// value on its line, made one line ([`sanitize`]).
 fn describe(finding: &Finding) -> String {
     let who: Vec<&str> = [&finding.entity.user, &finding.entity.source_ip]
         .into_iter()
@@ -683,15 +684,15 @@ fn describe(finding: &Finding) -> String {
         if who.is_empty() {
             "-".to_string()
         } else {
-            who.join(" ")
+            sanitize(&who.join(" "))
         },
-        finding.title
+        sanitize(&finding.title)
     );
     if !finding.reason.is_empty() {
-        text.push_str(&format!("    {}\n", finding.reason));
+        text.push_str(&format!("    {}\n", sanitize(&finding.reason)));
     }
     for e in finding.evidence.iter().take(3) {
-        text.push_str(&format!("    {}:{}\n", e.path, e.line));
+        text.push_str(&format!("    {}:{}\n", sanitize(&e.path), e.line));
     }
     text
 }
