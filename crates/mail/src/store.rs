@@ -127,8 +127,10 @@ pub fn sniff(head: &[u8]) -> Option<StoreKind> {
         return Some(StoreKind::Mbox);
     }
     // A message: a run of header fields (`Name: value`, continuation lines),
-    // at least two of them, the first few lines all fields.
+    // at least two of them, the first few lines all fields, one of them a
+    // field mail carries (a YAML file's `pattern:` and `data:` are not).
     let mut fields = 0;
+    let mut mail_field = false;
     for line in head.split(|b| *b == b'\n').take(8) {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.is_empty() {
@@ -147,8 +149,45 @@ pub fn sniff(head: &[u8]) -> Option<StoreKind> {
             return None;
         }
         fields += 1;
+        mail_field |= is_mail_field(name);
     }
-    (fields >= 2).then_some(StoreKind::Eml)
+    (fields >= 2 && mail_field).then_some(StoreKind::Eml)
+}
+
+/// Whether `name` is a header field only mail carries: RFC 5322's
+/// originator, destination, identification, informational and trace
+/// fields, MIME's (RFC 2045), those MTAs and signers put first
+/// (`Delivered-To`, `Authentication-Results`, `DKIM-*`, `ARC-*`), or an
+/// `X-` field (mailers' own, and an MTA's sink's `X-Client-Addr`).
+fn is_mail_field(name: &[u8]) -> bool {
+    const NAMES: [&str; 19] = [
+        "from",
+        "to",
+        "cc",
+        "bcc",
+        "sender",
+        "reply-to",
+        "subject",
+        "date",
+        "message-id",
+        "in-reply-to",
+        "references",
+        "received",
+        "return-path",
+        "delivered-to",
+        "mime-version",
+        "content-type",
+        "content-transfer-encoding",
+        "authentication-results",
+        "received-spf",
+    ];
+    const PREFIXES: [&[u8]; 3] = [b"x-", b"dkim-", b"arc-"];
+    NAMES
+        .iter()
+        .any(|n| name.eq_ignore_ascii_case(n.as_bytes()))
+        || PREFIXES
+            .iter()
+            .any(|p| name.len() > p.len() && name[..p.len()].eq_ignore_ascii_case(p))
 }
 
 /// Finds the mail stores under `paths`: Maildirs (each folder one store),
@@ -610,6 +649,17 @@ mod tests {
         assert_eq!(
             sniff(b"127.0.0.1 - - [28/Nov/2026:22:39:28 +0000] \"GET / HTTP/1.1\" 200 1\n"),
             None
+        );
+        // A new-user trial: postfix-grok-patterns' test cases (YAML) were
+        // read as 59 messages.
+        assert_eq!(
+            sniff(b"pattern: ^%{POSTFIX_ANVIL}$\ndata: \"statistics: max cache size 1\"\nresults:\n    postfix_anvil_cache_size: 1\n"),
+            None
+        );
+        // A Postfix sink's capture: its own X- fields first.
+        assert_eq!(
+            sniff(b"X-Client-Addr: 127.0.0.1\nX-Client-Proto: ESMTP\nX-Helo-Args: mail.lab.test\n"),
+            Some(StoreKind::Eml)
         );
     }
 
