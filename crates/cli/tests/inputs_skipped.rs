@@ -102,18 +102,18 @@ fn named_fifos_are_skipped_patterns_reach_folders_and_a_file_is_read_once() {
     assert!(err.contains("1 log file (syslog 1), 1 line"), "{err}");
 }
 
-/// A new-user trial: `--case /` wrote a dozen case files into `/`, and a
-/// case folder among the inputs had its own files read as logs on the next
-/// scan.
+/// A new-user trial: `--case /` wrote a dozen case files into `/`, among
+/// the evidence, and a case folder among the inputs had its own files read
+/// as logs on the next scan.
 #[test]
-fn a_folder_of_other_files_is_no_case_and_the_case_is_not_an_input() {
+fn a_case_around_the_inputs_is_refused_and_a_case_among_them_is_no_input() {
     let dir = tempfile::tempdir().unwrap();
     let logs = dir.path().join("logs");
     std::fs::create_dir_all(&logs).unwrap();
     std::fs::write(logs.join("mail.log"), LINE).unwrap();
     let (code, err) = scan(&logs, &[logs.join("mail.log").as_os_str()]);
     assert_eq!(code, Some(2), "{err}");
-    assert!(err.contains("holds other files and no case"), "{err}");
+    assert!(err.contains("holds the input"), "{err}");
     assert!(!logs.join("findings.jsonl").exists());
 
     let case = logs.join("case");

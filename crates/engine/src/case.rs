@@ -42,14 +42,10 @@ fn database_error<E: std::error::Error + Send + Sync + 'static>(
     }
 }
 
-/// The files that make a folder a case an earlier scan wrote.
-const CASE_MARKERS: [&str; 2] = ["findings.jsonl", "case.sqlite"];
-
-/// Creates the case folder `case`, or takes an earlier case's.
+/// Creates the case folder `case`.
 ///
 /// # Errors
-/// [`Error::CaseFolder`] when it cannot be created, is a file, or is a
-/// folder that holds other files and no case.
+/// [`Error::CaseFolder`] when it cannot be created or is a file.
 pub fn create(case: &Path) -> Result<(), Error> {
     let fail = |source| Error::CaseFolder {
         path: case.to_path_buf(),
@@ -60,16 +56,6 @@ pub fn create(case: &Path) -> Result<(), Error> {
         return Err(fail(std::io::Error::new(
             std::io::ErrorKind::AlreadyExists,
             "a file, not a folder, is there",
-        )));
-    }
-    // A folder that holds other things (`--case /`, `--case .` in the
-    // evidence) would get a dozen case files among them, overwriting any
-    // of the same name: only a new, empty or earlier case folder is used.
-    let is_case = CASE_MARKERS.iter().any(|m| case.join(m).is_file());
-    if !is_case && std::fs::read_dir(case).is_ok_and(|mut entries| entries.next().is_some()) {
-        return Err(fail(std::io::Error::new(
-            std::io::ErrorKind::AlreadyExists,
-            "a folder that holds other files and no case (no findings.jsonl or case.sqlite): name a new or empty folder",
         )));
     }
     std::fs::create_dir_all(case).map_err(fail)

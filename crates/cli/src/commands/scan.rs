@@ -30,6 +30,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         );
     }
     let mut inputs = Inputs::prepare(&args.input)?;
+    refuse_case_around_inputs(&args.case, &args.input.paths)?;
     case::create(&args.case)?;
     let intel_failed = print_intel_notes(&engine);
     // Mail first: which messages are flagged decides which webmail requests
@@ -358,4 +359,25 @@ fn one_line(text: &str) -> String {
 /// `n` and `noun`, plural (an `s` added) but for one: "1 finding", "2 findings".
 fn counted(n: u64, noun: &str) -> String {
     format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
+/// A case folder that holds an input (`--case /`, `--case .` among the
+/// evidence) would write a dozen case files into the evidence: refused. A
+/// case folder inside an input is fine; it is left out of the inputs.
+fn refuse_case_around_inputs(case: &std::path::Path, paths: &[std::path::PathBuf]) -> Result<()> {
+    let case = std::path::absolute(case).unwrap_or_else(|_| case.to_path_buf());
+    for path in vigie_ingest::expand_patterns(paths) {
+        if path == std::path::Path::new("-") {
+            continue;
+        }
+        let absolute = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
+        if absolute.starts_with(&case) {
+            anyhow::bail!(
+                "the case folder {} holds the input {}: its files would be written among the evidence; name a folder outside the inputs",
+                sanitize(&case.display().to_string()),
+                sanitize(&path.display().to_string())
+            );
+        }
+    }
+    Ok(())
 }
