@@ -324,7 +324,7 @@ pub struct ScanArgs {
     #[command(flatten)]
     pub input: InputArgs,
 
-    /// Case folder (created if missing): findings, scope, timeline, exports, case.sqlite.
+    /// Case folder (created if missing; never one holding an input): findings, scope, timeline, exports, case.sqlite.
     #[arg(long, value_name = "DIR")]
     pub case: PathBuf,
 
