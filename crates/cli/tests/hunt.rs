@@ -266,6 +266,15 @@ fn rules_check_skips_yaml_that_is_not_a_rule_and_fails_on_no_rule() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+
+    // A path that does not exist (a new-user trial got 1, "a rule does not load").
+    let out = Command::cargo_bin("vigie")
+        .unwrap()
+        .args(["rules", "check"])
+        .arg(empty.path().join("nonexistent"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
 }
 
 /// `vigie hunt … | head -1`: the reader closing the pipe is not an error of

@@ -65,8 +65,10 @@ pub fn check(args: RulesCheckArgs) -> Result<ExitCode> {
             writeln!(out, "  {n:>5}  {}", sanitize(&reason))?;
         }
     }
-    if loaded == 0 && set.errors.is_empty() {
-        // A check that found nothing to check did not pass.
+    // A check that found nothing to check did not pass: no rule, and no
+    // rule file either (a path that does not exist is a usage error, not
+    // a broken rule).
+    if loaded == 0 && (set.errors.is_empty() || set.files == 0) {
         let paths: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
         eprintln!(
             "vigie: no Sigma rule in {} ({} YAML files read, {} not rules)",
