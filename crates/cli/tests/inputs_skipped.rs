@@ -116,10 +116,57 @@ fn a_case_around_the_inputs_is_refused_and_a_case_among_them_is_no_input() {
     assert!(err.contains("holds the input"), "{err}");
     assert!(!logs.join("findings.jsonl").exists());
 
-    let case = logs.join("case");
-    for _ in 0..2 {
-        let (code, err) = scan(&case, &[logs.as_os_str()]);
+    // The same folder spelt otherwise, or through a link (a retest).
+    let (code, err) = scan(&logs.join("sub/.."), &[logs.as_os_str()]);
+    assert_eq!(code, Some(2), "{err}");
+    let link = dir.path().join("link");
+    std::os::unix::fs::symlink(&logs, &link).unwrap();
+    let (code, err) = scan(&link, &[logs.as_os_str()]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(!logs.join("findings.jsonl").exists());
+
+    // A case inside the input, scanned again, and another case beside it:
+    // neither's files are read as logs.
+    for case in ["case", "case", "case2"] {
+        let (code, err) = scan(&logs.join(case), &[logs.as_os_str()]);
         assert_eq!(code, Some(0), "{err}");
         assert!(err.contains("read 1 log file (syslog 1)"), "{err}");
     }
+}
+
+/// A retest: `vigie watch` on a FIFO blocked opening it, past SIGTERM. It
+/// is now named as not followed and the watch stops when told.
+#[test]
+fn the_watch_names_a_fifo_and_does_not_wait_on_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("mail.log");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("vigie"))
+        .args(["watch", "--state-dir"])
+        .arg(dir.path().join("state"))
+        .arg(&fifo)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let state = dir.path().join("state");
+    while !state.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(err.contains("not a regular file"), "{err}");
+    assert!(status.code().is_some(), "killed, not stopped: {err}");
 }

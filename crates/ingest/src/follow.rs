@@ -24,6 +24,10 @@ use vigie_event::{Event, Timestamp};
 
 use crate::source::{Compression, Line, LineReader, is_rotation};
 use crate::{IngestOptions, InputReport, LineParser, sniff};
+
+/// Why a FIFO, socket or device is not followed.
+const NOT_REGULAR: &str = "not a regular file (a FIFO, socket or device), not followed";
+
 pub use position::{HEAD_BYTES, Position, Recovered, read_before};
 use position::{Head, identity, read_remains};
 
@@ -454,6 +458,9 @@ impl Follower {
         changes: &mut Vec<Change>,
         sink: &mut dyn FnMut(&Event<'_>),
     ) -> io::Result<Result<Followed, &'static str>> {
+        if !std::fs::metadata(path)?.is_file() {
+            return Ok(Err(NOT_REGULAR));
+        }
         let same = {
             let file = File::open(path)?;
             position.is(&file, &file.metadata()?)?
@@ -493,13 +500,19 @@ impl Follower {
         recover(path, position, &self.options, only_old, sink)
     }
 
-    /// Opens `path`; `Ok(Err(reason))` when a folder's file is not a log.
+    /// Opens `path`; `Ok(Err(reason))` when a folder's file is not a log,
+    /// or `path` is no regular file.
     fn open(
         &self,
         path: &Path,
         from_start: bool,
         explicit: bool,
     ) -> io::Result<Result<Followed, &'static str>> {
+        // Opening a FIFO blocks until something writes to it: a planted
+        // `mkfifo mail.log` would hang the watch past any signal.
+        if !std::fs::metadata(path)?.is_file() {
+            return Ok(Err(NOT_REGULAR));
+        }
         let mut file = File::open(path)?;
         let meta = file.metadata()?;
         let head = read_head(&mut file)?;
@@ -557,6 +570,10 @@ impl Followed {
         if identity(&meta) != self.identity {
             // The old file keeps what was written before the rotation.
             self.read_new(max_line, usize::MAX, buf, sink)?;
+            if !meta.is_file() {
+                // Replaced by a FIFO or device: not opened (it could block).
+                return Ok(Some(Change::Removed(path.to_path_buf())));
+            }
             self.file = File::open(path)?;
             self.identity = identity(&self.file.metadata()?);
             self.restart();

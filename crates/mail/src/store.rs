@@ -274,13 +274,42 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Store>, Vec<Unread>) {
             }
         }
     }
-    // A store named twice under two names (`vmail` and `./vmail/`, a
-    // relative and an absolute path) is read once: its messages would count
-    // twice.
-    let mut seen = std::collections::HashSet::new();
-    stores
-        .retain(|s| seen.insert(std::fs::canonicalize(&s.path).unwrap_or_else(|_| s.path.clone())));
+    read_once(&mut stores);
     (stores, errors)
+}
+
+/// Keeps one of each store named twice: under two names (`vmail` and
+/// `./vmail/`, a relative and an absolute path), or a message file of a
+/// Maildir's `cur/` or `new/` named beside the Maildir. Its messages would
+/// count twice.
+fn read_once(stores: &mut Vec<Store>) {
+    let real: Vec<PathBuf> = stores
+        .iter()
+        .map(|s| std::fs::canonicalize(&s.path).unwrap_or_else(|_| s.path.clone()))
+        .collect();
+    let maildirs: std::collections::HashSet<&Path> = stores
+        .iter()
+        .zip(&real)
+        .filter(|(s, _)| s.kind == StoreKind::Maildir)
+        .map(|(_, r)| r.as_path())
+        .collect();
+    let in_a_maildir = |message: &Path| {
+        let folder = message.parent();
+        folder
+            .and_then(Path::file_name)
+            .is_some_and(|n| n == "cur" || n == "new")
+            && folder
+                .and_then(Path::parent)
+                .is_some_and(|m| maildirs.contains(m))
+    };
+    let mut seen = std::collections::HashSet::new();
+    let keep: Vec<bool> = stores
+        .iter()
+        .zip(&real)
+        .map(|(s, r)| !(s.kind == StoreKind::Eml && in_a_maildir(r)) && seen.insert(r.clone()))
+        .collect();
+    let mut keep = keep.into_iter();
+    stores.retain(|_| keep.next().unwrap_or(true));
 }
 
 /// The mailbox name given to every message of a Zimbra store: Zimbra names a

@@ -43,11 +43,13 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     for e in &mail.rule_errors {
         eprintln!("vigie: YARA rule not loaded: {}", sanitize(&one_line(e)));
     }
-    // The case folder among the inputs (`--case /var/log/case /var/log`):
-    // its own files are not logs.
-    let case_folder = std::path::absolute(&args.case).unwrap_or_else(|_| args.case.clone());
+    // The case folder among the inputs (`--case /var/log/case /var/log`),
+    // or an earlier case's: their files are not logs.
+    let case_folder = real_path(&args.case);
     inputs.without(|path| {
-        mail.owns(path) || std::path::absolute(path).is_ok_and(|p| p.starts_with(&case_folder))
+        mail.owns(path)
+            || std::fs::canonicalize(path).is_ok_and(|p| p.starts_with(&case_folder))
+            || path.parent().is_some_and(is_case_folder)
     });
     inputs.report_errors();
     engine.watch_openings(&mail);
@@ -365,13 +367,12 @@ fn counted(n: u64, noun: &str) -> String {
 /// evidence) would write a dozen case files into the evidence: refused. A
 /// case folder inside an input is fine; it is left out of the inputs.
 fn refuse_case_around_inputs(case: &std::path::Path, paths: &[std::path::PathBuf]) -> Result<()> {
-    let case = std::path::absolute(case).unwrap_or_else(|_| case.to_path_buf());
+    let case = real_path(case);
     for path in vigie_ingest::expand_patterns(paths) {
         if path == std::path::Path::new("-") {
             continue;
         }
-        let absolute = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
-        if absolute.starts_with(&case) {
+        if real_path(&path).starts_with(&case) {
             anyhow::bail!(
                 "the case folder {} holds the input {}: its files would be written among the evidence; name a folder outside the inputs",
                 sanitize(&case.display().to_string()),
@@ -380,4 +381,36 @@ fn refuse_case_around_inputs(case: &std::path::Path, paths: &[std::path::PathBuf
         }
     }
     Ok(())
+}
+
+/// `path` with its links and `..` resolved, as far as it exists (a case
+/// folder may not yet): `logs/..`, `./logs` and a link to `logs` are one
+/// folder.
+fn real_path(path: &std::path::Path) -> std::path::PathBuf {
+    use std::path::Component;
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut real = std::path::PathBuf::new();
+    // Each link resolved as it is met, so that `..` after it leaves its
+    // target, as the kernel does.
+    for component in absolute.components() {
+        match component {
+            Component::ParentDir => {
+                real.pop();
+            }
+            Component::CurDir => {}
+            other => {
+                real.push(other);
+                if let Ok(resolved) = std::fs::canonicalize(&real) {
+                    real = resolved;
+                }
+            }
+        }
+    }
+    real
+}
+
+/// Whether `dir` is a case folder vigie wrote (findings.jsonl and
+/// case.sqlite): an earlier case among the inputs is no evidence.
+fn is_case_folder(dir: &std::path::Path) -> bool {
+    dir.join("findings.jsonl").is_file() && dir.join("case.sqlite").is_file()
 }

@@ -148,7 +148,8 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<Error>) {
     for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
         match entry {
             Ok(e) if e.file_type().is_file() => files.push(e.into_path()),
-            Ok(e) if e.path_is_symlink() => match std::fs::metadata(e.path()) {
+            // The root itself may be a link the user named: followed.
+            Ok(e) if e.depth() > 0 && e.path_is_symlink() => match std::fs::metadata(e.path()) {
                 Ok(target) if target.is_file() => files.push(e.into_path()),
                 Ok(target) => errors.push(Error::Skipped {
                     path: e.into_path(),
