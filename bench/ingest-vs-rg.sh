@@ -11,7 +11,7 @@
 # there): the figure that load on the machine does not move.
 #
 #   bench/ingest-vs-rg.sh [SIZE_MB]                         (default 1100)
-#   BASELINE=/tmp/vigie-before RUNS=5 bench/ingest-vs-rg.sh [SIZE_MB]
+#   BASELINE=path/to/vigie-before RUNS=5 bench/ingest-vs-rg.sh [SIZE_MB]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/bench/common.sh"
