@@ -8,6 +8,15 @@ use assert_cmd::Command;
 
 const LINE: &str = "Nov 28 22:39:29 mx dovecot: auth: Info: passwd-file(carol@lab.test,127.0.0.67,<TOOB2V1huY9/AABD>): Password mismatch\n";
 
+/// Makes a FIFO at `path` (an intruder's `mkfifo`).
+fn mkfifo(path: &std::path::Path) {
+    let made = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(made.success());
+}
+
 #[test]
 fn links_to_folders_dangling_links_and_fifos_are_named_not_failures() {
     let dir = tempfile::tempdir().unwrap();
@@ -17,11 +26,7 @@ fn links_to_folders_dangling_links_and_fifos_are_named_not_failures() {
     std::os::unix::fs::symlink("..", logs.join("a/up")).unwrap();
     std::os::unix::fs::symlink("nowhere", logs.join("gone.log")).unwrap();
     let fifo = logs.join("pipe.log");
-    let made = std::process::Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .unwrap();
-    assert!(made.success());
+    mkfifo(&fifo);
     let out = Command::cargo_bin("vigie")
         .unwrap()
         .args(["events", "--stats", "--tz", "UTC"])
@@ -71,13 +76,7 @@ fn named_fifos_are_skipped_patterns_reach_folders_and_a_file_is_read_once() {
     std::fs::write(logs.join("mail.log"), LINE).unwrap();
     std::fs::write(logs.join("dovecot/dovecot.log"), LINE).unwrap();
     let fifo = logs.join("mail.log.1");
-    assert!(
-        std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap()
-            .success()
-    );
+    mkfifo(&fifo);
     let case = dir.path().join("case");
     let (code, err) = scan(
         &case,
@@ -140,13 +139,7 @@ fn a_case_around_the_inputs_is_refused_and_a_case_among_them_is_no_input() {
 fn the_watch_names_a_fifo_and_does_not_wait_on_it() {
     let dir = tempfile::tempdir().unwrap();
     let fifo = dir.path().join("mail.log");
-    assert!(
-        std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap()
-            .success()
-    );
+    mkfifo(&fifo);
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("vigie"))
         .args(["watch", "--state-dir"])
         .arg(dir.path().join("state"))
