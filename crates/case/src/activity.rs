@@ -313,6 +313,11 @@ fn protocol_name(protocol: &str) -> &'static str {
     }
 }
 
+/// A Sieve forward a mail server logged, kept as a mark, not a session.
+fn is_sieve_forward(event: &Event<'_>) -> bool {
+    event.action == Some("sieve-redirect") && event.user_name.is_some() && event.email_to.is_some()
+}
+
 fn evidence(event: &Event<'_>, path: &Arc<str>) -> Evidence {
     Evidence {
         path: path.to_string(),
@@ -324,6 +329,17 @@ fn evidence(event: &Event<'_>, path: &Arc<str>) -> Evidence {
 impl Activity {
     /// Records what `event` tells about an account's activity.
     pub fn add(&mut self, event: &Event<'_>, path: &Arc<str>) {
+        self.add_except_sessions(event, path);
+        self.add_session(event, path);
+    }
+
+    /// What [`add`](Activity::add) records but the mail-client sessions,
+    /// whose login and logout lines are joined by session id: the pieces of
+    /// a file read on several threads hand those lines to
+    /// [`add_session`](Activity::add_session) in file order instead, so that
+    /// a session whose lines fall in two pieces is joined as a whole read
+    /// joins it.
+    pub fn add_except_sessions(&mut self, event: &Event<'_>, path: &Arc<str>) {
         let (family, hour, at) = (
             family(event),
             event.timestamp.unix_seconds().div_euclid(3600),
@@ -350,7 +366,7 @@ impl Activity {
         }
         match event.dataset {
             Dataset::NginxAccess | Dataset::ApacheAccess => self.web_request(event, path),
-            dataset if mail_server(dataset) => self.mail_session(event, path),
+            dataset if mail_server(dataset) => self.mail_mark(event, path),
             Dataset::RoundcubeUserlogins => {
                 if let (Some(user), Some(source)) = (event.user_name.as_deref(), event.source_ip) {
                     let kind = if event.outcome == Some(Outcome::Success) {
@@ -478,7 +494,8 @@ impl Activity {
         });
     }
 
-    fn mail_session(&mut self, event: &Event<'_>, path: &Arc<str>) {
+    /// A mail server's Sieve forward or refused login, kept as a mark.
+    fn mail_mark(&mut self, event: &Event<'_>, path: &Arc<str>) {
         let protocol = protocol_name(event.protocol.as_deref().unwrap_or_default());
         if event.action == Some("sieve-redirect")
             && let (Some(user), Some(to)) = (event.user_name.as_deref(), event.email_to.as_deref())
@@ -488,22 +505,33 @@ impl Activity {
                 event.email_message_id.as_deref().unwrap_or("?")
             );
             self.mark(user, None, "sieve-forward", detail, event, path);
-            return;
+        } else if event.category == Some(Category::Authentication)
+            && event.outcome == Some(Outcome::Failure)
+            && let (Some(user), Some(source)) = (event.user_name.as_deref(), event.source_ip)
+        {
+            self.mark(
+                user,
+                Some(source),
+                "auth-failure",
+                protocol.to_string(),
+                event,
+                path,
+            );
         }
+    }
+
+    /// Records a mail server's successful login or logout in its mail-client
+    /// session (the rest of [`add`](Activity::add)); any other event is
+    /// left alone.
+    pub fn add_session(&mut self, event: &Event<'_>, path: &Arc<str>) {
         let authentication = event.category == Some(Category::Authentication);
-        if authentication && event.outcome == Some(Outcome::Failure) {
-            if let (Some(user), Some(source)) = (event.user_name.as_deref(), event.source_ip) {
-                self.mark(
-                    user,
-                    Some(source),
-                    "auth-failure",
-                    protocol.to_string(),
-                    event,
-                    path,
-                );
-            }
+        if !mail_server(event.dataset)
+            || is_sieve_forward(event)
+            || authentication && event.outcome == Some(Outcome::Failure)
+        {
             return;
         }
+        let protocol = protocol_name(event.protocol.as_deref().unwrap_or_default());
         let login = authentication && event.action == Some("login");
         let (Some(user), Some(session)) = (event.user_name.as_deref(), event.session_id.as_deref())
         else {

@@ -5,9 +5,10 @@
 //! result must be reproducible; the takeover chain (VA004) once listed its
 //! steps in a different order from run to run.
 //!
-//! Every second run cuts the web and Roundcube logs into pieces of 1000
-//! bytes (`VIGIE_SCAN_PIECE_BYTES`), read on all the threads: the case is
-//! the same as when each file is read whole.
+//! Every second run cuts the web, Roundcube and syslog files into pieces of
+//! 1000 bytes (`VIGIE_SCAN_PIECE_BYTES`), read on all the threads: the case
+//! is the same as when each file is read whole (a Dovecot session's login
+//! and logout in two pieces are still joined).
 //!
 //! The scan time is fixed through `SOURCE_DATE_EPOCH` (it is recorded in the
 //! database and dates the exports); every case folder has the same name (it

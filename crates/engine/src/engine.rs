@@ -225,7 +225,18 @@ impl Engine {
     /// file read whole (for a [`Format::line_independent`] format; another
     /// file must be one chunk). Problems are in the chunk's report.
     pub fn stage_one_chunk(&self, chunk: &Chunk<'_>) -> StageOne {
+        self.stage_one_piece(chunk, None)
+    }
+
+    /// [`stage_one_chunk`](Engine::stage_one_chunk), the chunk's session
+    /// lines left in `sessions` (see [`StageOne`]'s) when it is `Some`.
+    pub(crate) fn stage_one_piece(
+        &self,
+        chunk: &Chunk<'_>,
+        sessions: Option<Vec<crate::cut::SessionLine>>,
+    ) -> StageOne {
         let mut mine = StageOne::new(self);
+        mine.sessions = sessions;
         let name: Arc<str> = chunk.path.into();
         let report = read_isolated(&name, || {
             ingest_bytes(

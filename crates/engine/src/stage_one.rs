@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use vigie_case::activity::{Activity, PackedState};
-use vigie_detect::analytics::Histories;
+use vigie_detect::analytics::{Histories, is_session_line};
 use vigie_detect::correlate::KeptEvents;
 use vigie_detect::findings::FindingSet;
 use vigie_event::Event;
@@ -12,6 +12,7 @@ use vigie_event::isolate::{isolate, test_panic_point};
 use vigie_ingest::InputReport;
 use vigie_intel::matcher::IntelHits;
 
+use crate::cut::SessionLine;
 use crate::engine::Engine;
 use crate::installer::InstallerGuard;
 use crate::mail::Opens;
@@ -46,6 +47,11 @@ pub struct StageOne {
     pub states: Vec<(String, PackedState)>,
     /// What Roundcube's installer rule is held to.
     pub installer: InstallerGuard,
+    /// For a piece of a cut file: its session lines, which the histories and
+    /// the activity take in file order once the pieces are read
+    /// ([`crate::cut`]); `None` when they take them as they come.
+    #[serde(skip)]
+    pub(crate) sessions: Option<Vec<SessionLine>>,
 }
 
 impl StageOne {
@@ -60,6 +66,7 @@ impl StageOne {
         self.reports.extend(other.reports);
         self.states.extend(other.states);
         self.installer.merge(other.installer);
+        debug_assert!(other.sessions.is_none_or(|s| s.is_empty()));
     }
 
     /// An empty gathering for `engine`'s run.
@@ -91,13 +98,23 @@ impl StageOne {
         }
         let installer = installer_rule.is_some_and(|r| matched.contains(&r));
         self.installer.add(event, name, installer);
-        self.histories.add(event, name);
         self.opens.add(event, name);
         if !intel.is_empty() {
             self.intel.add_event(intel, event, name);
         }
+        let Some(sessions) = &mut self.sessions else {
+            self.histories.add(event, name);
+            if !config.findings_only {
+                self.activity.add(event, name);
+            }
+            return;
+        };
+        self.histories.add_except_sessions(event, name);
         if !config.findings_only {
-            self.activity.add(event, name);
+            self.activity.add_except_sessions(event, name);
+        }
+        if is_session_line(event) {
+            sessions.push(SessionLine::of(event));
         }
     }
 

@@ -118,6 +118,7 @@ impl Engine {
             mut reports,
             mut states,
             installer,
+            sessions: _,
         } = merged;
         add_up_pieces(&mut reports, &mut states)?;
         let detector = &self.detection.detector;

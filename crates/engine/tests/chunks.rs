@@ -299,3 +299,110 @@ fn cr_line_ends_and_a_line_longer_than_a_piece_are_read_as_a_whole_read_reads_th
         (2 * records + 1, 2 * records, 1)
     );
 }
+
+/// A syslog file is cut only between lines of different seconds, so
+/// Horde's login written twice in one second (`[imp]` then `[horde]`,
+/// shapes of crates/ingest/src/parse/horde.rs's tests, from the lab's
+/// Horde) is still one attempt when the pieces are a few lines each: the
+/// findings are those of the whole file.
+#[test]
+fn a_syslog_file_is_cut_between_seconds_and_horde_echoes_stay_paired() {
+    let mut log = String::new();
+    for i in 0..60u32 {
+        let t = format!("Nov 28 22:{:02}:{:02} mail", 10 + i / 6, i % 6 * 10);
+        log.push_str(&format!(
+            "{t} HORDE: [imp] FAILED LOGIN for alice@lab.test (203.0.113.9) to {{imap://127.0.0.1/}} [pid 15307 on line 148 of \"/usr/share/horde/imp/lib/Auth.php\"]\n\
+             {t} HORDE: [horde] FAILED LOGIN for alice@lab.test to horde (203.0.113.9) [pid 15307 on line 191 of \"/usr/share/horde/login.php\"]\n\
+             {t} dovecot: imap-login: Login: user=<bob@lab.test>, method=PLAIN, rip=10.1.0.7, lip=10.0.0.1, mpid=3001, TLS, session=<rsGL0l1h0op/AAAB>\n"
+        ));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("syslog");
+    std::fs::write(&path, &log).unwrap();
+    let mail = tempfile::tempdir().unwrap();
+    let set = [Input::File(path)];
+    let mut engine = engine();
+    let whole = engine.stage_one_set(&set, &mut ());
+    let cut = engine
+        .stage_one_cut(&set, 300)
+        .expect("a syslog file is cut");
+    assert!(cut.reports.len() > 20, "{} pieces", cut.reports.len());
+    let (expected, expected_reports) = stage_two(&mut engine, mail.path(), whole, false);
+    let (found, found_reports) = stage_two(&mut engine, mail.path(), cut, false);
+    assert_eq!(found_reports, expected_reports);
+    assert_eq!(found, expected);
+    let failures: Vec<u64> = expected
+        .iter()
+        .filter(|f| f["entity"]["source_ip"] == "203.0.113.9")
+        .map(|f| f["count"].as_u64().unwrap())
+        .collect();
+    assert!(failures.contains(&60), "each attempt once: {failures:?}");
+}
+
+/// A Dovecot session's login and logout lines joined by its session id,
+/// several seconds apart (so in different pieces of a syslog file cut a few
+/// lines at a time): the case's sessions (bytes and bodies per account,
+/// address and day) and the whole-mailbox download (VA011, whose address
+/// is the login's) are those of the whole file. Shapes from the sample's
+/// dovecot.log (Dovecot 2.3).
+#[test]
+fn a_session_whose_login_and_logout_fall_in_two_pieces_is_joined() {
+    let mut log = String::new();
+    for i in 0..40u32 {
+        let (user, rip, bodies) = if i == 17 {
+            ("bob", "198.51.100.23", 4200)
+        } else {
+            ("alice", "10.1.0.7", 3)
+        };
+        let session = format!("yvHHxWBh6tJ/AA{i:02}");
+        log.push_str(&format!(
+            "Nov 29 02:{:02}:00 mail dovecot: imap-login: Login: user=<{user}@lab.test>, method=PLAIN, rip={rip}, lip=10.0.0.1, mpid={}, TLS, session=<{session}>\n",
+            10 + i,
+            3000 + i
+        ));
+        log.push_str(&format!(
+            "Nov 29 02:{:02}:30 mail dovecot: imap({user}@lab.test)<{}><{session}>: Info: Disconnected: Logged out in=82 out={} deleted=0 expunged=0 trashed=0 hdr_count=0 hdr_bytes=0 body_count={bodies} body_bytes={}\n",
+            10 + i + 1,
+            3000 + i,
+            bodies * 20_000,
+            bodies * 19_000
+        ));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mail.log");
+    std::fs::write(&path, &log).unwrap();
+    let mail = tempfile::tempdir().unwrap();
+    let set = [Input::File(path)];
+    let engine = engine();
+    let whole = engine.stage_one_set(&set, &mut ());
+    let cut = engine
+        .stage_one_cut(&set, 200)
+        .expect("a syslog file is cut");
+    assert!(cut.reports.len() > 30, "{} pieces", cut.reports.len());
+    let whole = engine.stage_two(whole, &mut engine.scan_mail(&[mail.path().into()]), None);
+    let cut = engine.stage_two(cut, &mut engine.scan_mail(&[mail.path().into()]), None);
+    let (whole, cut) = (whole.unwrap(), cut.unwrap());
+    let states = |o: &vigie_engine::Outcome| {
+        o.states
+            .iter()
+            .map(|(key, state)| {
+                (
+                    key.clone(),
+                    serde_json::to_value(state.unpack().unwrap()).unwrap(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(states(&cut), states(&whole));
+    let json = |o: &vigie_engine::Outcome| serde_json::to_value(&o.findings).unwrap();
+    assert_eq!(json(&cut), json(&whole));
+    let bulk: Vec<_> = whole
+        .findings
+        .iter()
+        .filter(|f| f.rule_id == "VA011")
+        .map(|f| f.entity.source_ip.clone())
+        .collect();
+    assert_eq!(bulk, [Some("198.51.100.23".to_string())]);
+    let sessions = &states(&whole)[0].1["sessions"];
+    assert!(sessions.to_string().contains("4200"), "{sessions}");
+}

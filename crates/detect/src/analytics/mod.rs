@@ -374,6 +374,17 @@ pub struct Facts<'s> {
     pub findings: &'s [Finding],
 }
 
+/// Whether `event` may change what a session joins (its login or logout):
+/// the lines [`Histories::add_session`] and the case's activity read in
+/// file order. A login without a session id opens none, so it is not one.
+pub fn is_session_line(event: &Event<'_>) -> bool {
+    match event.action {
+        Some("logout") => true,
+        Some("login") => event.session_id.is_some(),
+        _ => false,
+    }
+}
+
 /// Everything analytics read, gathered from the events as they pass.
 #[derive(Default, Serialize, Deserialize)]
 pub struct Histories {
@@ -396,14 +407,30 @@ pub struct Histories {
 impl Histories {
     /// Records what `event` (from the file `path`) tells the analytics.
     pub fn add(&mut self, event: &Event<'_>, path: &Arc<str>) {
+        self.add_except_sessions(event, path);
+        self.add_session(event, path);
+    }
+
+    /// What [`add`](Histories::add) records but the IMAP/POP3 sessions,
+    /// whose login and logout lines are joined by session id: the pieces of
+    /// a file read on several threads hand the lines [`is_session_line`]
+    /// picks to [`add_session`](Histories::add_session) in file order
+    /// instead, so that a session whose lines fall in two pieces is joined
+    /// as a whole read joins it.
+    pub fn add_except_sessions(&mut self, event: &Event<'_>, path: &Arc<str>) {
         self.logins.add(event, path);
-        // A logout's address is its login's (Dovecot names it only there).
-        let login_source = self.downloads.add(event, path);
-        self.volumes.add(event, path, login_source);
         self.outbound.add(event, path);
         self.web_reading.add(event, path);
         self.failures.add(event, path);
         self.proxy.add(event, path);
+    }
+
+    /// Records an IMAP/POP3 login or logout in the sessions (downloads and
+    /// volumes); any other event is left alone.
+    pub fn add_session(&mut self, event: &Event<'_>, path: &Arc<str>) {
+        // A logout's address is its login's (Dovecot names it only there).
+        let login_source = self.downloads.add(event, path);
+        self.volumes.add(event, path, login_source);
     }
 
     /// Adds another worker's histories to these.
