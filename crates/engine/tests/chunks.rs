@@ -340,13 +340,21 @@ fn a_syslog_file_is_cut_between_seconds_and_horde_echoes_stay_paired() {
 }
 
 /// A Dovecot session's login and logout lines joined by its session id,
-/// several seconds apart (so in different pieces of a syslog file cut a few
-/// lines at a time): the case's sessions (bytes and bodies per account,
-/// address and day) and the whole-mailbox download (VA011, whose address
-/// is the login's) are those of the whole file. Shapes from the sample's
+/// several seconds apart (so in different pieces of a file cut a few lines
+/// at a time): the case's sessions (bytes and bodies per account, address
+/// and day) and the whole-mailbox download (VA011, whose address is the
+/// login's) are those of the whole file, in syslog and in Dovecot's own
+/// log file (`log_path`, read as syslog). Shapes from the sample's
 /// dovecot.log (Dovecot 2.3).
 #[test]
 fn a_session_whose_login_and_logout_fall_in_two_pieces_is_joined() {
+    a_session_in_two_pieces_is_joined("mail dovecot: ");
+    a_session_in_two_pieces_is_joined("");
+}
+
+/// See [`a_session_whose_login_and_logout_fall_in_two_pieces_is_joined`];
+/// `program` is what comes between a line's time and Dovecot's text.
+fn a_session_in_two_pieces_is_joined(program: &str) {
     let mut log = String::new();
     for i in 0..40u32 {
         let (user, rip, bodies) = if i == 17 {
@@ -356,12 +364,12 @@ fn a_session_whose_login_and_logout_fall_in_two_pieces_is_joined() {
         };
         let session = format!("yvHHxWBh6tJ/AA{i:02}");
         log.push_str(&format!(
-            "Nov 29 02:{:02}:00 mail dovecot: imap-login: Login: user=<{user}@lab.test>, method=PLAIN, rip={rip}, lip=10.0.0.1, mpid={}, TLS, session=<{session}>\n",
+            "Nov 29 02:{:02}:00 {program}imap-login: Login: user=<{user}@lab.test>, method=PLAIN, rip={rip}, lip=10.0.0.1, mpid={}, TLS, session=<{session}>\n",
             10 + i,
             3000 + i
         ));
         log.push_str(&format!(
-            "Nov 29 02:{:02}:30 mail dovecot: imap({user}@lab.test)<{}><{session}>: Info: Disconnected: Logged out in=82 out={} deleted=0 expunged=0 trashed=0 hdr_count=0 hdr_bytes=0 body_count={bodies} body_bytes={}\n",
+            "Nov 29 02:{:02}:30 {program}imap({user}@lab.test)<{}><{session}>: Info: Disconnected: Logged out in=82 out={} deleted=0 expunged=0 trashed=0 hdr_count=0 hdr_bytes=0 body_count={bodies} body_bytes={}\n",
             10 + i + 1,
             3000 + i,
             bodies * 20_000,
