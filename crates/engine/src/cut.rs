@@ -91,29 +91,9 @@ impl Engine {
         let mut total = StageOne::default();
         let shared_name: Arc<str> = name.as_str().into();
         let mut sessions = Activity::default();
-        loop {
-            // A read that fails half-way: the file is read whole instead,
-            // which reports the failure where it happens.
-            let Ok(batch) = pieces.next_batch(workers) else {
-                return Some(self.stage_one_set(set, &mut ()));
-            };
-            if batch.is_empty() {
-                break;
-            }
-            let gathered: Vec<StageOne> = batch
-                .par_iter()
-                .map(|(first_line, data)| {
-                    let chunk = Chunk {
-                        path: &name,
-                        set: Some(&key),
-                        format: Some(format),
-                        first_line: *first_line,
-                        modified,
-                        data,
-                    };
-                    self.stage_one_piece(&chunk, Some(Vec::new()))
-                })
-                .collect();
+        // The batch before, merged while this one is read.
+        let mut gathered: Vec<StageOne> = Vec::new();
+        let mut merge = |gathered: Vec<StageOne>| {
             for mut piece in gathered {
                 let lines = piece.sessions.take().unwrap_or_default();
                 total.merge(piece);
@@ -126,6 +106,39 @@ impl Engine {
                     }
                 }
             }
+        };
+        loop {
+            // A read that fails half-way: the file is read whole instead,
+            // which reports the failure where it happens.
+            let Ok(batch) = pieces.next_batch(workers) else {
+                return Some(self.stage_one_set(set, &mut ()));
+            };
+            if batch.is_empty() {
+                merge(gathered);
+                break;
+            }
+            let before = std::mem::take(&mut gathered);
+            // The merge is in file order on one thread: the workers read the
+            // next pieces meanwhile rather than wait for it.
+            (gathered, ()) = rayon::join(
+                || {
+                    batch
+                        .par_iter()
+                        .map(|(first_line, data)| {
+                            let chunk = Chunk {
+                                path: &name,
+                                set: Some(&key),
+                                format: Some(format),
+                                first_line: *first_line,
+                                modified,
+                                data,
+                            };
+                            self.stage_one_piece(&chunk, Some(Vec::new()))
+                        })
+                        .collect()
+                },
+                || merge(before),
+            );
         }
         if !self.config.findings_only {
             // Pieces' states are added up by key in stage two; the sessions
