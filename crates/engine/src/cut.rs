@@ -8,7 +8,7 @@
 //! keeps across seconds, a mail-client session opened by its login line and
 //! closed by its logout line (joined by session id, minutes or hours apart),
 //! is not gathered in the pieces: their login and logout lines
-//! ([`SessionLine`]) are handed to the histories and the activity in file
+//! ([`SessionLines`]) are handed to the histories and the activity in file
 //! order as the pieces merge. The merged gathering equals
 //! [`Engine::stage_one_set`]'s for the file (its report and activity state
 //! are in pieces, which stage two adds up).
@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 use vigie_case::activity::{Activity, PackedState};
-use vigie_event::{Category, Dataset, Event, Outcome, Text, Timestamp};
+use vigie_event::{Category, Dataset, Event, Outcome, Timestamp};
 use vigie_ingest::source::line_end;
 use vigie_ingest::{Compression, Format, Input, sniff};
 
@@ -53,6 +53,10 @@ impl Engine {
         let meta = file.metadata().ok()?;
         let piece_bytes = piece_bytes.max(1);
         if !meta.is_file() || meta.len() <= piece_bytes as u64 {
+            return None;
+        }
+        // A piece's session lines place their texts with 32-bit offsets.
+        if piece_bytes.saturating_add(self.options.max_line) > u32::MAX as usize {
             return None;
         }
         let mut head = Vec::with_capacity(HEAD);
@@ -98,8 +102,7 @@ impl Engine {
                 let lines = piece.sessions.take().unwrap_or_default();
                 total.merge(piece);
                 // In file order, as a whole read takes them.
-                for line in &lines {
-                    let event = line.event(&name);
+                for event in lines.events(&name) {
                     total.histories.add_session(&event, &shared_name);
                     if !self.config.findings_only {
                         sessions.add_session(&event, &shared_name);
@@ -133,7 +136,7 @@ impl Engine {
                                 modified,
                                 data,
                             };
-                            self.stage_one_piece(&chunk, Some(Vec::new()))
+                            self.stage_one_piece(&chunk, Some(SessionLines::default()))
                         })
                         .collect()
                 },
@@ -151,66 +154,120 @@ impl Engine {
     }
 }
 
-/// A login or logout line of a piece ([`is_session_line`]), with what the
-/// histories' and the activity's sessions read of it, kept until the pieces
-/// before it are read.
+/// The login and logout lines of a piece ([`is_session_line`]), with what
+/// the histories' and the activity's sessions read of them, kept until the
+/// pieces before it are read. A piece keeps one for about every other line
+/// of a mail server's log: their texts share one buffer.
 ///
 /// [`is_session_line`]: vigie_detect::analytics::is_session_line
-pub(crate) struct SessionLine {
-    timestamp: Timestamp,
-    dataset: Dataset,
-    category: Option<Category>,
-    action: Option<&'static str>,
-    outcome: Option<Outcome>,
-    protocol: Option<Box<str>>,
-    session_id: Option<Box<str>>,
-    user_name: Option<Box<str>>,
-    source_ip: Option<IpAddr>,
-    bytes_out: Option<u64>,
-    /// A logout's counters (`retr=`, `body_count=`, `body_bytes=`) are in its
-    /// message or reason.
-    message: Option<Box<str>>,
-    reason: Option<Box<str>>,
-    line: u64,
+#[derive(Default)]
+pub(crate) struct SessionLines {
+    lines: Vec<SessionLine>,
+    /// The lines' texts, one after the other.
+    text: String,
 }
 
-impl SessionLine {
-    pub(crate) fn of(event: &Event<'_>) -> SessionLine {
-        let owned = |text: &Option<Text<'_>>| text.as_deref().map(Box::from);
-        let logout = event.action == Some("logout");
-        SessionLine {
-            timestamp: event.timestamp,
-            dataset: event.dataset,
-            category: event.category,
-            action: event.action,
-            outcome: event.outcome,
-            protocol: owned(&event.protocol),
-            session_id: owned(&event.session_id),
-            user_name: owned(&event.user_name),
-            source_ip: event.source_ip,
-            bytes_out: event.bytes_out,
-            message: if logout { owned(&event.message) } else { None },
-            reason: if logout { owned(&event.reason) } else { None },
-            line: event.line,
+/// One line of [`SessionLines`].
+struct SessionLine {
+    timestamp: Timestamp,
+    line: u64,
+    bytes_out: Option<u64>,
+    source_ip: Option<IpAddr>,
+    action: Option<&'static str>,
+    dataset: Dataset,
+    category: Option<Category>,
+    outcome: Option<Outcome>,
+    /// Where the protocol, the session id, the user name, and a logout's
+    /// message and reason end in the texts (from where the one before
+    /// ends); the message and reason hold only their [`COUNTERS`], all the
+    /// sessions read of them.
+    ends: [u32; 5],
+    /// Which of those five the event has.
+    present: u8,
+}
+
+/// The counters of a logout line the sessions read: the whole-mailbox
+/// download's `retr=` and `body_count=` (VA011, in the message or else the
+/// reason) and the activity's `body_count=` and `body_bytes=` (in the
+/// message). Each is read from its first place as `key=` and the digits
+/// after it.
+const COUNTERS: [&str; 3] = ["retr=", "body_count=", "body_bytes="];
+
+/// Appends `text`'s [`COUNTERS`] to `kept` as they are read from it: each
+/// key found, with the digits after its first place, space-separated.
+fn push_counters(kept: &mut String, text: &str) {
+    for key in COUNTERS {
+        if let Some(at) = text.find(key) {
+            let value = &text[at + key.len()..];
+            let digits = value.find(|c: char| !c.is_ascii_digit());
+            kept.push_str(key);
+            kept.push_str(&value[..digits.unwrap_or(value.len())]);
+            kept.push(' ');
         }
     }
+}
 
-    /// The line as an event of the file `path`.
-    fn event<'s>(&'s self, path: &'s str) -> Event<'s> {
-        let text = |t: &'s Option<Box<str>>| t.as_deref().map(Cow::Borrowed);
-        let mut event = Event::new(self.dataset, path, self.line);
-        event.timestamp = self.timestamp;
-        event.category = self.category;
-        event.action = self.action;
-        event.outcome = self.outcome;
-        event.protocol = text(&self.protocol);
-        event.session_id = text(&self.session_id);
-        event.user_name = text(&self.user_name);
-        event.source_ip = self.source_ip;
-        event.bytes_out = self.bytes_out;
-        event.message = text(&self.message);
-        event.reason = text(&self.reason);
-        event
+impl SessionLines {
+    /// Keeps `event`, a session line.
+    pub(crate) fn push(&mut self, event: &Event<'_>) {
+        let logout = event.action == Some("logout");
+        let texts = [
+            event.protocol.as_deref(),
+            event.session_id.as_deref(),
+            event.user_name.as_deref(),
+            event.message.as_deref().filter(|_| logout),
+            event.reason.as_deref().filter(|_| logout),
+        ];
+        let (mut ends, mut present) = ([0; 5], 0);
+        for (i, text) in texts.into_iter().enumerate() {
+            if let Some(text) = text {
+                present |= 1 << i;
+                if i < 3 {
+                    self.text.push_str(text);
+                } else {
+                    push_counters(&mut self.text, text);
+                }
+            }
+            // No longer than the piece, which is under 4 GiB
+            // (`stage_one_cut`).
+            ends[i] = self.text.len() as u32;
+        }
+        self.lines.push(SessionLine {
+            timestamp: event.timestamp,
+            line: event.line,
+            bytes_out: event.bytes_out,
+            source_ip: event.source_ip,
+            action: event.action,
+            dataset: event.dataset,
+            category: event.category,
+            outcome: event.outcome,
+            ends,
+            present,
+        });
+    }
+
+    /// The lines as events of the file `path`, in the piece's order.
+    fn events<'s>(&'s self, path: &'s str) -> impl Iterator<Item = Event<'s>> {
+        self.lines.iter().map(move |l| {
+            let text = |i: usize| {
+                let start = if i == 0 { 0 } else { l.ends[i - 1] as usize };
+                let end = l.ends[i] as usize;
+                (l.present & (1 << i) != 0).then(|| Cow::Borrowed(&self.text[start..end]))
+            };
+            let mut event = Event::new(l.dataset, path, l.line);
+            event.timestamp = l.timestamp;
+            event.category = l.category;
+            event.action = l.action;
+            event.outcome = l.outcome;
+            event.protocol = text(0);
+            event.session_id = text(1);
+            event.user_name = text(2);
+            event.source_ip = l.source_ip;
+            event.bytes_out = l.bytes_out;
+            event.message = text(3);
+            event.reason = text(4);
+            event
+        })
     }
 }
 

@@ -233,7 +233,7 @@ impl Engine {
     pub(crate) fn stage_one_piece(
         &self,
         chunk: &Chunk<'_>,
-        sessions: Option<Vec<crate::cut::SessionLine>>,
+        sessions: Option<crate::cut::SessionLines>,
     ) -> StageOne {
         let mut mine = StageOne::new(self);
         mine.sessions = sessions;

@@ -12,7 +12,7 @@ use vigie_event::isolate::{isolate, test_panic_point};
 use vigie_ingest::InputReport;
 use vigie_intel::matcher::IntelHits;
 
-use crate::cut::SessionLine;
+use crate::cut::SessionLines;
 use crate::engine::Engine;
 use crate::installer::InstallerGuard;
 use crate::mail::Opens;
@@ -51,7 +51,7 @@ pub struct StageOne {
     /// the activity take in file order once the pieces are read
     /// ([`crate::cut`]); `None` when they take them as they come.
     #[serde(skip)]
-    pub(crate) sessions: Option<Vec<SessionLine>>,
+    pub(crate) sessions: Option<SessionLines>,
 }
 
 impl StageOne {
@@ -66,7 +66,7 @@ impl StageOne {
         self.reports.extend(other.reports);
         self.states.extend(other.states);
         self.installer.merge(other.installer);
-        debug_assert!(other.sessions.is_none_or(|s| s.is_empty()));
+        debug_assert!(other.sessions.is_none());
     }
 
     /// An empty gathering for `engine`'s run.
@@ -114,7 +114,7 @@ impl StageOne {
             self.activity.add_except_sessions(event, name);
         }
         if is_session_line(event) {
-            sessions.push(SessionLine::of(event));
+            sessions.push(event);
         }
     }
 
