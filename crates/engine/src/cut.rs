@@ -177,8 +177,10 @@ struct SessionLine {
     dataset: Dataset,
     category: Option<Category>,
     outcome: Option<Outcome>,
+    /// Where the line's texts start in [`SessionLines::text`].
+    start: u32,
     /// Where the protocol, the session id, the user name, and a logout's
-    /// message and reason end in the texts (from where the one before
+    /// message and reason end in the texts (each starts where the one before
     /// ends); the message and reason hold only their [`COUNTERS`], all the
     /// sessions read of them.
     ends: [u32; 5],
@@ -218,6 +220,8 @@ impl SessionLines {
             event.message.as_deref().filter(|_| logout),
             event.reason.as_deref().filter(|_| logout),
         ];
+        // No longer than the piece, which is under 4 GiB (`stage_one_cut`).
+        let start = self.text.len() as u32;
         let (mut ends, mut present) = ([0; 5], 0);
         for (i, text) in texts.into_iter().enumerate() {
             if let Some(text) = text {
@@ -228,8 +232,6 @@ impl SessionLines {
                     push_counters(&mut self.text, text);
                 }
             }
-            // No longer than the piece, which is under 4 GiB
-            // (`stage_one_cut`).
             ends[i] = self.text.len() as u32;
         }
         self.lines.push(SessionLine {
@@ -241,6 +243,7 @@ impl SessionLines {
             dataset: event.dataset,
             category: event.category,
             outcome: event.outcome,
+            start,
             ends,
             present,
         });
@@ -250,7 +253,7 @@ impl SessionLines {
     fn events<'s>(&'s self, path: &'s str) -> impl Iterator<Item = Event<'s>> {
         self.lines.iter().map(move |l| {
             let text = |i: usize| {
-                let start = if i == 0 { 0 } else { l.ends[i - 1] as usize };
+                let start = if i == 0 { l.start } else { l.ends[i - 1] } as usize;
                 let end = l.ends[i] as usize;
                 (l.present & (1 << i) != 0).then(|| Cow::Borrowed(&self.text[start..end]))
             };

@@ -382,14 +382,10 @@ fn a_session_in_two_pieces_is_joined(program: &str) {
     let mail = tempfile::tempdir().unwrap();
     let set = [Input::File(path)];
     let engine = engine();
-    let whole = engine.stage_one_set(&set, &mut ());
-    let cut = engine
-        .stage_one_cut(&set, 200)
-        .expect("a syslog file is cut");
-    assert!(cut.reports.len() > 30, "{} pieces", cut.reports.len());
-    let whole = engine.stage_two(whole, &mut engine.scan_mail(&[mail.path().into()]), None);
-    let cut = engine.stage_two(cut, &mut engine.scan_mail(&[mail.path().into()]), None);
-    let (whole, cut) = (whole.unwrap(), cut.unwrap());
+    let read = |stage_one| {
+        let mut mail = engine.scan_mail(&[mail.path().into()]);
+        engine.stage_two(stage_one, &mut mail, None).unwrap()
+    };
     let states = |o: &vigie_engine::Outcome| {
         o.states
             .iter()
@@ -401,9 +397,22 @@ fn a_session_in_two_pieces_is_joined(program: &str) {
             })
             .collect::<Vec<_>>()
     };
-    assert_eq!(states(&cut), states(&whole));
     let json = |o: &vigie_engine::Outcome| serde_json::to_value(&o.findings).unwrap();
-    assert_eq!(json(&cut), json(&whole));
+    let whole = read(engine.stage_one_set(&set, &mut ()));
+    // A line a piece, and a few lines a piece (most sessions within one).
+    for (piece_bytes, pieces) in [(200, 30), (1500, 5)] {
+        let cut = engine
+            .stage_one_cut(&set, piece_bytes)
+            .expect("a syslog file is cut");
+        assert!(cut.reports.len() > pieces, "{} pieces", cut.reports.len());
+        let cut = read(cut);
+        assert_eq!(
+            states(&cut),
+            states(&whole),
+            "pieces of {piece_bytes} bytes"
+        );
+        assert_eq!(json(&cut), json(&whole), "pieces of {piece_bytes} bytes");
+    }
     let bulk: Vec<_> = whole
         .findings
         .iter()
