@@ -162,7 +162,11 @@ struct Summary<'r> {
     timezone: &'r str,
     inputs: &'r [InputReport],
     totals: Totals,
+    /// Inputs that could not be read (exit status 2).
     errors: Vec<String>,
+    /// Inputs left unread on purpose (a FIFO, a link to a folder), named but
+    /// no failure.
+    skipped_inputs: Vec<String>,
 }
 
 #[derive(Serialize, Default)]
@@ -189,12 +193,16 @@ impl<'r> Summary<'r> {
             invalid_utf8_lines: inputs.iter().map(|r| r.invalid_utf8_lines).sum(),
             inputs_with_errors: inputs.iter().filter(|r| r.error.is_some()).count(),
         };
-        let errors = input_errors.iter().map(ToString::to_string).collect();
+        let (skipped, errors): (Vec<_>, Vec<_>) = input_errors
+            .iter()
+            .partition(|e| matches!(e, vigie_ingest::Error::Skipped { .. }));
+        let text = |list: Vec<&vigie_ingest::Error>| list.iter().map(ToString::to_string).collect();
         Summary {
             timezone,
             inputs,
             totals,
-            errors,
+            errors: text(errors),
+            skipped_inputs: text(skipped),
         }
     }
 }
@@ -275,6 +283,10 @@ fn print_stats(summary: &Summary<'_>) -> io::Result<()> {
     )?;
     for e in &summary.errors {
         writeln!(out, "error: {}", sanitize(e))?;
+    }
+    // Each says "skipped" and why.
+    for e in &summary.skipped_inputs {
+        writeln!(out, "{}", sanitize(e))?;
     }
     Ok(())
 }
