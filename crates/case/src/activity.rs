@@ -419,11 +419,7 @@ impl Activity {
             .entry((user.into(), kind, source))
             .or_default();
         *n += 1;
-        let cap = if matches!(kind, "sieve-forward" | "sent") {
-            LEAVING_PER_KEY
-        } else {
-            MARKS_PER_KEY
-        };
+        let cap = marks_kept(kind);
         if *n > cap {
             return;
         }
@@ -705,6 +701,25 @@ impl Activity {
         }
     }
 
+    /// Keeps the first marks of each account, kind and address by their
+    /// line (evidence order), as many as one read keeps ([`MARKS_PER_KEY`],
+    /// [`LEAVING_PER_KEY`]): merged from the pieces of one file, the marks a
+    /// whole read of it keeps (each piece kept its own first).
+    pub fn keep_first_marks(&mut self) {
+        let mut order: Vec<usize> = (0..self.marks.len()).collect();
+        order.sort_by(|&a, &b| self.marks[a].evidence.cmp(&self.marks[b].evidence));
+        let mut keep = vec![false; self.marks.len()];
+        let mut seen: AHashMap<(&str, &str, Option<IpAddr>), u64> = AHashMap::new();
+        for i in order {
+            let m = &self.marks[i];
+            let n = seen.entry((&m.user, &m.kind, m.source)).or_default();
+            *n += 1;
+            keep[i] = *n <= marks_kept(&m.kind);
+        }
+        let mut keep = keep.into_iter();
+        self.marks.retain(|_| keep.next().unwrap_or(true));
+    }
+
     /// Coverage per log family.
     pub fn coverage(&self) -> BTreeMap<&'static str, Coverage> {
         let mut all = self.coverage.clone();
@@ -712,6 +727,15 @@ impl Activity {
             fold(&mut all, run);
         }
         all
+    }
+}
+
+/// Marks kept per account, kind and address.
+fn marks_kept(kind: &str) -> u64 {
+    if matches!(kind, "sieve-forward" | "sent") {
+        LEAVING_PER_KEY
+    } else {
+        MARKS_PER_KEY
     }
 }
 

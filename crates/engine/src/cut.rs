@@ -143,6 +143,8 @@ impl Engine {
                 || merge(before),
             );
         }
+        // Each piece kept its first marks; the file keeps its first.
+        total.activity.keep_first_marks();
         if !self.config.findings_only {
             // Pieces' states are added up by key in stage two; the sessions
             // are one more part of the file's.

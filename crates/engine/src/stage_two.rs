@@ -81,6 +81,8 @@ fn add_up_pieces(
         while let Some((_, piece)) = pieces.next_if(|(next, _)| *next == key) {
             activity.merge(unpack(&piece)?);
         }
+        // The pieces of one file, in file order.
+        activity.keep_first_marks();
         sets.push((key, PackedState::pack(&activity.into_state())));
     }
     *states = sets;

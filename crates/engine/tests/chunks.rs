@@ -423,3 +423,38 @@ fn a_session_in_two_pieces_is_joined(program: &str) {
     let sessions = &states(&whole)[0].1["sessions"];
     assert!(sessions.to_string().contains("4200"), "{sessions}");
 }
+
+/// An account refused 60 times from one address: a read keeps the first
+/// 20 refusals as the case's marks (the rest are counted), and so does a
+/// file cut in pieces that each kept their own first 20. Shapes from the
+/// sample's dovecot.log (Dovecot 2.3).
+#[test]
+fn a_cut_file_keeps_as_many_marks_as_a_whole_read() {
+    let mut log = String::new();
+    for i in 0..60u32 {
+        log.push_str(&format!(
+            "Nov 29 02:{:02}:{:02} mail dovecot: imap-login: Info: Disconnected: Connection closed (auth failed, 1 attempts in 2 secs): user=<alice@lab.test>, method=PLAIN, rip=203.0.113.9, lip=10.0.0.1, secured, session=<ikV6xWBhxu{i:02}AAAB>\n",
+            10 + i / 30,
+            i % 30 * 2
+        ));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mail.log");
+    std::fs::write(&path, &log).unwrap();
+    let mail = tempfile::tempdir().unwrap();
+    let set = [Input::File(path)];
+    let engine = engine();
+    let read = |stage_one| {
+        let mut mail = engine.scan_mail(&[mail.path().into()]);
+        engine.stage_two(stage_one, &mut mail, None).unwrap()
+    };
+    let marks = |o: &vigie_engine::Outcome| {
+        let state = serde_json::to_value(o.states[0].1.unpack().unwrap()).unwrap();
+        state["marks"].as_array().unwrap().clone()
+    };
+    let whole = marks(&read(engine.stage_one_set(&set, &mut ())));
+    assert_eq!(whole.len(), 20);
+    let cut = engine.stage_one_cut(&set, 2000).expect("the file is cut");
+    assert!(cut.reports.len() > 5, "{} pieces", cut.reports.len());
+    assert_eq!(marks(&read(cut)), whole);
+}
