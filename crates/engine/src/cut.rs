@@ -281,11 +281,13 @@ impl SessionLines {
 enum Boundary {
     /// Between any two lines ([`Format::line_independent`]).
     Line,
-    /// Between two lines whose times differ in their second: syslog, whose
-    /// only state across lines is Horde's login written twice within one
-    /// second (`vigie_ingest::parse::horde::LoginEchoes`, which forgets an
-    /// attempt as soon as a login of another second comes), so a piece
-    /// that starts on a new second reads as the whole file does there.
+    /// Between two lines whose times differ in their second, and not
+    /// between the two lines of a Horde login ([`Pieces::horde_apart`]):
+    /// syslog, whose parser's only state across lines is Horde's login
+    /// written twice within one second
+    /// (`vigie_ingest::parse::horde::LoginEchoes`, which forgets an attempt
+    /// as soon as a login of another second comes), so a piece reads as the
+    /// whole file does there.
     NewSecond,
 }
 
@@ -303,6 +305,11 @@ impl Boundary {
         }
     }
 }
+
+/// Bytes of other lines after a Horde login past which its echo is not
+/// looked for (when no later Horde login is in the carry to compare with):
+/// the two lines come from one request, milliseconds apart.
+const HORDE_CLEARANCE: usize = 1 << 20;
 
 /// The text of a syslog line's time down to the second: `Mmm dd hh:mm:ss`
 /// (RFC 3164) or `YYYY-MM-DDThh:mm:ss` (RFC 3339, fraction and zone left
@@ -393,9 +400,10 @@ impl Pieces {
     /// The last newline before `limit` after which the carry may be cut.
     fn last_cut(&self, limit: usize) -> Option<usize> {
         let carry = &self.carry;
+        let horde = self.horde_logins();
         let mut end = limit;
         while let Some(at) = memchr::memrchr(b'\n', &carry[..end]) {
-            if self.may_cut(at) {
+            if self.may_cut(at, &horde) {
                 return Some(at);
             }
             end = at;
@@ -406,21 +414,68 @@ impl Pieces {
     /// The first newline from `from` on after which the carry may be cut
     /// (the line after it must be in the carry far enough to be judged).
     fn first_cut(&self, from: usize) -> Option<usize> {
+        let horde = self.horde_logins();
         memchr::memchr_iter(b'\n', &self.carry[from..])
             .map(|i| from + i)
             .take_while(|&at| self.boundary == Boundary::Line || self.carry.len() - at > 32)
-            .find(|&at| self.may_cut(at))
+            .find(|&at| self.may_cut(at, &horde))
     }
 
     /// Whether the carry may be cut after its newline at `at` (a next line
-    /// that is not whole in the carry yet is judged by what is there).
-    fn may_cut(&self, at: usize) -> bool {
+    /// that is not whole in the carry yet is judged by what is there);
+    /// `horde`: where the carry's Horde login lines start.
+    fn may_cut(&self, at: usize, horde: &[usize]) -> bool {
         let carry = &self.carry;
         if self.boundary == Boundary::NewSecond && carry.len() - at <= 32 {
             return false;
         }
         let start = memchr::memrchr(b'\n', &carry[..at]).map_or(0, |i| i + 1);
         self.boundary.allows(&carry[start..at], &carry[at + 1..])
+            && (self.boundary == Boundary::Line || self.horde_apart(at, horde))
+    }
+
+    /// Where the carry's lines that may be Horde logins start (a line
+    /// holding `HORDE` and `LOGIN for` or `Login success for`, the shapes
+    /// `vigie_ingest`'s Horde parser reads as logins), in order; empty for
+    /// a cut between any lines.
+    fn horde_logins(&self) -> Vec<usize> {
+        if self.boundary == Boundary::Line {
+            return Vec::new();
+        }
+        let carry = &self.carry;
+        let mut starts: Vec<usize> = Vec::new();
+        for at in memchr::memmem::find_iter(carry, b"HORDE") {
+            let start = memchr::memrchr(b'\n', &carry[..at]).map_or(0, |i| i + 1);
+            let end = memchr::memchr(b'\n', &carry[at..]).map_or(carry.len(), |i| at + i);
+            let line = &carry[start..end];
+            let login = memchr::memmem::find(line, b"LOGIN for ").is_some()
+                || memchr::memmem::find(line, b"Login success for ").is_some();
+            if login && starts.last() != Some(&start) {
+                starts.push(start);
+            }
+        }
+        starts
+    }
+
+    /// Whether a cut after the newline at `at` leaves Horde's pairs whole:
+    /// Horde writes one login twice (`[imp]`, `[horde]`) from one request,
+    /// the second known as an echo only after the first, within one second
+    /// (`horde::LoginEchoes`), and other lines, even of other seconds (a
+    /// relay's clock a second behind), may come between the two. So the
+    /// last Horde login before the cut and the first after it must be of
+    /// different seconds; with none after it in the carry, the cut must
+    /// leave [`HORDE_CLEARANCE`] bytes after it. A Horde login before it
+    /// in an earlier piece was judged at that piece's end, against the same
+    /// first login after.
+    fn horde_apart(&self, at: usize, horde: &[usize]) -> bool {
+        let after = horde.partition_point(|&start| start <= at);
+        let Some(&before) = after.checked_sub(1).and_then(|i| horde.get(i)) else {
+            return true;
+        };
+        match horde.get(after) {
+            Some(&next) => second_key(&self.carry[before..]) != second_key(&self.carry[next..]),
+            None => self.carry.len() - at > HORDE_CLEARANCE,
+        }
     }
 
     /// `piece` with its first line's number; the next piece's follows it.

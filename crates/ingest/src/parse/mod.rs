@@ -143,8 +143,8 @@ impl Format {
     /// take the client and login its earlier lines named) nor syslog (Horde
     /// writes a login twice in one second, `[imp]` then `[horde]`, and the
     /// second line is known as an echo only after the first,
-    /// `horde::LoginEchoes`; and the scope joins a Dovecot session's login
-    /// and logout lines as they are read, across seconds). A line of another shape met in a cuttable file
+    /// `horde::LoginEchoes`: vigie_engine's cut keeps such pairs whole and
+    /// joins Dovecot sessions across its pieces). A line of another shape met in a cuttable file
     /// is still parsed by its own shape: a Horde or MDaemon line there keeps
     /// its state only within its piece.
     pub fn line_independent(self) -> bool {
