@@ -4,12 +4,13 @@
 //! of about [`Engine::stage_one_cut`]'s `piece_bytes`, read a few pieces at a
 //! time (one per worker thread), each piece gathered as
 //! [`Engine::stage_one_chunk`] gathers it, with its exact first line number,
-//! and the gatherings merged in file order. The one state a syslog file
-//! keeps across seconds, a mail-client session opened by its login line and
-//! closed by its logout line (joined by session id, minutes or hours apart),
-//! is not gathered in the pieces: their login and logout lines
-//! ([`SessionLines`]) are handed to the histories and the activity in file
-//! order as the pieces merge. The merged gathering equals
+//! and the gatherings merged in file order. The state a mail server's log
+//! keeps across lines, minutes or hours apart, is not gathered in the
+//! pieces: a mail-client session opened by its login line and closed by its
+//! logout line (joined by session id), and a submitted message's login and
+//! deliveries (joined by Postfix's queue id or Exim's message id); those
+//! lines ([`SessionLines`]) are handed to the histories and the activity in
+//! file order as the pieces merge. The merged gathering equals
 //! [`Engine::stage_one_set`]'s for the file (its report and activity state
 //! are in pieces, which stage two adds up).
 
@@ -181,12 +182,12 @@ struct SessionLine {
     outcome: Option<Outcome>,
     /// Where the line's texts start in [`SessionLines::text`].
     start: u32,
-    /// Where the protocol, the session id, the user name, and a logout's
-    /// message and reason end in the texts (each starts where the one before
-    /// ends); the message and reason hold only their [`COUNTERS`], all the
-    /// sessions read of them.
-    ends: [u32; 5],
-    /// Which of those five the event has.
+    /// Where the protocol, the session id, the user name, a logout's
+    /// message and reason, the recipient and the relay end in the texts
+    /// (each starts where the one before ends); the message and reason hold
+    /// only their [`COUNTERS`], all the sessions read of them.
+    ends: [u32; 7],
+    /// Which of those seven the event has.
     present: u8,
 }
 
@@ -221,17 +222,19 @@ impl SessionLines {
             event.user_name.as_deref(),
             event.message.as_deref().filter(|_| logout),
             event.reason.as_deref().filter(|_| logout),
+            event.email_to.as_deref(),
+            event.destination_address.as_deref(),
         ];
         // No longer than the piece, which is under 4 GiB (`stage_one_cut`).
         let start = self.text.len() as u32;
-        let (mut ends, mut present) = ([0; 5], 0);
+        let (mut ends, mut present) = ([0; 7], 0);
         for (i, text) in texts.into_iter().enumerate() {
             if let Some(text) = text {
                 present |= 1 << i;
-                if i < 3 {
-                    self.text.push_str(text);
-                } else {
+                if matches!(i, 3 | 4) {
                     push_counters(&mut self.text, text);
+                } else {
+                    self.text.push_str(text);
                 }
             }
             ends[i] = self.text.len() as u32;
@@ -271,6 +274,8 @@ impl SessionLines {
             event.bytes_out = l.bytes_out;
             event.message = text(3);
             event.reason = text(4);
+            event.email_to = text(5);
+            event.destination_address = text(6);
             event
         })
     }

@@ -472,3 +472,51 @@ fn a_cut_file_keeps_as_many_marks_as_a_whole_read() {
     assert!(cut.reports.len() > 5, "{} pieces", cut.reports.len());
     assert_eq!(marks(&read(cut)), whole);
 }
+
+/// A message submitted with SMTP AUTH is joined to its deliveries by its
+/// Postfix queue id, minutes later (a deferred message: hours): a file cut
+/// between the submission and its deliveries counts the same messages,
+/// recipients and bounces per account and address as a whole read. Shapes
+/// from the sample's mail.log (Postfix 3.7).
+#[test]
+fn a_submission_and_its_deliveries_in_two_pieces_are_joined() {
+    let mut log = String::new();
+    for i in 0..30u32 {
+        let queue = format!("6B681C{i:04X}");
+        log.push_str(&format!(
+            "2026-11-29T02:{:02}:00.440142+00:00 mail postfix/submission/smtpd[9846]: {queue}: client=unknown[198.51.100.{i}], sasl_method=PLAIN, sasl_username=bob@lab.test\n",
+            10 + i
+        ));
+        for r in 0..3 {
+            let status = if r == 2 { "bounced" } else { "sent" };
+            log.push_str(&format!(
+                "2026-11-29T02:{:02}:30.502822+00:00 mail postfix/smtp[9853]: {queue}: to=<user{r}@example.net>, relay=mx.example.net[203.0.113.{r}]:25, delay=0.07, delays=0.02/0.01/0.03/0.02, dsn=2.0.0, status={status} (250 2.0.0 Ok)\n",
+                12 + i
+            ));
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mail.log");
+    std::fs::write(&path, &log).unwrap();
+    let set = [Input::File(path)];
+    let engine = engine();
+    let totals = |stage_one: &StageOne| {
+        stage_one
+            .histories
+            .outbound
+            .totals()
+            .into_iter()
+            .map(|((user, ip), t)| ((user.to_string(), ip), t))
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    let whole = totals(&engine.stage_one_set(&set, &mut ()));
+    assert_eq!(whole.len(), 30);
+    assert!(whole.values().all(|t| *t == (1, 3, 1)), "{whole:?}");
+    for piece_bytes in [300, 1000] {
+        let cut = engine
+            .stage_one_cut(&set, piece_bytes)
+            .expect("the file is cut");
+        assert!(cut.reports.len() > 10, "{} pieces", cut.reports.len());
+        assert_eq!(totals(&cut), whole, "pieces of {piece_bytes} bytes");
+    }
+}

@@ -34,7 +34,7 @@ use std::sync::Arc;
 use ahash::AHashMap;
 use serde::{Deserialize, Serialize};
 
-use vigie_event::{Category, Event, Evidence, Finding, Outcome, Timestamp};
+use vigie_event::{Category, Dataset, Event, Evidence, Finding, Outcome, Timestamp};
 
 use crate::geo::GeoDb;
 
@@ -374,13 +374,20 @@ pub struct Facts<'s> {
     pub findings: &'s [Finding],
 }
 
-/// Whether `event` may change what a session joins (its login or logout):
-/// the lines [`Histories::add_session`] and the case's activity read in
-/// file order. A login without a session id opens none, so it is not one.
+/// Whether `event` may change what a session joins: a login or logout
+/// (IMAP/POP3 sessions), or a submitted message's login, arrival, delivery
+/// or end (Postfix's queue id, Exim's message id, and Roundcube's sends,
+/// in [`OutboundHistory`]): the lines [`Histories::add_session`] and the
+/// case's activity read in file order. A login without a session id opens
+/// none, so it is not one.
 pub fn is_session_line(event: &Event<'_>) -> bool {
-    match event.action {
-        Some("logout") => true,
-        Some("login") => event.session_id.is_some(),
+    match (event.dataset, event.action) {
+        (_, Some("logout")) => true,
+        (_, Some("login")) => event.session_id.is_some(),
+        (
+            Dataset::Postfix | Dataset::Exim | Dataset::RoundcubeSendmail,
+            Some("send" | "deliver" | "received" | "completed"),
+        ) => true,
         _ => false,
     }
 }
@@ -419,18 +426,20 @@ impl Histories {
     /// as a whole read joins it.
     pub fn add_except_sessions(&mut self, event: &Event<'_>, path: &Arc<str>) {
         self.logins.add(event, path);
-        self.outbound.add(event, path);
         self.web_reading.add(event, path);
         self.failures.add(event, path);
         self.proxy.add(event, path);
     }
 
     /// Records an IMAP/POP3 login or logout in the sessions (downloads and
-    /// volumes); any other event is left alone.
+    /// volumes), and a submission, arrival or delivery in the mail sent
+    /// (joined to its login by queue or message id); any other event is
+    /// left alone.
     pub fn add_session(&mut self, event: &Event<'_>, path: &Arc<str>) {
         // A logout's address is its login's (Dovecot names it only there).
         let login_source = self.downloads.add(event, path);
         self.volumes.add(event, path, login_source);
+        self.outbound.add(event, path);
     }
 
     /// Adds another worker's histories to these.
