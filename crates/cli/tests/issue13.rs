@@ -369,6 +369,10 @@ fn a_whole_mailbox_downloaded_on_the_first_night_is_seen_without_a_baseline() {
     let f = found[0];
     assert_eq!(f["level"], "high");
     assert_eq!(f["entity"]["source_ip"], "203.0.113.77");
+    // The login line names the address, the logout line the download.
+    let evidence = f["evidence"].as_array().unwrap();
+    assert_eq!(evidence.len(), 2, "{evidence:?}");
+    assert_ne!(evidence[0]["line"], evidence[1]["line"]);
     let reason = f["reason"].as_str().unwrap();
     assert!(
         reason.contains("18000 messages") && reason.contains("at night"),

@@ -54,8 +54,8 @@ const BULK_BYTES: u64 = 200 * 1024 * 1024;
 /// Large IMAP/POP3 sessions with the address they came from.
 #[derive(Default, Serialize, Deserialize)]
 pub struct DownloadHistory {
-    /// Dovecot session id -> where and when it logged in.
-    pending: AHashMap<Box<str>, (IpAddr, Timestamp)>,
+    /// Dovecot session id -> its login line (where and when).
+    pending: AHashMap<Box<str>, LoginRef>,
     /// Sessions that fetched in bulk.
     bulk: Vec<BulkSession>,
 }
@@ -66,7 +66,8 @@ struct BulkSession {
     user: Arc<str>,
     #[serde(with = "vigie_event::wire::static_str")]
     protocol: vigie_event::wire::StaticStr,
-    login: Timestamp,
+    /// The login line, which names the address.
+    login: LoginRef,
     messages: Option<u64>,
     bytes: u64,
     /// The logout line; `source` is the login's address.
@@ -87,17 +88,24 @@ impl DownloadHistory {
             Some("login") if event.outcome == Some(vigie_event::Outcome::Success) => {
                 let source = event.source_ip?;
                 if self.pending.len() >= PENDING_KEPT {
-                    let mut ages: Vec<Timestamp> = self.pending.values().map(|(_, t)| *t).collect();
+                    let mut ages: Vec<Timestamp> =
+                        self.pending.values().map(|l| l.timestamp).collect();
                     ages.sort_unstable();
                     let median = ages[ages.len() / 2];
-                    self.pending.retain(|_, (_, t)| *t >= median);
+                    self.pending.retain(|_, l| l.timestamp >= median);
                 }
-                self.pending
-                    .insert(session.into(), (source, event.timestamp));
+                let login = LoginRef {
+                    timestamp: event.timestamp,
+                    source,
+                    path: Arc::clone(path),
+                    line: event.line,
+                };
+                self.pending.insert(session.into(), login);
                 None
             }
             Some("logout") => {
-                let (source, login) = self.pending.remove(session)?;
+                let login = self.pending.remove(session)?;
+                let source = login.source;
                 let (Some(user), Some(bytes)) = (event.user_name.as_deref(), event.bytes_out)
                 else {
                     return Some(source);
@@ -226,7 +234,10 @@ impl Analytic for WholeMailboxDownload {
             // Earlier logins of the account from this address (the session's own excepted).
             let history = facts.logins.sources.get(&(Arc::clone(&s.user), source));
             let earlier = history.map_or(0, |h| {
-                h.first.iter().filter(|l| l.timestamp < s.login).count()
+                h.first
+                    .iter()
+                    .filter(|l| l.timestamp < s.login.timestamp)
+                    .count()
             });
             if earlier > 0 {
                 continue;
@@ -237,7 +248,7 @@ impl Analytic for WholeMailboxDownload {
                 .keys()
                 .filter(|(u, _)| *u == s.user)
                 .count();
-            let hour = s.login.unix_seconds().rem_euclid(86_400) / 3600;
+            let hour = s.login.timestamp.unix_seconds().rem_euclid(86_400) / 3600;
             let night = if hour < 6 { ", at night (UTC)" } else { "" };
             let what = match s.messages {
                 Some(m) => format!("{m} messages ({} MB)", s.bytes / 1_000_000),
@@ -247,23 +258,23 @@ impl Analytic for WholeMailboxDownload {
                 "{}: one {} session from {source} fetched {what}{night}; compared with the account's earlier logins: none from this address before {} (the account has {} addresses in all); no baseline period needed{}",
                 s.user,
                 s.protocol,
-                s.login,
+                s.login.timestamp,
                 accounts.saturating_sub(1),
                 facts
                     .baseline
-                    .warm_up_note(firsts.get(&*s.user).copied(), s.login),
+                    .warm_up_note(firsts.get(&*s.user).copied(), s.login.timestamp),
             );
             found.extend(finding(
                 self,
                 "high",
                 &["T1114.002", "T1078"],
                 &s.user,
-                &[&s.logout],
+                &[&s.login, &s.logout],
                 1,
                 reason,
             ));
             if let Some(f) = found.last_mut() {
-                f.first_seen = s.login;
+                f.first_seen = s.login.timestamp;
             }
         }
         found
