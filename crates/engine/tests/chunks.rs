@@ -390,16 +390,6 @@ fn a_session_in_two_pieces_is_joined(program: &str) {
             bodies * 19_000
         ));
     }
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("mail.log");
-    std::fs::write(&path, &log).unwrap();
-    let mail = tempfile::tempdir().unwrap();
-    let set = [Input::File(path)];
-    let engine = engine();
-    let read = |stage_one| {
-        let mut mail = engine.scan_mail(&[mail.path().into()]);
-        engine.stage_two(stage_one, &mut mail, None).unwrap()
-    };
     let states = |o: &vigie_engine::Outcome| {
         o.states
             .iter()
@@ -412,20 +402,13 @@ fn a_session_in_two_pieces_is_joined(program: &str) {
             .collect::<Vec<_>>()
     };
     let json = |o: &vigie_engine::Outcome| serde_json::to_value(&o.findings).unwrap();
-    let whole = read(engine.stage_one_set(&set, &mut ()));
     // A line a piece, and a few lines a piece (most sessions within one).
-    for (piece_bytes, pieces) in [(200, 30), (1500, 5)] {
-        let cut = engine
-            .stage_one_cut(&set, piece_bytes)
-            .expect("a syslog file is cut");
-        assert!(cut.reports.len() > pieces, "{} pieces", cut.reports.len());
-        let cut = read(cut);
-        assert_eq!(
-            states(&cut),
-            states(&whole),
-            "pieces of {piece_bytes} bytes"
-        );
-        assert_eq!(json(&cut), json(&whole), "pieces of {piece_bytes} bytes");
+    let (whole, cuts) = whole_then_cut(&log, &[200, 1500]);
+    for (piece_bytes, pieces, cut) in cuts {
+        assert!(pieces > 5, "{pieces} pieces");
+        let at = format!("pieces of {piece_bytes} bytes");
+        assert_eq!(states(&cut), states(&whole), "{at}");
+        assert_eq!(json(&cut), json(&whole), "{at}");
     }
     let bulk: Vec<_> = whole
         .findings
@@ -452,9 +435,30 @@ fn a_cut_file_keeps_as_many_marks_as_a_whole_read() {
             i % 30 * 2
         ));
     }
+    let marks = |o: &vigie_engine::Outcome| {
+        let state = serde_json::to_value(o.states[0].1.unpack().unwrap()).unwrap();
+        state["marks"].as_array().unwrap().clone()
+    };
+    let (whole, cuts) = whole_then_cut(&log, &[2000]);
+    assert_eq!(marks(&whole).len(), 20);
+    let (_, pieces, cut) = &cuts[0];
+    assert!(*pieces > 5, "{pieces} pieces");
+    assert_eq!(marks(cut), marks(&whole));
+}
+
+/// `log` as the file `mail.log`, read whole then cut in pieces of each of
+/// `piece_bytes`: stage two's outcome of the whole read, and of each cut
+/// with its piece size and number of pieces.
+fn whole_then_cut(
+    log: &str,
+    piece_bytes: &[usize],
+) -> (
+    vigie_engine::Outcome,
+    Vec<(usize, usize, vigie_engine::Outcome)>,
+) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("mail.log");
-    std::fs::write(&path, &log).unwrap();
+    std::fs::write(&path, log).unwrap();
     let mail = tempfile::tempdir().unwrap();
     let set = [Input::File(path)];
     let engine = engine();
@@ -462,15 +466,15 @@ fn a_cut_file_keeps_as_many_marks_as_a_whole_read() {
         let mut mail = engine.scan_mail(&[mail.path().into()]);
         engine.stage_two(stage_one, &mut mail, None).unwrap()
     };
-    let marks = |o: &vigie_engine::Outcome| {
-        let state = serde_json::to_value(o.states[0].1.unpack().unwrap()).unwrap();
-        state["marks"].as_array().unwrap().clone()
-    };
-    let whole = marks(&read(engine.stage_one_set(&set, &mut ())));
-    assert_eq!(whole.len(), 20);
-    let cut = engine.stage_one_cut(&set, 2000).expect("the file is cut");
-    assert!(cut.reports.len() > 5, "{} pieces", cut.reports.len());
-    assert_eq!(marks(&read(cut)), whole);
+    let whole = read(engine.stage_one_set(&set, &mut ()));
+    let cuts = piece_bytes
+        .iter()
+        .map(|&bytes| {
+            let cut = engine.stage_one_cut(&set, bytes).expect("the file is cut");
+            (bytes, cut.reports.len(), read(cut))
+        })
+        .collect();
+    (whole, cuts)
 }
 
 /// A message submitted with SMTP AUTH is joined to its deliveries by its
