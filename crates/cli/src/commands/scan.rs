@@ -65,8 +65,8 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
             events_out: &events_out,
             batch: Batch::default(),
         };
-        // A large file of a line-independent format is read in pieces on
-        // every core (not when its events are copied out: they go in order).
+        // A large file past its share is read in pieces on every core (not
+        // when its events are copied out: they go in order).
         let cut = (!args.events_parquet && set_bytes(set) > cut_over)
             .then(|| engine.stage_one_cut(set, piece_bytes()))
             .flatten();
