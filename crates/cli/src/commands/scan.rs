@@ -154,7 +154,11 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
             eprintln!("vigie: {}", unread_text(u));
         }
     }
+    // "Nothing found" is no answer when nothing read was understood (the
+    // wrong folder, a format vigie does not read): a script must not take
+    // it for a clean server.
     let failed = inputs.failed()
+        || tally.understood_nothing()
         || reports.iter().any(|r| r.error.is_some())
         || !engine.rule_errors().is_empty()
         || !mail.rule_errors.is_empty()

@@ -69,7 +69,8 @@ pub fn findings_of(case: &Path) -> Vec<serde_json::Value> {
         .collect()
 }
 
-fn run(case: &Path, flags: &[&OsStr], inputs: &[PathBuf]) -> Output {
+/// `vigie scan --tz UTC [flags] --case CASE INPUTS…`, whatever its exit status.
+pub fn run(case: &Path, flags: &[&OsStr], inputs: &[PathBuf]) -> Output {
     Command::cargo_bin("vigie")
         .unwrap()
         .args(["scan", "--tz", "UTC", "--no-intel-store"])
