@@ -197,7 +197,9 @@ impl Engine {
             };
             let mut tally = vigie_case::tally::Tally::new(&outcome.sources, &summary.findings);
             tally.messages = (!mail.stores.is_empty()).then_some(mail.messages);
+            // As vigie scan: nothing understood is no answer (exit 2).
             let failed = outcome.reports.iter().any(|r| r.error.is_some())
+                || tally.understood_nothing()
                 || !mail.rule_errors.is_empty()
                 || !mail.unread.is_empty();
             let errors: Vec<String> = outcome
