@@ -13,6 +13,9 @@
 #
 #   BENCH_DATA=DIR VIGIE=path/to/vigie RUNS=3 bench/compare.sh
 #
+# VIGIE_BEFORE=path/to/older/vigie adds that build's three vigie commands to
+# every round, for a before/after table measured under the same load.
+#
 # BENCH_DATA defaults to bench/data/office-1100mb-intrusion, generated on
 # first use (`bench/generate.py DIR 1100 --inject examples/lab-intrusion`,
 # as common.sh does for the other scripts); VIGIE to the
@@ -27,6 +30,7 @@ if [ -z "${VIGIE:-}" ]; then
   cargo build --release -q -p vigie --manifest-path "$root/Cargo.toml"
   VIGIE=${CARGO_TARGET_DIR:-$root/target}/release/vigie
 fi
+command -v rg >/dev/null || { echo "rg (ripgrep) is the floor of the table: apt-get install ripgrep" >&2; exit 2; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -48,6 +52,13 @@ add "rg -c" "$all" "rg -c --no-messages 'Password mismatch' '$data'"
 add "vigie events --stats" "$all" "'$VIGIE' events --stats --tz UTC '$data'"
 add "vigie scan --findings-only" "$all" "'$VIGIE' scan --tz UTC --no-intel-store --findings-only --case '$work/fo' '$data'"
 add "vigie scan (case)" "$all" "rm -rf '$work/case'; '$VIGIE' scan --tz UTC --no-intel-store --case '$work/case' '$data'"
+# VIGIE_BEFORE: an older build measured in the same rounds (a before/after
+# table whose noise hits both alike).
+if [ -n "${VIGIE_BEFORE:-}" ]; then
+  add "before: vigie events --stats" "$all" "'$VIGIE_BEFORE' events --stats --tz UTC '$data'"
+  add "before: vigie scan --findings-only" "$all" "'$VIGIE_BEFORE' scan --tz UTC --no-intel-store --findings-only --case '$work/bfo' '$data'"
+  add "before: vigie scan (case)" "$all" "rm -rf '$work/bcase'; '$VIGIE_BEFORE' scan --tz UTC --no-intel-store --case '$work/bcase' '$data'"
+fi
 skipped=()
 if command -v fail2ban-regex >/dev/null; then
   f2b=/etc/fail2ban/filter.d
@@ -67,8 +78,8 @@ else
   skipped+=("goaccess: not installed or no access log")
 fi
 if command -v rsigma >/dev/null; then
-  add "vigie events --json (for rsigma)" "$all" "'$VIGIE' events --json --tz UTC '$data' > '$work/events.jsonl'"
-  add "rsigma on the events as JSON" "$all" "rsigma eval -r '$root/rules/sigma' '$work/events.jsonl'"
+  add "vigie events --json (for rsigma)" "$all" "'$VIGIE' events --tz UTC '$data' > '$work/events.jsonl'"
+  add "rsigma on the events as JSON" "$all" "rsigma engine eval -q --no-stats -r '$root/rules/sigma' < '$work/events.jsonl'"
 else
   skipped+=("rsigma: not on PATH (cargo install rsigma: a long build on this machine)")
 fi
@@ -78,14 +89,22 @@ results=$work/results
 for round in $(seq "$runs"); do
   for tool in "${tools[@]}"; do
     IFS='|' read -r name size cmd <<<"$tool"
-    /usr/bin/time -f '%e %U %S %M' -o "$work/time" bash -c "$cmd" > /dev/null 2>&1 || true
+    rc=0
+    /usr/bin/time -f '%e %U %S %M' -o "$work/time" bash -c "$cmd" > /dev/null 2>"$work/stderr" || rc=$?
+    # vigie scan exits 1 when it finds something, fail2ban-regex and rg when
+    # nothing matched; above 1 the command failed and its figures mean nothing.
+    if [ "$rc" -gt 1 ]; then
+      echo "$name failed (exit $rc): $(tail -n 2 "$work/stderr")" >&2
+      skipped+=("$name: failed (exit $rc), see above")
+      continue
+    fi
     read -r wall user sys rss < <(tail -n 1 "$work/time")
     printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$size" "$wall" "$user" "$sys" "$rss" >> "$results"
   done
   echo "round $round of $runs done" >&2
 done
 
-echo "data: $data ($((all / 1000000)) MB), $runs interleaved rounds, medians; vigie: $VIGIE"
+echo "data: $data ($((all / 1000000)) MB), $runs interleaved rounds, medians; vigie: $VIGIE${VIGIE_BEFORE:+; before: $VIGIE_BEFORE}"
 python3 - "$results" <<'EOF'
 import statistics, sys
 rows = {}
@@ -103,4 +122,4 @@ for name in rows:
     print(f"{name:<34} {wall:8.2f} {min(walls):6.2f}-{max(walls):<6.2f} {cpu:8.2f} {cpu / max(wall, 0.001):6.2f}"
           f" {med(name, 3) / 1024:8.0f} {mbs:8.1f} {mbs / rg:7.3f}")
 EOF
-for s in "${skipped[@]}"; do echo "left out: $s"; done
+[ ${#skipped[@]} -eq 0 ] || printf '%s\n' "${skipped[@]}" | sort -u | sed 's/^/left out: /'
