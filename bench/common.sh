@@ -1,6 +1,6 @@
 # Shared by the bench scripts (sourced after they set `root`): the data set
 # (generated on first use: a synthetic office with the lab intrusion injected),
-# ripgrep, a release build of vigie, and `best CMD…`, which runs CMD $runs times
+# ripgrep, a release build of vigie (or the one VIGIE names), and `best CMD…`, which runs CMD $runs times
 # and prints the best wall time and that run's peak RSS (KB), as /usr/bin/time
 # measures them.
 size_mb=${1:-1100}
@@ -8,9 +8,13 @@ runs=${RUNS:-3}
 data=${BENCH_DATA:-$root/bench/data/office-${size_mb}mb-intrusion}
 command -v rg >/dev/null || apt-get install -y -qq ripgrep >/dev/null
 [ -d "$data" ] || python3 "$root/bench/generate.py" "$data" "$size_mb" --inject "$root/examples/lab-intrusion"
-cargo build --release -q -p vigie --manifest-path "$root/Cargo.toml"
-vigie=${CARGO_TARGET_DIR:-$root/target}/release/vigie
-cat "$data"/* > /dev/null   # every tool reads from the page cache
+if [ -n "${VIGIE:-}" ]; then
+  vigie=$VIGIE
+else
+  cargo build --release -q -p vigie --manifest-path "$root/Cargo.toml"
+  vigie=${CARGO_TARGET_DIR:-$root/target}/release/vigie
+fi
+find "$data" -type f -exec cat {} + > /dev/null   # every tool reads from the page cache
 timing=$(mktemp)
 trap 'rm -f "$timing"' EXIT
 

@@ -18,21 +18,15 @@
 #
 # BENCH_DATA defaults to bench/data/office-1100mb-intrusion, generated on
 # first use (`bench/generate.py DIR 1100 --inject examples/lab-intrusion`,
-# as common.sh does for the other scripts); VIGIE to the
+# through common.sh, as for the other scripts); VIGIE to the
 # release build of this tree. A peer that is not installed is left out with
 # its reason (apt-get install fail2ban goaccess --no-install-recommends).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-data=${BENCH_DATA:-$root/bench/data/office-1100mb-intrusion}
-[ -d "$data" ] || python3 "$root/bench/generate.py" "$data" 1100 --inject "$root/examples/lab-intrusion"
-runs=${RUNS:-3}
-if [ -z "${VIGIE:-}" ]; then
-  cargo build --release -q -p vigie --manifest-path "$root/Cargo.toml"
-  VIGIE=${CARGO_TARGET_DIR:-$root/target}/release/vigie
-fi
-command -v rg >/dev/null || { echo "rg (ripgrep) is the floor of the table: apt-get install ripgrep" >&2; exit 2; }
+source "$root/bench/common.sh"
+VIGIE=$vigie
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+trap 'rm -rf "$work" "$timing"' EXIT
 
 # The files of one kind in the set (generate.py and office.py name them
 # differently), space-separated; empty when there is none.
@@ -84,7 +78,6 @@ else
   skipped+=("rsigma: not on PATH (cargo install rsigma: a long build on this machine)")
 fi
 
-cat "$data"/* > /dev/null   # every command reads from the page cache
 results=$work/results
 for round in $(seq "$runs"); do
   for tool in "${tools[@]}"; do

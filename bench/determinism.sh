@@ -15,15 +15,11 @@
 # crates/cli/tests/deterministic.rs on every test run.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-data=${BENCH_DATA:-$root/bench/data/office-1100mb-intrusion}
-[ -d "$data" ] || python3 "$root/bench/generate.py" "$data" 1100 --inject "$root/examples/lab-intrusion"
-runs=${RUNS:-10}
-if [ -z "${VIGIE:-}" ]; then
-  cargo build --release -q -p vigie --manifest-path "$root/Cargo.toml"
-  VIGIE=${CARGO_TARGET_DIR:-$root/target}/release/vigie
-fi
+RUNS=${RUNS:-10}
+source "$root/bench/common.sh"
+VIGIE=$vigie
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+trap 'rm -rf "$work" "$timing"' EXIT
 export SOURCE_DATE_EPOCH=1764547200
 
 # sums DIR : "file sha256" per case file, in name order.
