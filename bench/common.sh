@@ -1,8 +1,8 @@
 # Shared by the bench scripts (sourced after they set `root`): the data set
 # (generated on first use: a synthetic office with the lab intrusion injected),
-# ripgrep, a release build of vigie (or the one VIGIE names), and `best CMD…`, which runs CMD $runs times
-# and prints the best wall time and that run's peak RSS (KB), as /usr/bin/time
-# measures them.
+# ripgrep, a release build of vigie (or the one VIGIE names), and `best CMD…`,
+# which runs CMD $runs times and prints the best wall time and that run's peak
+# RSS (KB), as /usr/bin/time measures them.
 size_mb=${1:-1100}
 runs=${RUNS:-3}
 data=${BENCH_DATA:-$root/bench/data/office-${size_mb}mb-intrusion}

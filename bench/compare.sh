@@ -43,16 +43,16 @@ add() { tools+=("$1|$2|$3"); }
 bytes() { [ -n "$1" ] && du -cb $1 | tail -1 | cut -f1 || echo 0; }
 all=$(du -sb "$data" | cut -f1)
 add "rg -c" "$all" "rg -c --no-messages 'Password mismatch' '$data'"
-add "vigie events --stats" "$all" "'$VIGIE' events --stats --tz UTC '$data'"
-add "vigie scan --findings-only" "$all" "'$VIGIE' scan --tz UTC --no-intel-store --findings-only --case '$work/fo' '$data'"
-add "vigie scan (case)" "$all" "rm -rf '$work/case'; '$VIGIE' scan --tz UTC --no-intel-store --case '$work/case' '$data'"
+# vigie_rows PREFIX BIN : the three vigie commands of BIN, labelled PREFIX….
+vigie_rows() {
+  add "${1}vigie events --stats" "$all" "'$2' events --stats --tz UTC '$data'"
+  add "${1}vigie scan --findings-only" "$all" "'$2' scan --tz UTC --no-intel-store --findings-only --case '$work/fo' '$data'"
+  add "${1}vigie scan (case)" "$all" "rm -rf '$work/case'; '$2' scan --tz UTC --no-intel-store --case '$work/case' '$data'"
+}
+vigie_rows "" "$VIGIE"
 # VIGIE_BEFORE: an older build measured in the same rounds (a before/after
 # table whose noise hits both alike).
-if [ -n "${VIGIE_BEFORE:-}" ]; then
-  add "before: vigie events --stats" "$all" "'$VIGIE_BEFORE' events --stats --tz UTC '$data'"
-  add "before: vigie scan --findings-only" "$all" "'$VIGIE_BEFORE' scan --tz UTC --no-intel-store --findings-only --case '$work/bfo' '$data'"
-  add "before: vigie scan (case)" "$all" "rm -rf '$work/bcase'; '$VIGIE_BEFORE' scan --tz UTC --no-intel-store --case '$work/bcase' '$data'"
-fi
+[ -z "${VIGIE_BEFORE:-}" ] || vigie_rows "before: " "$VIGIE_BEFORE"
 skipped=()
 if command -v fail2ban-regex >/dev/null; then
   f2b=/etc/fail2ban/filter.d
@@ -72,7 +72,7 @@ else
   skipped+=("goaccess: not installed or no access log")
 fi
 if command -v rsigma >/dev/null; then
-  add "vigie events --json (for rsigma)" "$all" "'$VIGIE' events --tz UTC '$data' > '$work/events.jsonl'"
+  add "vigie events as JSON (for rsigma)" "$all" "'$VIGIE' events --tz UTC '$data' > '$work/events.jsonl'"
   add "rsigma on the events as JSON" "$all" "rsigma engine eval -q --no-stats -r '$root/rules/sigma' < '$work/events.jsonl'"
 else
   skipped+=("rsigma: not on PATH (cargo install rsigma: a long build on this machine)")
