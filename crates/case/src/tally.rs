@@ -25,7 +25,8 @@ const LEVELS: [&str; 5] = ["critical", "high", "medium", "low", "informational"]
 pub struct Tally {
     /// Log files read.
     pub files: u64,
-    /// Log files per detected format (`unknown` for none).
+    /// Log files per detected format (`unknown` for none, `empty` for a
+    /// file without a line).
     pub formats: BTreeMap<String, u64>,
     /// Lines read.
     pub lines: u64,
@@ -33,10 +34,18 @@ pub struct Tally {
     pub events: u64,
     /// Lines that made no event, by reason.
     pub skipped: BTreeMap<String, u64>,
-    /// Files in which no line was recognized (the first [`UNKNOWN_LISTED`]).
+    /// Files of no known format: lines, none recognized (the first
+    /// [`UNKNOWN_LISTED`]).
     pub unknown: Vec<String>,
-    /// How many files no line was recognized in.
+    /// How many files were of no known format.
     pub unknown_count: u64,
+    /// Files whose format was recognized but none of whose lines made an
+    /// event (a syslog header before a 50 MB line, say; the first
+    /// [`UNKNOWN_LISTED`]). Apart from [`unknown`](Tally::unknown): their
+    /// format is known, their content not understood.
+    pub eventless: Vec<String>,
+    /// How many files of a known format made no event.
+    pub eventless_count: u64,
     /// Files whose reading stopped early, with why.
     pub errors: Vec<(String, String)>,
     /// Mail stores per kind (`maildir`, `mbox`, `eml`, `sieve`, `dovecot-state`).
@@ -68,7 +77,11 @@ impl Tally {
                 continue;
             }
             t.files += 1;
-            let format = s.format.clone().unwrap_or_else(|| "unknown".to_string());
+            let format = match (&s.format, s.lines) {
+                (Some(format), _) => format.clone(),
+                (None, 0) => "empty".to_string(),
+                (None, _) => "unknown".to_string(),
+            };
             *t.formats.entry(format).or_default() += 1;
             t.lines += s.lines;
             t.events += s.events;
@@ -77,10 +90,15 @@ impl Tally {
                     *t.skipped.entry(reason).or_default() += tally["count"].as_u64().unwrap_or(0);
                 }
             }
-            if s.format.is_none() || (s.events == 0 && s.lines > 0) {
-                t.unknown_count += 1;
-                if t.unknown.len() < UNKNOWN_LISTED {
-                    t.unknown.push(s.path.clone());
+            if s.events == 0 && s.lines > 0 {
+                let (count, listed) = if s.format.is_none() {
+                    (&mut t.unknown_count, &mut t.unknown)
+                } else {
+                    (&mut t.eventless_count, &mut t.eventless)
+                };
+                *count += 1;
+                if listed.len() < UNKNOWN_LISTED {
+                    listed.push(s.path.clone());
                 }
             }
             if let Some(e) = &s.error {
@@ -142,6 +160,13 @@ impl Tally {
                 ", {} file{} of no known format",
                 self.unknown_count,
                 if self.unknown_count == 1 { "" } else { "s" }
+            ));
+        }
+        if self.eventless_count > 0 {
+            out.push_str(&format!(
+                ", {} file{} of a known format without one event",
+                self.eventless_count,
+                if self.eventless_count == 1 { "" } else { "s" }
             ));
         }
         if !self.mail_stores.is_empty() {
@@ -216,6 +241,38 @@ mod tests {
         assert!(line.contains("1 file of no known format"), "{line}");
         assert!(line.contains("unrecognized 40"), "{line}");
         assert!(line.contains("nothing read was understood"), "{line}");
+    }
+
+    /// A fresh user's trial: an empty file was counted "unknown", and a
+    /// syslog header before one 50 MB line was counted both "syslog 1"
+    /// and "1 file of no known format".
+    #[test]
+    fn empty_and_eventless_files_are_told_apart_from_unknown_ones() {
+        let t = Tally::new(
+            &[
+                row("empty.log", None, 0, 0, "{}"),
+                row(
+                    "big.log",
+                    Some("syslog"),
+                    1,
+                    0,
+                    r#"{"line-too-long":{"count":1,"first_lines":[1]}}"#,
+                ),
+                row("mail.log", Some("syslog"), 3, 3, "{}"),
+            ],
+            &[],
+        );
+        assert_eq!(t.formats.get("empty"), Some(&1));
+        assert_eq!(t.formats.get("syslog"), Some(&2));
+        assert!(!t.formats.contains_key("unknown"), "{:?}", t.formats);
+        assert_eq!((t.unknown_count, t.eventless_count), (0, 1));
+        assert_eq!(t.eventless, ["big.log"]);
+        let line = t.line();
+        assert!(!line.contains("no known format"), "{line}");
+        assert!(
+            line.contains("1 file of a known format without one event"),
+            "{line}"
+        );
     }
 
     #[test]

@@ -387,6 +387,8 @@ pub struct ReadView {
     pub rows: Vec<ReadRow>,
     pub unknown_count: u64,
     pub unknown: Vec<String>,
+    pub eventless_count: u64,
+    pub eventless: Vec<String>,
     pub errors: Vec<(String, String)>,
 }
 
@@ -442,6 +444,8 @@ impl ReadView {
             rows,
             unknown_count: t.unknown_count,
             unknown: t.unknown.clone(),
+            eventless_count: t.eventless_count,
+            eventless: t.eventless.clone(),
             errors: t.errors.clone(),
         }
     }

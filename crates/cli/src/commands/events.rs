@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use anyhow::Result;
 use serde::Serialize;
 use vigie_event::Event;
-use vigie_ingest::{Format, Input, InputReport, ingest_input};
+use vigie_ingest::{Input, InputReport, ingest_input};
 
 use crate::args::{EventsArgs, OutputFormat};
 use crate::input::Inputs;
@@ -222,7 +222,11 @@ fn print_stats(summary: &Summary<'_>) -> io::Result<()> {
         "FILE", "FORMAT", "LINES", "EVENTS", "SKIPPED"
     )?;
     for r in summary.inputs {
-        let format = r.format.map_or("unknown", Format::name);
+        let format = match (r.format, r.lines) {
+            (Some(format), _) => format.name(),
+            (None, 0) => "empty",
+            (None, _) => "unknown",
+        };
         writeln!(
             out,
             "{:<width$}  {:<13} {:>10} {:>10} {:>9}",
