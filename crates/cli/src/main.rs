@@ -17,6 +17,8 @@ use clap::Parser;
 /// mimalloc instead of glibc's malloc: a scan allocates and frees small
 /// strings per event on every core, where glibc's arenas were about a
 /// quarter of a profile (issue 21); measured in `bench/runs/2026-12-02-mimalloc`.
+/// Without the `mimalloc` feature, glibc's, which heap profilers see.
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

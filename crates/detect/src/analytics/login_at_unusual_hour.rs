@@ -57,35 +57,28 @@ impl Analytic for LoginAtUnusualHour {
                 continue;
             };
             let judged = facts.baseline.judged_from(first);
-            // Each hour's first day; the logins on days before a given day.
+            // Each hour's first day.
             let first_day: Vec<Option<i64>> = hours
+                .hours
                 .iter()
-                .map(|h| h.days.first().map(|(d, _)| *d))
+                .map(|h| h.first_day.map(|(d, _)| d))
                 .collect();
-            let before = |day: i64| -> u64 {
-                hours
-                    .iter()
-                    .flat_map(|h| h.days.iter())
-                    .filter(|(d, _)| *d < day)
-                    .map(|(_, n)| n)
-                    .sum()
-            };
             let mut odd: BTreeMap<std::net::IpAddr, Vec<&LoginRef>> = BTreeMap::new();
             let mut count = 0;
             let mut habit = 0;
-            for (hour, h) in hours.iter().enumerate() {
+            for (hour, h) in hours.hours.iter().enumerate() {
                 let Some(day) = first_day[hour] else { continue };
                 // The hours either side were not used before that day either.
                 let near_before = [(hour + 23) % 24, (hour + 1) % 24]
                     .iter()
                     .any(|&x| first_day[x].is_some_and(|d| d < day));
-                let logins_before = before(day);
+                let logins_before = hours.logins_before(day);
                 let judged_hour = day * 86_400 + hour as i64 * 3600 >= judged.unix_seconds();
                 if near_before || !judged_hour || logins_before < self.min_baseline {
                     continue;
                 }
                 habit = habit.max(logins_before);
-                count += h.days.first().map_or(0, |(_, n)| *n);
+                count += h.first_day.map_or(0, |(_, n)| n);
                 for login in h
                     .first
                     .iter()
