@@ -147,12 +147,27 @@ pub fn is_file_time(f: &Finding) -> bool {
     f.rule_id.starts_with("VS")
 }
 
+/// Findings about a message that tells no arrival time (no delivery time
+/// in its file name, no `Date:`), which the mail stage dates at the Unix
+/// epoch and says so in the reason: no time at all, so kept off the time
+/// axis and out of "when" (a fresh user's retest found "when" answered
+/// 1970-01-01 for an undated exploit message).
+pub fn is_undated(f: &Finding) -> bool {
+    f.rule_id.starts_with("VM") && f.first_seen == Timestamp::from_unix(0, 0)
+}
+
+/// Whether a finding's time is not an event's: a file's modification time
+/// ([`is_file_time`]) or none ([`is_undated`]).
+pub fn off_the_time_axis(f: &Finding) -> bool {
+    is_file_time(f) || is_undated(f)
+}
+
 /// Whether a finding is a step of an intruder: severe, and either naming
 /// an intruder's address, a malicious message's delivery (`VM…`), or an
 /// account alone once the owner's own lines were left out (see [`crate::owner`]).
 fn intruder_step(f: &Finding) -> bool {
     matches!(f.level.as_str(), "high" | "critical")
-        && !is_file_time(f)
+        && !off_the_time_axis(f)
         && (names_an_intruder(f) || f.rule_id.starts_with("VM"))
 }
 

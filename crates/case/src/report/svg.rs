@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use vigie_event::{Finding, Timestamp};
 
-use crate::answers::is_file_time;
+use crate::answers::off_the_time_axis;
 use crate::scope::{AccountScope, Place};
 
 /// Chart width, in SVG units (the page scales it down on a narrow screen).
@@ -76,7 +76,7 @@ pub struct Timeline {
 /// The activity chart, `None` when no finding has an event time. Accounts
 /// without a finding have no lane (the report folds them).
 pub fn timeline(findings: &[Finding], accounts: &[AccountScope]) -> Option<Timeline> {
-    let events: Vec<&Finding> = findings.iter().filter(|f| !is_file_time(f)).collect();
+    let events: Vec<&Finding> = findings.iter().filter(|f| !off_the_time_axis(f)).collect();
     let accounts: Vec<&AccountScope> = accounts.iter().filter(|a| a.findings > 0).collect();
     let t0 = events.iter().map(|f| f.first_seen).min()?;
     let t1 = events.iter().map(|f| f.first_seen).max()?;

@@ -10,7 +10,7 @@ use vigie_event::{Evidence, Finding};
 
 use super::svg::{self, Bars, Timeline};
 use super::{CaseFiles, HypothesisRow, PostureFinding};
-use crate::answers::{Answers, When, is_file_time};
+use crate::answers::{Answers, When, is_file_time, is_undated, off_the_time_axis};
 use crate::scope::{AccountScope, Place};
 use crate::tally::Tally;
 
@@ -196,6 +196,7 @@ impl HypothesisView {
 pub struct FileTimeRow {
     pub title: String,
     pub account: String,
+    /// "file modified <time>" or "no arrival time".
     pub time: String,
 }
 
@@ -521,7 +522,11 @@ impl FindingRow {
         .flatten()
         .collect();
         FindingRow {
-            time: f.first_seen.to_string(),
+            time: if is_undated(f) {
+                "no arrival time".to_string()
+            } else {
+                f.first_seen.to_string()
+            },
             file_time: is_file_time(f),
             level: f.level.clone(),
             rule: f.rule_id.clone(),
@@ -708,11 +713,15 @@ impl<'a> HtmlReport<'a> {
             timeline: svg::timeline(findings, &scope.accounts),
             file_times: findings
                 .iter()
-                .filter(|f| is_file_time(f))
+                .filter(|f| off_the_time_axis(f))
                 .map(|f| FileTimeRow {
                     title: f.title.clone(),
                     account: f.entity.user.clone().unwrap_or_else(|| "no account".into()),
-                    time: f.first_seen.to_string(),
+                    time: if is_undated(f) {
+                        "no arrival time".to_string()
+                    } else {
+                        format!("file modified {}", f.first_seen)
+                    },
                 })
                 .collect(),
             bytes: svg::bars(&bytes, "bytes out per intruder session", human_bytes),
