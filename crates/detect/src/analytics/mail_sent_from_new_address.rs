@@ -26,7 +26,8 @@
 //! ATT&CK T1078 (Valid Accounts), T1048 (Exfiltration Over Alternative
 //! Protocol), T1534 (Internal Spearphishing).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+use std::collections::hash_map::Entry;
 use std::net::IpAddr;
 use std::sync::{Arc, LazyLock};
 
@@ -34,7 +35,7 @@ use ahash::{AHashMap, AHashSet};
 use serde::{Deserialize, Serialize};
 use vigie_event::{Category, Dataset, Event, Finding, Outcome};
 
-use super::{Analytic, FIRST_KEPT, Facts, LoginRef, finding, is_webmail_host};
+use super::{Analytic, Facts, LoginRef, finding, is_webmail_host, push_kept};
 
 /// Free-mail domains, one a line (`#` comments), shipped with the rule pack.
 static FREEMAIL: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
@@ -110,8 +111,10 @@ pub(super) struct Sent {
     pub(super) bounces: u64,
     /// Recipients put off (Exim `==`, Postfix `status=deferred`): rate limits, greylisting.
     pub(super) deferrals: u64,
-    /// Recipients per domain ([`DOMAINS_KEPT`] domains at most).
-    domains: HashMap<Box<str>, u64>,
+    /// Recipients per domain ([`DOMAINS_KEPT`] domains at most), in the
+    /// order first met: a list, not a map, as there is one per account,
+    /// address and day and most name one or two domains.
+    domains: Vec<(Box<str>, u64)>,
     /// Recipients beyond the domains kept (external by assumption).
     other: u64,
     /// The first sends, as evidence.
@@ -124,13 +127,19 @@ impl Sent {
             return;
         };
         self.recipients += 1;
-        let domain = domain.to_ascii_lowercase();
-        if let Some(n) = self.domains.get_mut(domain.as_str()) {
-            *n += 1;
+        self.count_domain(&domain.to_ascii_lowercase(), 1);
+    }
+
+    /// Adds `n` recipients at `domain` (lower case), or to `other` once
+    /// [`DOMAINS_KEPT`] domains are kept.
+    fn count_domain(&mut self, domain: &str, n: u64) {
+        if let Some((_, m)) = self.domains.iter_mut().find(|(d, _)| **d == *domain) {
+            *m += n;
         } else if self.domains.len() < DOMAINS_KEPT {
-            self.domains.insert(domain.into(), 1);
+            self.domains.reserve_exact(1);
+            self.domains.push((domain.into(), n));
         } else {
-            self.other += 1;
+            self.other += n;
         }
     }
 
@@ -148,9 +157,7 @@ impl Sent {
     }
 
     fn keep(&mut self, login: LoginRef) {
-        if self.first.len() < FIRST_KEPT {
-            self.first.push(login);
-        }
+        push_kept(&mut self.first, login);
     }
 }
 
@@ -303,9 +310,7 @@ impl OutboundHistory {
     fn hour(&mut self, user: &str, login: LoginRef) -> &mut Burst {
         let hour = login.timestamp.unix_seconds().div_euclid(3600);
         let burst = self.hours.entry((user.into(), hour)).or_default();
-        if burst.first.len() < FIRST_KEPT {
-            burst.first.push(login);
-        }
+        push_kept(&mut burst.first, login);
         burst
     }
 
@@ -313,32 +318,38 @@ impl OutboundHistory {
     pub fn merge(&mut self, other: OutboundHistory) {
         self.local_domains.extend(other.local_domains);
         for (key, theirs) in other.hours {
-            let mine = self.hours.entry(key).or_default();
+            // A key only the other worker saw moves over whole, its lists
+            // at the size they have.
+            let mine = match self.hours.entry(key) {
+                Entry::Vacant(v) => {
+                    v.insert(theirs);
+                    continue;
+                }
+                Entry::Occupied(o) => o.into_mut(),
+            };
             mine.messages += theirs.messages;
             mine.recipients += theirs.recipients;
             mine.bounces += theirs.bounces;
             mine.deferrals += theirs.deferrals;
             for login in theirs.first {
-                if mine.first.len() < FIRST_KEPT {
-                    mine.first.push(login);
-                }
+                push_kept(&mut mine.first, login);
             }
         }
         for (key, theirs) in other.days {
-            let mine = self.days.entry(key).or_default();
+            let mine = match self.days.entry(key) {
+                Entry::Vacant(v) => {
+                    v.insert(theirs);
+                    continue;
+                }
+                Entry::Occupied(o) => o.into_mut(),
+            };
             mine.messages += theirs.messages;
             mine.recipients += theirs.recipients;
             mine.bounces += theirs.bounces;
             mine.deferrals += theirs.deferrals;
             mine.other += theirs.other;
             for (domain, n) in theirs.domains {
-                if let Some(m) = mine.domains.get_mut(&domain) {
-                    *m += n;
-                } else if mine.domains.len() < DOMAINS_KEPT {
-                    mine.domains.insert(domain, n);
-                } else {
-                    mine.other += n;
-                }
+                mine.count_domain(&domain, n);
             }
             for login in theirs.first {
                 mine.keep(login);
@@ -400,8 +411,8 @@ impl Analytic for MailSentFromNewAddress {
             }
             let freemail: Vec<&str> = sent
                 .domains
-                .keys()
-                .map(|d| &**d)
+                .iter()
+                .map(|(d, _)| &**d)
                 .filter(|d| FREEMAIL.contains(d))
                 .collect::<std::collections::BTreeSet<_>>()
                 .into_iter()
@@ -409,7 +420,7 @@ impl Analytic for MailSentFromNewAddress {
             let external: u64 = sent
                 .domains
                 .iter()
-                .filter(|(d, _)| !local.contains(&***d))
+                .filter(|(d, _)| !local.contains(&**d))
                 .map(|(_, n)| n)
                 .sum::<u64>()
                 + sent.other;

@@ -154,6 +154,18 @@ fn keep_first(first: &mut Vec<LoginRef>, login: LoginRef) {
     }
 }
 
+/// Appends `login` to a list kept in arrival order if it holds fewer than
+/// [`FIRST_KEPT`], growing it by one place only: there is one such list per
+/// account and hour or day of mail sent or read (the largest share of a
+/// 10 GB scan's heap), most hold one or two logins, and a `Vec`'s first
+/// growth makes room for four.
+pub(crate) fn push_kept(first: &mut Vec<LoginRef>, login: LoginRef) {
+    if first.len() < FIRST_KEPT {
+        first.reserve_exact(1);
+        first.push(login);
+    }
+}
+
 /// Logins gathered into one finding, and how many they stand for.
 pub(crate) type Gathered<'h> = (Vec<&'h LoginRef>, u64);
 

@@ -28,6 +28,7 @@
 //! ATT&CK T1114 (Email Collection), T1213 (Data from Information Repositories).
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -35,7 +36,7 @@ use ahash::AHashMap;
 use serde::{Deserialize, Serialize};
 use vigie_event::{Event, Finding, Timestamp};
 
-use super::{Analytic, FIRST_KEPT, Facts, LoginRef, finding};
+use super::{Analytic, FIRST_KEPT, Facts, LoginRef, finding, push_kept};
 
 /// Messages opened and attachments downloaded through the webmail, per
 /// browser address and day, gathered in stage one.
@@ -77,25 +78,33 @@ impl WebReadingHistory {
         } else {
             reading.counts.attachments += 1;
         }
-        if reading.first.len() < FIRST_KEPT {
-            reading.first.push(LoginRef {
+        push_kept(
+            &mut reading.first,
+            LoginRef {
                 timestamp: event.timestamp,
                 source,
                 path: Arc::clone(path),
                 line: event.line,
-            });
-        }
+            },
+        );
     }
 
     /// Adds another worker's history to this one.
     pub fn merge(&mut self, other: WebReadingHistory) {
         for (key, theirs) in other.days {
-            let mine = self.days.entry(key).or_default();
+            let mine = match self.days.entry(key) {
+                Entry::Vacant(v) => {
+                    v.insert(theirs);
+                    continue;
+                }
+                Entry::Occupied(o) => o.into_mut(),
+            };
             mine.counts.opened += theirs.counts.opened;
             mine.counts.attachments += theirs.counts.attachments;
             mine.first.extend(theirs.first);
             mine.first.sort_by_key(|l| l.timestamp);
             mine.first.truncate(FIRST_KEPT);
+            mine.first.shrink_to_fit();
         }
     }
 }
