@@ -179,7 +179,8 @@ verdict), STIX/MISP/ATT&CK exports and CASE/case.sqlite. Indicator sets
 imported with `vigie intel import` are matched too (--no-intel-store: not).
 A message past 100 nested MIME containers or 10,000 parts is read up to
 there, counted as read in part and flagged VM090; one whose analysis takes
-longer than 30 s is stopped there and flagged VM091. A file or message vigie
+longer than 30 s is stopped there and flagged VM091; one another bound
+cut short, VM092. A file or message vigie
 fails on is named on stderr and skipped; the others are still read.
 Exit status: 0 no finding, 1 findings, 2 usage or input error, nothing
 read understood (no known log line, no mail store), or a file or message

@@ -821,8 +821,8 @@ pub fn message_finding(report: &MessageReport) -> Option<Finding> {
 const UNDATED: &str = "; no arrival time (no delivery time in its file name, no Date header): dated at the Unix epoch";
 
 /// The indicators that say a message was read only in part (VM090, a MIME
-/// bound; VM091, the time bound).
-const READ_IN_PART: [&str; 2] = ["VM090", "VM091"];
+/// bound; VM091, the time bound; VM092, any other bound).
+const READ_IN_PART: [&str; 3] = ["VM090", "VM091", "VM092"];
 
 /// A finding of its own for each read-in-part indicator of a message whose
 /// finding is named for another (a YARA hit, say): an analyst filtering on

@@ -233,6 +233,22 @@ pub fn analyze_within(
         ));
         report.problems.push(reason);
     }
+    // Every message read in part is named with its reason: the bounds
+    // without an indicator of their own are flagged here.
+    if let Some(reason) = report.problems.first()
+        && !report.indicators.iter().any(|i| {
+            [
+                kinds::MIME_STRUCTURE_LIMIT.code,
+                kinds::ANALYSIS_TIME_LIMIT.code,
+            ]
+            .contains(&i.code.as_str())
+        })
+    {
+        let reason = reason.clone();
+        report
+            .indicators
+            .push(Indicator::new(&kinds::READ_IN_PART, "message", 0, &reason));
+    }
     report.level = report.indicators.iter().map(|i| i.level).max();
     report
 }

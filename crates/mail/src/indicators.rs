@@ -140,6 +140,8 @@ kinds! {
         "A MIME structure past vigie's bounds (nesting deeper than 100, the default of Postfix's mime_nesting_limit, or more than 10,000 parts) or one whose multiparts list a part twice or their own ancestor (each part is read once): no mail client writes one; it is built to exhaust or crash the tools that read it. The message is read up to that point.";
     ANALYSIS_TIME_LIMIT = "VM091", "analysis_time_limit", Medium, None, [],
         "A message whose analysis took longer than vigie's limit (30 s): the parts and regions not reached by then were not analysed. Real mail takes milliseconds; a message built to be slow aims to stall the tools that read it.";
+    READ_IN_PART = "VM092", "read_in_part", Low, None, [],
+        "A message another of vigie's bounds cut short (a calendar text past 4 MiB, markup past the analysis bounds, messages nested in messages deeper than the limit): what lies past the bound was not examined, and the reason names it. Flagged so that no message read in part goes unnamed.";
 }
 
 /// One indicator found in a message.

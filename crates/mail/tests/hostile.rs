@@ -186,3 +186,29 @@ fn a_multipart_listing_its_own_ancestor_is_read_once_and_reported() {
         report.parts.len()
     );
 }
+
+/// A fresh user's retest: of three messages counted "read in part", only
+/// the one past the nesting bound was named; one whose content could not be
+/// decoded and one with no MIME structure were counted and never named.
+#[test]
+fn every_message_read_in_part_is_flagged_with_its_reason() {
+    let undecodable = b"From: a@example.org\r\nTo: b@example.org\r\nSubject: x\r\n\
+        MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\
+        Content-Transfer-Encoding: base64\r\n\r\n!!!!not base64 at all!!!!\r\n"
+        .to_vec();
+    let random: Vec<u8> = (0u32..4096)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    for bytes in [undecodable, random] {
+        let report = run(bytes);
+        assert!(!report.problems.is_empty(), "read whole?");
+        let flag = report
+            .indicators
+            .iter()
+            .find(|i| ["VM090", "VM091", "VM092"].contains(&i.code.as_str()));
+        let flag = flag.unwrap_or_else(|| panic!("read in part, unflagged: {:?}", report.problems));
+        if flag.code == "VM092" {
+            assert_eq!(flag.snippet, report.problems[0]);
+        }
+    }
+}
