@@ -26,7 +26,8 @@ pub struct Tally {
     /// Log files read.
     pub files: u64,
     /// Log files per detected format (`unknown` for none, `empty` for a
-    /// file without a line).
+    /// file without a line, `unreadable` for one whose reading failed
+    /// before its first line: a truncated or over-ratio compressed file).
     pub formats: BTreeMap<String, u64>,
     /// Lines read.
     pub lines: u64,
@@ -77,10 +78,12 @@ impl Tally {
                 continue;
             }
             t.files += 1;
-            let format = match (&s.format, s.lines) {
-                (Some(format), _) => format.clone(),
-                (None, 0) => "empty".to_string(),
-                (None, _) => "unknown".to_string(),
+            let format = match (&s.format, s.lines, &s.error) {
+                (Some(format), _, _) => format.clone(),
+                (None, 0, None) => "empty".to_string(),
+                // A truncated or over-ratio compressed file: not empty.
+                (None, 0, Some(_)) => "unreadable".to_string(),
+                (None, _, _) => "unknown".to_string(),
             };
             *t.formats.entry(format).or_default() += 1;
             t.lines += s.lines;
@@ -259,9 +262,14 @@ mod tests {
                     r#"{"line-too-long":{"count":1,"first_lines":[1]}}"#,
                 ),
                 row("mail.log", Some("syslog"), 3, 3, "{}"),
+                SourceRow {
+                    error: Some("after line 0: incomplete frame".into()),
+                    ..row("truncated.log.zst", None, 0, 0, "{}")
+                },
             ],
             &[],
         );
+        assert_eq!(t.formats.get("unreadable"), Some(&1));
         assert_eq!(t.formats.get("empty"), Some(&1));
         assert_eq!(t.formats.get("syslog"), Some(&2));
         assert!(!t.formats.contains_key("unknown"), "{:?}", t.formats);

@@ -222,10 +222,11 @@ fn print_stats(summary: &Summary<'_>) -> io::Result<()> {
         "FILE", "FORMAT", "LINES", "EVENTS", "SKIPPED"
     )?;
     for r in summary.inputs {
-        let format = match (r.format, r.lines) {
-            (Some(format), _) => format.name(),
-            (None, 0) => "empty",
-            (None, _) => "unknown",
+        let format = match (r.format, r.lines, &r.error) {
+            (Some(format), _, _) => format.name(),
+            (None, 0, None) => "empty",
+            (None, 0, Some(_)) => "unreadable",
+            (None, _, _) => "unknown",
         };
         writeln!(
             out,
