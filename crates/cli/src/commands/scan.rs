@@ -17,7 +17,7 @@ use vigie_mail::{StoreKind, Unread};
 use crate::args::{RuleArgs, ScanArgs};
 use crate::events_out::{Batch, EventsOut};
 use crate::input::Inputs;
-use crate::terminal::sanitize;
+use crate::terminal::{cell, sanitize};
 
 /// Runs the subcommand.
 pub fn run(args: ScanArgs) -> Result<ExitCode> {
@@ -347,7 +347,7 @@ fn print_summary(
     accounts.sort_by_key(|(u, n, worst)| (rank(worst), std::cmp::Reverse(*n), *u));
     writeln!(out, "{:<40} {:>8}  WORST", "ACCOUNT", "FINDINGS")?;
     for (user, n, worst) in accounts.iter().take(20) {
-        writeln!(out, "{:<40} {n:>8}  {worst}", sanitize(user))?;
+        writeln!(out, "{:<40} {n:>8}  {worst}", cell(user, 40))?;
     }
     Ok(())
 }
@@ -370,7 +370,7 @@ fn print_attribution(attribution: &Attribution) -> io::Result<()> {
         writeln!(
             out,
             "  {:<42} {:>5.1}  {}",
-            sanitize(&name),
+            cell(&name, 42),
             h.score,
             h.support
         )?;
