@@ -78,22 +78,26 @@ impl Tally {
                 continue;
             }
             t.files += 1;
-            let format = match (&s.format, s.lines, &s.error) {
+            let mut blank_only = true;
+            if let Ok(serde_json::Value::Object(reasons)) = serde_json::from_str(&s.skipped) {
+                for (reason, tally) in reasons {
+                    blank_only &= reason == "empty-line";
+                    *t.skipped.entry(reason).or_default() += tally["count"].as_u64().unwrap_or(0);
+                }
+            }
+            // A file of blank lines only is as empty as one of no byte.
+            let empty = s.events == 0 && (s.lines == 0 || blank_only);
+            let format = match (&s.format, empty, &s.error) {
                 (Some(format), _, _) => format.clone(),
-                (None, 0, None) => "empty".to_string(),
+                (None, true, None) => "empty".to_string(),
                 // A truncated or over-ratio compressed file: not empty.
-                (None, 0, Some(_)) => "unreadable".to_string(),
-                (None, _, _) => "unknown".to_string(),
+                (None, true, Some(_)) => "unreadable".to_string(),
+                (None, false, _) => "unknown".to_string(),
             };
             *t.formats.entry(format).or_default() += 1;
             t.lines += s.lines;
             t.events += s.events;
-            if let Ok(serde_json::Value::Object(reasons)) = serde_json::from_str(&s.skipped) {
-                for (reason, tally) in reasons {
-                    *t.skipped.entry(reason).or_default() += tally["count"].as_u64().unwrap_or(0);
-                }
-            }
-            if s.events == 0 && s.lines > 0 {
+            if s.events == 0 && !empty {
                 let (count, listed) = if s.format.is_none() {
                     (&mut t.unknown_count, &mut t.unknown)
                 } else {
@@ -255,6 +259,13 @@ mod tests {
             &[
                 row("empty.log", None, 0, 0, "{}"),
                 row(
+                    "blank.log",
+                    None,
+                    3,
+                    0,
+                    r#"{"empty-line":{"count":3,"first_lines":[1,2,3]}}"#,
+                ),
+                row(
                     "big.log",
                     Some("syslog"),
                     1,
@@ -270,7 +281,7 @@ mod tests {
             &[],
         );
         assert_eq!(t.formats.get("unreadable"), Some(&1));
-        assert_eq!(t.formats.get("empty"), Some(&1));
+        assert_eq!(t.formats.get("empty"), Some(&2));
         assert_eq!(t.formats.get("syslog"), Some(&2));
         assert!(!t.formats.contains_key("unknown"), "{:?}", t.formats);
         assert_eq!((t.unknown_count, t.eventless_count), (0, 1));

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use anyhow::Result;
 use serde::Serialize;
 use vigie_event::Event;
-use vigie_ingest::{Input, InputReport, ingest_input};
+use vigie_ingest::{Input, InputReport, SkipReason, ingest_input};
 
 use crate::args::{EventsArgs, OutputFormat};
 use crate::input::Inputs;
@@ -222,11 +222,13 @@ fn print_stats(summary: &Summary<'_>) -> io::Result<()> {
         "FILE", "FORMAT", "LINES", "EVENTS", "SKIPPED"
     )?;
     for r in summary.inputs {
-        let format = match (r.format, r.lines, &r.error) {
+        // As the scan's tally counts it: blank lines only are empty.
+        let empty = r.events == 0 && r.skipped.keys().all(|k| *k == SkipReason::EmptyLine);
+        let format = match (r.format, empty, &r.error) {
             (Some(format), _, _) => format.name(),
-            (None, 0, None) => "empty",
-            (None, 0, Some(_)) => "unreadable",
-            (None, _, _) => "unknown",
+            (None, true, None) => "empty",
+            (None, true, Some(_)) => "unreadable",
+            (None, false, _) => "unknown",
         };
         writeln!(
             out,
@@ -281,10 +283,15 @@ fn print_stats(summary: &Summary<'_>) -> io::Result<()> {
         }
     }
     let t = &summary.totals;
+    let plural = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     writeln!(
         out,
-        "{} files, {} lines, {} events, {} skipped; times without an offset read as {}",
-        t.files, t.lines, t.events, t.skipped, summary.timezone
+        "{}, {}, {}, {} skipped; times without an offset read as {}",
+        plural(t.files as u64, "file", "files"),
+        plural(t.lines, "line", "lines"),
+        plural(t.events, "event", "events"),
+        t.skipped,
+        summary.timezone
     )?;
     for e in &summary.errors {
         writeln!(out, "error: {}", sanitize(e))?;
