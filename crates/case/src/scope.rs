@@ -42,7 +42,8 @@ pub struct WebScope {
 /// One channel data may have left by.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Channel {
-    /// `imap/pop3 download`, `webmail download`, `sieve forwarding`, `mail sent`.
+    /// `imap/pop3 download`, `webmail download`, `sieve forwarding`, `mail
+    /// sent`, `mail sent inside the organisation` (not data leaving).
     pub channel: String,
     /// Bytes, when the logs count them.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -478,6 +479,32 @@ fn account_scope(
     }
 }
 
+/// The channel of mail the intruder sent only to the sending account's
+/// own domain ([`sent_inside`]).
+pub const INSIDE_CHANNEL: &str = "mail sent inside the organisation";
+
+/// Whether every recipient a `sent` mark names (`webmail to a@x, b@y`) is
+/// at the sending account's own domain. A fresh user's retest found a
+/// message the intruder sent to a colleague counted as data that left.
+fn sent_inside(m: &Mark) -> bool {
+    let (Some((_, own)), Some(to)) = (
+        m.user.rsplit_once('@'),
+        m.detail.strip_prefix("webmail to "),
+    ) else {
+        return false;
+    };
+    let mut recipients = to
+        .split([',', ';', ' '])
+        .filter(|r| !r.is_empty())
+        .peekable();
+    recipients.peek().is_some()
+        && recipients.all(|r| {
+            r.trim_matches(['<', '>'])
+                .rsplit_once('@')
+                .is_some_and(|(_, domain)| domain.eq_ignore_ascii_case(own))
+        })
+}
+
 fn estimate(
     sessions: &[SessionScope],
     web: &[WebScope],
@@ -583,10 +610,22 @@ fn estimate(
             evidence: forwards.iter().map(|m| m.evidence.clone()).take(20).collect(),
         });
     }
-    let sent: Vec<&Mark> = marks
+    let (inside, sent): (Vec<&Mark>, Vec<&Mark>) = marks
         .iter()
         .filter(|m| m.kind == "sent" && m.source.is_some_and(|s| attackers.contains(&s)))
-        .collect();
+        .partition(|m| sent_inside(m));
+    if !inside.is_empty() {
+        // The intruder's use of the account (internal phishing), not data
+        // leaving: kept out of "did data leave" (answers' `left`).
+        channels.push(Channel {
+            channel: INSIDE_CHANNEL.to_string(),
+            bytes: None,
+            messages: Some(inside.len() as u64),
+            confidence: "low".to_string(),
+            basis: "messages submitted from the intruder's addresses to the sending account's own domain only (Roundcube sendmail log): mail kept inside the organisation, not data leaving it".to_string(),
+            evidence: inside.iter().map(|m| m.evidence.clone()).take(20).collect(),
+        });
+    }
     if !sent.is_empty() {
         channels.push(Channel {
             channel: "mail sent".to_string(),
@@ -627,5 +666,44 @@ fn estimate(
         total_bytes: channels.iter().filter_map(|c| c.bytes).sum(),
         channels,
         caveats,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sent(user: &str, to: &str) -> Mark {
+        Mark {
+            timestamp: Timestamp::from_unix(0, 0),
+            user: user.into(),
+            source: None,
+            kind: "sent".into(),
+            detail: format!("webmail to {to}"),
+            evidence: Evidence {
+                path: "sendmail.log".into(),
+                line: 1,
+                part: None,
+            },
+        }
+    }
+
+    #[test]
+    fn mail_to_the_accounts_own_domain_only_stays_inside() {
+        assert!(sent_inside(&sent("alice@lab.test", "bob@lab.test")));
+        assert!(sent_inside(&sent(
+            "alice@lab.test",
+            "bob@LAB.test, <carol@lab.test>"
+        )));
+        assert!(!sent_inside(&sent(
+            "alice@lab.test",
+            "bob@lab.test, x@exfil.example"
+        )));
+        assert!(!sent_inside(&sent(
+            "alice@lab.test",
+            "bob@lab.test.exfil.example"
+        )));
+        assert!(!sent_inside(&sent("alice", "bob@lab.test")));
+        assert!(!sent_inside(&sent("alice@lab.test", "")));
     }
 }
