@@ -12,7 +12,7 @@
 #                               asks for a CPU-hour per target.
 #
 # STATE (default: this folder) holds what the campaign accumulates across
-# sessions, outside git when set elsewhere (e.g. STATE=/work/fuzz-state):
+# sessions, outside git when set elsewhere (e.g. STATE=../fuzz-state):
 #   STATE/corpus/<target>     corpus, seeded from the repository when empty
 #   STATE/artifacts/<target>  crashing, leaking or slow inputs
 #   STATE/logs/<target>.log   libFuzzer's output of the last chunk

@@ -20,6 +20,19 @@ const UNKNOWN_LISTED: usize = 20;
 /// Finding levels, most severe first.
 const LEVELS: [&str; 5] = ["critical", "high", "medium", "low", "informational"];
 
+/// What a file read is counted as: its `format`, else `empty` (no line
+/// but blank ones), `unreadable` (reading failed before a first line: a
+/// truncated or over-ratio compressed file) or `unknown`. The scan's tally
+/// and `vigie events --stats` both label files with it.
+pub fn file_format(format: Option<&str>, empty: bool, failed: bool) -> &str {
+    match (format, empty, failed) {
+        (Some(format), _, _) => format,
+        (None, true, false) => "empty",
+        (None, true, true) => "unreadable",
+        (None, false, _) => "unknown",
+    }
+}
+
 /// The tally.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Tally {
@@ -87,14 +100,8 @@ impl Tally {
             }
             // A file of blank lines only is as empty as one of no byte.
             let empty = s.events == 0 && (s.lines == 0 || blank_only);
-            let format = match (&s.format, empty, &s.error) {
-                (Some(format), _, _) => format.clone(),
-                (None, true, None) => "empty".to_string(),
-                // A truncated or over-ratio compressed file: not empty.
-                (None, true, Some(_)) => "unreadable".to_string(),
-                (None, false, _) => "unknown".to_string(),
-            };
-            *t.formats.entry(format).or_default() += 1;
+            let format = file_format(s.format.as_deref(), empty, s.error.is_some());
+            *t.formats.entry(format.to_string()).or_default() += 1;
             t.lines += s.lines;
             t.events += s.events;
             if s.events == 0 && !empty {

@@ -6,8 +6,9 @@ use std::sync::Mutex;
 
 use anyhow::Result;
 use serde::Serialize;
+use vigie_case::tally::file_format;
 use vigie_event::Event;
-use vigie_ingest::{Input, InputReport, SkipReason, ingest_input};
+use vigie_ingest::{Format, Input, InputReport, SkipReason, ingest_input};
 
 use crate::args::{EventsArgs, OutputFormat};
 use crate::input::Inputs;
@@ -224,12 +225,7 @@ fn print_stats(summary: &Summary<'_>) -> io::Result<()> {
     for r in summary.inputs {
         // As the scan's tally counts it: blank lines only are empty.
         let empty = r.events == 0 && r.skipped.keys().all(|k| *k == SkipReason::EmptyLine);
-        let format = match (r.format, empty, &r.error) {
-            (Some(format), _, _) => format.name(),
-            (None, true, None) => "empty",
-            (None, true, Some(_)) => "unreadable",
-            (None, false, _) => "unknown",
-        };
+        let format = file_format(r.format.map(Format::name), empty, r.error.is_some());
         writeln!(
             out,
             "{:<width$}  {:<13} {:>10} {:>10} {:>9}",
