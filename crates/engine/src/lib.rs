@@ -103,6 +103,10 @@ pub enum Error {
     /// The correlations' kept events could not be spilled to a temporary file.
     #[error("cannot keep the events correlations need in a temporary file")]
     Spill(#[source] std::io::Error),
+    /// A table of the analytics spilled to a temporary file could not be
+    /// read back ([`vigie_detect::analytics::spill`]).
+    #[error("cannot read back the analytics' tables: {0}")]
+    AnalyticsSpill(String),
     /// A set's packed activity state did not unpack (bytes damaged between
     /// the processes of a distributed run).
     #[error("cannot read the activity state of {set}")]

@@ -253,23 +253,30 @@ impl<'d> Live<'d> {
     /// Runs the analytics when events came since they last ran, at most
     /// every [`ANALYTICS_EVERY`] unless `now`, with `recent` (the latest
     /// alerts) as earlier findings; returns the findings not raised before.
+    ///
+    /// # Errors
+    /// [`Error::AnalyticsSpill`](crate::Error::AnalyticsSpill) when a table
+    /// spilled to a temporary file cannot be read back.
     pub fn analyse<'f>(
         &mut self,
         now: bool,
         recent: impl IntoIterator<Item = &'f Finding>,
-    ) -> Vec<Finding> {
+    ) -> Result<Vec<Finding>, crate::Error> {
         let due = now
             || self
                 .last_analytics
                 .is_none_or(|t| t.elapsed() >= ANALYTICS_EVERY);
         if self.unanalysed == 0 || !due {
-            return Vec::new();
+            return Ok(Vec::new());
         }
         self.unanalysed = 0;
         self.last_analytics = Some(Instant::now());
         let mut findings: Vec<Finding> = recent.into_iter().cloned().collect();
         let earlier = findings.len();
         self.histories.run(self.geo, self.baseline, &mut findings);
+        if let Some(e) = self.histories.error() {
+            return Err(crate::Error::AnalyticsSpill(e));
+        }
         let mut new = Vec::new();
         for finding in findings.drain(earlier..) {
             let fresh = (self.from_start || finding.last_seen >= self.baseline.until)
@@ -282,6 +289,6 @@ impl<'d> Live<'d> {
                 new.push(finding);
             }
         }
-        new
+        Ok(new)
     }
 }

@@ -103,6 +103,7 @@ impl Engine {
     ///
     /// # Errors
     /// [`Error::Spill`] when the correlations' kept events cannot be read back;
+    /// [`Error::AnalyticsSpill`] when the analytics' spilled tables cannot;
     /// [`Error::State`] when a piece's activity state does not unpack.
     pub fn stage_two(
         &self,
@@ -170,6 +171,9 @@ impl Engine {
         if let Some(baseline) = baseline {
             let geo = (!self.geo.is_empty()).then_some(&self.geo);
             histories.run(geo, baseline, &mut findings);
+            if let Some(e) = histories.error() {
+                return Err(Error::AnalyticsSpill(e));
+            }
         }
         let exposure = histories.logins.exposure();
         // A case scanned before holds the logs' openings, logins and findings:

@@ -510,7 +510,11 @@ fn a_submission_and_its_deliveries_in_two_pieces_are_joined() {
             .outbound
             .totals()
             .into_iter()
-            .map(|((user, ip), t)| ((user.to_string(), ip), t))
+            .flat_map(|(user, by_ip)| {
+                by_ip
+                    .into_iter()
+                    .map(move |(ip, t)| ((user.to_string(), ip), t))
+            })
             .collect::<std::collections::BTreeMap<_, _>>()
     };
     let whole = totals(&engine.stage_one_set(&set, &mut ()));

@@ -397,7 +397,7 @@ impl Watcher {
 
     /// Runs the analytics when they are due (always when `now`) and raises what is new.
     fn analyse(&mut self, now: bool) -> Result<()> {
-        for finding in self.live.analyse(now, &self.alerts.recent) {
+        for finding in self.live.analyse(now, &self.alerts.recent)? {
             self.alerts.raise(finding)?;
         }
         Ok(())

@@ -35,9 +35,12 @@
 //! ATT&CK T1078 (Valid Accounts), T1534 (Internal Spearphishing), T1566
 //! (Phishing).
 
-use ahash::AHashMap;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
 use vigie_event::{Finding, Timestamp};
 
+use super::mail_sent_from_new_address::Burst;
 use super::{Analytic, FIRST_KEPT, Facts, LoginRef, finding};
 
 /// See the module documentation.
@@ -86,26 +89,24 @@ impl Analytic for BulkSendingBurst {
 
     fn run(&self, facts: &Facts<'_>) -> Vec<Finding> {
         let hours = &facts.outbound.hours;
-        let mut all: Vec<u64> = hours.values().map(|b| b.recipients + b.deferrals).collect();
-        all.sort_unstable();
-        let mut accounts: AHashMap<&str, Vec<(i64, &super::mail_sent_from_new_address::Burst)>> =
-            AHashMap::new();
-        for ((user, hour), b) in hours {
-            accounts.entry(user).or_default().push((*hour, b));
+        // The server's hours by volume: how many hours had each volume.
+        let mut volumes: BTreeMap<u64, u64> = BTreeMap::new();
+        for (_, b) in hours.sorted() {
+            *volumes.entry(b.recipients + b.deferrals).or_default() += 1;
         }
-        let mut accounts: Vec<_> = accounts.into_iter().collect();
-        accounts.sort_unstable_by_key(|(user, _)| *user);
+        let all = Cumulative::of(&volumes);
         let firsts = facts.logins.first_logins();
         let mut found = Vec::new();
-        for (user, mut account_hours) in accounts {
+        // One account's hours at a time, in hour order (the table's order).
+        for (user, account_hours) in by_account(hours.sorted()) {
+            let user = &*user;
             // The server's habit: the other accounts' 99th-percentile hour.
             let mut own: Vec<u64> = account_hours
                 .iter()
                 .map(|(_, b)| b.recipients + b.deferrals)
                 .collect();
             own.sort_unstable();
-            let server = percentile_without(&all, &own, 99);
-            account_hours.sort_unstable_by_key(|(hour, _)| *hour);
+            let server = all.percentile_without(&own, 99);
             let mut busiest = 0;
             let mut runs: Vec<Run<'_>> = Vec::new();
             for (i, (hour, b)) in account_hours.iter().enumerate() {
@@ -197,19 +198,54 @@ impl Analytic for BulkSendingBurst {
     }
 }
 
-/// The `q`th percentile of `all` once the values of `own` (a part of it)
-/// are taken out; both sorted. Zero when nothing is left.
-fn percentile_without(all: &[u64], own: &[u64], q: usize) -> u64 {
-    let others = all.len().saturating_sub(own.len());
-    if others == 0 {
-        return 0;
+/// The hours of `entries` (in account, then hour order) gathered per account.
+fn by_account(
+    entries: impl Iterator<Item = ((Arc<str>, i64), Burst)>,
+) -> impl Iterator<Item = (Arc<str>, Vec<(i64, Burst)>)> {
+    let mut entries = entries.peekable();
+    std::iter::from_fn(move || {
+        let ((user, hour), b) = entries.next()?;
+        let mut hours = vec![(hour, b)];
+        while let Some(((_, hour), b)) = entries.next_if(|((u, _), _)| *u == user) {
+            hours.push((hour, b));
+        }
+        Some((user, hours))
+    })
+}
+
+/// The server's hour volumes as `(volume, hours at or below it)`, in
+/// volume order: the distribution without one entry per hour.
+struct Cumulative(Vec<(u64, u64)>);
+
+impl Cumulative {
+    fn of(volumes: &BTreeMap<u64, u64>) -> Cumulative {
+        let mut total = 0;
+        Cumulative(
+            volumes
+                .iter()
+                .map(|(&v, &n)| {
+                    total += n;
+                    (v, total)
+                })
+                .collect(),
+        )
     }
-    let rank = others * q / 100;
-    // The first value with more than `rank` of the others at or below it.
-    let at = all.partition_point(|&v| {
-        all.partition_point(|&x| x <= v) - own.partition_point(|&x| x <= v) <= rank
-    });
-    all.get(at).copied().unwrap_or(0)
+
+    /// The `q`th percentile of the hours once those of `own` (sorted, a
+    /// part of them) are taken out. Zero when nothing is left.
+    fn percentile_without(&self, own: &[u64], q: u64) -> u64 {
+        let all = self.0.last().map_or(0, |(_, n)| *n);
+        let others = all.saturating_sub(own.len() as u64);
+        if others == 0 {
+            return 0;
+        }
+        let rank = others * q / 100;
+        // The first volume with more than `rank` of the others at or below it.
+        let at = self
+            .0
+            .partition_point(|&(v, n)| n - own.partition_point(|&x| x <= v) as u64 <= rank);
+        self.0.get(at).map_or(0, |(v, _)| *v)
+    }
 }
 
 impl BulkSendingBurst {
@@ -243,7 +279,7 @@ mod tests {
     use crate::analytics::{VolumeHistory, WebReadingHistory};
 
     fn burst(outbound: &mut OutboundHistory, user: &str, hour: i64, recipients: u64, refused: u64) {
-        let b = outbound.hours.entry((user.into(), hour)).or_default();
+        let b = outbound.hours.entry((user.into(), hour));
         b.messages += 1;
         b.recipients += recipients;
         b.deferrals += refused;
@@ -274,60 +310,74 @@ mod tests {
 
     #[test]
     fn an_hour_far_above_the_account_and_the_server_stands_out() {
-        let mut outbound = OutboundHistory::default();
-        for hour in 0..200 {
-            burst(&mut outbound, "alice", hour, 2, 0);
-            burst(&mut outbound, "bob", hour, 3, 0);
+        // Kept in memory, and written out every few entries.
+        for mut outbound in [OutboundHistory::default(), OutboundHistory::spilling(2)] {
+            for hour in 0..200 {
+                burst(&mut outbound, "alice", hour, 2, 0);
+                burst(&mut outbound, "bob", hour, 3, 0);
+            }
+            burst(&mut outbound, "bob", 300, 35, 15);
+            burst(&mut outbound, "bob", 301, 20, 0);
+            // alice's 25 recipients stay under the floor.
+            burst(&mut outbound, "alice", 300, 25, 0);
+            let found = run(&outbound);
+            assert_eq!(found.len(), 1, "{found:?}");
+            assert_eq!(found[0].entity.user.as_deref(), Some("bob"));
+            assert_eq!(found[0].level, "high", "a fifth deferred");
+            assert!(
+                found[0].reason.contains("55 recipients in 2 hour(s)")
+                    && found[0]
+                        .reason
+                        .contains("busiest of 200 earlier hour(s) with mail had 3"),
+                "{}",
+                found[0].reason
+            );
         }
-        burst(&mut outbound, "bob", 300, 35, 15);
-        burst(&mut outbound, "bob", 301, 20, 0);
-        // alice's 25 recipients stay under the floor.
-        burst(&mut outbound, "alice", 300, 25, 0);
-        let found = run(&outbound);
-        assert_eq!(found.len(), 1, "{found:?}");
-        assert_eq!(found[0].entity.user.as_deref(), Some("bob"));
-        assert_eq!(found[0].level, "high", "a fifth deferred");
-        assert!(
-            found[0].reason.contains("55 recipients in 2 hour(s)")
-                && found[0]
-                    .reason
-                    .contains("busiest of 200 earlier hour(s) with mail had 3"),
-            "{}",
-            found[0].reason
-        );
     }
 
     #[test]
     fn the_account_s_own_habit_of_lists_is_a_burst_once() {
-        let mut outbound = OutboundHistory::default();
-        for hour in 0..1500 {
-            burst(&mut outbound, "alice", hour, 2, 0);
-            burst(&mut outbound, "carol", hour, 3, 0);
+        // Kept in memory, and written out every few entries.
+        for mut outbound in [OutboundHistory::default(), OutboundHistory::spilling(2)] {
+            for hour in 0..1500 {
+                burst(&mut outbound, "alice", hour, 2, 0);
+                burst(&mut outbound, "carol", hour, 3, 0);
+            }
+            for day in 0..10 {
+                burst(&mut outbound, "bob", day * 24 + 5, 40, 0);
+            }
+            let found = run(&outbound);
+            // Only bob's first list is new for him; medium: nothing refused, nothing before.
+            assert_eq!(found.len(), 1, "{found:?}");
+            assert_eq!(found[0].level, "medium");
+            assert!(found[0].reason.contains("no earlier hour of mail"));
         }
-        for day in 0..10 {
-            burst(&mut outbound, "bob", day * 24 + 5, 40, 0);
-        }
-        let found = run(&outbound);
-        // Only bob's first list is new for him; medium: nothing refused, nothing before.
-        assert_eq!(found.len(), 1, "{found:?}");
-        assert_eq!(found[0].level, "medium");
-        assert!(found[0].reason.contains("no earlier hour of mail"));
     }
 
     #[test]
     fn the_server_s_habit_leaves_the_account_out() {
-        assert_eq!(percentile_without(&[1, 1, 2, 45], &[45], 99), 2);
-        assert_eq!(percentile_without(&[1, 1, 2, 45], &[1], 50), 2);
-        assert_eq!(percentile_without(&[45], &[45], 99), 0);
+        let hours = |volumes: &[u64]| {
+            let mut counts = BTreeMap::new();
+            for v in volumes {
+                *counts.entry(*v).or_default() += 1;
+            }
+            Cumulative::of(&counts)
+        };
+        assert_eq!(hours(&[1, 1, 2, 45]).percentile_without(&[45], 99), 2);
+        assert_eq!(hours(&[1, 1, 2, 45]).percentile_without(&[1], 50), 2);
+        assert_eq!(hours(&[45]).percentile_without(&[45], 99), 0);
+        assert_eq!(hours(&[]).percentile_without(&[], 99), 0);
     }
 
     #[test]
     fn a_server_where_lists_are_the_habit_raises_nothing() {
-        let mut outbound = OutboundHistory::default();
-        for hour in 0..20 {
-            burst(&mut outbound, "bob", hour * 24, 40, 0);
-            burst(&mut outbound, "dave", hour * 24 + 1, 45, 0);
+        // Kept in memory, and written out every few entries.
+        for mut outbound in [OutboundHistory::default(), OutboundHistory::spilling(2)] {
+            for hour in 0..20 {
+                burst(&mut outbound, "bob", hour * 24, 40, 0);
+                burst(&mut outbound, "dave", hour * 24 + 1, 45, 0);
+            }
+            assert!(run(&outbound).is_empty());
         }
-        assert!(run(&outbound).is_empty());
     }
 }

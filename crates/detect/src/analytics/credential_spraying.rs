@@ -67,8 +67,8 @@ use vigie_event::{Category, Event, Evidence, Finding, Outcome, Timestamp};
 
 use super::whole_mailbox_download::is_public;
 use super::{
-    Analytic, FIRST_KEPT, Facts, LoginHistory, LoginRef, SourceHistory, is_webmail_host,
-    service_bit,
+    Analytic, FIRST_KEPT, Facts, LoginHistory, LoginRef, SentTotals, SourceHistory,
+    is_webmail_host, service_bit,
 };
 
 /// Sources counted per service and hour; past it, the rest are counted
@@ -586,7 +586,11 @@ impl CredentialSpraying {
     /// What `user` did after `login`: mail sent from its address, and the
     /// findings made about the account from then on.
     fn next(&self, facts: &Facts<'_>, index: &Index<'_>, user: &str, login: &LoginRef) -> String {
-        let sent = index.sent.get(&(user, login.source)).copied();
+        let sent = index
+            .sent
+            .get(user)
+            .and_then(|by_ip| by_ip.get(&login.source))
+            .copied();
         let mut next = match sent.unwrap_or_default() {
             (0, _, _) => "no mail sent from that address afterwards".to_string(),
             (m, r, 0) => format!("then {m} messages to {r} recipients sent from that address"),
@@ -625,7 +629,7 @@ struct Index<'f> {
     /// Per account, the times of its addresses' first logins, in order.
     firsts: AHashMap<&'f str, Vec<Timestamp>>,
     /// Mail sent per account and address: messages, recipients, refused.
-    sent: AHashMap<(&'f str, IpAddr), (u64, u64, u64)>,
+    sent: SentTotals,
     /// Per account, the latest end of a high or critical finding of
     /// another rule.
     latest_finding: AHashMap<&'f str, Timestamp>,
@@ -684,7 +688,8 @@ impl<'f> Index<'f> {
     fn corroborated(&self, user: &str, login: &LoginRef) -> bool {
         let (_, recipients, refused) = self
             .sent
-            .get(&(user, login.source))
+            .get(user)
+            .and_then(|by_ip| by_ip.get(&login.source))
             .copied()
             .unwrap_or_default();
         let spam = refused >= REFUSED_MIN && refused * 5 >= recipients;

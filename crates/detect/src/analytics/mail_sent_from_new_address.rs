@@ -27,7 +27,6 @@
 //! Protocol), T1534 (Internal Spearphishing).
 
 use std::collections::HashSet;
-use std::collections::hash_map::Entry;
 use std::net::IpAddr;
 use std::sync::{Arc, LazyLock};
 
@@ -35,7 +34,8 @@ use ahash::{AHashMap, AHashSet};
 use serde::{Deserialize, Serialize};
 use vigie_event::{Category, Dataset, Event, Finding, Outcome};
 
-use super::{Analytic, Facts, LoginRef, finding, is_webmail_host, push_kept};
+use super::spill::{Combine, SpillMap};
+use super::{Analytic, Facts, LoginRef, finding, is_webmail_host, keep_earliest};
 
 /// Free-mail domains, one a line (`#` comments), shipped with the rule pack.
 static FREEMAIL: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
@@ -59,11 +59,17 @@ const DOMAINS_KEPT: usize = 64;
 /// many, the oldest half is dropped (a queue id lives seconds, not days).
 const PENDING_KEPT: usize = 100_000;
 
+/// Mail sent per account, then per source address, all days together:
+/// `(messages, recipients, recipients bounced or deferred)`.
+pub type SentTotals = AHashMap<Arc<str>, AHashMap<IpAddr, (u64, u64, u64)>>;
+
 /// Mail sent per account, source address and day, gathered in stage one.
+/// Its two tables grow with the days the logs cover and spill to
+/// temporary files past [`spill::IN_MEMORY`](super::spill::IN_MEMORY) entries each.
 #[derive(Default, Serialize, Deserialize)]
 pub struct OutboundHistory {
-    /// Per account, source address and day (days since the epoch, UTC).
-    pub(super) days: AHashMap<(Arc<str>, IpAddr, i64), Sent>,
+    /// Per account, day (days since the epoch, UTC) and source address.
+    pub(super) days: SpillMap<(Arc<str>, i64, IpAddr), Sent>,
     /// Domains the server delivers to itself (LMTP, local, virtual).
     local_domains: AHashSet<Box<str>>,
     /// Postfix submissions and Exim authenticated arrivals by queue or
@@ -71,12 +77,12 @@ pub struct OutboundHistory {
     pending: AHashMap<Box<str>, (Arc<str>, LoginRef)>,
     /// Per account and hour of submission (hours since the epoch), all its
     /// addresses together: the short window bulk sending is judged in.
-    pub(super) hours: AHashMap<(Arc<str>, i64), Burst>,
+    pub(super) hours: SpillMap<(Arc<str>, i64), Burst>,
 }
 
 /// What one account submitted in one hour; deliveries count in the hour
 /// their message was submitted, whenever they were tried.
-#[derive(Default, Serialize, Deserialize)]
+#[derive(Default, Clone, Serialize, Deserialize)]
 pub(super) struct Burst {
     pub(super) messages: u64,
     /// Recipients accepted or bounced.
@@ -85,8 +91,20 @@ pub(super) struct Burst {
     pub(super) bounces: u64,
     /// Recipients put off: rate limits, greylisting.
     pub(super) deferrals: u64,
-    /// The first submissions, as evidence.
+    /// The earliest submissions, as evidence ([`keep_earliest`]).
     pub(super) first: Vec<LoginRef>,
+}
+
+impl Combine for Burst {
+    fn combine(&mut self, other: Burst) {
+        self.messages += other.messages;
+        self.recipients += other.recipients;
+        self.bounces += other.bounces;
+        self.deferrals += other.deferrals;
+        for login in other.first {
+            keep_earliest(&mut self.first, login);
+        }
+    }
 }
 
 impl Burst {
@@ -103,7 +121,7 @@ impl Burst {
 }
 
 /// What one account sent from one address in one day.
-#[derive(Default, Serialize, Deserialize)]
+#[derive(Default, Clone, Serialize, Deserialize)]
 pub(super) struct Sent {
     pub(super) messages: u64,
     pub(super) recipients: u64,
@@ -117,8 +135,27 @@ pub(super) struct Sent {
     domains: Vec<(Box<str>, u64)>,
     /// Recipients beyond the domains kept (external by assumption).
     other: u64,
-    /// The first sends, as evidence.
+    /// The earliest sends, as evidence ([`keep_earliest`]).
     pub(super) first: Vec<LoginRef>,
+}
+
+impl Combine for Sent {
+    /// The domains are counted in the order `self` met them first, then
+    /// `other`'s: past [`DOMAINS_KEPT`], which domains are named depends on
+    /// that order, not the totals.
+    fn combine(&mut self, other: Sent) {
+        self.messages += other.messages;
+        self.recipients += other.recipients;
+        self.bounces += other.bounces;
+        self.deferrals += other.deferrals;
+        self.other += other.other;
+        for (domain, n) in other.domains {
+            self.count_domain(&domain, n);
+        }
+        for login in other.first {
+            self.keep(login);
+        }
+    }
 }
 
 impl Sent {
@@ -157,7 +194,7 @@ impl Sent {
     }
 
     fn keep(&mut self, login: LoginRef) {
-        push_kept(&mut self.first, login);
+        keep_earliest(&mut self.first, login);
     }
 }
 
@@ -286,10 +323,10 @@ impl OutboundHistory {
     /// Messages, recipients and recipients bounced or deferred per account
     /// and source address, all days together: one pass, for readers that
     /// look up many pairs.
-    pub fn totals(&self) -> AHashMap<(&str, IpAddr), (u64, u64, u64)> {
-        let mut totals: AHashMap<(&str, IpAddr), (u64, u64, u64)> = AHashMap::new();
-        for ((user, ip, _), s) in &self.days {
-            let t = totals.entry((&**user, *ip)).or_default();
+    pub fn totals(&self) -> SentTotals {
+        let mut totals = SentTotals::new();
+        for ((user, _, ip), s) in self.days.sorted() {
+            let t = totals.entry(user).or_default().entry(ip).or_default();
             t.0 += s.messages;
             t.1 += s.recipients;
             t.2 += s.bounces + s.deferrals;
@@ -297,64 +334,41 @@ impl OutboundHistory {
         totals
     }
 
+    /// The first error reading a spilled table back, when a read ended
+    /// early because of it (the analytics then saw part of the mail sent).
+    pub fn error(&self) -> Option<String> {
+        self.days.error().or_else(|| self.hours.error())
+    }
+
     pub(super) fn day(&mut self, user: &str, login: LoginRef) -> &mut Sent {
         let day = login.timestamp.unix_seconds().div_euclid(86_400);
-        let sent = self
-            .days
-            .entry((user.into(), login.source, day))
-            .or_default();
+        let sent = self.days.entry((user.into(), day, login.source));
         sent.keep(login);
         sent
     }
 
     fn hour(&mut self, user: &str, login: LoginRef) -> &mut Burst {
         let hour = login.timestamp.unix_seconds().div_euclid(3600);
-        let burst = self.hours.entry((user.into(), hour)).or_default();
-        push_kept(&mut burst.first, login);
+        let burst = self.hours.entry((user.into(), hour));
+        keep_earliest(&mut burst.first, login);
         burst
+    }
+
+    /// An empty history whose tables write out every `limit` entries.
+    #[cfg(test)]
+    pub(crate) fn spilling(limit: usize) -> OutboundHistory {
+        OutboundHistory {
+            days: SpillMap::with_limit(limit),
+            hours: SpillMap::with_limit(limit),
+            ..OutboundHistory::default()
+        }
     }
 
     /// Adds another worker's history to this one.
     pub fn merge(&mut self, other: OutboundHistory) {
         self.local_domains.extend(other.local_domains);
-        for (key, theirs) in other.hours {
-            // A key only the other worker saw moves over whole, its lists
-            // at the size they have.
-            let mine = match self.hours.entry(key) {
-                Entry::Vacant(v) => {
-                    v.insert(theirs);
-                    continue;
-                }
-                Entry::Occupied(o) => o.into_mut(),
-            };
-            mine.messages += theirs.messages;
-            mine.recipients += theirs.recipients;
-            mine.bounces += theirs.bounces;
-            mine.deferrals += theirs.deferrals;
-            for login in theirs.first {
-                push_kept(&mut mine.first, login);
-            }
-        }
-        for (key, theirs) in other.days {
-            let mine = match self.days.entry(key) {
-                Entry::Vacant(v) => {
-                    v.insert(theirs);
-                    continue;
-                }
-                Entry::Occupied(o) => o.into_mut(),
-            };
-            mine.messages += theirs.messages;
-            mine.recipients += theirs.recipients;
-            mine.bounces += theirs.bounces;
-            mine.deferrals += theirs.deferrals;
-            mine.other += theirs.other;
-            for (domain, n) in theirs.domains {
-                mine.count_domain(&domain, n);
-            }
-            for login in theirs.first {
-                mine.keep(login);
-            }
-        }
+        self.hours.merge(other.hours);
+        self.days.merge(other.days);
     }
 }
 
@@ -398,15 +412,14 @@ impl Analytic for MailSentFromNewAddress {
                 .and_then(|h| h.first.first())
                 .is_some_and(|l| l.timestamp.unix_seconds().div_euclid(86_400) < day)
         };
-        let mut days: Vec<_> = outbound.days.iter().collect();
-        days.sort_unstable_by_key(|((user, source, day), _)| (&**user, *day, *source));
         let mut found = Vec::new();
-        for ((user, source, day), sent) in days {
-            let (Some(sent_first), Some(&first)) = (sent.first.first(), firsts.get(&**user)) else {
+        // In account, day and address order: the table's own.
+        for ((user, day, source), sent) in outbound.days.sorted() {
+            let (Some(sent_first), Some(&first)) = (sent.first.first(), firsts.get(&*user)) else {
                 continue;
             };
             let judged = facts.baseline.judged_from(first);
-            if sent_first.timestamp < judged || known(user, *source, *day) {
+            if sent_first.timestamp < judged || known(&user, source, day) {
                 continue;
             }
             let freemail: Vec<&str> = sent
@@ -443,7 +456,7 @@ impl Analytic for MailSentFromNewAddress {
                 self,
                 "high",
                 &["T1078", "T1048", "T1534"],
-                user,
+                &user,
                 &refs,
                 sent.messages,
                 reason,
@@ -483,57 +496,61 @@ mod tests {
 
     #[test]
     fn free_mail_from_a_new_address_is_flagged_but_not_from_the_usual_one() {
-        let mut outbound = OutboundHistory::default();
-        sent(
-            &mut outbound,
-            "alice@corp.example",
-            "192.0.2.10",
-            12001,
-            &["me@gmail.com"],
-        );
-        sent(
-            &mut outbound,
-            "alice@corp.example",
-            "203.0.113.66",
-            13001,
-            &["bob@corp.example"],
-        );
-        assert!(run(&outbound).is_empty());
-        sent(
-            &mut outbound,
-            "alice@corp.example",
-            "203.0.113.66",
-            13002,
-            &["drop@GMAIL.com"],
-        );
-        let found = run(&outbound);
-        assert_eq!(found.len(), 1, "{found:?}");
-        assert_eq!(found[0].entity.source_ip.as_deref(), Some("203.0.113.66"));
-        assert!(found[0].reason.contains("gmail.com"), "{}", found[0].reason);
+        // Kept in memory, and written out every few entries.
+        for mut outbound in [OutboundHistory::default(), OutboundHistory::spilling(2)] {
+            sent(
+                &mut outbound,
+                "alice@corp.example",
+                "192.0.2.10",
+                12001,
+                &["me@gmail.com"],
+            );
+            sent(
+                &mut outbound,
+                "alice@corp.example",
+                "203.0.113.66",
+                13001,
+                &["bob@corp.example"],
+            );
+            assert!(run(&outbound).is_empty());
+            sent(
+                &mut outbound,
+                "alice@corp.example",
+                "203.0.113.66",
+                13002,
+                &["drop@GMAIL.com"],
+            );
+            let found = run(&outbound);
+            assert_eq!(found.len(), 1, "{found:?}");
+            assert_eq!(found[0].entity.source_ip.as_deref(), Some("203.0.113.66"));
+            assert!(found[0].reason.contains("gmail.com"), "{}", found[0].reason);
+        }
     }
 
     #[test]
     fn many_external_recipients_from_a_new_address_are_flagged() {
-        let mut outbound = OutboundHistory::default();
-        let many: Vec<String> = (0..12)
-            .map(|i| format!("p{i}@partner{i}.example"))
-            .collect();
-        let many: Vec<&str> = many.iter().map(String::as_str).collect();
-        sent(
-            &mut outbound,
-            "alice@corp.example",
-            "203.0.113.66",
-            13001,
-            &many[..9],
-        );
-        assert!(run(&outbound).is_empty(), "nine is not many");
-        sent(
-            &mut outbound,
-            "alice@corp.example",
-            "203.0.113.66",
-            13002,
-            &many[9..],
-        );
-        assert_eq!(run(&outbound).len(), 1);
+        // Kept in memory, and written out every few entries.
+        for mut outbound in [OutboundHistory::default(), OutboundHistory::spilling(2)] {
+            let many: Vec<String> = (0..12)
+                .map(|i| format!("p{i}@partner{i}.example"))
+                .collect();
+            let many: Vec<&str> = many.iter().map(String::as_str).collect();
+            sent(
+                &mut outbound,
+                "alice@corp.example",
+                "203.0.113.66",
+                13001,
+                &many[..9],
+            );
+            assert!(run(&outbound).is_empty(), "nine is not many");
+            sent(
+                &mut outbound,
+                "alice@corp.example",
+                "203.0.113.66",
+                13002,
+                &many[9..],
+            );
+            assert_eq!(run(&outbound).len(), 1);
+        }
     }
 }

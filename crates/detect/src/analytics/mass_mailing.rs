@@ -29,10 +29,13 @@
 //! ATT&CK T1078 (Valid Accounts), T1534 (Internal Spearphishing), T1566
 //! (Phishing).
 
-use ahash::AHashMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+
 use vigie_event::Finding;
 
-use super::{Analytic, FIRST_KEPT, Facts, LoginRef, finding};
+use super::mail_sent_from_new_address::Sent;
+use super::{Analytic, Facts, LoginRef, finding, keep_earliest};
 
 /// See the module documentation.
 pub struct MassMailing {
@@ -53,11 +56,12 @@ impl Default for MassMailing {
 
 /// An account's mail on one day, all its source addresses together.
 #[derive(Default)]
-struct Day<'h> {
+struct Day {
     messages: u64,
     recipients: u64,
     refused: u64,
-    first: Vec<&'h LoginRef>,
+    /// The earliest sends ([`keep_earliest`]).
+    first: Vec<LoginRef>,
 }
 
 impl Analytic for MassMailing {
@@ -70,27 +74,14 @@ impl Analytic for MassMailing {
     }
 
     fn run(&self, facts: &Facts<'_>) -> Vec<Finding> {
-        let mut days: AHashMap<(&str, i64), Day<'_>> = AHashMap::new();
-        for ((user, _, day), sent) in &facts.outbound.days {
-            let d = days.entry((&**user, *day)).or_default();
-            d.messages += sent.messages;
-            d.recipients += sent.recipients;
-            d.refused += sent.bounces + sent.deferrals;
-            d.first.extend(&sent.first);
-        }
-        // Each account's days in order: the busiest day before each one.
-        let mut accounts: AHashMap<&str, Vec<(i64, Day<'_>)>> = AHashMap::new();
-        for ((user, day), d) in days {
-            accounts.entry(user).or_default().push((day, d));
-        }
         let firsts = facts.logins.first_logins();
         let mut found = Vec::new();
-        let mut accounts: Vec<_> = accounts.into_iter().collect();
-        accounts.sort_by_key(|(user, _)| *user);
-        for (user, mut days) in accounts {
-            days.sort_by_key(|(day, _)| *day);
+        // Each account's days in order (the table's: account, day,
+        // address): the busiest day before each one.
+        for (user, days) in by_account(facts.outbound.days.sorted()) {
+            let user = &*user;
             let mut busiest = 0;
-            for (i, (day, mut d)) in days.into_iter().enumerate() {
+            for (i, (day, d)) in days.into_iter().enumerate() {
                 let before = busiest;
                 busiest = busiest.max(d.recipients);
                 let refused_many = d.refused * 4 >= d.recipients + d.refused;
@@ -99,8 +90,6 @@ impl Analytic for MassMailing {
                 if !bulk || d.recipients < self.times.saturating_mul(before.max(1)) {
                     continue;
                 }
-                d.first.sort_by_key(|l| l.timestamp);
-                d.first.truncate(FIRST_KEPT);
                 let date = vigie_event::Timestamp::from_unix(day * 86_400, 0).to_string();
                 let compared = if i == 0 {
                     "no earlier day of mail from this account to compare with (its first day in the logs); flagged on volume alone".to_string()
@@ -128,7 +117,7 @@ impl Analytic for MassMailing {
                     "high",
                     &["T1078", "T1534", "T1566"],
                     user,
-                    &d.first,
+                    &d.first.iter().collect::<Vec<_>>(),
                     d.messages,
                     reason,
                 ));
@@ -136,6 +125,34 @@ impl Analytic for MassMailing {
         }
         found
     }
+}
+
+/// The days of `entries` (in account, day and address order), the
+/// addresses of a day added up, gathered per account.
+fn by_account(
+    entries: impl Iterator<Item = ((Arc<str>, i64, IpAddr), Sent)>,
+) -> impl Iterator<Item = (Arc<str>, Vec<(i64, Day)>)> {
+    let mut entries = entries.peekable();
+    std::iter::from_fn(move || {
+        let ((user, _, _), _) = entries.peek()?;
+        let user = Arc::clone(user);
+        let mut days: Vec<(i64, Day)> = Vec::new();
+        while let Some(((_, day, _), sent)) = entries.next_if(|((u, _, _), _)| *u == user) {
+            if days.last().is_none_or(|(d, _)| *d != day) {
+                days.push((day, Day::default()));
+            }
+            let Some((_, d)) = days.last_mut() else {
+                break;
+            };
+            d.messages += sent.messages;
+            d.recipients += sent.recipients;
+            d.refused += sent.bounces + sent.deferrals;
+            for login in sent.first {
+                keep_earliest(&mut d.first, login);
+            }
+        }
+        Some((user, days))
+    })
 }
 
 #[cfg(test)]
@@ -172,93 +189,97 @@ mod tests {
 
     #[test]
     fn a_day_far_above_the_accounts_habit_is_flagged_across_its_addresses() {
-        let mut outbound = OutboundHistory::default();
-        let habit = recipients(14);
-        let habit: Vec<&str> = habit.iter().map(String::as_str).collect();
-        sent(
-            &mut outbound,
-            "bob@corp.example",
-            "192.0.2.11",
-            on_day(3, 600),
-            &habit,
-        );
-        let burst = recipients(130);
-        let burst: Vec<&str> = burst.iter().map(String::as_str).collect();
-        // Two addresses on the same night: 65 + 65 is one account's day.
-        sent(
-            &mut outbound,
-            "bob@corp.example",
-            "203.0.113.66",
-            on_day(12, 60),
-            &burst[..65],
-        );
-        sent(
-            &mut outbound,
-            "bob@corp.example",
-            "203.0.113.67",
-            on_day(12, 61),
-            &burst[65..],
-        );
-        assert!(run(&outbound).is_empty(), "130 is not ten times 14");
-        let more = recipients(200);
-        let more: Vec<&str> = more.iter().map(String::as_str).collect();
-        sent(
-            &mut outbound,
-            "bob@corp.example",
-            "203.0.113.66",
-            on_day(12, 62),
-            &more,
-        );
-        let found = run(&outbound);
-        assert_eq!(found.len(), 1, "{found:?}");
-        assert_eq!(found[0].count, 3);
-        assert!(
-            found[0].reason.contains("330 recipients"),
-            "{}",
-            found[0].reason
-        );
-        assert!(
-            found[0].reason.contains("had 14 recipients"),
-            "{}",
-            found[0].reason
-        );
+        // Kept in memory, and written out every few entries.
+        for mut outbound in [OutboundHistory::default(), OutboundHistory::spilling(2)] {
+            let habit = recipients(14);
+            let habit: Vec<&str> = habit.iter().map(String::as_str).collect();
+            sent(
+                &mut outbound,
+                "bob@corp.example",
+                "192.0.2.11",
+                on_day(3, 600),
+                &habit,
+            );
+            let burst = recipients(130);
+            let burst: Vec<&str> = burst.iter().map(String::as_str).collect();
+            // Two addresses on the same night: 65 + 65 is one account's day.
+            sent(
+                &mut outbound,
+                "bob@corp.example",
+                "203.0.113.66",
+                on_day(12, 60),
+                &burst[..65],
+            );
+            sent(
+                &mut outbound,
+                "bob@corp.example",
+                "203.0.113.67",
+                on_day(12, 61),
+                &burst[65..],
+            );
+            assert!(run(&outbound).is_empty(), "130 is not ten times 14");
+            let more = recipients(200);
+            let more: Vec<&str> = more.iter().map(String::as_str).collect();
+            sent(
+                &mut outbound,
+                "bob@corp.example",
+                "203.0.113.66",
+                on_day(12, 62),
+                &more,
+            );
+            let found = run(&outbound);
+            assert_eq!(found.len(), 1, "{found:?}");
+            assert_eq!(found[0].count, 3);
+            assert!(
+                found[0].reason.contains("330 recipients"),
+                "{}",
+                found[0].reason
+            );
+            assert!(
+                found[0].reason.contains("had 14 recipients"),
+                "{}",
+                found[0].reason
+            );
+        }
     }
 
     #[test]
     fn a_first_bulk_day_is_flagged_even_early_then_it_is_habit_and_few_recipients_never_are() {
-        let mut outbound = OutboundHistory::default();
-        let many = recipients(150);
-        let many: Vec<&str> = many.iter().map(String::as_str).collect();
-        sent(
-            &mut outbound,
-            "news@corp.example",
-            "192.0.2.20",
-            on_day(2, 0),
-            &many,
-        );
-        let found = run(&outbound);
-        assert_eq!(found.len(), 1, "no baseline period hides the first day");
-        assert!(
-            found[0].reason.contains("no earlier day"),
-            "{}",
-            found[0].reason
-        );
-        sent(
-            &mut outbound,
-            "news@corp.example",
-            "192.0.2.20",
-            on_day(9, 0),
-            &many,
-        );
-        assert_eq!(run(&outbound).len(), 1, "the second bulk day is habit");
-        let mut outbound = OutboundHistory::default();
-        sent(
-            &mut outbound,
-            "carol@corp.example",
-            "192.0.2.12",
-            on_day(11, 0),
-            &many[..99],
-        );
-        assert!(run(&outbound).is_empty(), "99 is not many");
+        // Kept in memory, and written out every few entries.
+        for mut outbound in [OutboundHistory::default(), OutboundHistory::spilling(2)] {
+            let many = recipients(150);
+            let many: Vec<&str> = many.iter().map(String::as_str).collect();
+            sent(
+                &mut outbound,
+                "news@corp.example",
+                "192.0.2.20",
+                on_day(2, 0),
+                &many,
+            );
+            let found = run(&outbound);
+            assert_eq!(found.len(), 1, "no baseline period hides the first day");
+            assert!(
+                found[0].reason.contains("no earlier day"),
+                "{}",
+                found[0].reason
+            );
+            sent(
+                &mut outbound,
+                "news@corp.example",
+                "192.0.2.20",
+                on_day(9, 0),
+                &many,
+            );
+            assert_eq!(run(&outbound).len(), 1, "the second bulk day is habit");
+            let mut outbound = OutboundHistory::default();
+            sent(
+                &mut outbound,
+                "carol@corp.example",
+                "192.0.2.12",
+                on_day(11, 0),
+                &many[..99],
+            );
+            assert!(run(&outbound).is_empty(), "99 is not many");
+        }
     }
 }

@@ -17,13 +17,14 @@ mod login_from_new_network;
 mod mail_sent_from_new_address;
 mod mailbox_download_volume;
 mod mass_mailing;
+pub mod spill;
 mod webmail_reading_volume;
 mod whole_mailbox_download;
 
 pub use behind_proxy::ProxyHistory;
 pub use credential_spraying::FailureHistory;
 pub use grouping::{GROUP_AT, SHARED_AT, group_churn};
-pub use mail_sent_from_new_address::{OutboundHistory, is_freemail};
+pub use mail_sent_from_new_address::{OutboundHistory, SentTotals, is_freemail};
 pub use mailbox_download_volume::VolumeHistory;
 pub use webmail_reading_volume::WebReadingHistory;
 pub use whole_mailbox_download::DownloadHistory;
@@ -163,6 +164,26 @@ pub(crate) fn push_kept(first: &mut Vec<LoginRef>, login: LoginRef) {
     if first.len() < FIRST_KEPT {
         first.reserve_exact(1);
         first.push(login);
+    }
+}
+
+/// Keeps `login` in `first` if it is among the [`FIRST_KEPT`] earliest by
+/// time, then file and line: the same list whatever order the logins come
+/// in, as a table that spills ([`spill::SpillMap`]) combines its parts in
+/// the order they were written out. Grows one place at a time, like
+/// [`push_kept`].
+pub(crate) fn keep_earliest(first: &mut Vec<LoginRef>, login: LoginRef) {
+    fn key(l: &LoginRef) -> (Timestamp, &str, u64) {
+        (l.timestamp, &l.path, l.line)
+    }
+    let at = first.partition_point(|l| key(l) <= key(&login));
+    if at < FIRST_KEPT {
+        if first.len() == FIRST_KEPT {
+            first.pop();
+        } else {
+            first.reserve_exact(1);
+        }
+        first.insert(at, login);
     }
 }
 
@@ -506,6 +527,13 @@ impl Histories {
         self.failures.merge(other.failures);
         self.downloads.merge(other.downloads);
         self.proxy.merge(other.proxy);
+    }
+
+    /// The first error reading a spilled table back ([`spill::SpillMap`]),
+    /// when one was met: the analytics then saw part of what was gathered,
+    /// which a caller must say.
+    pub fn error(&self) -> Option<String> {
+        self.outbound.error()
     }
 
     /// Runs every analytic ([`all`]) against `baseline`, adding their
