@@ -4,10 +4,12 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// Mail-server intrusion forensics: reads the logs of Roundcube, Dovecot,
-/// Postfix, Exim, nginx and Apache and tells what happened.
+/// Mail-server intrusion forensics: reads the logs and mailboxes of a mail
+/// server (Postfix, Exim, Dovecot, Roundcube and other webmails, nginx,
+/// Apache, syslog, journald) and tells whether it was breached, what was
+/// reached, what left and whom the evidence points to.
 #[derive(Parser, Debug)]
-#[command(name = "vigie", version, propagate_version = true)]
+#[command(name = "vigie", version, propagate_version = true, after_help = TOP_EXAMPLES)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -158,6 +160,16 @@ pub struct ReportArgs {
     #[arg(long)]
     pub name: Option<String>,
 }
+
+const TOP_EXAMPLES: &str = "\
+Examples:
+  vigie scan /var/log/ /var/vmail/ --case case   # logs and mailboxes: the case
+  vigie report case                              # its HTML report again
+  vigie events --stats /var/log/mail.log*        # what vigie understands of some logs
+  vigie watch /var/log/ /var/vmail/              # live alerts, resumed after a restart
+  vigie audit                                    # posture of this machine's mail stack
+
+`vigie <command> --help` gives each command's options, examples and exit status.";
 
 const SCAN_EXAMPLES: &str = "\
 Examples:

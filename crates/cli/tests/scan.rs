@@ -281,3 +281,33 @@ fn a_file_that_cannot_be_read_is_named_once() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert_eq!(stderr.matches("/proc/self/mem").count(), 1, "{stderr}");
 }
+
+#[test]
+fn every_help_page_gives_examples() {
+    let help = |args: &[&str]| {
+        let out = Command::cargo_bin("vigie")
+            .unwrap()
+            .args(args)
+            .arg("--help")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    for command in [
+        &[][..],
+        &["scan"],
+        &["events"],
+        &["hunt"],
+        &["report"],
+        &["watch"],
+        &["audit"],
+        &["intel", "import"],
+    ] {
+        let text = help(command);
+        assert!(
+            text.contains("\nExamples:\n  vigie"),
+            "{command:?}:\n{text}"
+        );
+    }
+}
