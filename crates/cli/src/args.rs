@@ -312,7 +312,8 @@ pub struct InputArgs {
     #[arg(long, value_name = "DATE")]
     pub reference_time: Option<String>,
 
-    /// Longest line read whole, in bytes; longer lines are counted as skipped.
+    /// Longest line read whole, in bytes (at least 1024: a smaller value reads as 1024);
+    /// longer lines are counted as skipped.
     #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024)]
     pub max_line: usize,
 
@@ -566,7 +567,8 @@ pub struct WatchArgs {
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,
 
-    /// Longest line read whole, in bytes; longer lines are counted as skipped.
+    /// Longest line read whole, in bytes (at least 1024: a smaller value reads as 1024);
+    /// longer lines are counted as skipped.
     #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024)]
     pub max_line: usize,
 }

@@ -232,3 +232,31 @@ fn events_from_a_pipe_stream_before_the_input_ends() {
     assert!(first.contains("login-failed"), "{first}");
     assert!(status.success());
 }
+
+#[test]
+fn stats_totals_label_files_as_the_table_does() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("empty.log"), "\n\n").unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "fix the bike\n").unwrap();
+    std::fs::copy(
+        example("roundcube/sendmail.log"),
+        dir.path().join("sendmail.log"),
+    )
+    .unwrap();
+    // A syslog line longer than --max-line: a format, no event.
+    std::fs::write(
+        dir.path().join("syslog"),
+        format!(
+            "Nov 29 02:08:48 mx1 postfix/smtpd[1]: {}\n",
+            "x".repeat(2000)
+        ),
+    )
+    .unwrap();
+    let totals = &stats(&["--max-line", "1024", dir.path().to_str().unwrap()])["totals"];
+    assert_eq!(totals["files"], 4, "{totals}");
+    assert_eq!(totals["formats"]["empty"], 1, "{totals}");
+    assert_eq!(totals["formats"]["unknown"], 1, "{totals}");
+    assert_eq!(totals["formats"]["roundcube"], 1, "{totals}");
+    assert_eq!(totals["formats"]["syslog"], 1, "{totals}");
+    assert_eq!(totals["eventless"], 1, "{totals}");
+}

@@ -173,6 +173,11 @@ struct Summary<'r> {
 #[derive(Serialize, Default)]
 struct Totals {
     files: usize,
+    /// Files per label, as the text table labels them ([`label`]): a
+    /// format's name, `empty`, `unknown` or `unreadable`.
+    formats: std::collections::BTreeMap<&'static str, usize>,
+    /// Files of a known format of which no line made an event.
+    eventless: usize,
     lines: u64,
     events: u64,
     skipped: u64,
@@ -186,8 +191,17 @@ impl<'r> Summary<'r> {
         timezone: &'r str,
         input_errors: &[vigie_ingest::Error],
     ) -> Summary<'r> {
+        let mut formats = std::collections::BTreeMap::new();
+        for r in inputs {
+            *formats.entry(label(r)).or_default() += 1;
+        }
         let totals = Totals {
             files: inputs.len(),
+            formats,
+            eventless: inputs
+                .iter()
+                .filter(|r| r.format.is_some() && r.events == 0)
+                .count(),
             lines: inputs.iter().map(|r| r.lines).sum(),
             events: inputs.iter().map(|r| r.events).sum(),
             skipped: inputs.iter().map(InputReport::skipped_lines).sum(),
@@ -208,6 +222,13 @@ impl<'r> Summary<'r> {
     }
 }
 
+/// `r`'s label, as the scan's tally counts it ([`file_format`]): a file of
+/// blank lines only is empty.
+fn label(r: &InputReport) -> &'static str {
+    let empty = r.events == 0 && r.skipped.keys().all(|k| *k == SkipReason::EmptyLine);
+    file_format(r.format.map(Format::name), empty, r.error.is_some())
+}
+
 fn print_stats(summary: &Summary<'_>) -> io::Result<()> {
     let mut out = io::stdout().lock();
     let width = summary
@@ -223,9 +244,7 @@ fn print_stats(summary: &Summary<'_>) -> io::Result<()> {
         "FILE", "FORMAT", "LINES", "EVENTS", "SKIPPED"
     )?;
     for r in summary.inputs {
-        // As the scan's tally counts it: blank lines only are empty.
-        let empty = r.events == 0 && r.skipped.keys().all(|k| *k == SkipReason::EmptyLine);
-        let format = file_format(r.format.map(Format::name), empty, r.error.is_some());
+        let format = label(r);
         writeln!(
             out,
             "{:<width$}  {:<13} {:>10} {:>10} {:>9}",
