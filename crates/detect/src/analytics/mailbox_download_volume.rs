@@ -25,14 +25,15 @@
 //! ## References
 //! ATT&CK T1114.002 (Remote Email Collection), T1030.
 
-use std::collections::HashMap;
-
-use ahash::AHashMap;
-use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
 use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
 
 use vigie_event::{Event, Finding, Timestamp};
 
+use super::spill::{Combine, SpillMap};
 use super::{Analytic, Facts, LoginRef, finding};
 
 /// Accounts one address must read in bulk on one day to count as a backup host.
@@ -41,36 +42,26 @@ pub const SHARED_READER: usize = 10;
 /// Sessions kept per account and day as evidence: the largest.
 const SESSIONS_KEPT: usize = 5;
 
-/// Bytes sent to IMAP/POP3 clients per account and day.
+/// Bytes sent to IMAP/POP3 clients per account and day; the table spills
+/// to temporary files past [`spill::IN_MEMORY`](super::spill::IN_MEMORY) entries.
 #[derive(Default, Serialize, Deserialize)]
 pub struct VolumeHistory {
-    /// Per account, per day since the epoch, in day order: a few days an
-    /// account, mostly appended, so a sorted list beats a map per account
-    /// (which hashed every logout's day and held a table per account).
-    accounts: AHashMap<Arc<str>, Vec<(i64, Day)>>,
+    /// Per account and day since the epoch.
+    days: SpillMap<(Arc<str>, i64), Day>,
 }
 
-/// The day `day` of `days` (sorted by day), added when missing.
-fn day_mut(days: &mut Vec<(i64, Day)>, day: i64) -> &mut Day {
-    // Logouts come in time order within a file: the last day first.
-    let at = match days.last() {
-        Some((last, _)) if *last == day => days.len() - 1,
-        _ => match days.binary_search_by_key(&day, |(d, _)| *d) {
-            Ok(i) => i,
-            Err(i) => {
-                days.insert(i, (day, Day::default()));
-                i
-            }
-        },
-    };
-    &mut days[at].1
-}
-
-#[derive(Default, Serialize, Deserialize)]
+#[derive(Default, Clone, Serialize, Deserialize)]
 struct Day {
     bytes: u64,
     sessions: u64,
+    /// The largest sessions ([`SESSIONS_KEPT`]), largest first.
     largest: Vec<(u64, LoginRef)>,
+}
+
+impl Combine for Day {
+    fn combine(&mut self, other: Day) {
+        self.add(other.bytes, other.sessions, other.largest);
+    }
 }
 
 impl VolumeHistory {
@@ -101,27 +92,33 @@ impl VolumeHistory {
             path: Arc::clone(path),
             line: event.line,
         };
-        let days = match self.accounts.get_mut(user) {
-            Some(days) => days,
-            None => self.accounts.entry(user.into()).or_default(),
-        };
-        day_mut(days, day).add(bytes, 1, [(bytes, login)]);
+        self.days
+            .entry((user.into(), day))
+            .add(bytes, 1, [(bytes, login)]);
     }
 
     /// Adds another worker's history to this one.
     pub fn merge(&mut self, other: VolumeHistory) {
-        for (user, days) in other.accounts {
-            let mine = self.accounts.entry(user).or_default();
-            for (day, d) in days {
-                day_mut(mine, day).add(d.bytes, d.sessions, d.largest);
-            }
-        }
+        self.days.merge(other.days);
     }
 
-    fn days(&self) -> impl Iterator<Item = (&str, i64, &Day)> {
-        self.accounts
-            .iter()
-            .flat_map(|(user, days)| days.iter().map(move |(day, d)| (&**user, *day, d)))
+    /// The first error reading the spilled table back, when a read ended
+    /// early because of it.
+    pub fn error(&self) -> Option<String> {
+        self.days.error()
+    }
+
+    /// Each account's days, in account then day order.
+    fn by_account(&self) -> impl Iterator<Item = (Arc<str>, Vec<(i64, Day)>)> + '_ {
+        let mut entries = self.days.sorted().peekable();
+        std::iter::from_fn(move || {
+            let ((user, day), d) = entries.next()?;
+            let mut days = vec![(day, d)];
+            while let Some(((_, day), d)) = entries.next_if(|((u, _), _)| *u == user) {
+                days.push((day, d));
+            }
+            Some((user, days))
+        })
     }
 }
 
@@ -134,8 +131,13 @@ impl Day {
     ) {
         self.bytes += bytes;
         self.sessions += sessions;
+        // Largest first, then earliest: the same list whatever order the
+        // sessions come in.
+        fn key((bytes, l): &(u64, LoginRef)) -> (std::cmp::Reverse<u64>, Timestamp, &str, u64) {
+            (std::cmp::Reverse(*bytes), l.timestamp, &l.path, l.line)
+        }
         for session in largest {
-            let at = self.largest.partition_point(|(b, _)| *b >= session.0);
+            let at = self.largest.partition_point(|s| key(s) <= key(&session));
             if at < SESSIONS_KEPT {
                 // Allocated at its final size, as keep_first does: one a day
                 // and account.
@@ -179,19 +181,6 @@ impl Analytic for MailboxDownloadVolume {
     fn run(&self, facts: &Facts<'_>) -> Vec<Finding> {
         // Each account's days in order: the busiest day before each one (rolling).
         let firsts = facts.logins.first_logins();
-        let mut accounts: HashMap<&str, Vec<(i64, &Day)>> = HashMap::new();
-        for (user, day, d) in facts.volumes.days() {
-            accounts.entry(user).or_default().push((day, d));
-        }
-        let mut habit: HashMap<(&str, i64), (u64, u32)> = HashMap::new();
-        for (user, days) in &mut accounts {
-            days.sort_unstable_by_key(|(day, _)| *day);
-            let mut busiest = (0, 0);
-            for (day, d) in days.iter() {
-                habit.insert((user, *day), busiest);
-                busiest = (busiest.0.max(d.bytes), busiest.1 + 1);
-            }
-        }
         let judged_day = |user: &str| {
             let first = firsts.get(user).copied().unwrap_or(facts.baseline.until);
             facts
@@ -201,12 +190,14 @@ impl Analytic for MailboxDownloadVolume {
                 .div_euclid(86_400)
         };
         // Addresses that read many accounts' mail in bulk on one day (backup hosts).
-        let mut readers: HashMap<(i64, std::net::IpAddr), std::collections::HashSet<&str>> =
-            HashMap::new();
-        for (user, day, d) in facts.volumes.days() {
+        let mut readers: HashMap<(i64, IpAddr), HashSet<Arc<str>>> = HashMap::new();
+        for ((user, day), d) in facts.volumes.days.sorted() {
             for (bytes, l) in &d.largest {
                 if *bytes > self.floor / 10 && !l.source.is_unspecified() {
-                    readers.entry((day, l.source)).or_default().insert(user);
+                    readers
+                        .entry((day, l.source))
+                        .or_default()
+                        .insert(Arc::clone(&user));
                 }
             }
         }
@@ -215,29 +206,54 @@ impl Analytic for MailboxDownloadVolume {
                 .get(&(day, l.source))
                 .is_some_and(|u| u.len() > SHARED_READER)
         };
-        let mut found: Vec<Finding> = facts
-            .volumes
-            .days()
-            .filter(|(user, day, _)| *day >= judged_day(user))
-            .filter_map(|(user, day, d)| {
-                let &(busiest, days) = habit.get(&(user, day))?;
-                let backup: u64 = d.largest.iter().filter(|(_, l)| shared(day, l)).map(|(b, _)| b).sum();
-                let bytes = d.bytes - backup.min(d.bytes);
-                if days < 3 || bytes <= self.floor || bytes <= busiest.saturating_mul(self.factor) {
-                    return None;
+        let mut found: Vec<Finding> = Vec::new();
+        for (user, days) in facts.volumes.by_account() {
+            let user = &*user;
+            let judged = judged_day(user);
+            // The busiest earlier day and how many days came before (rolling).
+            let mut busiest = (0, 0);
+            for (day, d) in days {
+                let (habit, earlier) = busiest;
+                busiest = (busiest.0.max(d.bytes), busiest.1 + 1);
+                if day < judged {
+                    continue;
                 }
-                let refs: Vec<&LoginRef> = d.largest.iter().filter(|(_, l)| !shared(day, l)).map(|(_, l)| l).collect();
+                let backup: u64 = d
+                    .largest
+                    .iter()
+                    .filter(|(_, l)| shared(day, l))
+                    .map(|(b, _)| b)
+                    .sum();
+                let bytes = d.bytes - backup.min(d.bytes);
+                if earlier < 3 || bytes <= self.floor || bytes <= habit.saturating_mul(self.factor)
+                {
+                    continue;
+                }
+                let refs: Vec<&LoginRef> = d
+                    .largest
+                    .iter()
+                    .filter(|(_, l)| !shared(day, l))
+                    .map(|(_, l)| l)
+                    .collect();
                 let date = Timestamp::from_unix(day * 86_400, 0).to_string();
                 let reason = format!(
-                    "{user}: {} MB sent to mail clients in {} sessions on {}; compared with its {days} earlier day(s) of mail reading, at most {} MB a day (rolling baseline; an account's first week is its warm-up)",
+                    "{user}: {} MB sent to mail clients in {} sessions on {}; compared with its {earlier} earlier day(s) of mail reading, at most {} MB a day (rolling baseline; an account's first week is its warm-up)",
                     bytes / 1_000_000,
                     d.sessions,
                     &date[..10],
-                    busiest / 1_000_000
+                    habit / 1_000_000
                 );
-                finding(self, "medium", &["T1114.002", "T1030"], user, &refs, d.sessions, reason)
-            })
-            .collect();
+                found.extend(finding(
+                    self,
+                    "medium",
+                    &["T1114.002", "T1030"],
+                    user,
+                    &refs,
+                    d.sessions,
+                    reason,
+                ));
+            }
+        }
         found.sort_by(|a, b| (&a.entity.user, a.first_seen).cmp(&(&b.entity.user, b.first_seen)));
         found
     }
@@ -249,7 +265,14 @@ mod tests {
     use crate::analytics::{Baseline, LoginHistory};
 
     fn volumes(days: &[(&str, i64, u64)]) -> VolumeHistory {
-        let mut v = VolumeHistory::default();
+        spilling(usize::MAX, days)
+    }
+
+    /// As [`volumes`], the table written out every `limit` entries.
+    fn spilling(limit: usize, days: &[(&str, i64, u64)]) -> VolumeHistory {
+        let mut v = VolumeHistory {
+            days: SpillMap::with_limit(limit),
+        };
         for &(user, day, bytes) in days {
             let login = LoginRef {
                 timestamp: Timestamp::from_unix(day * 86_400 + 3600, 0),
@@ -257,11 +280,9 @@ mod tests {
                 path: "dovecot.log".into(),
                 line: day as u64,
             };
-            day_mut(v.accounts.entry(user.into()).or_default(), day).add(
-                bytes,
-                1,
-                [(bytes, login)],
-            );
+            v.days
+                .entry((user.into(), day))
+                .add(bytes, 1, [(bytes, login)]);
         }
         v
     }
@@ -272,16 +293,13 @@ mod tests {
         let mut b = volumes(&[("bob", 4, 100), ("bob", 9, 7)]);
         b.merge(a);
         let days: Vec<(i64, u64, u64)> = b
-            .days()
-            .map(|(_, day, d)| (day, d.bytes, d.sessions))
+            .days
+            .sorted()
+            .map(|((_, day), d)| (day, d.bytes, d.sessions))
             .collect();
         assert_eq!(days, [(3, 1, 1), (4, 102, 2), (5, 30, 2), (9, 7, 1)]);
-        let largest: Vec<u64> = b.accounts["bob"][2]
-            .1
-            .largest
-            .iter()
-            .map(|(n, _)| *n)
-            .collect();
+        let (_, fifth) = b.by_account().next().unwrap().1.remove(2);
+        let largest: Vec<u64> = fifth.largest.iter().map(|(n, _)| *n).collect();
         assert_eq!(largest, [20, 10]);
     }
 
@@ -295,27 +313,29 @@ mod tests {
         days.extend([("dave", 0, 1_000_000), ("dave", 1, 1_000_000)]);
         days.push(("dave", 2, 900_000_000));
         let logins = LoginHistory::default();
-        let v = volumes(&days);
-        let facts = Facts {
-            logins: &logins,
-            volumes: &v,
-            outbound: &crate::analytics::OutboundHistory::default(),
-            web_reading: &crate::analytics::WebReadingHistory::default(),
-            failures: &crate::analytics::FailureHistory::default(),
-            downloads: &crate::analytics::DownloadHistory::default(),
-            geo: None,
-            baseline: Baseline {
-                until: Timestamp::from_unix(0, 0),
-            },
-            findings: &[],
-        };
-        let found = MailboxDownloadVolume::default().run(&facts);
-        assert_eq!(found.len(), 1, "{found:?}");
-        assert_eq!(found[0].entity.user.as_deref(), Some("bob"));
-        assert!(
-            found[0].reason.contains("its 10 earlier day(s)"),
-            "{}",
-            found[0].reason
-        );
+        // Kept in memory, and written out every few entries.
+        for v in [volumes(&days), spilling(3, &days)] {
+            let facts = Facts {
+                logins: &logins,
+                volumes: &v,
+                outbound: &crate::analytics::OutboundHistory::default(),
+                web_reading: &crate::analytics::WebReadingHistory::default(),
+                failures: &crate::analytics::FailureHistory::default(),
+                downloads: &crate::analytics::DownloadHistory::default(),
+                geo: None,
+                baseline: Baseline {
+                    until: Timestamp::from_unix(0, 0),
+                },
+                findings: &[],
+            };
+            let found = MailboxDownloadVolume::default().run(&facts);
+            assert_eq!(found.len(), 1, "{found:?}");
+            assert_eq!(found[0].entity.user.as_deref(), Some("bob"));
+            assert!(
+                found[0].reason.contains("its 10 earlier day(s)"),
+                "{}",
+                found[0].reason
+            );
+        }
     }
 }

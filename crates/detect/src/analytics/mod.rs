@@ -155,23 +155,13 @@ fn keep_first(first: &mut Vec<LoginRef>, login: LoginRef) {
     }
 }
 
-/// Appends `login` to a list kept in arrival order if it holds fewer than
-/// [`FIRST_KEPT`], growing it by one place only: there is one such list per
-/// account and hour or day of mail sent or read (the largest share of a
-/// 10 GB scan's heap), most hold one or two logins, and a `Vec`'s first
-/// growth makes room for four.
-pub(crate) fn push_kept(first: &mut Vec<LoginRef>, login: LoginRef) {
-    if first.len() < FIRST_KEPT {
-        first.reserve_exact(1);
-        first.push(login);
-    }
-}
-
 /// Keeps `login` in `first` if it is among the [`FIRST_KEPT`] earliest by
 /// time, then file and line: the same list whatever order the logins come
 /// in, as a table that spills ([`spill::SpillMap`]) combines its parts in
-/// the order they were written out. Grows one place at a time, like
-/// [`push_kept`].
+/// the order they were written out. Grows one place at a time: there is one
+/// such list per account and hour or day of mail sent or read (the largest
+/// share of a long scan's heap), most hold one or two logins, and a `Vec`'s
+/// first growth makes room for four.
 pub(crate) fn keep_earliest(first: &mut Vec<LoginRef>, login: LoginRef) {
     fn key(l: &LoginRef) -> (Timestamp, &str, u64) {
         (l.timestamp, &l.path, l.line)
@@ -533,7 +523,10 @@ impl Histories {
     /// when one was met: the analytics then saw part of what was gathered,
     /// which a caller must say.
     pub fn error(&self) -> Option<String> {
-        self.outbound.error()
+        self.outbound
+            .error()
+            .or_else(|| self.web_reading.error())
+            .or_else(|| self.volumes.error())
     }
 
     /// Runs every analytic ([`all`]) against `baseline`, adding their

@@ -28,21 +28,21 @@
 //! ATT&CK T1114 (Email Collection), T1213 (Data from Information Repositories).
 
 use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use ahash::AHashMap;
 use serde::{Deserialize, Serialize};
 use vigie_event::{Event, Finding, Timestamp};
 
-use super::{Analytic, FIRST_KEPT, Facts, LoginRef, finding, push_kept};
+use super::spill::{Combine, SpillMap};
+use super::{Analytic, Facts, LoginRef, finding, keep_earliest};
 
 /// Messages opened and attachments downloaded through the webmail, per
-/// browser address and day, gathered in stage one.
+/// browser address and day, gathered in stage one; the table spills to
+/// temporary files past [`spill::IN_MEMORY`](super::spill::IN_MEMORY) entries.
 #[derive(Default, Serialize, Deserialize)]
 pub struct WebReadingHistory {
-    days: AHashMap<(IpAddr, i64), Reading>,
+    days: SpillMap<(IpAddr, i64), Reading>,
 }
 
 #[derive(Default, Clone, Copy, Serialize, Deserialize)]
@@ -51,10 +51,21 @@ struct Counts {
     attachments: u64,
 }
 
-#[derive(Default, Serialize, Deserialize)]
+#[derive(Default, Clone, Serialize, Deserialize)]
 struct Reading {
     counts: Counts,
+    /// The earliest requests ([`keep_earliest`]).
     first: Vec<LoginRef>,
+}
+
+impl Combine for Reading {
+    fn combine(&mut self, other: Reading) {
+        self.counts.opened += other.counts.opened;
+        self.counts.attachments += other.counts.attachments;
+        for login in other.first {
+            keep_earliest(&mut self.first, login);
+        }
+    }
 }
 
 impl WebReadingHistory {
@@ -72,13 +83,13 @@ impl WebReadingHistory {
             return;
         }
         let day = event.timestamp.unix_seconds().div_euclid(86_400);
-        let reading = self.days.entry((source, day)).or_default();
+        let reading = self.days.entry((source, day));
         if opened {
             reading.counts.opened += 1;
         } else {
             reading.counts.attachments += 1;
         }
-        push_kept(
+        keep_earliest(
             &mut reading.first,
             LoginRef {
                 timestamp: event.timestamp,
@@ -89,23 +100,23 @@ impl WebReadingHistory {
         );
     }
 
+    /// An empty history whose table writes out every `limit` entries.
+    #[cfg(test)]
+    fn spilling(limit: usize) -> WebReadingHistory {
+        WebReadingHistory {
+            days: SpillMap::with_limit(limit),
+        }
+    }
+
     /// Adds another worker's history to this one.
     pub fn merge(&mut self, other: WebReadingHistory) {
-        for (key, theirs) in other.days {
-            let mine = match self.days.entry(key) {
-                Entry::Vacant(v) => {
-                    v.insert(theirs);
-                    continue;
-                }
-                Entry::Occupied(o) => o.into_mut(),
-            };
-            mine.counts.opened += theirs.counts.opened;
-            mine.counts.attachments += theirs.counts.attachments;
-            mine.first.extend(theirs.first);
-            mine.first.sort_by_key(|l| l.timestamp);
-            mine.first.truncate(FIRST_KEPT);
-            mine.first.shrink_to_fit();
-        }
+        self.days.merge(other.days);
+    }
+
+    /// The first error reading the spilled table back, when a read ended
+    /// early because of it.
+    pub fn error(&self) -> Option<String> {
+        self.days.error()
     }
 }
 
@@ -140,15 +151,15 @@ impl Analytic for WebmailReadingVolume {
 
     fn run(&self, facts: &Facts<'_>) -> Vec<Finding> {
         // Per account and day, over the addresses attributed to it.
-        let mut per_day: HashMap<(&str, i64), (Counts, Vec<&LoginRef>)> = HashMap::new();
-        for ((source, day), reading) in &facts.web_reading.days {
-            let Some(user) = facts.logins.only_account_of(*source) else {
+        let mut per_day: HashMap<(&str, i64), (Counts, Vec<LoginRef>)> = HashMap::new();
+        for ((source, day), reading) in facts.web_reading.days.sorted() {
+            let Some(user) = facts.logins.only_account_of(source) else {
                 continue;
             };
-            let entry = per_day.entry((user, *day)).or_default();
+            let entry = per_day.entry((user, day)).or_default();
             entry.0.opened += reading.counts.opened;
             entry.0.attachments += reading.counts.attachments;
-            entry.1.extend(reading.first.iter());
+            entry.1.extend(reading.first);
         }
         // Each account's days in order: the busiest day before each one (rolling).
         let firsts = facts.logins.first_logins();
@@ -183,8 +194,11 @@ impl Analytic for WebmailReadingVolume {
             if !opened && !attached {
                 continue;
             }
-            refs.sort_by_key(|l| l.timestamp);
+            refs.sort_by(|a, b| {
+                (a.timestamp, &a.path, a.line).cmp(&(b.timestamp, &b.path, b.line))
+            });
             refs.truncate(vigie_event::EVIDENCE_KEPT);
+            let refs: Vec<&LoginRef> = refs.iter().collect();
             let date = Timestamp::from_unix(day * 86_400, 0).to_string();
             let reason = format!(
                 "{user}: {} messages opened and {} attachments downloaded through the webmail on {}; compared with its {days} earlier day(s) of webmail reading, at most {} and {} a day (rolling baseline; an account's first week is its warm-up)",
@@ -215,7 +229,7 @@ mod tests {
     use crate::analytics::{Baseline, OutboundHistory, VolumeHistory};
 
     fn reading(web: &mut WebReadingHistory, ip: &str, day: i64, opened: u64, attachments: u64) {
-        let reading = web.days.entry((ip.parse().unwrap(), day)).or_default();
+        let reading = web.days.entry((ip.parse().unwrap(), day));
         reading.counts.opened += opened;
         reading.counts.attachments += attachments;
         reading.first.push(LoginRef {
@@ -255,18 +269,20 @@ mod tests {
         };
         // 192.0.2.20 has no login: nobody to attribute it to.
         assert!(run(&web).is_empty());
-        let mut web = WebReadingHistory::default();
-        for day in 0..10 {
-            reading(&mut web, "203.0.113.66", day, 30, 4);
+        // Kept in memory, and written out every few entries.
+        for mut web in [WebReadingHistory::default(), WebReadingHistory::spilling(2)] {
+            for day in 0..10 {
+                reading(&mut web, "203.0.113.66", day, 30, 4);
+            }
+            reading(&mut web, "203.0.113.66", 12, 400, 3);
+            let found = run(&web);
+            assert_eq!(found.len(), 1, "{found:?}");
+            assert_eq!(found[0].entity.user.as_deref(), Some("alice"));
+            assert!(
+                found[0].reason.contains("400 messages"),
+                "{}",
+                found[0].reason
+            );
         }
-        reading(&mut web, "203.0.113.66", 12, 400, 3);
-        let found = run(&web);
-        assert_eq!(found.len(), 1, "{found:?}");
-        assert_eq!(found[0].entity.user.as_deref(), Some("alice"));
-        assert!(
-            found[0].reason.contains("400 messages"),
-            "{}",
-            found[0].reason
-        );
     }
 }
