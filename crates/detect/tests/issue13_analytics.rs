@@ -153,11 +153,19 @@ impl Log {
         );
     }
 
-    /// The analytics' findings over this log, with the default baseline.
+    /// The analytics' findings over this log, with the default baseline;
+    /// the same when the histories' tables are written out every few entries.
     fn findings(mut self) -> Vec<Finding> {
         self.0.sort_by_key(|(t, _)| *t);
+        let in_memory = self.findings_with(Histories::default());
+        let spilled = self.findings_with(Histories::with_memory_limit(3));
+        let json = |f: &[Finding]| serde_json::to_string(f).unwrap();
+        assert_eq!(json(&spilled), json(&in_memory));
+        in_memory
+    }
+
+    fn findings_with(&self, mut histories: Histories) -> Vec<Finding> {
         let path: Arc<str> = "mail.log".into();
-        let mut histories = Histories::default();
         let mut time = TimeContext::new(
             jiff::tz::TimeZone::UTC,
             Timestamp::from_unix(1_793_577_600, 0),

@@ -65,6 +65,7 @@ use serde::{Deserialize, Serialize};
 
 use vigie_event::{Category, Event, Evidence, Finding, Outcome, Timestamp};
 
+use super::spill::{Combine, SpillMap};
 use super::whole_mailbox_download::is_public;
 use super::{
     Analytic, FIRST_KEPT, Facts, LoginHistory, LoginRef, SentTotals, SourceHistory,
@@ -83,15 +84,34 @@ const REFUSED_MIN: u64 = 5;
 /// the rest are counted as naming none.
 const ACCOUNTS_KEPT: usize = 4096;
 
-/// Refused credentials per login service and hour.
+/// Refused credentials per login service and hour; the table spills to
+/// temporary files past [`spill::IN_MEMORY`](super::spill::IN_MEMORY) entries.
 #[derive(Default, Serialize, Deserialize)]
 pub struct FailureHistory {
-    /// Per service (`smtp`, `imap`, `pop3`, `webmail`, …) and hour since the epoch.
-    #[serde(with = "vigie_event::wire::entries")]
-    hours: AHashMap<(&'static str, i64), Hour>,
+    /// Per service and hour since the epoch.
+    hours: SpillMap<(Service, i64), Hour>,
 }
 
-#[derive(Default, Serialize, Deserialize)]
+/// A login service (`smtp`, `imap`, `pop3`, `webmail`, …: the parsers'
+/// vocabulary), which travels as text and comes back through
+/// [`vigie_event::wire::intern`].
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct Service(&'static str);
+
+impl Serialize for Service {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Service {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Service, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Ok(Service(vigie_event::wire::intern(&text)))
+    }
+}
+
+#[derive(Default, Clone, Serialize, Deserialize)]
 struct Hour {
     failures: u64,
     /// Failures per source address ([`SOURCES_KEPT`] at most).
@@ -125,28 +145,47 @@ impl FailureHistory {
             path: Arc::clone(path),
             line: event.line,
         };
-        let h = self.hours.entry((service, hour)).or_default();
+        let h = self.hours.entry((Service(service), hour));
         h.add(source, 1, [login]);
         if let Some(user) = event.user_name.as_deref() {
             h.count_account(source, user.into(), 1);
         }
     }
 
+    /// An empty history whose table writes out every `limit` entries.
+    pub(crate) fn spilling(limit: usize) -> FailureHistory {
+        FailureHistory {
+            hours: SpillMap::with_limit(limit),
+        }
+    }
+
     /// Adds another worker's history to this one.
     pub fn merge(&mut self, other: FailureHistory) {
-        for (key, theirs) in other.hours {
-            let mine = self.hours.entry(key).or_default();
-            mine.failures += theirs.failures;
-            mine.other += theirs.other;
-            for (source, n) in theirs.sources {
-                mine.count_source(source, n);
-            }
-            for ((source, user), n) in theirs.accounts {
-                mine.count_account(source, user, n);
-            }
-            for login in theirs.first {
-                mine.keep(login);
-            }
+        self.hours.merge(other.hours);
+    }
+
+    /// The first error reading the spilled table back, when a read ended
+    /// early because of it.
+    pub fn error(&self) -> Option<String> {
+        self.hours.error()
+    }
+}
+
+impl Combine for Hour {
+    /// Which sources and accounts are counted apart past
+    /// [`SOURCES_KEPT`] and [`ACCOUNTS_KEPT`] depends on the order the
+    /// parts come in; the totals do not.
+    fn combine(&mut self, theirs: Hour) {
+        self.failures += theirs.failures;
+        self.other += theirs.other;
+        for (source, n) in theirs.sources {
+            self.count_source(source, n);
+        }
+        for ((source, user), n) in theirs.accounts {
+            self.count_account(source, user, n);
+        }
+        for login in theirs.first {
+            self.keep(login);
         }
     }
 }
@@ -180,7 +219,7 @@ impl Hour {
     }
 
     fn keep(&mut self, login: LoginRef) {
-        super::keep_first(&mut self.first, login);
+        super::keep_earliest(&mut self.first, login);
     }
 }
 
@@ -219,7 +258,7 @@ impl Default for CredentialSpraying {
 }
 
 /// A run of hours of one service above its rhythm.
-struct Campaign<'h> {
+struct Campaign {
     service: &'static str,
     from: i64,
     to: i64,
@@ -227,14 +266,22 @@ struct Campaign<'h> {
     median: u64,
     warm: bool,
     sources: AHashMap<IpAddr, u64>,
-    first: Vec<&'h LoginRef>,
+    first: Vec<LoginRef>,
 }
 
 /// One hour's refused logins from strangers (see the module documentation).
-struct Strangers<'h> {
+struct Strangers {
     failures: u64,
     sources: AHashMap<IpAddr, u64>,
-    first: Vec<&'h LoginRef>,
+    first: Vec<LoginRef>,
+}
+
+/// What the rhythm of a service reads of one hour's [`Strangers`].
+struct Rhythm {
+    hour: i64,
+    failures: u64,
+    sources: usize,
+    busiest_source: u64,
 }
 
 /// The first successful logins the typo test reads, in seconds since the
@@ -265,10 +312,10 @@ impl<'l> Known<'l> {
     }
 }
 
-impl<'h> Strangers<'h> {
+impl Strangers {
     /// What of `h` (hour `hour` since the epoch) was not a typo (see the
     /// module documentation).
-    fn of(h: &'h Hour, hour: i64, known: &Known<'_>) -> Strangers<'h> {
+    fn of(h: &Hour, hour: i64, known: &Known<'_>) -> Strangers {
         let start = hour * 3600;
         // Per source: refusals naming an account, and those that were typos.
         let mut named: AHashMap<IpAddr, (u64, u64)> = AHashMap::new();
@@ -302,6 +349,7 @@ impl<'h> Strangers<'h> {
             .first
             .iter()
             .filter(|l| sources.contains_key(&l.source))
+            .cloned()
             .collect();
         Strangers {
             failures,
@@ -312,30 +360,35 @@ impl<'h> Strangers<'h> {
 }
 
 impl CredentialSpraying {
-    fn campaigns<'h>(
-        &self,
-        history: &'h FailureHistory,
-        logins: &LoginHistory,
-    ) -> Vec<Campaign<'h>> {
+    /// The campaigns of `history`, by service (in name order) then hour:
+    /// a first read of the table gives each hour's rhythm, a second the
+    /// raised hours' sources and evidence.
+    fn campaigns(&self, history: &FailureHistory, logins: &LoginHistory) -> Vec<Campaign> {
         let known = Known::of(logins);
-        let mut by_service: AHashMap<&'static str, Vec<(i64, Strangers<'h>)>> = AHashMap::new();
-        for ((service, hour), h) in &history.hours {
-            by_service
-                .entry(service)
-                .or_default()
-                .push((*hour, Strangers::of(h, *hour, &known)));
+        let mut services: Vec<(Service, Vec<Rhythm>)> = Vec::new();
+        for ((service, hour), h) in history.hours.sorted() {
+            let s = Strangers::of(&h, hour, &known);
+            let rhythm = Rhythm {
+                hour,
+                failures: s.failures,
+                sources: s.sources.len(),
+                busiest_source: s.sources.values().copied().max().unwrap_or(0),
+            };
+            match services.last_mut() {
+                Some((last, hours)) if *last == service => hours.push(rhythm),
+                _ => services.push((service, vec![rhythm])),
+            }
         }
-        let mut campaigns: Vec<Campaign<'h>> = Vec::new();
-        let mut services: Vec<_> = by_service.into_iter().collect();
-        services.sort_by_key(|(s, _)| *s);
-        for (service, mut hours) in services {
-            hours.sort_by_key(|(hour, _)| *hour);
-            let Some(&(first_hour, _)) = hours.first() else {
+        // The raised hours, with the median they were compared with and
+        // whether it was the warm-up's.
+        let mut raised: AHashMap<(Service, i64), (u64, bool)> = AHashMap::new();
+        for (service, hours) in &services {
+            let Some(first_hour) = hours.first().map(|r| r.hour) else {
                 continue;
             };
-            let last_hour = hours.last().map_or(first_hour, |(h, _)| *h);
-            for (hour, h) in &hours {
-                let hour = *hour;
+            let last_hour = hours.last().map_or(first_hour, |r| r.hour);
+            for h in hours {
+                let hour = h.hour;
                 // The rolling rhythm: every hour of the days before, the
                 // silent ones as zero; in the warm-up (less than a day
                 // before), the first days of the logs instead.
@@ -346,46 +399,55 @@ impl CredentialSpraying {
                     (first_hour, (first_hour + self.days * 24).min(last_hour + 1))
                 };
                 // The hours are in order: the window is one slice of them.
-                let lo = hours.partition_point(|(h2, _)| *h2 < from);
-                let hi = hours.partition_point(|(h2, _)| *h2 < to);
+                let lo = hours.partition_point(|r| r.hour < from);
+                let hi = hours.partition_point(|r| r.hour < to);
                 let mut counts: Vec<u64> = hours[lo..hi]
                     .iter()
-                    .filter(|(h2, _)| *h2 != hour)
-                    .map(|(_, h2)| h2.failures)
+                    .filter(|r| r.hour != hour)
+                    .map(|r| r.failures)
                     .collect();
                 let span = (to - from - i64::from(!warm && hour < to)).max(0) as usize;
                 counts.resize(span.max(counts.len()), 0);
                 counts.sort_unstable();
                 let median = counts.get(counts.len() / 2).copied().unwrap_or(0);
-                let busiest_source = h.sources.values().copied().max().unwrap_or(0);
-                let raised = h.failures >= self.floor
+                if h.failures >= self.floor
                     && h.failures >= self.times.saturating_mul(median.max(1))
-                    && h.sources.len() >= self.sources
-                    && busiest_source <= self.per_source;
-                if !raised {
-                    continue;
+                    && h.sources >= self.sources
+                    && h.busiest_source <= self.per_source
+                {
+                    raised.insert((*service, hour), (median, warm));
                 }
-                match campaigns.last_mut() {
-                    Some(c) if c.service == service && c.to + 1 >= hour => {
-                        c.to = hour;
-                        c.failures += h.failures;
-                        c.median = c.median.max(median);
-                        c.warm &= warm;
-                        for (ip, n) in &h.sources {
-                            *c.sources.entry(*ip).or_default() += n;
-                        }
+            }
+        }
+        let mut campaigns: Vec<Campaign> = Vec::new();
+        if raised.is_empty() {
+            return campaigns;
+        }
+        for ((service, hour), h) in history.hours.sorted() {
+            let Some(&(median, warm)) = raised.get(&(service, hour)) else {
+                continue;
+            };
+            let h = Strangers::of(&h, hour, &known);
+            match campaigns.last_mut() {
+                Some(c) if c.service == service.0 && c.to + 1 >= hour => {
+                    c.to = hour;
+                    c.failures += h.failures;
+                    c.median = c.median.max(median);
+                    c.warm &= warm;
+                    for (ip, n) in &h.sources {
+                        *c.sources.entry(*ip).or_default() += n;
                     }
-                    _ => campaigns.push(Campaign {
-                        service,
-                        from: hour,
-                        to: hour,
-                        failures: h.failures,
-                        median,
-                        warm,
-                        sources: h.sources.clone(),
-                        first: h.first.clone(),
-                    }),
                 }
+                _ => campaigns.push(Campaign {
+                    service: service.0,
+                    from: hour,
+                    to: hour,
+                    failures: h.failures,
+                    median,
+                    warm,
+                    sources: h.sources,
+                    first: h.first,
+                }),
             }
         }
         campaigns
@@ -463,7 +525,7 @@ impl Analytic for CredentialSpraying {
                 first_seen,
                 last_seen: end,
                 count: c.failures,
-                evidence: evidence(&c.first),
+                evidence: evidence(&c.first.iter().collect::<Vec<_>>()),
                 reason,
             });
             found.extend(chained);
@@ -491,7 +553,7 @@ impl CredentialSpraying {
         &self,
         facts: &Facts<'_>,
         index: &Index<'_>,
-        c: &Campaign<'_>,
+        c: &Campaign,
         end: Timestamp,
     ) -> Vec<Finding> {
         let start = Timestamp::from_unix(c.from * 3600, 0);

@@ -355,7 +355,6 @@ impl OutboundHistory {
     }
 
     /// An empty history whose tables write out every `limit` entries.
-    #[cfg(test)]
     pub(crate) fn spilling(limit: usize) -> OutboundHistory {
         OutboundHistory {
             days: SpillMap::with_limit(limit),

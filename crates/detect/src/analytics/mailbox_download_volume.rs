@@ -97,6 +97,13 @@ impl VolumeHistory {
             .add(bytes, 1, [(bytes, login)]);
     }
 
+    /// An empty history whose table writes out every `limit` entries.
+    pub(crate) fn spilling(limit: usize) -> VolumeHistory {
+        VolumeHistory {
+            days: SpillMap::with_limit(limit),
+        }
+    }
+
     /// Adds another worker's history to this one.
     pub fn merge(&mut self, other: VolumeHistory) {
         self.days.merge(other.days);
@@ -270,9 +277,7 @@ mod tests {
 
     /// As [`volumes`], the table written out every `limit` entries.
     fn spilling(limit: usize, days: &[(&str, i64, u64)]) -> VolumeHistory {
-        let mut v = VolumeHistory {
-            days: SpillMap::with_limit(limit),
-        };
+        let mut v = VolumeHistory::spilling(limit);
         for &(user, day, bytes) in days {
             let login = LoginRef {
                 timestamp: Timestamp::from_unix(day * 86_400 + 3600, 0),

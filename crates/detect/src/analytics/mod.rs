@@ -478,6 +478,21 @@ pub struct Histories {
 }
 
 impl Histories {
+    /// Empty histories whose tables that grow with the days covered (mail
+    /// sent, webmail reading, IMAP/POP3 volumes, refused logins) keep at
+    /// most `entries` entries each in memory and write the rest out to
+    /// temporary files ([`spill::SpillMap`]); [`Histories::default`] keeps
+    /// [`spill::IN_MEMORY`]. The findings are the same whatever the bound.
+    pub fn with_memory_limit(entries: usize) -> Histories {
+        Histories {
+            outbound: OutboundHistory::spilling(entries),
+            web_reading: WebReadingHistory::spilling(entries),
+            volumes: VolumeHistory::spilling(entries),
+            failures: FailureHistory::spilling(entries),
+            ..Histories::default()
+        }
+    }
+
     /// Records what `event` (from the file `path`) tells the analytics.
     pub fn add(&mut self, event: &Event<'_>, path: &Arc<str>) {
         self.add_except_sessions(event, path);
@@ -527,6 +542,7 @@ impl Histories {
             .error()
             .or_else(|| self.web_reading.error())
             .or_else(|| self.volumes.error())
+            .or_else(|| self.failures.error())
     }
 
     /// Runs every analytic ([`all`]) against `baseline`, adding their

@@ -24,7 +24,7 @@ use serde::ser::SerializeSeq;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Entries a table keeps in memory before it writes them out as a run.
-pub const IN_MEMORY: usize = 1 << 17;
+pub const IN_MEMORY: usize = 1 << 16;
 
 /// Runs a table keeps before it merges them into one: each read of the
 /// table holds a buffer per run.

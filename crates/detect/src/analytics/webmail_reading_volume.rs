@@ -101,8 +101,7 @@ impl WebReadingHistory {
     }
 
     /// An empty history whose table writes out every `limit` entries.
-    #[cfg(test)]
-    fn spilling(limit: usize) -> WebReadingHistory {
+    pub(crate) fn spilling(limit: usize) -> WebReadingHistory {
         WebReadingHistory {
             days: SpillMap::with_limit(limit),
         }
