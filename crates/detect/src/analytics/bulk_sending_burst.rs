@@ -36,11 +36,9 @@
 //! (Phishing).
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use vigie_event::{Finding, Timestamp};
 
-use super::mail_sent_from_new_address::Burst;
 use super::{Analytic, FIRST_KEPT, Facts, LoginRef, finding};
 
 /// See the module documentation.
@@ -98,7 +96,7 @@ impl Analytic for BulkSendingBurst {
         let firsts = facts.logins.first_logins();
         let mut found = Vec::new();
         // One account's hours at a time, in hour order (the table's order).
-        for (user, account_hours) in by_account(hours.sorted()) {
+        for (user, account_hours) in hours.grouped() {
             let user = &*user;
             // The server's habit: the other accounts' 99th-percentile hour.
             let mut own: Vec<u64> = account_hours
@@ -196,21 +194,6 @@ impl Analytic for BulkSendingBurst {
         }
         found
     }
-}
-
-/// The hours of `entries` (in account, then hour order) gathered per account.
-fn by_account(
-    entries: impl Iterator<Item = ((Arc<str>, i64), Burst)>,
-) -> impl Iterator<Item = (Arc<str>, Vec<(i64, Burst)>)> {
-    let mut entries = entries.peekable();
-    std::iter::from_fn(move || {
-        let ((user, hour), b) = entries.next()?;
-        let mut hours = vec![(hour, b)];
-        while let Some(((_, hour), b)) = entries.next_if(|((u, _), _)| *u == user) {
-            hours.push((hour, b));
-        }
-        Some((user, hours))
-    })
 }
 
 /// The server's hour volumes as `(volume, hours at or below it)`, in

@@ -114,19 +114,6 @@ impl VolumeHistory {
     pub fn error(&self) -> Option<String> {
         self.days.error()
     }
-
-    /// Each account's days, in account then day order.
-    fn by_account(&self) -> impl Iterator<Item = (Arc<str>, Vec<(i64, Day)>)> + '_ {
-        let mut entries = self.days.sorted().peekable();
-        std::iter::from_fn(move || {
-            let ((user, day), d) = entries.next()?;
-            let mut days = vec![(day, d)];
-            while let Some(((_, day), d)) = entries.next_if(|((u, _), _)| *u == user) {
-                days.push((day, d));
-            }
-            Some((user, days))
-        })
-    }
 }
 
 impl Day {
@@ -214,7 +201,7 @@ impl Analytic for MailboxDownloadVolume {
                 .is_some_and(|u| u.len() > SHARED_READER)
         };
         let mut found: Vec<Finding> = Vec::new();
-        for (user, days) in facts.volumes.by_account() {
+        for (user, days) in facts.volumes.days.grouped() {
             let user = &*user;
             let judged = judged_day(user);
             // The busiest earlier day and how many days came before (rolling).
@@ -303,7 +290,7 @@ mod tests {
             .map(|((_, day), d)| (day, d.bytes, d.sessions))
             .collect();
         assert_eq!(days, [(3, 1, 1), (4, 102, 2), (5, 30, 2), (9, 7, 1)]);
-        let (_, fifth) = b.by_account().next().unwrap().1.remove(2);
+        let (_, fifth) = b.days.grouped().next().unwrap().1.remove(2);
         let largest: Vec<u64> = fifth.largest.iter().map(|(n, _)| *n).collect();
         assert_eq!(largest, [20, 10]);
     }

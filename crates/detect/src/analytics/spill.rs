@@ -193,6 +193,27 @@ where
     }
 }
 
+impl<A, B, V> SpillMap<(A, B), V>
+where
+    A: Eq + Hash + Ord + Clone + Serialize + DeserializeOwned,
+    B: Eq + Hash + Ord + Clone + Serialize + DeserializeOwned,
+    V: Default + Combine + Clone + Serialize + DeserializeOwned,
+{
+    /// The entries gathered by the first part of their key (an account, a
+    /// service), in key order: one group in memory at a time.
+    pub fn grouped(&self) -> impl Iterator<Item = (A, Vec<(B, V)>)> + '_ {
+        let mut entries = self.sorted().peekable();
+        std::iter::from_fn(move || {
+            let ((a, b), v) = entries.next()?;
+            let mut group = vec![(b, v)];
+            while let Some(((_, b), v)) = entries.next_if(|((next, _), _)| *next == a) {
+                group.push((b, v));
+            }
+            Some((a, group))
+        })
+    }
+}
+
 /// Writes `entries` (`(key, value)` pairs, by reference or not, in key
 /// order) to a new temporary file.
 fn write_run<T: Serialize>(entries: impl Iterator<Item = T>) -> io::Result<Run> {
