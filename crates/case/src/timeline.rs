@@ -4,8 +4,10 @@
 use std::io::{self, Write};
 
 use serde_json::json;
-use vigie_event::Finding;
 use vigie_event::csv::write_cell;
+use vigie_event::{Finding, Timestamp};
+
+use crate::answers::is_undated;
 
 /// A set of columns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,11 +59,22 @@ fn evidence_text(f: &Finding, all: bool) -> String {
     text.join(" ")
 }
 
-/// The profile's rows: a header, then one row per finding.
+/// The profile's rows: a header, then one row per finding, in time order.
+/// A message that tells no arrival time ([`is_undated`]) comes last with
+/// no time in the standard and verbose profiles; Timesketch and ECS
+/// require one, so there it keeps the epoch its finding carries (its
+/// reason says it has none).
 fn rows(findings: &[Finding], profile: Profile) -> (Vec<&'static str>, Vec<Vec<String>>) {
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
     let mut sorted: Vec<&Finding> = findings.iter().collect();
-    sorted.sort_by_key(|f| f.first_seen);
+    sorted.sort_by_key(|f| (is_undated(f), f.first_seen));
+    let time = |f: &Finding, t: Timestamp| {
+        if is_undated(f) {
+            String::new()
+        } else {
+            t.to_string()
+        }
+    };
     match profile {
         Profile::Standard | Profile::Verbose => {
             let verbose = profile == Profile::Verbose;
@@ -84,7 +97,7 @@ fn rows(findings: &[Finding], profile: Profile) -> (Vec<&'static str>, Vec<Vec<S
                 .iter()
                 .map(|f| {
                     let mut row = vec![
-                        f.first_seen.to_string(),
+                        time(f, f.first_seen),
                         f.level.clone(),
                         f.rule_id.clone(),
                         f.title.clone(),
@@ -96,7 +109,7 @@ fn rows(findings: &[Finding], profile: Profile) -> (Vec<&'static str>, Vec<Vec<S
                         f.reason.clone(),
                     ];
                     if verbose {
-                        row.extend([f.last_seen.to_string(), f.attack.join(" ")]);
+                        row.extend([time(f, f.last_seen), f.attack.join(" ")]);
                     }
                     row
                 })

@@ -185,4 +185,14 @@ fn an_undated_message_is_out_of_when_and_off_the_axis() {
         html.contains("<span class=\"filetime\">no arrival time</span>"),
         "not listed apart"
     );
+    // The timeline gives it no time either.
+    let timeline = std::fs::read_to_string(case.path().join("timeline.csv")).unwrap();
+    assert!(!timeline.contains("1970-01-01"), "{timeline}");
+    assert!(
+        timeline
+            .lines()
+            .skip(1)
+            .any(|row| row.starts_with(",high,VM") || row.starts_with(",critical,VM")),
+        "{timeline}"
+    );
 }
