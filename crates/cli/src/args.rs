@@ -79,8 +79,14 @@ pub enum IntelCommand {
     #[command(after_help = INTEL_IMPORT_EXAMPLES)]
     Import(IntelImportArgs),
     /// List the stored sets.
+    #[command(
+        after_help = "Examples:\n  vigie intel list\n  vigie intel list --intel-dir /srv/vigie/intel"
+    )]
     List(IntelDirArgs),
     /// Remove a stored set.
+    #[command(
+        after_help = "Examples:\n  vigie intel list                 # the sets' names\n  vigie intel remove roundpress"
+    )]
     Remove(IntelRemoveArgs),
 }
 
@@ -99,7 +105,7 @@ observables), MISP events and feed folders, OTX pulses, the ThreatFox,
 URLhaus, Feodo Tracker and SSLBL exports (CSV, JSON, text), CSV with a
 header, plain lists. Columns are read by name: references, report links,
 malware names and reporters are never taken as indicators; ip:port gives
-the address. Refanged forms (hxxp, [.], [@]) are read. Each file's report
+the address. Defanged forms (hxxp, [.], [@]) are refanged and read. Each file's report
 says how many entries were read, used, and refused by reason. A set of the
 same name is replaced. A file that is not a feed (prose, binary, other
 JSON) is refused with the reason. Exit status: 0 imported, 2 a file could
@@ -218,7 +224,7 @@ stderr and the rules that load are still run).";
 pub enum RulesCommand {
     /// Load rules and list every one that cannot be loaded, with file, line and reason.
     #[command(
-        after_help = "YAML files that are not Sigma rules (no title, detection, correlation or\nfilter: a field mapping, test fixtures) are skipped with a note.\n\nExit status: 0 every rule loads, 1 some do not, 2 usage error or no rule\nat all in the paths given."
+        after_help = "Examples:\n  vigie rules check rules/\n  vigie rules check my-rules/ --json | jq .\n\nYAML files that are not Sigma rules (no title, detection, correlation or\nfilter: a field mapping, test fixtures) are skipped with a note.\n\nExit status: 0 every rule loads, 1 some do not, 2 usage error or no rule\nat all in the paths given."
     )]
     Check(RulesCheckArgs),
 }

@@ -303,6 +303,9 @@ fn every_help_page_gives_examples() {
         &["watch"],
         &["audit"],
         &["intel", "import"],
+        &["intel", "list"],
+        &["intel", "remove"],
+        &["rules", "check"],
     ] {
         let text = help(command);
         assert!(
@@ -310,4 +313,33 @@ fn every_help_page_gives_examples() {
             "{command:?}:\n{text}"
         );
     }
+}
+
+/// A fresh user's retest: with no usable temporary folder the correlations'
+/// spill file could not be made, no event was counted, and the scan wrote
+/// its findings without any correlation's (the whole intrusion) and exit 1.
+#[test]
+fn no_temporary_folder_is_an_error_not_missing_correlations() {
+    let case = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("vigie")
+        .unwrap()
+        .env("TMPDIR", "/nonexistent/vigie-test")
+        .args([
+            "scan",
+            "--tz",
+            "UTC",
+            "--no-intel-store",
+            "--findings-only",
+            "--case",
+        ])
+        .arg(case.path())
+        .arg(logs())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("cannot keep the events correlations need in a temporary file"),
+        "{err}"
+    );
 }

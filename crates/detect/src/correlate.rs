@@ -828,6 +828,12 @@ impl Correlator {
     /// Fails when the kept events cannot be written to or read back from
     /// their temporary file.
     pub fn run(&self, mut kept: KeptEvents, base_rules: &RuleSet) -> io::Result<Vec<Finding>> {
+        // Before the emptiness test: a spill file that could not be
+        // created leaves no event counted, and no correlation must then
+        // read as none firing.
+        if let Some(e) = kept.error.take() {
+            return Err(e);
+        }
         if self.correlations.is_empty() || kept.is_empty() {
             return Ok(Vec::new());
         }
