@@ -50,6 +50,8 @@ pub struct SpillMap<K, V> {
     map: AHashMap<K, V>,
     runs: Vec<Run>,
     limit: usize,
+    /// Where runs are written: the system's temporary folder when `None`.
+    dir: Option<std::path::PathBuf>,
     /// Set once a run could not be written: the entries then stay in
     /// memory (nothing is lost, the bound is).
     unspillable: bool,
@@ -77,6 +79,7 @@ impl<K, V> SpillMap<K, V> {
             map: AHashMap::new(),
             runs: Vec::new(),
             limit: limit.max(1),
+            dir: None,
             unspillable: false,
             read_error: Mutex::new(None),
         }
@@ -156,7 +159,7 @@ where
     fn spill(&mut self) {
         let mut entries: Vec<(K, V)> = self.map.drain().collect();
         entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        match write_run(entries.iter().map(|(k, v)| (k, v))) {
+        match write_run(self.dir.as_deref(), entries.iter().map(|(k, v)| (k, v))) {
             Ok(run) => self.runs.push(run),
             Err(_) => {
                 self.unspillable = true;
@@ -180,7 +183,7 @@ where
             })
             .collect();
         let error = Mutex::new(None);
-        let written = write_run(Merged::new(sources, &error));
+        let written = write_run(self.dir.as_deref(), Merged::new(sources, &error));
         match (
             written,
             error.into_inner().unwrap_or_else(|e| e.into_inner()),
@@ -215,9 +218,15 @@ where
 }
 
 /// Writes `entries` (`(key, value)` pairs, by reference or not, in key
-/// order) to a new temporary file.
-fn write_run<T: Serialize>(entries: impl Iterator<Item = T>) -> io::Result<Run> {
-    let file = tempfile::tempfile()?;
+/// order) to a new temporary file in `dir` (the system's when `None`).
+fn write_run<T: Serialize>(
+    dir: Option<&std::path::Path>,
+    entries: impl Iterator<Item = T>,
+) -> io::Result<Run> {
+    let file = match dir {
+        Some(dir) => tempfile::tempfile_in(dir)?,
+        None => tempfile::tempfile()?,
+    };
     let mut out = BufWriter::with_capacity(READ_BUFFER, &file);
     let mut count = 0;
     for entry in entries {
@@ -496,6 +505,21 @@ mod tests {
             back.sorted().collect::<Vec<_>>(),
             t.sorted().collect::<Vec<_>>()
         );
+    }
+
+    #[test]
+    fn a_table_that_cannot_be_written_out_stays_whole_in_memory() {
+        let keys = || (0..5000u32).map(|i| i.wrapping_mul(2_654_435_761) % 1000);
+        let whole: Vec<_> = table(usize::MAX, keys()).sorted().collect();
+        let mut t: SpillMap<(String, u32), Count> = SpillMap::with_limit(5);
+        t.dir = Some("/nonexistent/vigie-spill".into());
+        for k in keys() {
+            t.entry((format!("user{}", k % 7), k % 11)).0 += 1;
+        }
+        assert_eq!(t.runs(), 0);
+        assert!(t.unspillable);
+        assert_eq!(t.sorted().collect::<Vec<_>>(), whole);
+        assert!(t.error().is_none());
     }
 
     #[test]
