@@ -343,3 +343,34 @@ fn no_temporary_folder_is_an_error_not_missing_correlations() {
         "{err}"
     );
 }
+
+/// A fresh user's retest: `--sigma` given an empty folder ran without a word.
+#[test]
+fn a_sigma_folder_without_rules_is_named() {
+    let case = tempfile::tempdir().unwrap();
+    let rules = tempfile::tempdir().unwrap();
+    std::fs::write(rules.path().join("README.txt"), "my rules go here\n").unwrap();
+    let out = Command::cargo_bin("vigie")
+        .unwrap()
+        .args([
+            "scan",
+            "--tz",
+            "UTC",
+            "--no-intel-store",
+            "--findings-only",
+            "--sigma",
+        ])
+        .arg(rules.path())
+        .arg("--case")
+        .arg(case.path())
+        .arg(logs())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no Sigma rule in --sigma") && err.contains("no .yml or .yaml file"),
+        "{err}"
+    );
+    // The built-in pack still ran.
+    assert_eq!(out.status.code(), Some(1), "{err}");
+}

@@ -19,6 +19,30 @@ use crate::events_out::{Batch, EventsOut};
 use crate::input::Inputs;
 use crate::terminal::{cell, sanitize};
 
+/// Says which `--sigma` paths hold no YAML file at all (an empty folder,
+/// a folder of other files): the scan then runs without what the analyst
+/// meant to add. A path that does not exist is a rule error already, and a
+/// YAML file that is not a rule is named when the rules load.
+fn note_folders_without_rules(paths: &[std::path::PathBuf]) {
+    for path in paths.iter().filter(|p| p.is_dir()) {
+        let yaml = walkdir::WalkDir::new(path)
+            .into_iter()
+            .filter_map(Result::ok)
+            .any(|e| {
+                e.file_type().is_file()
+                    && e.path()
+                        .extension()
+                        .is_some_and(|x| x == "yml" || x == "yaml")
+            });
+        if !yaml {
+            eprintln!(
+                "vigie: no Sigma rule in --sigma {}: no .yml or .yaml file there",
+                sanitize(&path.display().to_string())
+            );
+        }
+    }
+}
+
 /// Runs the subcommand.
 pub fn run(args: ScanArgs) -> Result<ExitCode> {
     let config = EngineConfig::from(&args);
@@ -29,6 +53,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
             sanitize(&one_line(&e.to_string()))
         );
     }
+    note_folders_without_rules(&args.rules.sigma);
     let mut inputs = Inputs::prepare(&args.input)?;
     refuse_case_around_inputs(&args.case, &args.input.paths)?;
     case::create(&args.case)?;
