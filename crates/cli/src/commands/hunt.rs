@@ -59,7 +59,9 @@ pub fn run(args: HuntArgs) -> Result<ExitCode> {
         match result {
             Ok(0) => {}
             Ok(_) => failed = true,
-            Err(e) if super::events::is_broken_pipe(&e) => return Ok(ExitCode::SUCCESS),
+            // The reader left (`| head`) while a match was written:
+            // matches were found, whatever came after.
+            Err(e) if super::events::is_broken_pipe(&e) => return Ok(ExitCode::from(1)),
             Err(e) => {
                 eprintln!(
                     "vigie: {}: {}",
@@ -71,7 +73,7 @@ pub fn run(args: HuntArgs) -> Result<ExitCode> {
         }
     }
     match out.flush() {
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::from(1)),
         flushed => flushed.context("cannot write the output")?,
     }
     Ok(ExitCode::from(if failed {
