@@ -71,7 +71,7 @@ fn a_c2_url_decoded_from_an_onerror_handler_is_matched_against_the_feed() {
         .expect("the message is flagged");
     assert!(
         message["reason"].as_str().unwrap().contains(&format!(
-            "VM041 payload_value in part 1 line 0: Url {C2} (decoded: atob)"
+            "VM041 payload_value in part 1: Url {C2} (decoded: atob)"
         )),
         "{message:#?}"
     );

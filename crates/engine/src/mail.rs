@@ -714,8 +714,13 @@ fn describe(report: &MessageReport) -> String {
         .iter()
         .take(8)
         .map(|i| {
+            // Line 0: the part's headers, which have no body line.
+            let line = match i.line {
+                0 => String::new(),
+                n => format!(" line {n}"),
+            };
             format!(
-                "{} {}{} in part {} line {}: {}",
+                "{} {}{} in part {}{line}: {}",
                 i.code,
                 i.name,
                 i.cve
@@ -723,7 +728,6 @@ fn describe(report: &MessageReport) -> String {
                     .map(|c| format!(" ({c})"))
                     .unwrap_or_default(),
                 i.part,
-                i.line,
                 i.snippet
             )
         })

@@ -87,7 +87,7 @@ fn the_old_generic_label_pulled_towards_mdaemons_actor() {
 
 #[test]
 fn zimbras_calendar_header_exploit_points_to_the_actor_that_used_it() {
-    let reason = "message \"Invite\" from x to alice@lab.test: VM021 zimbra_calendar_header_markup (CVE-2024-27443) in part headers line 0: X-Zimbra-Calendar-Intended-For:<img src=x onerror=…>";
+    let reason = "message \"Invite\" from x to alice@lab.test: VM021 zimbra_calendar_header_markup (CVE-2024-27443) in part headers: X-Zimbra-Calendar-Intended-For:<img src=x onerror=…>";
     let a = attribute(&[mail_finding("VM021", reason)], &[], &Profiles::builtin());
     assert_eq!(a.hypotheses[0].name, "APT28", "{:#?}", a.hypotheses[0]);
     let wv = a
