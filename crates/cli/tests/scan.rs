@@ -1,6 +1,7 @@
 //! `vigie scan` on the embedded lab intrusion: findings written to the case,
 //! each pointing at real lines; exit 1 with findings, 0 without.
 
+use std::ffi::OsStr;
 use std::path::PathBuf;
 
 use assert_cmd::Command;
@@ -180,7 +181,6 @@ fn unreadable_entries_of_a_mail_store_are_named_as_what_they_are() {
 /// strings) that lead back to the very files.
 #[test]
 fn evidence_paths_of_files_named_in_no_utf8_can_be_opened() {
-    use std::ffi::OsStr;
     use std::os::unix::ffi::OsStrExt;
 
     let dir = tempfile::tempdir().unwrap();
@@ -350,22 +350,15 @@ fn a_sigma_folder_without_rules_is_named() {
     let case = tempfile::tempdir().unwrap();
     let rules = tempfile::tempdir().unwrap();
     std::fs::write(rules.path().join("README.txt"), "my rules go here\n").unwrap();
-    let out = Command::cargo_bin("vigie")
-        .unwrap()
-        .args([
-            "scan",
-            "--tz",
-            "UTC",
-            "--no-intel-store",
-            "--findings-only",
-            "--sigma",
-        ])
-        .arg(rules.path())
-        .arg("--case")
-        .arg(case.path())
-        .arg(logs())
-        .output()
-        .unwrap();
+    let out = common::run(
+        case.path(),
+        &[
+            OsStr::new("--findings-only"),
+            OsStr::new("--sigma"),
+            rules.path().as_os_str(),
+        ],
+        &[logs()],
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("no Sigma rule in --sigma") && err.contains("no .yml or .yaml file"),
