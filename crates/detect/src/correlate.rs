@@ -34,6 +34,9 @@ use crate::detector::{Detector, RuleInfo, rule_info};
 use crate::mapping::Mapping;
 use crate::sigma::RuleSet;
 
+mod ordered;
+use ordered::{Fed, Sorter};
+
 /// Rules of one kept event that correlations refer to (more are not kept:
 /// no correlation of the pack reads more than two rules of one event).
 const KEPT_RULES: usize = 4;
@@ -187,6 +190,12 @@ impl KeptEvents {
 
     /// Moves the events of `other` into this one.
     pub fn merge(&mut self, mut other: KeptEvents) {
+        // Into an empty one, taken whole, its interners with it: interning
+        // them again would hold two copies at once.
+        if self.writer.is_none() && self.merged.is_empty() && self.error.is_none() {
+            *self = other;
+            return;
+        }
         let spills = match other.spills() {
             Ok(_) => std::mem::take(&mut other.merged),
             Err(e) => {
@@ -515,6 +524,10 @@ pub struct Correlator {
     pruned_by: HashMap<usize, Vec<(usize, usize)>>,
     /// The longest timespan of the correlations, in seconds.
     longest_timespan: i64,
+    /// How many kept events stage two holds in memory while it orders them,
+    /// and of those it has fed ([`ordered::CHUNK`] unless set by
+    /// [`Correlator::with_memory_limit`]).
+    chunk: usize,
 }
 
 /// How a `temporal` or `temporal_ordered` correlation lets stage two drop
@@ -652,6 +665,7 @@ impl Correlator {
             .unwrap_or(0);
         Correlator {
             longest_timespan,
+            chunk: ordered::CHUNK,
             mapping,
             correlations: correlations.clone(),
             referenced,
@@ -663,6 +677,15 @@ impl Correlator {
             always,
             pruned_by,
         }
+    }
+
+    /// The same correlator holding at most `events` kept events in memory
+    /// (at least one) while stage two orders them; the rest go to sorted
+    /// runs in temporary files. The findings do not depend on it: tests set
+    /// a tiny limit to read the spilled path on small inputs.
+    pub fn with_memory_limit(mut self, events: usize) -> Correlator {
+        self.chunk = events.max(1);
+        self
     }
 
     /// Whether an event that matched these detector rules must be kept for stage two.
@@ -716,8 +739,9 @@ impl Correlator {
         }
     }
 
-    /// The kept events some correlation can use ([`Pruning`]), in time order.
-    fn usable(&self, kept: &mut KeptEvents) -> io::Result<Vec<Kept>> {
+    /// The kept events some correlation can use ([`Pruning`]), in time
+    /// order, at most [`Correlator::chunk`] of them in memory.
+    fn usable(&self, kept: &mut KeptEvents) -> io::Result<ordered::Merge> {
         // The group key of each distinct value tuple, per pruning.
         let keys: Vec<Vec<u32>> = self
             .prunings
@@ -787,8 +811,12 @@ impl Correlator {
                 times.retain(|_, moments| !moments.is_empty());
             }
         }
-        let mut usable = Vec::new();
+        let mut usable = Sorter::new(ordered::ranks(&kept.paths.strings), self.chunk);
+        let mut written = Ok(());
         kept.for_each(|e| {
+            if written.is_err() {
+                return;
+            }
             let keep = e.rules().any(|rule| {
                 if !prunable(rule) {
                     return self.referenced.contains_key(&rule);
@@ -811,16 +839,13 @@ impl Correlator {
                 })
             });
             if keep {
-                usable.push(e);
+                written = usable.push(e);
             }
         })?;
+        written?;
         // Ties in time are put in file and line order, so that the result does
         // not depend on the order in which workers' events were merged.
-        usable.sort_by(|a, b| {
-            let path = |k: &Kept| &kept.paths.strings[k.path as usize];
-            (a.timestamp, path(a), a.line).cmp(&(b.timestamp, path(b), b.line))
-        });
-        Ok(usable)
+        usable.finish()
     }
 
     /// Stage two: the correlation findings of the kept events, in any order.
@@ -838,9 +863,12 @@ impl Correlator {
             return Ok(Vec::new());
         }
         let events = self.usable(&mut kept)?;
+        let mut fed = Fed::new(self.chunk);
         let mut engine = self.engine(base_rules);
         let mut open: HashMap<(String, Vec<(String, String)>), Finding> = HashMap::new();
-        for (index, k) in events.iter().enumerate() {
+        for (index, k) in events.enumerate() {
+            let k = k?;
+            fed.push(k)?;
             // The engine drops expired windows only when its state is full
             // (and then the stalest groups, expired or not): in time order,
             // clearing them now and then keeps its memory to the live windows.
@@ -848,7 +876,7 @@ impl Correlator {
                 engine.evict_expired(k.timestamp.unix_seconds());
             }
             let view = KeptView {
-                values: kept.values_of(k),
+                values: kept.values_of(&k),
                 index,
                 fields: &self.fields,
                 mapping: &self.mapping,
@@ -864,10 +892,13 @@ impl Correlator {
                 let finding = open
                     .entry((id, body.group_key.clone()))
                     .or_insert_with(|| opened(info, &body, k.timestamp));
-                let referenced = referenced_events(&body)
-                    .filter_map(|i| events.get(i))
-                    .map(|e| (e.timestamp, kept.evidence(e)));
-                record_firing(finding, info, &body, referenced);
+                let mut referenced = Vec::new();
+                for i in referenced_events(&body) {
+                    if let Some(e) = fed.get(i as u64)? {
+                        referenced.push((e.timestamp, kept.evidence(&e)));
+                    }
+                }
+                record_firing(finding, info, &body, referenced.into_iter());
             }
         }
         let mut findings: Vec<Finding> = open.into_values().collect();

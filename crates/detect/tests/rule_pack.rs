@@ -60,23 +60,30 @@ fn fired(detector: &Detector, line: &str) -> usize {
 }
 
 /// How many findings of the correlation titled `title` a stream makes, with
-/// the whole pack loaded (correlations build on its rules).
+/// the whole pack loaded (correlations build on its rules). Stage two runs
+/// twice, the kept events ordered in memory and through sorted runs of two
+/// events on disk: the findings must be the same.
 fn correlated(pack: &RuleSet, lines: &[String], title: &str) -> usize {
     let detector = Detector::new(pack, Mapping::builtin());
+    let run = |correlator: &Correlator| {
+        let mut kept = KeptEvents::default();
+        each_event(lines, |e| {
+            let matched = detector.detect(e);
+            if correlator.wants(&matched) {
+                correlator.keep(&mut kept, e, &matched, "fixture");
+            }
+        });
+        let mut findings = correlator
+            .run(kept, pack)
+            .expect("the kept events spill to a temporary file");
+        vigie_event::Finding::sort(&mut findings);
+        findings
+    };
     let correlator = Correlator::new(pack, &detector, Mapping::builtin());
-    let mut kept = KeptEvents::default();
-    each_event(lines, |e| {
-        let matched = detector.detect(e);
-        if correlator.wants(&matched) {
-            correlator.keep(&mut kept, e, &matched, "fixture");
-        }
-    });
-    correlator
-        .run(kept, pack)
-        .expect("the kept events spill to a temporary file")
-        .iter()
-        .filter(|f| f.title == title)
-        .count()
+    let findings = run(&correlator);
+    let spilled = run(&correlator.with_memory_limit(2));
+    assert_eq!(findings, spilled, "{title}: ordered on disk");
+    findings.iter().filter(|f| f.title == title).count()
 }
 
 /// The same, fed as `vigie watch` feeds them: each event as it comes
