@@ -114,7 +114,7 @@ impl Engine {
         let StageOne {
             findings: all,
             kept,
-            histories,
+            mut histories,
             opens,
             activity,
             intel: mut intel_hits,
@@ -127,6 +127,9 @@ impl Engine {
         let detector = &self.detection.detector;
         let mut findings = all.into_findings(detector.rules());
         installer.retain(&mut findings);
+        // The correlations need memory while the analytics' tables wait:
+        // what those hold goes to their temporary files meanwhile.
+        histories.write_out();
         findings.extend(
             self.detection
                 .correlator

@@ -166,6 +166,11 @@ impl FailureHistory {
 
     /// The first error reading the spilled table back, when a read ended
     /// early because of it.
+    /// Writes the table's entries in memory out ([`SpillMap::write_out`]).
+    pub fn write_out(&mut self) {
+        self.hours.write_out();
+    }
+
     pub fn error(&self) -> Option<String> {
         self.hours.error()
     }

@@ -241,6 +241,12 @@ impl LoginHistory {
 
     /// Adds another worker's history to this one.
     pub fn merge(&mut self, other: LoginHistory) {
+        // Into an empty history, taken whole: adding it login by login
+        // would hold two copies of a large history at once.
+        if self.sources.is_empty() && self.hours.is_empty() && self.span.is_none() {
+            *self = other;
+            return;
+        }
         for ((user, _), history) in other.sources {
             for (i, login) in history.first.into_iter().enumerate() {
                 // The count goes with the first login; the rest only add evidence.
@@ -532,6 +538,16 @@ impl Histories {
         self.failures.merge(other.failures);
         self.downloads.merge(other.downloads);
         self.proxy.merge(other.proxy);
+    }
+
+    /// Writes what the spilling tables hold in memory out to their
+    /// temporary files, to give the memory to the stage that comes before
+    /// the analytics read them ([`spill::SpillMap::write_out`]).
+    pub fn write_out(&mut self) {
+        self.outbound.write_out();
+        self.web_reading.write_out();
+        self.volumes.write_out();
+        self.failures.write_out();
     }
 
     /// The first error reading a spilled table back ([`spill::SpillMap`]),

@@ -119,20 +119,35 @@ where
         self.entry(key).combine(value);
     }
 
-    /// Adds another table's entries: its runs are taken over as they are.
-    pub fn merge(&mut self, other: SpillMap<K, V>) {
+    /// Adds another table's entries: its runs are taken over as they are,
+    /// and so are the entries it holds in memory, written out as one more
+    /// run when they are many ([`write_out`](SpillMap::write_out)): adding
+    /// them one by one would hold both tables in memory at once.
+    pub fn merge(&mut self, mut other: SpillMap<K, V>) {
         if let Some(e) = other.error() {
             self.read_error
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .get_or_insert(e);
         }
+        other.write_out();
         self.runs.extend(other.runs);
         for (key, value) in other.map {
             self.add(key, value);
         }
         if self.runs.len() > RUNS_KEPT {
             self.compact();
+        }
+    }
+
+    /// Writes the entries in memory out as a run, and gives their memory
+    /// back, when they are at least an eighth of the bound: before another
+    /// stage needs the memory (stage two's correlations run while the
+    /// tables wait for the analytics). A table that small stays in memory.
+    pub fn write_out(&mut self) {
+        if self.map.len() >= (self.limit / 8).max(1) && !self.unspillable {
+            self.spill();
+            self.map = AHashMap::new();
         }
     }
 
