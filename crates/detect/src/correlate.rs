@@ -4,8 +4,8 @@
 //! Stage one runs in parallel over files and keeps, of the events that
 //! matched a rule some correlation refers to, a compact copy ([`KeptEvents`]:
 //! time, which of those rules it matched, the values of the fields
-//! correlations group by, file and line; 32 bytes in a temporary file, the
-//! values interned). Stage two drops those no correlation can use (a login
+//! correlations group by, file and line; a record of 32 bytes and the values
+//! in a temporary file, file names interned). Stage two drops those no correlation can use (a login
 //! from an address that never failed cannot complete "login after
 //! failures"), orders the rest by time across all sources and feeds them,
 //! with the rule matches stage one found, to rsigma's correlation engine;
@@ -15,6 +15,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt::Write as _;
 use std::fs::File;
+use std::hash::{BuildHasher, Hasher};
 use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 
 use ahash::AHashMap;
@@ -50,23 +51,30 @@ const NO_RULE: u16 = u16::MAX;
 /// Separates the values of a kept event (a control character no parser keeps).
 const SEPARATOR: char = '\u{1f}';
 
-/// Per group key, moments in seconds.
-type Moments = AHashMap<u32, Vec<i64>>;
+/// Per group (its hash), moments in seconds.
+type Moments = AHashMap<u64, Vec<i64>>;
 
-/// A compact copy of an event that a correlation needs: 32 bytes, its values
-/// and file interned in the [`KeptEvents`] that holds it.
+/// A compact copy of an event that a correlation needs; its values travel
+/// beside it (see [`RECORD`]).
 #[derive(Clone, Copy)]
 struct Kept {
     timestamp: Timestamp,
     line: u64,
-    /// The values of [`Correlator::fields`], an index into [`KeptEvents::values`].
-    values: u32,
+    /// The file, an index into [`KeptEvents::paths`].
     path: u32,
     rules: [u16; KEPT_RULES],
 }
 
-/// The size of a [`Kept`] in a spill file.
+/// The size of a [`Kept`] in a spill file: a record of 32 bytes (time,
+/// line, the length of the values, file, rules), followed by that many
+/// bytes of values (those of [`Correlator::fields`], UTF-8, separated by
+/// [`SEPARATOR`]).
 const RECORD: usize = 32;
+
+/// The longest values a record carries, in bytes: longer ones are cut (at
+/// a character boundary) when kept, and a longer length read back is a
+/// damaged file.
+const MAX_VALUES: usize = 1 << 16;
 
 impl Kept {
     fn rules(&self) -> impl Iterator<Item = usize> + '_ {
@@ -76,11 +84,12 @@ impl Kept {
             .map(|r| usize::from(*r))
     }
 
-    fn encode(&self) -> [u8; RECORD] {
+    /// The record of this event, whose values are `values_len` bytes long.
+    fn encode(&self, values_len: u32) -> [u8; RECORD] {
         let mut out = [0u8; RECORD];
         out[..8].copy_from_slice(&self.timestamp.0.to_le_bytes());
         out[8..16].copy_from_slice(&self.line.to_le_bytes());
-        out[16..20].copy_from_slice(&self.values.to_le_bytes());
+        out[16..20].copy_from_slice(&values_len.to_le_bytes());
         out[20..24].copy_from_slice(&self.path.to_le_bytes());
         for (i, rule) in self.rules.iter().enumerate() {
             out[24 + 2 * i..26 + 2 * i].copy_from_slice(&rule.to_le_bytes());
@@ -88,49 +97,90 @@ impl Kept {
         out
     }
 
-    fn decode(record: &[u8; RECORD]) -> Kept {
+    /// The event of a record, and the length of the values that follow it.
+    fn decode(record: &[u8; RECORD]) -> (Kept, usize) {
         let u64_at = |i: usize| u64::from_le_bytes(record[i..i + 8].try_into().unwrap_or_default());
         let u32_at = |i: usize| u32::from_le_bytes(record[i..i + 4].try_into().unwrap_or_default());
         let mut rules = [NO_RULE; KEPT_RULES];
         for (i, rule) in rules.iter_mut().enumerate() {
             *rule = u16::from_le_bytes([record[24 + 2 * i], record[25 + 2 * i]]);
         }
-        Kept {
+        let kept = Kept {
             timestamp: Timestamp(u64_at(0) as i64),
             line: u64_at(8),
-            values: u32_at(16),
             path: u32_at(20),
             rules,
-        }
+        };
+        (kept, u32_at(16) as usize)
     }
+
+    /// Writes the record and its values.
+    fn write(&self, values: &str, out: &mut impl Write) -> io::Result<()> {
+        out.write_all(&self.encode(values.len() as u32))?;
+        out.write_all(values.as_bytes())
+    }
+
+    /// Reads a record and its values (into `values`). Fails on a record cut
+    /// short, values longer than [`MAX_VALUES`] or not UTF-8.
+    fn read(from: &mut impl Read, values: &mut String) -> io::Result<Kept> {
+        let mut record = [0u8; RECORD];
+        from.read_exact(&mut record)?;
+        let (kept, len) = Kept::decode(&record);
+        if len > MAX_VALUES {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("a kept event's values are {len} bytes long, more than {MAX_VALUES}"),
+            ));
+        }
+        let mut bytes = std::mem::take(values).into_bytes();
+        bytes.resize(len, 0);
+        from.read_exact(&mut bytes)?;
+        *values = String::from_utf8(bytes).map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                "a kept event's values are not UTF-8",
+            )
+        })?;
+        Ok(kept)
+    }
+}
+
+/// `values` cut to at most [`MAX_VALUES`] bytes, at a character boundary.
+fn bounded(values: &str) -> &str {
+    if values.len() <= MAX_VALUES {
+        return values;
+    }
+    let mut end = MAX_VALUES;
+    while !values.is_char_boundary(end) {
+        end -= 1;
+    }
+    &values[..end]
 }
 
 /// The events stage one keeps for the correlations. They go to an anonymous
 /// temporary file as they come (stage one may keep millions: every login,
-/// when a correlation refers to logins), their values and file names to
-/// interners in memory; stage two reads them back twice, the second time
-/// keeping only those some correlation can use. One per worker, merged
-/// before stage two.
+/// when a correlation refers to logins), each with its values, so that
+/// memory holds only the interned file names; stage two reads them back
+/// twice, the second time keeping only those some correlation can use.
+/// One per worker, merged before stage two.
 #[derive(Default)]
 pub struct KeptEvents {
     /// This worker's spill file, created at the first event.
     writer: Option<BufWriter<File>>,
     written: u64,
-    /// Spill files merged from other workers, with their interners mapped onto ours.
+    /// Spill files merged from other workers, with their file ids mapped onto ours.
     merged: Vec<Spill>,
-    values: Interner,
     paths: Interner,
     scratch: String,
     /// The first error writing the spill file; stage two reports it.
     error: Option<io::Error>,
 }
 
-/// A finished spill file: its events, and the map from the interner ids in
-/// it to those of the [`KeptEvents`] that holds it (none: the same).
+/// A finished spill file: its events, and the map from the file ids in it
+/// to those of the [`KeptEvents`] that holds it (none: the same).
 struct Spill {
     file: File,
     events: u64,
-    values: Option<Vec<u32>>,
     paths: Option<Vec<u32>>,
 }
 
@@ -145,7 +195,7 @@ impl KeptEvents {
         self.len() == 0
     }
 
-    fn push(&mut self, kept: Kept) {
+    fn push(&mut self, kept: Kept, values: &str) {
         if self.error.is_some() {
             return;
         }
@@ -159,7 +209,7 @@ impl KeptEvents {
                 }
             },
         };
-        match writer.write_all(&kept.encode()) {
+        match kept.write(bounded(values), writer) {
             Ok(()) => self.written += 1,
             Err(e) => self.error = Some(e),
         }
@@ -179,7 +229,6 @@ impl KeptEvents {
                 Spill {
                     file,
                     events: self.written,
-                    values: None,
                     paths: None,
                 },
             );
@@ -190,8 +239,7 @@ impl KeptEvents {
 
     /// Moves the events of `other` into this one.
     pub fn merge(&mut self, mut other: KeptEvents) {
-        // Into an empty one, taken whole, its interners with it: interning
-        // them again would hold two copies at once.
+        // Into an empty one, taken whole.
         if self.writer.is_none() && self.merged.is_empty() && self.error.is_none() {
             *self = other;
             return;
@@ -203,55 +251,38 @@ impl KeptEvents {
                 return;
             }
         };
-        let values: Vec<u32> = other
-            .values
-            .strings
-            .iter()
-            .map(|s| self.values.intern(s))
-            .collect();
         let paths: Vec<u32> = other
             .paths
             .strings
             .iter()
             .map(|s| self.paths.intern(s))
             .collect();
-        let compose = |inner: Option<Vec<u32>>, outer: &Vec<u32>| match inner {
-            None => outer.clone(),
-            Some(inner) => inner.iter().map(|&i| outer[i as usize]).collect(),
-        };
         for spill in spills {
+            let paths = match spill.paths {
+                None => paths.clone(),
+                Some(inner) => inner.iter().map(|&i| paths[i as usize]).collect(),
+            };
             self.merged.push(Spill {
                 file: spill.file,
                 events: spill.events,
-                values: Some(compose(spill.values, &values)),
-                paths: Some(compose(spill.paths, &paths)),
+                paths: Some(paths),
             });
         }
     }
 
-    /// Calls `each` on every kept event, in no particular order.
-    fn for_each(&mut self, mut each: impl FnMut(Kept)) -> io::Result<()> {
+    /// Calls `each` on every kept event and its values, in no particular order.
+    fn for_each(&mut self, mut each: impl FnMut(Kept, &str)) -> io::Result<()> {
+        let mut values = String::new();
         for spill in self.spills()? {
             spill.file.seek(SeekFrom::Start(0))?;
             let mut reader = BufReader::with_capacity(1 << 16, &spill.file);
-            let mut record = [0u8; RECORD];
             for _ in 0..spill.events {
-                reader.read_exact(&mut record)?;
-                let mut kept = Kept::decode(&record);
-                let map = |ids: &Option<Vec<u32>>, id: u32| {
-                    ids.as_ref()
-                        .map_or(id, |ids| ids.get(id as usize).copied().unwrap_or(id))
-                };
-                kept.values = map(&spill.values, kept.values);
-                kept.path = map(&spill.paths, kept.path);
-                each(kept);
+                let mut kept = Kept::read(&mut reader, &mut values)?;
+                kept.path = mapped(&spill.paths, kept.path);
+                each(kept, &values);
             }
         }
         Ok(())
-    }
-
-    fn values_of(&self, kept: &Kept) -> &str {
-        &self.values.strings[kept.values as usize]
     }
 
     fn evidence(&self, kept: &Kept) -> Evidence {
@@ -263,13 +294,18 @@ impl KeptEvents {
     }
 }
 
+/// The id `ids` maps `id` to (none: itself).
+fn mapped(ids: &Option<Vec<u32>>, id: u32) -> u32 {
+    ids.as_ref()
+        .map_or(id, |ids| ids.get(id as usize).copied().unwrap_or(id))
+}
+
 /// What a [`KeptEvents`] holds, as it travels between processes: every kept
-/// event as its 32-byte record (ids into `values` and `paths`), the spill
-/// files read back. Written by `Serialize`, made a [`KeptEvents`] again (with
-/// a new spill file) by `Deserialize`.
+/// event as its record and values (file ids into `paths`), the spill files
+/// read back. Written by `Serialize`, made a [`KeptEvents`] again (with a
+/// new spill file) by `Deserialize`.
 #[derive(Serialize, Deserialize)]
 struct KeptWire {
-    values: Vec<Arc<str>>,
     paths: Vec<Arc<str>>,
     #[serde(with = "serde_bytes")]
     records: Vec<u8>,
@@ -284,42 +320,42 @@ impl Serialize for KeptEvents {
                 "the kept events could not be written: {e}"
             )));
         }
-        let len = usize::try_from(self.len()).map_err(S::Error::custom)?;
-        let mut records = Vec::with_capacity(len.saturating_mul(RECORD));
+        let mut records = Vec::new();
         if let Some(writer) = &self.writer {
             // What the writer flushed is in the file, the rest in its buffer;
             // read at an offset so that the writer's position is left alone.
             let buffered = writer.buffer();
-            let flushed = (self.written as usize * RECORD).saturating_sub(buffered.len());
-            let start = records.len();
-            records.resize(start + flushed, 0);
-            read_exact_at(writer.get_ref(), &mut records[start..], 0).map_err(S::Error::custom)?;
+            let size = writer.get_ref().metadata().map_err(S::Error::custom)?.len();
+            let flushed = usize::try_from(size).map_err(S::Error::custom)?;
+            records.resize(flushed, 0);
+            read_exact_at(writer.get_ref(), &mut records, 0).map_err(S::Error::custom)?;
             records.extend_from_slice(buffered);
         }
         for spill in &self.merged {
+            let size = spill.file.metadata().map_err(S::Error::custom)?.len();
             let start = records.len();
-            let size = spill.events as usize * RECORD;
-            records.resize(start + size, 0);
+            records.resize(start + usize::try_from(size).map_err(S::Error::custom)?, 0);
             read_exact_at(&spill.file, &mut records[start..], 0).map_err(S::Error::custom)?;
-            if spill.values.is_none() && spill.paths.is_none() {
+            if spill.paths.is_none() {
                 continue;
             }
-            for record in records[start..].chunks_exact_mut(RECORD) {
-                let Ok(bytes) = <&mut [u8; RECORD]>::try_from(record) else {
-                    continue;
+            // The file id sits at the same place in every record: patched
+            // in place, record by record.
+            let mut at = start;
+            for _ in 0..spill.events {
+                let Some(record) = records.get_mut(at..at + RECORD) else {
+                    return Err(S::Error::custom("kept events: a spill file is cut short"));
                 };
-                let mut kept = Kept::decode(bytes);
-                let map = |ids: &Option<Vec<u32>>, id: u32| {
-                    ids.as_ref()
-                        .map_or(id, |ids| ids.get(id as usize).copied().unwrap_or(id))
+                let Ok(header) = <&mut [u8; RECORD]>::try_from(record) else {
+                    return Err(S::Error::custom("kept events: a spill file is cut short"));
                 };
-                kept.values = map(&spill.values, kept.values);
-                kept.path = map(&spill.paths, kept.path);
-                *bytes = kept.encode();
+                let (mut kept, len) = Kept::decode(header);
+                kept.path = mapped(&spill.paths, kept.path);
+                *header = kept.encode(len as u32);
+                at += RECORD + len;
             }
         }
         KeptWire {
-            values: self.values.strings.clone(),
             paths: self.paths.strings.clone(),
             records,
         }
@@ -328,46 +364,34 @@ impl Serialize for KeptEvents {
 }
 
 impl<'de> Deserialize<'de> for KeptEvents {
-    /// Fails on a record that is cut short or names a value or file that is
-    /// not there, and when the new spill file cannot be written.
+    /// Fails on a record that is cut short, carries values that are too long
+    /// or not UTF-8, or names a file that is not there, and when the new
+    /// spill file cannot be written.
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<KeptEvents, D::Error> {
         use serde::de::Error;
         let wire = KeptWire::deserialize(deserializer)?;
-        if wire.records.len() % RECORD != 0 {
-            return Err(D::Error::custom("kept events: a record is cut short"));
-        }
         let mut kept = KeptEvents::default();
-        for s in &wire.values {
-            kept.values.intern(s);
-        }
         for s in &wire.paths {
             kept.paths.intern(s);
         }
-        // Interning merged equal strings: map each id onto the interned one.
-        let ids = |interner: &Interner, strings: &[Arc<str>]| -> Vec<u32> {
-            strings
-                .iter()
-                .map(|s| interner.index.get(s).copied().unwrap_or_default())
-                .collect()
-        };
-        let values = ids(&kept.values, &wire.values);
-        let paths = ids(&kept.paths, &wire.paths);
-        for record in wire.records.chunks_exact(RECORD) {
-            let Ok(bytes) = <&[u8; RECORD]>::try_from(record) else {
-                continue;
-            };
-            let mut event = Kept::decode(bytes);
-            let (Some(&v), Some(&p)) = (
-                values.get(event.values as usize),
-                paths.get(event.path as usize),
-            ) else {
+        // Interning merged equal names: map each id onto the interned one.
+        let paths: Vec<u32> = wire
+            .paths
+            .iter()
+            .map(|s| kept.paths.index.get(s).copied().unwrap_or_default())
+            .collect();
+        let mut reader = wire.records.as_slice();
+        let mut values = String::new();
+        while !reader.is_empty() {
+            let mut event = Kept::read(&mut reader, &mut values)
+                .map_err(|e| D::Error::custom(format!("kept events: {e}")))?;
+            let Some(&p) = paths.get(event.path as usize) else {
                 return Err(D::Error::custom(
-                    "kept events: a record names a value or file that is not there",
+                    "kept events: a record names a file that is not there",
                 ));
             };
-            event.values = v;
             event.path = p;
-            kept.push(event);
+            kept.push(event, &values);
         }
         if let Some(e) = kept.error.take() {
             return Err(D::Error::custom(format!(
@@ -708,16 +732,17 @@ impl Correlator {
         for (slot, (rule, _)) in kept_rules.iter_mut().zip(referenced) {
             *slot = u16::try_from(rule).unwrap_or(NO_RULE);
         }
-        self.write_values(event, &mut kept.scratch);
-        let values = kept.values.intern(&kept.scratch);
+        let mut values = std::mem::take(&mut kept.scratch);
+        self.write_values(event, &mut values);
         let path = kept.paths.intern(path);
-        kept.push(Kept {
+        let record = Kept {
             timestamp: event.timestamp,
             line: event.line,
-            values,
             path,
             rules: kept_rules,
-        });
+        };
+        kept.push(record, &values);
+        kept.scratch = values;
     }
 
     /// Writes the values of [`Correlator::fields`] in `event` to `values`,
@@ -742,27 +767,20 @@ impl Correlator {
     /// The kept events some correlation can use ([`Pruning`]), in time
     /// order, at most [`Correlator::chunk`] of them in memory.
     fn usable(&self, kept: &mut KeptEvents) -> io::Result<ordered::Merge> {
-        // The group key of each distinct value tuple, per pruning.
-        let keys: Vec<Vec<u32>> = self
-            .prunings
-            .iter()
-            .map(|p| {
-                let mut groups = Interner::default();
-                kept.values
-                    .strings
-                    .iter()
-                    .map(|values| {
-                        let values: Vec<&str> = values.split(SEPARATOR).collect();
-                        let key: Vec<&str> = p
-                            .positions
-                            .iter()
-                            .map(|&i| values.get(i).copied().unwrap_or_default())
-                            .collect();
-                        groups.intern(&key.join("\u{1f}"))
-                    })
-                    .collect()
-            })
-            .collect();
+        // The group of an event's values, per pruning: a keyed hash of the
+        // values it groups by. Two groups that share a hash only keep an
+        // event pruning could have dropped; the engine groups by the values.
+        let hasher = ahash::RandomState::new();
+        let group = |p: &Pruning, values: &str| {
+            let mut h = hasher.build_hasher();
+            for (i, value) in values.split(SEPARATOR).enumerate() {
+                if p.positions.contains(&i) {
+                    h.write(value.as_bytes());
+                    h.write_u8(0xff);
+                }
+            }
+            h.finish()
+        };
         let prunable =
             |rule: usize| !self.always.contains(&rule) && self.pruned_by.contains_key(&rule);
         // Per pruning and rule it refers to: per group, the moments (in
@@ -783,16 +801,15 @@ impl Correlator {
                     .collect()
             })
             .collect();
-        kept.for_each(|e| {
+        kept.for_each(|e, values| {
             for (p, pruning) in self.prunings.iter().enumerate() {
                 for (j, reference) in pruning.refs.iter().enumerate() {
                     let Some(times) = &mut company[p][j] else {
                         continue;
                     };
                     if e.rules().any(|r| reference.rules.contains(&r)) {
-                        let group = keys[p][e.values as usize];
                         times
-                            .entry(group)
+                            .entry(group(pruning, values))
                             .or_default()
                             .push(e.timestamp.unix_seconds());
                     }
@@ -813,7 +830,7 @@ impl Correlator {
         }
         let mut usable = Sorter::new(ordered::ranks(&kept.paths.strings), self.chunk);
         let mut written = Ok(());
-        kept.for_each(|e| {
+        kept.for_each(|e, values| {
             if written.is_err() {
                 return;
             }
@@ -823,7 +840,7 @@ impl Correlator {
                 }
                 let t = e.timestamp.unix_seconds();
                 self.pruned_by[&rule].iter().any(|&(p, position)| {
-                    let group = keys[p][e.values as usize];
+                    let group = group(&self.prunings[p], values);
                     // A second of slack either side: windows are compared in
                     // finer time than this test.
                     let span = self.prunings[p].timespan + 1;
@@ -839,7 +856,7 @@ impl Correlator {
                 })
             });
             if keep {
-                written = usable.push(e);
+                written = usable.push(e, values);
             }
         })?;
         written?;
@@ -866,8 +883,8 @@ impl Correlator {
         let mut fed = Fed::new(self.chunk);
         let mut engine = self.engine(base_rules);
         let mut open: HashMap<(String, Vec<(String, String)>), Finding> = HashMap::new();
-        for (index, k) in events.enumerate() {
-            let k = k?;
+        for (index, event) in events.enumerate() {
+            let (k, values) = event?;
             fed.push(k)?;
             // The engine drops expired windows only when its state is full
             // (and then the stalest groups, expired or not): in time order,
@@ -876,7 +893,7 @@ impl Correlator {
                 engine.evict_expired(k.timestamp.unix_seconds());
             }
             let view = KeptView {
-                values: kept.values_of(&k),
+                values: &values,
                 index,
                 fields: &self.fields,
                 mapping: &self.mapping,

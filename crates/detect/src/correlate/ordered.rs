@@ -1,23 +1,28 @@
 //! The kept events stage two feeds the correlation engine, in time order,
-//! without holding them all: an external merge sort (sorted runs of
-//! [`RECORD`]-byte records in anonymous temporary files, merged through a
-//! heap), and the events already fed read back by their position when a
-//! firing names them.
+//! without holding them all: an external merge sort (sorted runs of records
+//! and their values in anonymous temporary files, merged through a heap),
+//! and the events already fed read back by their position when a firing
+//! names them.
 //!
-//! Memory is bounded by the chunk size given to [`Sorter::new`] (in events
-//! of 32 bytes), whatever the number of events kept: a year of logins on a
-//! busy server is sorted in the same few megabytes as an hour of them.
+//! Memory is bounded by the chunk size given to [`Sorter::new`] (in events,
+//! each a record of [`RECORD`] bytes and its values), whatever the number of
+//! events kept: a year of logins on a busy server is sorted in the same few
+//! megabytes as an hour of them.
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BinaryHeap, VecDeque};
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{self, BufReader, BufWriter, Seek, SeekFrom, Write};
 
 use vigie_event::Timestamp;
 
 use super::{Kept, RECORD, read_exact_at};
 
-/// Events sorted in memory before a run is written: 131,072 of 32 bytes, 4 MiB.
+/// A kept event and its values.
+type Item = (Kept, String);
+
+/// Events sorted in memory before a run is written: 131,072, about 10 MiB
+/// with their values (4 MiB of records).
 pub(super) const CHUNK: usize = 1 << 17;
 
 /// Runs merged at once: past this many, they are first merged into one, so
@@ -36,7 +41,7 @@ type Key = (Timestamp, u32, u64);
 pub(super) struct Sorter {
     /// Per interned file id, the rank of its name among all names.
     rank: Vec<u32>,
-    chunk: Vec<Kept>,
+    chunk: Vec<Item>,
     chunk_size: usize,
     runs: Vec<Run>,
 }
@@ -67,9 +72,10 @@ impl Sorter {
         (k.timestamp, file, k.line)
     }
 
-    /// Adds an event. Fails when a full chunk cannot be written out.
-    pub(super) fn push(&mut self, kept: Kept) -> io::Result<()> {
-        self.chunk.push(kept);
+    /// Adds an event and its values. Fails when a full chunk cannot be
+    /// written out.
+    pub(super) fn push(&mut self, kept: Kept, values: &str) -> io::Result<()> {
+        self.chunk.push((kept, values.to_string()));
         if self.chunk.len() >= self.chunk_size {
             self.write_chunk()?;
         }
@@ -79,10 +85,10 @@ impl Sorter {
     /// Sorts the chunk (stably: pushed order breaks ties) and writes it as a run.
     fn write_chunk(&mut self) -> io::Result<()> {
         let rank = &self.rank;
-        self.chunk.sort_by_key(|k| Self::key(rank, k));
+        self.chunk.sort_by_key(|(k, _)| Self::key(rank, k));
         let mut writer = BufWriter::with_capacity(BUFFER, tempfile::tempfile()?);
-        for k in &self.chunk {
-            writer.write_all(&k.encode())?;
+        for (k, values) in &self.chunk {
+            k.write(values, &mut writer)?;
         }
         let file = writer
             .into_inner()
@@ -104,8 +110,9 @@ impl Sorter {
         let events = runs.iter().map(|r| r.events).sum();
         let mut merge = Merge::new(runs, Vec::new(), self.rank.clone())?;
         let mut writer = BufWriter::with_capacity(BUFFER, tempfile::tempfile()?);
-        for k in &mut merge {
-            writer.write_all(&k?.encode())?;
+        for item in &mut merge {
+            let (k, values) = item?;
+            k.write(&values, &mut writer)?;
         }
         let file = writer
             .into_inner()
@@ -121,7 +128,7 @@ impl Sorter {
             self.write_chunk()?;
         }
         let rank = &self.rank;
-        self.chunk.sort_by_key(|k| Self::key(rank, k));
+        self.chunk.sort_by_key(|(k, _)| Self::key(rank, k));
         Merge::new(self.runs, self.chunk, self.rank)
     }
 }
@@ -130,12 +137,12 @@ impl Sorter {
 /// merged into one order; an `Err` item ends it.
 pub(super) struct Merge {
     rank: Vec<u32>,
-    memory: std::vec::IntoIter<Kept>,
+    memory: std::vec::IntoIter<Item>,
     readers: Vec<RunReader>,
     /// The next event of each reader, by key and reader (the earlier run
     /// first on ties: runs hold events in the order they were pushed).
     heap: BinaryHeap<Reverse<(Key, usize)>>,
-    heads: Vec<Option<Kept>>,
+    heads: Vec<Option<Item>>,
     failed: bool,
 }
 
@@ -146,19 +153,19 @@ struct RunReader {
 }
 
 impl RunReader {
-    fn next(&mut self) -> io::Result<Option<Kept>> {
+    fn next(&mut self) -> io::Result<Option<Item>> {
         if self.left == 0 {
             return Ok(None);
         }
-        let mut record = [0u8; RECORD];
-        self.reader.read_exact(&mut record)?;
+        let mut values = String::new();
+        let kept = Kept::read(&mut self.reader, &mut values)?;
         self.left -= 1;
-        Ok(Some(Kept::decode(&record)))
+        Ok(Some((kept, values)))
     }
 }
 
 impl Merge {
-    fn new(runs: Vec<Run>, memory: Vec<Kept>, rank: Vec<u32>) -> io::Result<Merge> {
+    fn new(runs: Vec<Run>, memory: Vec<Item>, rank: Vec<u32>) -> io::Result<Merge> {
         let mut merge = Merge {
             rank,
             memory: memory.into_iter(),
@@ -174,7 +181,7 @@ impl Merge {
                 left: run.events,
             };
             let head = reader.next()?;
-            if let Some(k) = &head {
+            if let Some((k, _)) = &head {
                 let key = Sorter::key(&merge.rank, k);
                 merge.heap.push(Reverse((key, merge.readers.len())));
             }
@@ -186,9 +193,9 @@ impl Merge {
 }
 
 impl Iterator for Merge {
-    type Item = io::Result<Kept>;
+    type Item = io::Result<Item>;
 
-    fn next(&mut self) -> Option<io::Result<Kept>> {
+    fn next(&mut self) -> Option<io::Result<Item>> {
         if self.failed {
             return None;
         }
@@ -199,7 +206,7 @@ impl Iterator for Merge {
         let head = self.heads[i].take()?;
         match self.readers[i].next() {
             Ok(Some(next)) => {
-                let key = Sorter::key(&self.rank, &next);
+                let key = Sorter::key(&self.rank, &next.0);
                 self.heap.push(Reverse((key, i)));
                 self.heads[i] = Some(next);
             }
@@ -247,7 +254,7 @@ impl Fed {
                     .older
                     .insert(BufWriter::with_capacity(BUFFER, tempfile::tempfile()?)),
             };
-            writer.write_all(&oldest.encode())?;
+            writer.write_all(&oldest.encode(0))?;
             self.first += 1;
         }
         self.recent.push_back(kept);
@@ -268,7 +275,7 @@ impl Fed {
                 writer.flush()?;
                 let mut record = [0u8; RECORD];
                 read_exact_at(writer.get_ref(), &mut record, position * RECORD as u64)?;
-                Ok(Some(Kept::decode(&record)))
+                Ok(Some(Kept::decode(&record).0))
             }
         }
     }
@@ -298,21 +305,22 @@ mod tests {
         Kept {
             timestamp: Timestamp::from_unix(seconds, 0),
             line,
-            values: line as u32,
             path,
             rules: [NO_RULE; KEPT_RULES],
         }
     }
 
-    fn order(events: &[Kept], rank: &[u32], chunk: usize) -> Vec<(i64, u32, u64)> {
+    /// Time, file, line and values of each event, in the sorter's order.
+    fn order(events: &[Kept], rank: &[u32], chunk: usize) -> Vec<(i64, u32, u64, String)> {
         let mut sorter = Sorter::new(rank.to_vec(), chunk);
         for k in events {
-            sorter.push(*k).unwrap();
+            // Values of every length, up to a few hundred bytes.
+            sorter.push(*k, &"é".repeat(k.line as usize % 150)).unwrap();
         }
         sorter
             .finish()
             .unwrap()
-            .map(|k| k.map(|k| (k.timestamp.unix_seconds(), k.path, k.line)))
+            .map(|item| item.map(|(k, v)| (k.timestamp.unix_seconds(), k.path, k.line, v)))
             .collect::<io::Result<_>>()
             .unwrap()
     }
@@ -336,9 +344,12 @@ mod tests {
         let whole = order(&events, &rank, usize::MAX);
         let mut expected: Vec<_> = events
             .iter()
-            .map(|k| (k.timestamp.unix_seconds(), k.path, k.line))
+            .map(|k| {
+                let values = "é".repeat(k.line as usize % 150);
+                (k.timestamp.unix_seconds(), k.path, k.line, values)
+            })
             .collect();
-        expected.sort_by_key(|&(t, path, line)| (t, rank[path as usize], line));
+        expected.sort_by_key(|(t, path, line, _)| (*t, rank[*path as usize], *line));
         assert_eq!(whole, expected);
         // 7 events a run: 143 runs, compacted past 32.
         for chunk in [1, 7, 100, 999] {
@@ -348,21 +359,22 @@ mod tests {
 
     #[test]
     fn ties_keep_the_order_pushed() {
-        let mut a = kept(5, 0, 9);
-        a.values = 1;
-        let mut b = kept(5, 0, 9);
-        b.values = 2;
         for chunk in [1, 2, 10] {
             let mut sorter = Sorter::new(vec![0], chunk);
-            for k in [kept(6, 0, 1), a, b, kept(1, 0, 3)] {
-                sorter.push(k).unwrap();
+            for (k, values) in [
+                (kept(6, 0, 1), "late"),
+                (kept(5, 0, 9), "first of line 9"),
+                (kept(5, 0, 9), "second of line 9"),
+                (kept(1, 0, 3), "early"),
+            ] {
+                sorter.push(k, values).unwrap();
             }
-            let values: Vec<u32> = sorter
-                .finish()
-                .unwrap()
-                .map(|k| k.unwrap().values)
-                .collect();
-            assert_eq!(values, [3, 1, 2, 1], "chunk {chunk}");
+            let values: Vec<String> = sorter.finish().unwrap().map(|i| i.unwrap().1).collect();
+            assert_eq!(
+                values,
+                ["early", "first of line 9", "second of line 9", "late"],
+                "chunk {chunk}"
+            );
         }
     }
 
@@ -378,6 +390,29 @@ mod tests {
             assert_eq!(k.line, position, "position {position}");
         }
         assert!(fed.get(300).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_damaged_record_is_refused_not_allocated() {
+        let k = kept(1, 0, 1);
+        let mut values = String::new();
+        // A length past the bound (a damaged file), values that are not
+        // UTF-8, values cut short.
+        let mut record = k.encode(u32::MAX).to_vec();
+        record.extend_from_slice(b"abc");
+        assert!(Kept::read(&mut record.as_slice(), &mut values).is_err());
+        let mut record = k.encode(2).to_vec();
+        record.extend_from_slice(&[0xff, 0xfe]);
+        assert!(Kept::read(&mut record.as_slice(), &mut values).is_err());
+        let mut record = k.encode(4).to_vec();
+        record.extend_from_slice(b"ab");
+        assert!(Kept::read(&mut record.as_slice(), &mut values).is_err());
+        // Values kept longer than the bound are cut at a character.
+        let mut out = Vec::new();
+        let long = "é".repeat(super::super::MAX_VALUES);
+        k.write(super::super::bounded(&long), &mut out).unwrap();
+        Kept::read(&mut out.as_slice(), &mut values).unwrap();
+        assert_eq!(values.len(), super::super::MAX_VALUES);
     }
 
     #[test]
