@@ -85,7 +85,8 @@ const REFUSED_MIN: u64 = 5;
 const ACCOUNTS_KEPT: usize = 4096;
 
 /// Refused credentials per login service and hour; the table spills to
-/// temporary files past [`spill::IN_MEMORY`](super::spill::IN_MEMORY) entries.
+/// temporary files past [`spill::IN_MEMORY`](super::spill::IN_MEMORY) entries
+/// or [`spill::MEMORY_BUDGET`](super::spill::MEMORY_BUDGET) bytes.
 #[derive(Default, Serialize, Deserialize)]
 pub struct FailureHistory {
     /// Per service and hour since the epoch.
@@ -177,6 +178,13 @@ impl FailureHistory {
 }
 
 impl Combine for Hour {
+    fn heap_bytes(&self) -> usize {
+        // A hash table's slot and its control byte.
+        self.sources.capacity() * (std::mem::size_of::<(IpAddr, u64)>() + 1)
+            + self.accounts.capacity() * (std::mem::size_of::<((IpAddr, Arc<str>), u64)>() + 1)
+            + self.first.capacity() * std::mem::size_of::<LoginRef>()
+    }
+
     /// Which sources and accounts are counted apart past
     /// [`SOURCES_KEPT`] and [`ACCOUNTS_KEPT`] depends on the order the
     /// parts come in; the totals do not.

@@ -65,7 +65,8 @@ pub type SentTotals = AHashMap<Arc<str>, AHashMap<IpAddr, (u64, u64, u64)>>;
 
 /// Mail sent per account, source address and day, gathered in stage one.
 /// Its two tables grow with the days the logs cover and spill to
-/// temporary files past [`spill::IN_MEMORY`](super::spill::IN_MEMORY) entries each.
+/// temporary files past [`spill::IN_MEMORY`](super::spill::IN_MEMORY) entries
+/// or [`spill::MEMORY_BUDGET`](super::spill::MEMORY_BUDGET) bytes each.
 #[derive(Default, Serialize, Deserialize)]
 pub struct OutboundHistory {
     /// Per account, day (days since the epoch, UTC) and source address.
@@ -96,6 +97,10 @@ pub(super) struct Burst {
 }
 
 impl Combine for Burst {
+    fn heap_bytes(&self) -> usize {
+        self.first.capacity() * std::mem::size_of::<LoginRef>()
+    }
+
     fn combine(&mut self, other: Burst) {
         self.messages += other.messages;
         self.recipients += other.recipients;
@@ -140,6 +145,12 @@ pub(super) struct Sent {
 }
 
 impl Combine for Sent {
+    fn heap_bytes(&self) -> usize {
+        self.first.capacity() * std::mem::size_of::<LoginRef>()
+            + self.domains.capacity() * std::mem::size_of::<(Box<str>, u64)>()
+            + self.domains.iter().map(|(d, _)| d.len()).sum::<usize>()
+    }
+
     /// The domains are counted in the order `self` met them first, then
     /// `other`'s: past [`DOMAINS_KEPT`], which domains are named depends on
     /// that order, not the totals.

@@ -43,7 +43,8 @@ pub const SHARED_READER: usize = 10;
 const SESSIONS_KEPT: usize = 5;
 
 /// Bytes sent to IMAP/POP3 clients per account and day; the table spills
-/// to temporary files past [`spill::IN_MEMORY`](super::spill::IN_MEMORY) entries.
+/// to temporary files past [`spill::IN_MEMORY`](super::spill::IN_MEMORY) entries
+/// or [`spill::MEMORY_BUDGET`](super::spill::MEMORY_BUDGET) bytes.
 #[derive(Default, Serialize, Deserialize)]
 pub struct VolumeHistory {
     /// Per account and day since the epoch.
@@ -59,6 +60,10 @@ struct Day {
 }
 
 impl Combine for Day {
+    fn heap_bytes(&self) -> usize {
+        self.largest.capacity() * std::mem::size_of::<(u64, LoginRef)>()
+    }
+
     fn combine(&mut self, other: Day) {
         self.add(other.bytes, other.sessions, other.largest);
     }

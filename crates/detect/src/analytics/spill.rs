@@ -26,6 +26,12 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// Entries a table keeps in memory before it writes them out as a run.
 pub const IN_MEMORY: usize = 1 << 16;
 
+/// Bytes a table's entries in memory may take (their own size and what
+/// their values hold, [`Combine::heap_bytes`]) before they are written out
+/// as a run, whatever their number: an hour of refused logins holds up to
+/// thousands of addresses, a day of mail sent a few logins.
+pub const MEMORY_BUDGET: usize = 8 << 20;
+
 /// Runs a table keeps before it merges them into one: each read of the
 /// table holds a buffer per run.
 const RUNS_KEPT: usize = 32;
@@ -36,6 +42,10 @@ const READ_BUFFER: usize = 1 << 16;
 /// Two values of the same key made one; the result must not depend on
 /// which is `self` (the order runs are merged in is not fixed).
 pub trait Combine {
+    /// Bytes the value holds on the heap (an estimate from its collections'
+    /// capacities), counted against [`MEMORY_BUDGET`].
+    fn heap_bytes(&self) -> usize;
+
     /// Adds `other` to `self`.
     fn combine(&mut self, other: Self);
 }
@@ -50,6 +60,8 @@ pub struct SpillMap<K, V> {
     map: AHashMap<K, V>,
     runs: Vec<Run>,
     limit: usize,
+    /// New keys added since the memory the entries take was last measured.
+    since_measured: usize,
     /// Where runs are written: the system's temporary folder when `None`.
     dir: Option<std::path::PathBuf>,
     /// Set once a run could not be written: the entries then stay in
@@ -79,6 +91,7 @@ impl<K, V> SpillMap<K, V> {
             map: AHashMap::new(),
             runs: Vec::new(),
             limit: limit.max(1),
+            since_measured: 0,
             dir: None,
             unspillable: false,
             read_error: Mutex::new(None),
@@ -108,10 +121,27 @@ where
     /// The value of `key`, a default one added when it is not in memory
     /// (the table is written out first when memory is full).
     pub fn entry(&mut self, key: K) -> &mut V {
-        if self.map.len() >= self.limit && !self.unspillable && !self.map.contains_key(&key) {
+        if !self.unspillable
+            && !self.map.contains_key(&key)
+            && (self.map.len() >= self.limit || self.over_budget())
+        {
             self.spill();
         }
         self.map.entry(key).or_default()
+    }
+
+    /// Whether the entries in memory take more than [`MEMORY_BUDGET`],
+    /// measured once every quarter of their number of new keys (a few
+    /// values read per key added).
+    fn over_budget(&mut self) -> bool {
+        self.since_measured += 1;
+        if self.since_measured < (self.map.len() / 4).max(16) {
+            return false;
+        }
+        self.since_measured = 0;
+        let entry = std::mem::size_of::<(K, V)>() + 1;
+        let held: usize = self.map.values().map(Combine::heap_bytes).sum();
+        self.map.len() * entry + held > MEMORY_BUDGET
     }
 
     /// Combines `value` into `key`'s.
@@ -468,6 +498,10 @@ mod tests {
     struct Count(u64);
 
     impl Combine for Count {
+        fn heap_bytes(&self) -> usize {
+            0
+        }
+
         fn combine(&mut self, other: Count) {
             self.0 += other.0;
         }
@@ -496,6 +530,39 @@ mod tests {
         // Read twice: each read has its own position in the runs.
         assert_eq!(spilled.sorted().count(), 77);
         assert!(spilled.error().is_none());
+    }
+
+    /// A value whose bytes are on the heap.
+    #[derive(Default, Clone, Debug, PartialEq, Serialize, Deserialize)]
+    struct Held(Vec<u8>);
+
+    impl Combine for Held {
+        fn heap_bytes(&self) -> usize {
+            self.0.capacity()
+        }
+
+        fn combine(&mut self, other: Held) {
+            self.0.extend(other.0);
+        }
+    }
+
+    #[test]
+    fn large_values_are_written_out_before_the_entry_bound() {
+        // 2,000 values of 16 KiB: 32 MB, four times the budget, in far
+        // fewer entries than IN_MEMORY.
+        let mut table: SpillMap<u32, Held> = SpillMap::default();
+        for key in 0..2000u32 {
+            table.add(key, Held(vec![key as u8; 1 << 14]));
+        }
+        assert!(table.runs() >= 3, "{} runs", table.runs());
+        let held: usize = table.map.values().map(Combine::heap_bytes).sum();
+        assert!(held <= 2 * MEMORY_BUDGET, "{held} bytes in memory");
+        let read: Vec<(u32, Held)> = table.sorted().collect();
+        assert_eq!(read.len(), 2000);
+        assert!(
+            read.iter()
+                .all(|(k, v)| v.0.len() == 1 << 14 && v.0[0] == *k as u8)
+        );
     }
 
     #[test]

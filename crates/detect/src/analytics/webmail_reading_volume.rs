@@ -39,7 +39,8 @@ use super::{Analytic, Facts, LoginRef, finding, keep_earliest};
 
 /// Messages opened and attachments downloaded through the webmail, per
 /// browser address and day, gathered in stage one; the table spills to
-/// temporary files past [`spill::IN_MEMORY`](super::spill::IN_MEMORY) entries.
+/// temporary files past [`spill::IN_MEMORY`](super::spill::IN_MEMORY) entries
+/// or [`spill::MEMORY_BUDGET`](super::spill::MEMORY_BUDGET) bytes.
 #[derive(Default, Serialize, Deserialize)]
 pub struct WebReadingHistory {
     days: SpillMap<(IpAddr, i64), Reading>,
@@ -59,6 +60,10 @@ struct Reading {
 }
 
 impl Combine for Reading {
+    fn heap_bytes(&self) -> usize {
+        self.first.capacity() * std::mem::size_of::<LoginRef>()
+    }
+
     fn combine(&mut self, other: Reading) {
         self.counts.opened += other.counts.opened;
         self.counts.attachments += other.counts.attachments;
