@@ -165,13 +165,13 @@ impl FailureHistory {
         self.hours.merge(other.hours);
     }
 
-    /// The first error reading the spilled table back, when a read ended
-    /// early because of it.
     /// Writes the table's entries in memory out ([`SpillMap::write_out`]).
     pub fn write_out(&mut self) {
         self.hours.write_out();
     }
 
+    /// The first error reading the spilled table back, when a read ended
+    /// early because of it.
     pub fn error(&self) -> Option<String> {
         self.hours.error()
     }

@@ -345,14 +345,14 @@ impl OutboundHistory {
         totals
     }
 
-    /// The first error reading a spilled table back, when a read ended
-    /// early because of it (the analytics then saw part of the mail sent).
     /// Writes the tables' entries in memory out ([`SpillMap::write_out`]).
     pub fn write_out(&mut self) {
         self.days.write_out();
         self.hours.write_out();
     }
 
+    /// The first error reading a spilled table back, when a read ended
+    /// early because of it (the analytics then saw part of the mail sent).
     pub fn error(&self) -> Option<String> {
         self.days.error().or_else(|| self.hours.error())
     }

@@ -177,7 +177,10 @@ where
     pub fn write_out(&mut self) {
         if self.map.len() >= (self.limit / 8).max(1) && !self.unspillable {
             self.spill();
-            self.map = AHashMap::new();
+            // A run that could not be written leaves the entries in memory.
+            if self.map.is_empty() {
+                self.map = AHashMap::new();
+            }
         }
     }
 
@@ -602,6 +605,27 @@ mod tests {
         assert!(t.unspillable);
         assert_eq!(t.sorted().collect::<Vec<_>>(), whole);
         assert!(t.error().is_none());
+    }
+
+    #[test]
+    fn a_table_written_out_on_demand_keeps_what_cannot_be_written() {
+        // Below the entry bound, so the first attempt to write is write_out's
+        // (before the correlations run, or when merged).
+        let unwritable = || {
+            let mut t: SpillMap<(String, u32), Count> = SpillMap::with_limit(1000);
+            t.dir = Some("/nonexistent/vigie-spill".into());
+            for k in 0..500u32 {
+                t.entry((format!("mailbox{k}"), k)).0 += 1;
+            }
+            t
+        };
+        let mut t = unwritable();
+        t.write_out();
+        assert!(t.unspillable);
+        assert_eq!(t.sorted().count(), 500);
+        let mut into = table(1000, 0..10u32);
+        into.merge(unwritable());
+        assert_eq!(into.sorted().count(), 510);
     }
 
     #[test]

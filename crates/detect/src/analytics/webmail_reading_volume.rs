@@ -117,13 +117,13 @@ impl WebReadingHistory {
         self.days.merge(other.days);
     }
 
-    /// The first error reading the spilled table back, when a read ended
-    /// early because of it.
     /// Writes the table's entries in memory out ([`SpillMap::write_out`]).
     pub fn write_out(&mut self) {
         self.days.write_out();
     }
 
+    /// The first error reading the spilled table back, when a read ended
+    /// early because of it.
     pub fn error(&self) -> Option<String> {
         self.days.error()
     }
