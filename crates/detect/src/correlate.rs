@@ -71,10 +71,11 @@ struct Kept {
 /// [`SEPARATOR`]).
 const RECORD: usize = 32;
 
-/// The longest values a record carries, in bytes: longer ones are cut (at
-/// a character boundary) when kept, and a longer length read back is a
-/// damaged file.
-const MAX_VALUES: usize = 1 << 16;
+/// The longest values a record carries, in bytes: 16 times the longest line
+/// read by default (`--max-line`, 1 MiB), so that values are cut (at a
+/// character boundary) only past a line length raised beyond that; a
+/// longer length read back is a damaged file.
+const MAX_VALUES: usize = 16 << 20;
 
 impl Kept {
     fn rules(&self) -> impl Iterator<Item = usize> + '_ {
