@@ -29,7 +29,10 @@ pub enum Command {
     #[command(after_help = HUNT_EXAMPLES)]
     Hunt(HuntArgs),
     /// Work with rule packs.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  vigie rules check rules/\n  vigie rules check my-rules/ --json | jq ."
+    )]
     Rules(RulesCommand),
     /// Write the HTML report and Markdown summary of a case that `vigie scan` wrote.
     #[command(after_help = REPORT_EXAMPLES)]
@@ -38,7 +41,10 @@ pub enum Command {
     #[command(after_help = WATCH_EXAMPLES)]
     Watch(Box<WatchArgs>),
     /// Import indicator feeds (STIX 2.1, MISP, OTX, abuse.ch exports, CSV or plain lists) and manage the stored sets.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  vigie intel import roundpress.stix.json --name roundpress\n  vigie intel list\n  vigie intel remove roundpress"
+    )]
     Intel(IntelCommand),
     /// Posture check of an installed mail stack from its own files: exploited versions and risky settings.
     #[command(after_help = AUDIT_EXAMPLES)]

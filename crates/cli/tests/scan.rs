@@ -302,6 +302,8 @@ fn every_help_page_gives_examples() {
         &["report"],
         &["watch"],
         &["audit"],
+        &["intel"],
+        &["rules"],
         &["intel", "import"],
         &["intel", "list"],
         &["intel", "remove"],
@@ -339,7 +341,9 @@ fn no_temporary_folder_is_an_error_not_missing_correlations() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
-        err.contains("cannot keep the events correlations need in a temporary file"),
+        err.contains(
+            "cannot keep the events correlations need in a temporary file in /nonexistent/vigie-test"
+        ),
         "{err}"
     );
 }

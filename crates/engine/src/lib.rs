@@ -100,8 +100,12 @@ pub enum Error {
     /// the end of year 9999 (what RFC 3339 and STIX timestamps can hold).
     #[error("SOURCE_DATE_EPOCH={0:?} is not a number of seconds from 1970 to 9999")]
     SourceDateEpoch(String),
-    /// The correlations' kept events could not be spilled to a temporary file.
-    #[error("cannot keep the events correlations need in a temporary file")]
+    /// The correlations' kept events could not be spilled to a temporary
+    /// file (in the folder the message names: `$TMPDIR` or `/tmp`).
+    #[error(
+        "cannot keep the events correlations need in a temporary file in {} (set TMPDIR to a writable folder)",
+        std::env::temp_dir().display()
+    )]
     Spill(#[source] std::io::Error),
     /// A table of the analytics spilled to a temporary file could not be
     /// read back ([`vigie_detect::analytics::spill`]).
