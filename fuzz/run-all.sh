@@ -21,6 +21,9 @@
 #                             stats), corpus files, corpus bytes, exit code
 # `./run-all.sh table` prints the ledger summed per target.
 #
+# TIMEOUT (default 120) is libFuzzer's -timeout, in wall seconds: a
+# fuzzer at nice 19 starved by builds on a 2-core machine took 30 s of
+# wall time over inputs that run in 30 ms alone (false "timeouts").
 # UNTIL (a date(1) string, e.g. "04:35 UTC") stops starting work after
 # that time and cuts the runs short. NICE (default 19) runs every
 # fuzzer at that niceness so a shared machine's builds come first.
@@ -122,7 +125,7 @@ if [ "${1:-}" = run-one ]; then
   # fuzzer interrupted (SIGINT: libFuzzer prints its final stats, exit 72)
   # once the ledger's total and its own reach the budget.
   nice -n "$nice" "$bin" "$state/corpus/$target" $dict \
-    -max_total_time="$wall" -rss_limit_mb=2048 -timeout=30 -print_final_stats=1 \
+    -max_total_time="$wall" -rss_limit_mb=2048 -timeout="${TIMEOUT:-120}" -print_final_stats=1 \
     -artifact_prefix="$state/artifacts/$target/" >"$log" 2>&1 &
   pid=$!
   ticks=$(getconf CLK_TCK)
@@ -176,4 +179,4 @@ fi
 
 seconds=${SECONDS_EACH:-600}
 for target in $targets; do echo "$target"; done |
-  xargs -P "$jobs" -I{} sh -c "dict=\$(\"$self\" dict-of {}); [ -f \"\$dict\" ] && dict=-dict=\$dict || dict=; nice -n $nice \"\$(\"$self\" bin-of {})\" \"$state/corpus/{}\" -max_total_time=$seconds -rss_limit_mb=2048 -timeout=30 -artifact_prefix=\"$state/artifacts/{}/\" \$dict > \"$state/logs/{}.log\" 2>&1; echo \"{}: exit \$?: \$(grep -E '^(Done|#[0-9]+ +DONE)' \"$state/logs/{}.log\" | tail -1); corpus \$(ls \"$state/corpus/{}\" | wc -l) files\""
+  xargs -P "$jobs" -I{} sh -c "dict=\$(\"$self\" dict-of {}); [ -f \"\$dict\" ] && dict=-dict=\$dict || dict=; nice -n $nice \"\$(\"$self\" bin-of {})\" \"$state/corpus/{}\" -max_total_time=$seconds -rss_limit_mb=2048 -timeout=${TIMEOUT:-120} -artifact_prefix=\"$state/artifacts/{}/\" \$dict > \"$state/logs/{}.log\" 2>&1; echo \"{}: exit \$?: \$(grep -E '^(Done|#[0-9]+ +DONE)' \"$state/logs/{}.log\" | tail -1); corpus \$(ls \"$state/corpus/{}\" | wc -l) files\""
