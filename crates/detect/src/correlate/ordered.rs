@@ -9,7 +9,7 @@
 //! events kept: a year of logins on a busy server is sorted in the same few
 //! megabytes as an hour of them.
 
-use std::cmp::{Ordering, Reverse};
+use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Seek, SeekFrom, Write};
@@ -284,14 +284,11 @@ impl Fed {
 /// Ranks of `names` (file names by id): equal names share a rank.
 pub(super) fn ranks<S: AsRef<str>>(names: &[S]) -> Vec<u32> {
     let mut order: Vec<usize> = (0..names.len()).collect();
-    order.sort_by(|&a, &b| names[a].as_ref().cmp(names[b].as_ref()));
+    order.sort_by_key(|&i| names[i].as_ref());
     let mut rank = vec![0u32; names.len()];
-    let mut current = 0u32;
-    for (n, pair) in order.iter().enumerate() {
-        if n > 0 && names[order[n - 1]].as_ref().cmp(names[*pair].as_ref()) != Ordering::Equal {
-            current += 1;
-        }
-        rank[*pair] = current;
+    for pair in order.windows(2) {
+        let step = u32::from(names[pair[0]].as_ref() != names[pair[1]].as_ref());
+        rank[pair[1]] = rank[pair[0]] + step;
     }
     rank
 }
