@@ -802,6 +802,166 @@ impl PackedState {
     }
 }
 
+/// The part of a case's activity to read back from its database
+/// ([`crate::store::activity`]): the sessions and webmail requests are the
+/// bulk of it (109 MB of JSON for an office's 1.1 GB of logs), and the
+/// scope reads them only for the accounts in the case and the addresses
+/// those accounts used. Marks, logins and coverage are always read whole.
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    /// Sessions of these accounts (lower-cased); `None`: of every account.
+    pub sessions_of: Option<BTreeSet<String>>,
+    /// Webmail requests from these addresses; `None`: from every address.
+    pub web_from: Option<BTreeSet<IpAddr>>,
+}
+
+impl Selection {
+    /// Every session and webmail request.
+    pub fn everything() -> Selection {
+        Selection::default()
+    }
+
+    /// No session and no webmail request: the marks, logins and coverage.
+    pub fn outline() -> Selection {
+        Selection {
+            sessions_of: Some(BTreeSet::new()),
+            web_from: Some(BTreeSet::new()),
+        }
+    }
+
+    fn keeps_sessions_of(&self, user: &str) -> bool {
+        self.sessions_of
+            .as_ref()
+            .is_none_or(|wanted| wanted.contains(&user.to_ascii_lowercase()))
+    }
+
+    fn keeps_web_from(&self, source: IpAddr) -> bool {
+        self.web_from
+            .as_ref()
+            .is_none_or(|wanted| wanted.contains(&source))
+    }
+}
+
+impl ActivityState {
+    /// The state in `json` (as [`PackedState::json`] and the case database
+    /// hold it), but for the sessions and webmail requests `selection`
+    /// leaves out, which are skipped one by one as they are read, never
+    /// held all at once. The address of every webmail request read, kept
+    /// or not, is added to `web_addresses`.
+    ///
+    /// # Errors
+    /// JSON that is not a state.
+    pub fn read_selected(
+        json: &str,
+        selection: &Selection,
+        web_addresses: &mut BTreeSet<IpAddr>,
+    ) -> serde_json::Result<ActivityState> {
+        let mut reader = serde_json::Deserializer::from_str(json);
+        let state = serde::de::DeserializeSeed::deserialize(
+            SelectedState {
+                selection,
+                web_addresses,
+            },
+            &mut reader,
+        )?;
+        reader.end()?;
+        Ok(state)
+    }
+}
+
+/// Reads an [`ActivityState`] keeping what a [`Selection`] names.
+struct SelectedState<'a> {
+    selection: &'a Selection,
+    web_addresses: &'a mut BTreeSet<IpAddr>,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for SelectedState<'_> {
+    type Value = ActivityState;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<ActivityState, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for SelectedState<'_> {
+    type Value = ActivityState;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an activity state")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> Result<ActivityState, A::Error> {
+        let SelectedState {
+            selection,
+            web_addresses,
+        } = self;
+        let mut state = ActivityState::default();
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "sessions" => {
+                    state.sessions = map.next_value_seed(Kept(
+                        |s: &(String, IpAddr, String, i64, Sessions)| {
+                            selection.keeps_sessions_of(&s.0)
+                        },
+                        std::marker::PhantomData,
+                    ))?;
+                }
+                "web" => {
+                    state.web = map.next_value_seed(Kept(
+                        |(source, _): &(IpAddr, WebDay)| {
+                            web_addresses.insert(*source);
+                            selection.keeps_web_from(*source)
+                        },
+                        std::marker::PhantomData,
+                    ))?;
+                }
+                "marks" => state.marks = map.next_value()?,
+                "marks_seen" => state.marks_seen = map.next_value()?,
+                "coverage" => state.coverage = map.next_value()?,
+                "logins" => state.logins = map.next_value()?,
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(state)
+    }
+}
+
+/// Reads a list, keeping the items for which the function is true.
+struct Kept<T, F>(F, std::marker::PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>, F: FnMut(&T) -> bool> serde::de::DeserializeSeed<'de>
+    for Kept<T, F>
+{
+    type Value = Vec<T>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Vec<T>, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de, T: Deserialize<'de>, F: FnMut(&T) -> bool> serde::de::Visitor<'de> for Kept<T, F> {
+    type Value = Vec<T>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a list")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(mut self, mut seq: A) -> Result<Vec<T>, A::Error> {
+        let mut kept = Vec::new();
+        while let Some(item) = seq.next_element::<T>()? {
+            if (self.0)(&item) {
+                kept.push(item);
+            }
+        }
+        Ok(kept)
+    }
+}
+
 /// The static name of a log family read back from the case.
 fn family_named(name: &str) -> &'static str {
     [IMAP_POP3, "mta", "web access", "roundcube"]

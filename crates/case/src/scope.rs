@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use vigie_detect::geo::GeoDb;
 use vigie_event::{Evidence, Finding, Timestamp};
 
-use crate::activity::{Activity, GAP_SECS, Mark, Sessions, WebDay};
+use crate::activity::{Activity, GAP_SECS, Mark, Selection, Sessions, WebDay};
 use crate::answers::content_kind;
 use crate::owner::names_an_intruder;
 
@@ -228,14 +228,59 @@ pub fn coverage(activity: &Activity) -> Vec<FamilyCoverage> {
 }
 
 /// The scope of every account with a finding or targeted by an intruder's
-/// address (or of every account seen, with `all`).
+/// address (or of every account seen, with `all`). `activity` must hold
+/// the sessions and webmail requests [`selection`] names for the same
+/// findings (or more).
 pub fn scope(activity: &Activity, findings: &[Finding], all: bool) -> CaseScope {
     let coverage = coverage(activity);
+    let accounts = accounts(activity, findings, all);
+    let index = Index::new(activity, activity.web.keys().copied());
+    let scopes = accounts
+        .into_iter()
+        .map(|account| account_scope(&account, activity, findings, &index, &coverage))
+        .collect();
+    CaseScope {
+        accounts: scopes,
+        coverage,
+        places: BTreeMap::new(),
+    }
+}
+
+/// What [`scope`] reads of the case's sessions and webmail requests: those
+/// of the accounts in the case and of the browser addresses attributed to
+/// them, chosen from the case's `outline` (its marks and logins, read with
+/// [`Selection::outline`]) and the addresses of every webmail request it
+/// holds. With `all`, everything.
+pub fn selection(
+    outline: &Activity,
+    web_addresses: &BTreeSet<IpAddr>,
+    findings: &[Finding],
+    all: bool,
+) -> Selection {
+    if all {
+        return Selection::everything();
+    }
+    let accounts = accounts(outline, findings, false);
+    let index = Index::new(outline, web_addresses.iter().copied());
+    let web_from = accounts
+        .iter()
+        .filter_map(|account| index.web_sources.get(account))
+        .flatten()
+        .copied()
+        .collect();
+    Selection {
+        sessions_of: Some(accounts),
+        web_from: Some(web_from),
+    }
+}
+
+/// The accounts (lower-cased) in the case: named by a finding, or that an
+/// intruder's address tried to get into; with `all`, every account seen.
+fn accounts(activity: &Activity, findings: &[Finding], all: bool) -> BTreeSet<String> {
     let mut accounts: BTreeSet<String> = findings
         .iter()
         .filter_map(|f| f.entity.user.as_deref().map(str::to_ascii_lowercase))
         .collect();
-    // Accounts an intruder's address tried to get into belong to the case too.
     let severe: BTreeSet<&str> = findings
         .iter()
         .filter(|f| names_an_intruder(f))
@@ -261,16 +306,7 @@ pub fn scope(activity: &Activity, findings: &[Finding], all: bool) -> CaseScope 
         );
         accounts.extend(activity.marks.iter().map(|m| m.user.to_ascii_lowercase()));
     }
-    let index = Index::new(activity);
-    let scopes = accounts
-        .into_iter()
-        .map(|account| account_scope(&account, activity, findings, &index, &coverage))
-        .collect();
-    CaseScope {
-        accounts: scopes,
-        coverage,
-        places: BTreeMap::new(),
-    }
+    accounts
 }
 
 /// An account's sessions from one address, protocol and day.
@@ -291,7 +327,9 @@ struct Index {
 }
 
 impl Index {
-    fn new(activity: &Activity) -> Index {
+    /// The index of `activity`'s logins, marks and sessions, and of the
+    /// browser addresses `web_addresses` (of its webmail requests).
+    fn new(activity: &Activity, web_addresses: impl Iterator<Item = IpAddr>) -> Index {
         let mut logged_in: HashMap<IpAddr, BTreeSet<String>> = HashMap::new();
         for (user, ip) in &activity.logins {
             logged_in
@@ -300,7 +338,7 @@ impl Index {
                 .insert(user.to_ascii_lowercase());
         }
         let mut web_sources: HashMap<String, BTreeSet<IpAddr>> = HashMap::new();
-        let web_ips: BTreeSet<IpAddr> = activity.web.keys().copied().collect();
+        let web_ips: BTreeSet<IpAddr> = web_addresses.collect();
         for ip in web_ips {
             if let Some(users) = logged_in.get(&ip)
                 && users.len() == 1

@@ -8,13 +8,15 @@
 //! from what this database holds after the scan ([`findings`], [`activity`],
 //! [`sources`]), so a case built by several scans reads whole.
 
+use std::collections::BTreeSet;
+use std::net::IpAddr;
 use std::path::Path;
 
 use rusqlite::{Connection, params};
 use sha2::{Digest, Sha256};
 use vigie_event::{Entity, Evidence, Finding, Timestamp};
 
-use crate::activity::{Activity, ActivityState, PackedState};
+use crate::activity::{Activity, ActivityState, PackedState, Selection};
 use crate::scope::CaseScope;
 
 /// One input file as the scan read it.
@@ -338,18 +340,25 @@ pub fn findings(path: &Path) -> rusqlite::Result<Vec<Finding>> {
     Ok(findings)
 }
 
-/// The activity of every set of inputs the case holds, merged.
-pub fn activity(path: &Path) -> rusqlite::Result<Activity> {
+/// The activity of every set of inputs the case holds, merged, of what
+/// `selection` names; and the address of every webmail request the case
+/// holds, kept or not (what the scope needs to choose its [`Selection`]).
+pub fn activity(
+    path: &Path,
+    selection: &Selection,
+) -> rusqlite::Result<(Activity, BTreeSet<IpAddr>)> {
     let db = open(path)?;
     let mut rows = db.prepare("SELECT json FROM activity ORDER BY input")?;
     let mut all = Activity::default();
+    let mut web_addresses = BTreeSet::new();
     let mut read = rows.query([])?;
     while let Some(r) = read.next()? {
         let json: String = r.get(0)?;
-        let state: ActivityState = serde_json::from_str(&json).map_err(|e| column_error(0, e))?;
+        let state = ActivityState::read_selected(&json, selection, &mut web_addresses)
+            .map_err(|e| column_error(0, e))?;
         all.merge(Activity::from_state(state));
     }
-    Ok(all)
+    Ok((all, web_addresses))
 }
 
 /// Every file the case has read, by path.

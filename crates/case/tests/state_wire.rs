@@ -52,3 +52,83 @@ fn activity_merged_after_a_trip_is_the_same() {
         .collect();
     assert_eq!(state(tripped), direct);
 }
+
+/// A finding of `level` about `user` from `source`, as a rule would make it.
+fn finding(level: &str, user: Option<&str>, source: &str) -> vigie_event::Finding {
+    let at: vigie_event::Timestamp = "2026-11-29T02:10:00Z".parse().expect("timestamp");
+    vigie_event::Finding {
+        rule_id: "VA004".into(),
+        title: "test".into(),
+        level: level.into(),
+        attack: Vec::new(),
+        entity: vigie_event::Entity {
+            user: user.map(str::to_string),
+            source_ip: Some(source.into()),
+            session: None,
+        },
+        first_seen: at,
+        last_seen: at,
+        count: 1,
+        evidence: Vec::new(),
+        reason: "test".into(),
+    }
+}
+
+/// The case writes the scope from the part of its activity the scope's
+/// selection names (the accounts in the case and their addresses), read
+/// from the stored state without holding the rest: the scope is the same
+/// as from the whole activity, and what was left out is left out.
+#[test]
+fn scope_from_the_selected_activity_is_the_scope_from_all_of_it() {
+    use std::collections::BTreeSet;
+    use vigie_case::activity::{ActivityState, Selection};
+    use vigie_case::scope;
+
+    let json = state(parts());
+    let read = |selection: &Selection| {
+        let mut addresses = BTreeSet::new();
+        let state = ActivityState::read_selected(&json, selection, &mut addresses)
+            .expect("a stored state reads");
+        (Activity::from_state(state), addresses)
+    };
+    let (all, all_addresses) = read(&Selection::everything());
+    assert_eq!(
+        serde_json::to_string(&all.into_state()).expect("json"),
+        json
+    );
+
+    // Alice's account taken over from the attacker's web address (in
+    // another case than the logs wrote it), and an attempt on nobody.
+    let findings = [
+        finding("critical", Some("ALICE@lab.test"), "127.0.0.66"),
+        finding("high", None, "127.0.0.99"),
+    ];
+    let (outline, addresses) = read(&Selection::outline());
+    assert_eq!(addresses, all_addresses, "every webmail address is seen");
+    assert!(outline.sessions.is_empty() && outline.web.is_empty());
+    let selection = scope::selection(&outline, &addresses, &findings, false);
+    let accounts = selection.sessions_of.clone().expect("some accounts");
+    assert!(accounts.contains("alice@lab.test"), "{accounts:?}");
+    assert!(!accounts.contains("carol@lab.test"), "{accounts:?}");
+
+    let (selected, _) = read(&selection);
+    let (whole, _) = read(&Selection::everything());
+    assert!(selected.sessions.len() < whole.sessions.len());
+    assert!(
+        selected
+            .sessions
+            .keys()
+            .all(|(user, ..)| accounts.contains(&user.to_ascii_lowercase()))
+    );
+    assert!(
+        selected.web.len() < whole.web.len(),
+        "{:?}",
+        selected.web.keys()
+    );
+    let of = |activity: &Activity| {
+        serde_json::to_string(&scope::scope(activity, &findings, false)).expect("json")
+    };
+    let scoped = of(&selected);
+    assert!(scoped.contains("alice@lab.test") && scoped.contains("127.0.0.66"));
+    assert_eq!(scoped, of(&whole));
+}

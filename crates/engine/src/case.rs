@@ -5,7 +5,7 @@
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use vigie_case::activity::Activity;
+use vigie_case::activity::{Activity, Selection};
 use vigie_case::tally::MAILBOX_PREFIX;
 use vigie_case::timeline::{self, Profile};
 use vigie_case::{answers, export, report, scope, store};
@@ -71,7 +71,14 @@ pub fn earlier(case: &Path) -> Result<Option<Earlier>, Error> {
     if !database.is_file() {
         return Ok(None);
     }
-    let activity = store::activity(&database).map_err(database_error("read", &database))?;
+    // Stage two reads the webmail requests and marks of earlier scans
+    // (who opened a flagged message), not their mail-client sessions.
+    let earlier = Selection {
+        sessions_of: Some(Default::default()),
+        web_from: None,
+    };
+    let (activity, _) =
+        store::activity(&database, &earlier).map_err(database_error("read", &database))?;
     let findings = store::findings(&database).map_err(database_error("read", &database))?;
     Ok(Some(Earlier { activity, findings }))
 }
@@ -108,7 +115,21 @@ pub fn write(case: &Path, engine: &Engine, outcome: &Outcome) -> Result<Summary,
         )
         .map_err(database_error("write", &database))?;
         let findings = store::findings(&database).map_err(database_error("read", &database))?;
-        let activity = store::activity(&database).map_err(database_error("read", &database))?;
+        // The scope reads the sessions and webmail requests of the
+        // accounts in the case, not every account's: first the outline
+        // (marks, logins) that says which.
+        let read = |selection: &Selection| {
+            store::activity(&database, selection).map_err(database_error("read", &database))
+        };
+        let (outline, web_addresses) = read(&Selection::outline())?;
+        let selection = scope::selection(
+            &outline,
+            &web_addresses,
+            &findings,
+            engine.config.all_accounts,
+        );
+        drop(outline);
+        let (activity, _) = read(&selection)?;
         write_findings(&path, &findings)?;
         let attribution =
             attribution::attribute(&findings, &outcome.actor_matches, &Profiles::builtin());
