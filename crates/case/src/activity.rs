@@ -775,11 +775,18 @@ const PACK_LEVEL: i32 = 1;
 impl PackedState {
     /// `state`'s JSON, compressed.
     pub fn pack(state: &ActivityState) -> PackedState {
+        // The JSON is compressed as it is written, never held whole; and
+        // the buffer is cut to what the compressed bytes take (zstd's bulk
+        // API leaves it at the JSON's size: a tenfold waste per set held).
         // Writing JSON into memory fails only for a map with non-string
         // keys, which the state has none of; compressing into memory
         // does not fail.
-        let json = serde_json::to_vec(state).expect("an activity state is JSON");
-        PackedState(zstd::bulk::compress(&json, PACK_LEVEL).expect("compressing in memory"))
+        let mut packed =
+            zstd::stream::Encoder::new(Vec::new(), PACK_LEVEL).expect("a zstd level within range");
+        serde_json::to_writer(&mut packed, state).expect("an activity state is JSON");
+        let mut packed = packed.finish().expect("compressing in memory");
+        packed.shrink_to_fit();
+        PackedState(packed)
     }
 
     /// The state's JSON text, as the case database stores it.
