@@ -133,7 +133,7 @@ pub fn write(case: &Path, engine: &Engine, outcome: &Outcome) -> Result<Summary,
         write_findings(&path, &findings)?;
         let attribution =
             attribution::attribute(&findings, &outcome.actor_matches, &Profiles::builtin());
-        write_case(case, engine, &activity, &findings, &attribution, now)?;
+        write_case(case, engine, activity, &findings, &attribution, now)?;
         (findings, attribution)
     };
     Ok(Summary {
@@ -227,13 +227,14 @@ fn write_file(
 fn write_case(
     case: &Path,
     engine: &Engine,
-    activity: &Activity,
+    activity: Activity,
     findings: &[Finding],
     attribution: &Attribution,
     now: vigie_event::Timestamp,
 ) -> Result<(), Error> {
     let config = &engine.config;
-    let mut scope = scope::scope(activity, findings, config.all_accounts);
+    let mut scope = scope::scope(&activity, findings, config.all_accounts);
+    drop(activity);
     scope::locate(&mut scope, findings, &engine.geo);
     let write =
         |name: &str, body: &dyn Fn(&mut dyn Write) -> io::Result<()>| write_file(case, name, body);
@@ -284,7 +285,18 @@ fn write_case(
         serde_json::to_writer_pretty(&mut *out, &answers)?;
         out.write_all(b"\n")
     })?;
-    write_report(case, &name)?;
+    // The report is rendered from what was just written, still in memory:
+    // read back, the scope's JSON (100 MB for an office's 3 GB of logs)
+    // and its copy would double the case writing's peak.
+    let files = report::CaseFiles {
+        name,
+        findings: findings.to_vec(),
+        scope,
+        attribution: read_json(case, "attribution.json")?,
+        answers: Some(answers),
+        posture: read_lines(case, "audit.jsonl")?,
+    };
+    render_report(case, &files)?;
     Ok(())
 }
 
@@ -362,14 +374,23 @@ pub fn write_report(case: &Path, name: &str) -> Result<(PathBuf, PathBuf), Error
         // The posture audit, when the scan was given --audit-root.
         posture: read_lines(case, "audit.jsonl")?,
     };
+    render_report(case, &files)
+}
+
+/// Writes `report.html` and `report.md` of the case folder `case` from
+/// `files`; returns their paths.
+///
+/// # Errors
+/// A report that does not render or cannot be written.
+fn render_report(case: &Path, files: &report::CaseFiles) -> Result<(PathBuf, PathBuf), Error> {
     let html = case.join("report.html");
-    let text = report::html(&files).map_err(render_error("HTML report"))?;
+    let text = report::html(files).map_err(render_error("HTML report"))?;
     std::fs::write(&html, text).map_err(|source| Error::Write {
         path: html.clone(),
         source,
     })?;
     let md = case.join("report.md");
-    let text = report::markdown(&files).map_err(render_error("Markdown summary"))?;
+    let text = report::markdown(files).map_err(render_error("Markdown summary"))?;
     std::fs::write(&md, text).map_err(|source| Error::Write {
         path: md.clone(),
         source,
