@@ -4,8 +4,10 @@
 //! Sieve forwarding, mail sent, and which time each log family covers.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fs::File;
+use std::io::{self, Seek, Write};
 use std::net::IpAddr;
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use ahash::AHashMap;
 use memchr::memmem;
@@ -762,11 +764,33 @@ pub struct ActivityState {
 }
 
 /// An [`ActivityState`] as the case database stores it (its JSON text),
-/// zstd-compressed while the scan goes on: every set's state waits in
-/// memory for the database until stage two ends, and on an office's
-/// 1.1 GB of logs their JSON is 109 MB (a tenth of that compressed).
-#[derive(Clone, Serialize, Deserialize)]
-pub struct PackedState(#[serde(with = "serde_bytes")] Vec<u8>);
+/// zstd-compressed while the scan goes on: every set's state waits for the
+/// database until stage two ends, and on an office's 1.1 GB of logs their
+/// JSON is 109 MB (a tenth of that compressed, still growing with the
+/// logs): once packed, a state is kept in an unnamed temporary file, or in
+/// memory when no temporary file can be written.
+///
+/// Serialized as its compressed bytes (a Spark worker's states reach the
+/// driver that way), and deserialized into memory.
+#[derive(Clone)]
+pub struct PackedState(Packed);
+
+#[derive(Clone)]
+enum Packed {
+    Memory(Vec<u8>),
+    /// `len` bytes at `at` in the process's file of packed states.
+    Spilled {
+        file: Arc<File>,
+        at: u64,
+        len: usize,
+    },
+}
+
+/// The process's file of packed states, created at the first state packed
+/// and appended to under this lock (reads are positional, they need none);
+/// the system deletes it when the process ends. `None` until then, and for
+/// good once no temporary file could be made.
+static SPILLED: Mutex<Option<io::Result<Arc<File>>>> = Mutex::new(None);
 
 /// zstd's level for [`PackedState`]: its fast end (JSON of sorted lists
 /// compresses about tenfold even so).
@@ -775,37 +799,90 @@ const PACK_LEVEL: i32 = 1;
 impl PackedState {
     /// `state`'s JSON, compressed.
     pub fn pack(state: &ActivityState) -> PackedState {
-        // The JSON is compressed as it is written, never held whole; and
-        // the buffer is cut to what the compressed bytes take (zstd's bulk
-        // API leaves it at the JSON's size: a tenfold waste per set held).
+        // The JSON is compressed as it is written, never held whole.
         // Writing JSON into memory fails only for a map with non-string
         // keys, which the state has none of; compressing into memory
         // does not fail.
         let mut packed =
             zstd::stream::Encoder::new(Vec::new(), PACK_LEVEL).expect("a zstd level within range");
         serde_json::to_writer(&mut packed, state).expect("an activity state is JSON");
-        let mut packed = packed.finish().expect("compressing in memory");
-        packed.shrink_to_fit();
-        PackedState(packed)
+        PackedState::kept(packed.finish().expect("compressing in memory"))
+    }
+
+    /// `bytes` written to the file of packed states, or kept in memory
+    /// (cut to their size) when that file cannot be made or written.
+    fn kept(mut bytes: Vec<u8>) -> PackedState {
+        let Ok(mut spilled) = SPILLED.lock() else {
+            bytes.shrink_to_fit();
+            return PackedState(Packed::Memory(bytes));
+        };
+        let file = spilled.get_or_insert_with(|| tempfile::tempfile().map(Arc::new));
+        if let Ok(file) = file
+            && let Ok(at) = (&**file).seek(io::SeekFrom::End(0))
+            && (&**file).write_all(&bytes).is_ok()
+        {
+            return PackedState(Packed::Spilled {
+                file: Arc::clone(file),
+                at,
+                len: bytes.len(),
+            });
+        }
+        bytes.shrink_to_fit();
+        PackedState(Packed::Memory(bytes))
+    }
+
+    /// Whether the state is held in the file of packed states.
+    pub fn is_spilled(&self) -> bool {
+        matches!(self.0, Packed::Spilled { .. })
+    }
+
+    /// The compressed bytes.
+    fn bytes(&self) -> io::Result<std::borrow::Cow<'_, [u8]>> {
+        match &self.0 {
+            Packed::Memory(bytes) => Ok(bytes.into()),
+            Packed::Spilled { file, at, len } => {
+                let mut bytes = vec![0; *len];
+                vigie_detect::correlate::read_exact_at(file, &mut bytes, *at)?;
+                Ok(bytes.into())
+            }
+        }
     }
 
     /// The state's JSON text, as the case database stores it.
     ///
     /// # Errors
-    /// Bytes that are not what [`PackedState::pack`] wrote (a state read
-    /// from another process, e.g. a Spark worker's, that was damaged).
-    pub fn json(&self) -> std::io::Result<String> {
-        let bytes = zstd::stream::decode_all(&self.0[..])?;
-        String::from_utf8(bytes)
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+    /// The temporary file that does not read back, or bytes that are not
+    /// what [`PackedState::pack`] wrote (a state read from another process,
+    /// e.g. a Spark worker's, that was damaged).
+    pub fn json(&self) -> io::Result<String> {
+        let bytes = zstd::stream::decode_all(&self.bytes()?[..])?;
+        String::from_utf8(bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
     }
 
     /// The state.
     ///
     /// # Errors
     /// As [`PackedState::json`], or JSON that is not a state.
-    pub fn unpack(&self) -> std::io::Result<ActivityState> {
+    pub fn unpack(&self) -> io::Result<ActivityState> {
         Ok(serde_json::from_str(&self.json()?)?)
+    }
+}
+
+impl Serialize for PackedState {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let bytes = self.bytes().map_err(serde::ser::Error::custom)?;
+        s.serialize_newtype_struct("PackedState", serde_bytes::Bytes::new(&bytes))
+    }
+}
+
+impl<'de> Deserialize<'de> for PackedState {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<PackedState, D::Error> {
+        /// The wire shape: the compressed bytes.
+        #[derive(Deserialize)]
+        #[serde(rename = "PackedState")]
+        struct Wire(#[serde(with = "serde_bytes")] Vec<u8>);
+        let Wire(bytes) = Wire::deserialize(d)?;
+        Ok(PackedState(Packed::Memory(bytes)))
     }
 }
 

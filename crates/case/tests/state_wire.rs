@@ -132,3 +132,27 @@ fn scope_from_the_selected_activity_is_the_scope_from_all_of_it() {
     assert!(scoped.contains("alice@lab.test") && scoped.contains("127.0.0.66"));
     assert_eq!(scoped, of(&whole));
 }
+
+/// A set's packed state waits in the scan's temporary file, not in memory,
+/// and reads back whole, as it does after a trip through bytes (a Spark
+/// worker's states reach the driver so).
+#[test]
+fn a_packed_state_waits_in_a_file_and_reads_back_whole() {
+    use vigie_case::activity::PackedState;
+
+    let mut all = Activity::default();
+    for part in parts() {
+        all.merge(part);
+    }
+    let state = all.into_state();
+    let json = serde_json::to_string(&state).expect("json");
+    let packed = PackedState::pack(&state);
+    let again = PackedState::pack(&state);
+    assert!(packed.is_spilled() && again.is_spilled());
+    assert_eq!(packed.json().expect("reads back"), json);
+    assert_eq!(again.json().expect("reads back"), json);
+    let bytes = wire::to_bytes(&packed).expect("serialize");
+    let tripped: PackedState = wire::from_bytes(&bytes).expect("deserialize");
+    assert!(!tripped.is_spilled());
+    assert_eq!(tripped.json().expect("reads back"), json);
+}

@@ -404,8 +404,12 @@ impl<'de> Deserialize<'de> for KeptEvents {
 }
 
 /// Fills `buf` from `file` at `offset` without moving the file's position
-/// (which a spill file's writer shares).
-fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+/// (which a spill file's writer shares); for the other spill files of a
+/// scan too (the case's packed activity states).
+///
+/// # Errors
+/// The file's read error, or `UnexpectedEof` when it ends before `buf` is full.
+pub fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
     #[cfg(unix)]
     {
         std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
