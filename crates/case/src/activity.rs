@@ -159,8 +159,8 @@ fn from_map<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Actions
 fn add_action(actions: &mut Actions, action: &str, n: u64, bytes: u64) {
     match actions.iter_mut().find(|(a, _)| &**a == action) {
         Some((_, c)) => {
-            c.0 += n;
-            c.1 += bytes;
+            c.0 = c.0.saturating_add(n);
+            c.1 = c.1.saturating_add(bytes);
         }
         None => actions.push((action.into(), (n, bytes))),
     }
@@ -444,7 +444,7 @@ impl Activity {
         let bytes = event.http_response_bytes.unwrap_or_default();
         web.requests += 1;
         if (200..300).contains(&status) {
-            web.bytes_out += bytes;
+            web.bytes_out = web.bytes_out.saturating_add(bytes);
         }
         web.first = Some(
             web.first
@@ -623,8 +623,8 @@ impl Activity {
                 let bodies = logged_counter(message, &BODY_COUNT).unwrap_or_default();
                 let body_bytes = logged_counter(message, &BODY_BYTES);
                 s.last = s.last.max(event.timestamp);
-                s.bytes_out += bytes;
-                s.bodies += bodies;
+                s.bytes_out = s.bytes_out.saturating_add(bytes);
+                s.bodies = s.bodies.saturating_add(bodies);
                 if let Some(b) = body_bytes {
                     s.body_bytes = Some(s.body_bytes.unwrap_or_default() + b);
                 }
@@ -649,8 +649,8 @@ impl Activity {
                     mine.sessions += theirs.sessions;
                     mine.first = mine.first.min(theirs.first);
                     mine.last = mine.last.max(theirs.last);
-                    mine.bytes_out += theirs.bytes_out;
-                    mine.bodies += theirs.bodies;
+                    mine.bytes_out = mine.bytes_out.saturating_add(theirs.bytes_out);
+                    mine.bodies = mine.bodies.saturating_add(theirs.bodies);
                     if let Some(b) = theirs.body_bytes {
                         mine.body_bytes = Some(mine.body_bytes.unwrap_or_default() + b);
                     }
@@ -669,7 +669,7 @@ impl Activity {
         for (key, theirs) in other.web {
             let mine = self.web.entry(key).or_default();
             mine.requests += theirs.requests;
-            mine.bytes_out += theirs.bytes_out;
+            mine.bytes_out = mine.bytes_out.saturating_add(theirs.bytes_out);
             mine.first = mine.first.into_iter().chain(theirs.first).min();
             mine.last = mine.last.into_iter().chain(theirs.last).max();
             for agent in theirs.user_agents {
@@ -982,8 +982,25 @@ impl<'de> serde::de::Visitor<'de> for SelectedState<'_> {
             selection,
             web_addresses,
         } = self;
+        /// The state's fields: each must be there once, as a state
+        /// deserialized whole requires (a damaged row is refused, not read
+        /// as an empty activity).
+        const FIELDS: [&str; 6] = [
+            "sessions",
+            "web",
+            "marks",
+            "marks_seen",
+            "coverage",
+            "logins",
+        ];
         let mut state = ActivityState::default();
+        let mut seen = [false; FIELDS.len()];
         while let Some(key) = map.next_key::<String>()? {
+            if let Some(i) = FIELDS.iter().position(|f| *f == key) {
+                if std::mem::replace(&mut seen[i], true) {
+                    return Err(serde::de::Error::duplicate_field(FIELDS[i]));
+                }
+            }
             match key.as_str() {
                 "sessions" => {
                     state.sessions = map.next_value_seed(Kept(
@@ -1010,6 +1027,9 @@ impl<'de> serde::de::Visitor<'de> for SelectedState<'_> {
                     map.next_value::<serde::de::IgnoredAny>()?;
                 }
             }
+        }
+        if let Some(i) = seen.iter().position(|s| !s) {
+            return Err(serde::de::Error::missing_field(FIELDS[i]));
         }
         Ok(state)
     }

@@ -431,12 +431,21 @@ fn account_scope(
             })
         })
         .collect();
+    // Two spellings of one account (`Alice`, `alice`) can tie on all but
+    // their lines: those break the tie, not the map's order.
     mail_sessions.sort_by(|a, b| {
-        (a.sessions.first, &a.source, &a.sessions.protocol).cmp(&(
-            b.sessions.first,
-            &b.source,
-            &b.sessions.protocol,
-        ))
+        (
+            a.sessions.first,
+            &a.source,
+            &a.sessions.protocol,
+            &a.sessions.evidence,
+        )
+            .cmp(&(
+                b.sessions.first,
+                &b.source,
+                &b.sessions.protocol,
+                &b.sessions.evidence,
+            ))
     });
     let sources = index.web_sources.get(account);
     let mut web: Vec<WebScope> = activity
@@ -559,8 +568,8 @@ fn estimate(
     if !client.is_empty() {
         channels.push(Channel {
             channel: "imap/pop3 download".to_string(),
-            bytes: Some(client.iter().map(|s| s.sessions.bytes_out).sum()),
-            messages: Some(client.iter().map(|s| s.sessions.bodies).sum()),
+            bytes: Some(saturating_sum(client.iter().map(|s| s.sessions.bytes_out))),
+            messages: Some(saturating_sum(client.iter().map(|s| s.sessions.bodies))),
             confidence: "high".to_string(),
             basis: format!(
                 "Dovecot logout counters (out=, body_count=) of {} sessions from {}",
@@ -584,8 +593,8 @@ fn estimate(
         for w in &browser {
             for (action, (n, b)) in w.web.actions.iter() {
                 let e = by_action.entry(action).or_default();
-                e.0 += n;
-                e.1 += b;
+                e.0 = e.0.saturating_add(*n);
+                e.1 = e.1.saturating_add(*b);
             }
         }
         let detail: Vec<String> = by_action
@@ -701,15 +710,28 @@ fn estimate(
         caveats.push("no channel shows data leaving from the intruder's addresses within the time the logs cover".to_string());
     }
     Exfiltration {
-        total_bytes: channels.iter().filter_map(|c| c.bytes).sum(),
+        total_bytes: saturating_sum(channels.iter().filter_map(|c| c.bytes)),
         channels,
         caveats,
     }
 }
 
+/// The sum of byte and message counts read from the logs, which an
+/// attacker writes: at most `u64::MAX`, never wrapped (nor a panic in a
+/// debug build).
+fn saturating_sum(counts: impl Iterator<Item = u64>) -> u64 {
+    counts.fold(0, u64::saturating_add)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_from_the_logs_add_up_without_wrapping() {
+        assert_eq!(saturating_sum([u64::MAX, 107].into_iter()), u64::MAX);
+        assert_eq!(saturating_sum([3, 4].into_iter()), 7);
+    }
 
     fn sent(user: &str, to: &str) -> Mark {
         Mark {

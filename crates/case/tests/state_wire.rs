@@ -156,3 +156,33 @@ fn a_packed_state_waits_in_a_file_and_reads_back_whole() {
     assert!(!tripped.is_spilled());
     assert_eq!(tripped.json().expect("reads back"), json);
 }
+
+/// A damaged row of the case database is refused, not read as an empty
+/// activity: a field missing, one given twice, or JSON of another shape.
+#[test]
+fn a_state_without_its_fields_is_refused() {
+    use std::collections::BTreeSet;
+    use vigie_case::activity::{ActivityState, Selection};
+
+    let whole = state(parts());
+    let read = |json: &str| {
+        ActivityState::read_selected(json, &Selection::everything(), &mut BTreeSet::new())
+    };
+    assert!(read(&whole).is_ok());
+    for damaged in [
+        "{}".to_string(),
+        r#"{"foo":[1,2],"bar":null}"#.to_string(),
+        whole.replacen(r#""logins":"#, r#""login":"#, 1),
+        whole.replacen('{', r#"{"sessions":[],"#, 1),
+        "[]".to_string(),
+    ] {
+        let error = read(&damaged).expect_err(&damaged[..damaged.len().min(80)]);
+        let text = error.to_string();
+        assert!(
+            text.contains("missing field")
+                || text.contains("duplicate field")
+                || text.contains("invalid type"),
+            "{text}"
+        );
+    }
+}
