@@ -996,10 +996,10 @@ impl<'de> serde::de::Visitor<'de> for SelectedState<'_> {
         let mut state = ActivityState::default();
         let mut seen = [false; FIELDS.len()];
         while let Some(key) = map.next_key::<String>()? {
-            if let Some(i) = FIELDS.iter().position(|f| *f == key) {
-                if std::mem::replace(&mut seen[i], true) {
-                    return Err(serde::de::Error::duplicate_field(FIELDS[i]));
-                }
+            if let Some(i) = FIELDS.iter().position(|f| *f == key)
+                && std::mem::replace(&mut seen[i], true)
+            {
+                return Err(serde::de::Error::duplicate_field(FIELDS[i]));
             }
             match key.as_str() {
                 "sessions" => {
