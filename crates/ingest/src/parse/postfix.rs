@@ -43,7 +43,7 @@ pub fn parse<'a>(program: &'a str, message: &'a str, event: &mut Event<'a>) -> b
         }
     } else if let Some(client) = kv(body, "client=").filter(|_| body.starts_with("client=")) {
         peer(client, event);
-        match kv(body, "sasl_username=") {
+        match sasl_username(body) {
             Some(user) => {
                 event.user_name = Some(user.into());
                 event.classify(Category::Authentication, "login", Outcome::Success);
@@ -106,6 +106,19 @@ fn peer<'a>(text: &'a str, event: &mut Event<'a>) {
     }
 }
 
+/// The SASL user name of a `client=` or `authentication failed` line:
+/// Postfix's smtpd writes it as given, after `, sasl_username=`, followed
+/// only by `, sasl_sender=` when there is one (smtpd.c), so a name with
+/// spaces, commas or brackets (`=cmd|' /C calc'!A0`, `+SUM(1)`, `<script>`)
+/// is read whole, not cut at the first separator.
+fn sasl_username(text: &str) -> Option<&str> {
+    const KEY: &str = ", sasl_username=";
+    let start = text.find(KEY)? + KEY.len();
+    let rest = &text[start..];
+    let end = rest.rfind(", sasl_sender=").unwrap_or(rest.len());
+    Some(rest[..end].trim_end()).filter(|user| !user.is_empty())
+}
+
 fn warning<'a>(rest: &'a str, event: &mut Event<'a>) {
     // `host[ip]: SASL LOGIN authentication failed: UGFzc3dvcmQ6[, sasl_username=x]`
     if let Some(sasl) = after(rest, ": SASL ")
@@ -114,7 +127,7 @@ fn warning<'a>(rest: &'a str, event: &mut Event<'a>) {
         peer(rest, event);
         event.classify(Category::Authentication, "login-failed", Outcome::Failure);
         event.reason = Some(sasl.into());
-        if let Some(user) = kv(sasl, "sasl_username=") {
+        if let Some(user) = sasl_username(sasl) {
             event.user_name = Some(user.into());
         }
         return;
@@ -259,6 +272,32 @@ mod tests {
         let mut e = Event::new(Dataset::Syslog, "t", 1);
         parse(program, message, &mut e);
         e
+    }
+
+    /// A SASL user name is the attacker's text: read whole whatever it holds.
+    #[test]
+    fn sasl_user_names_with_separators_are_read_whole() {
+        for user in [
+            "+SUM(1)@x.test",
+            "<script>alert(1)</script>@x.test",
+            "=cmd|' /C calc'!A0@x.test",
+            "a, b;c@x.test",
+        ] {
+            let failed = format!(
+                "warning: unknown[2001:db8:bad::1]: SASL LOGIN authentication failed: authentication failure, sasl_username={user}"
+            );
+            let e = parse_line("postfix/smtpd", Box::leak(failed.into_boxed_str()));
+            assert!(e.is_authentication_failure());
+            assert_eq!(e.user_name.as_deref(), Some(user));
+            let login = format!(
+                "3A2B6E003F: client=unknown[127.0.0.11], sasl_method=PLAIN, sasl_username={user}, sasl_sender=x@y.test"
+            );
+            let e = parse_line("postfix/smtpd", Box::leak(login.into_boxed_str()));
+            assert_eq!(
+                (e.action, e.user_name.as_deref()),
+                (Some("login"), Some(user))
+            );
+        }
     }
 
     #[test]
