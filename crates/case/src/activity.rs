@@ -626,7 +626,7 @@ impl Activity {
                 s.bytes_out = s.bytes_out.saturating_add(bytes);
                 s.bodies = s.bodies.saturating_add(bodies);
                 if let Some(b) = body_bytes {
-                    s.body_bytes = Some(s.body_bytes.unwrap_or_default() + b);
+                    s.body_bytes = Some(s.body_bytes.unwrap_or_default().saturating_add(b));
                 }
                 if let Some(one) = listed.and_then(|i| s.each.get_mut(i)) {
                     one.end = Some(event.timestamp);
@@ -652,7 +652,7 @@ impl Activity {
                     mine.bytes_out = mine.bytes_out.saturating_add(theirs.bytes_out);
                     mine.bodies = mine.bodies.saturating_add(theirs.bodies);
                     if let Some(b) = theirs.body_bytes {
-                        mine.body_bytes = Some(mine.body_bytes.unwrap_or_default() + b);
+                        mine.body_bytes = Some(mine.body_bytes.unwrap_or_default().saturating_add(b));
                     }
                     mine.evidence.extend(theirs.evidence);
                     mine.evidence.truncate(EVIDENCE_KEPT);

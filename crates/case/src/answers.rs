@@ -10,7 +10,7 @@ use vigie_event::{Evidence, Finding, Timestamp};
 
 use crate::activity::OneSession;
 use crate::owner::names_an_intruder;
-use crate::scope::{AccountScope, CaseScope, FamilyCoverage};
+use crate::scope::{AccountScope, CaseScope, FamilyCoverage, saturating_sum};
 use crate::store::SourceRow;
 use crate::tally::Tally;
 
@@ -246,7 +246,7 @@ fn reached(a: &AccountScope) -> Reached {
         sources: a.attacker_sources.clone(),
         since: a.intrusion_start,
         web_actions,
-        mail_sessions: sessions.map(|s| s.sessions.sessions).sum(),
+        mail_sessions: saturating_sum(sessions.map(|s| s.sessions.sessions)),
         messages: a.messages.len(),
         evidence,
     }
@@ -279,8 +279,8 @@ fn left(a: &AccountScope) -> Left {
                 evidence: Vec::new(),
                 sessions: Vec::new(),
             });
-            item.items += n;
-            item.bytes = item.bytes.map(|b| b + bytes);
+            item.items = item.items.saturating_add(*n);
+            item.bytes = item.bytes.map(|b| b.saturating_add(*bytes));
         }
         for i in &w.web.items {
             if let Some(item) = web.get_mut(content_kind(&i.action))
@@ -345,11 +345,7 @@ fn left(a: &AccountScope) -> Left {
     }
     Left {
         account: a.account.clone(),
-        content_bytes: items
-            .iter()
-            .filter(|i| i.content)
-            .filter_map(|i| i.bytes)
-            .sum(),
+        content_bytes: saturating_sum(items.iter().filter(|i| i.content).filter_map(|i| i.bytes)),
         items,
         caveats: a.exfiltration.caveats.clone(),
     }

@@ -606,8 +606,9 @@ fn estimate(
             .iter()
             .partition(|(a, _)| content_kind(a) != "page overhead");
         let sum = |v: &[(&&str, &(u64, u64))]| {
-            v.iter()
-                .fold((0, 0), |(n, b), (_, (n2, b2))| (n + n2, b + b2))
+            v.iter().fold((0u64, 0u64), |(n, b), (_, (n2, b2))| {
+                (n.saturating_add(*n2), b.saturating_add(*b2))
+            })
         };
         let (overhead_requests, overhead_bytes) = sum(&overhead);
         channels.push(Channel {
@@ -719,7 +720,7 @@ fn estimate(
 /// The sum of byte and message counts read from the logs, which an
 /// attacker writes: at most `u64::MAX`, never wrapped (nor a panic in a
 /// debug build).
-fn saturating_sum(counts: impl Iterator<Item = u64>) -> u64 {
+pub(crate) fn saturating_sum(counts: impl Iterator<Item = u64>) -> u64 {
     counts.fold(0, u64::saturating_add)
 }
 
