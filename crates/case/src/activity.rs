@@ -652,7 +652,8 @@ impl Activity {
                     mine.bytes_out = mine.bytes_out.saturating_add(theirs.bytes_out);
                     mine.bodies = mine.bodies.saturating_add(theirs.bodies);
                     if let Some(b) = theirs.body_bytes {
-                        mine.body_bytes = Some(mine.body_bytes.unwrap_or_default().saturating_add(b));
+                        mine.body_bytes =
+                            Some(mine.body_bytes.unwrap_or_default().saturating_add(b));
                     }
                     mine.evidence.extend(theirs.evidence);
                     mine.evidence.truncate(EVIDENCE_KEPT);

@@ -348,14 +348,20 @@ pub fn activity(
     selection: &Selection,
 ) -> rusqlite::Result<(Activity, BTreeSet<IpAddr>)> {
     let db = open(path)?;
-    let mut rows = db.prepare("SELECT json FROM activity ORDER BY input")?;
+    let mut rows = db.prepare("SELECT input, json FROM activity ORDER BY input")?;
     let mut all = Activity::default();
     let mut web_addresses = BTreeSet::new();
     let mut read = rows.query([])?;
     while let Some(r) = read.next()? {
-        let json: String = r.get(0)?;
-        let state = ActivityState::read_selected(&json, selection, &mut web_addresses)
-            .map_err(|e| column_error(0, e))?;
+        let (input, json): (String, String) = (r.get(0)?, r.get(1)?);
+        let state =
+            ActivityState::read_selected(&json, selection, &mut web_addresses).map_err(|e| {
+                let damaged = format!("the stored activity of {input} is damaged: {e}");
+                column_error(
+                    1,
+                    std::io::Error::new(std::io::ErrorKind::InvalidData, damaged),
+                )
+            })?;
         all.merge(Activity::from_state(state));
     }
     Ok((all, web_addresses))

@@ -46,8 +46,26 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("vigie: {}", terminal::sanitize(&format!("{e:#}")));
+            eprintln!("vigie: {}", terminal::sanitize(&message(&e)));
             ExitCode::from(2)
         }
     }
+}
+
+/// The error and its causes, `: `-separated, leaving out a cause whose
+/// text the one before already gives (rusqlite's conversion error, for
+/// one, prints its cause and returns it as its source too).
+fn message(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let cause = cause.to_string();
+        if text.ends_with(&cause) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&cause);
+    }
+    text
 }

@@ -260,3 +260,30 @@ fn logs_then_mailboxes_read_as_one_scan_of_both() {
         assert!(read(&once) == read(&twice), "{file} differs");
     }
 }
+
+/// A damaged activity row of the case database stops a rescan with exit 2
+/// and a message naming the database and the input whose row it is, each
+/// cause once; it is not read as an empty activity.
+#[test]
+fn a_damaged_activity_row_is_named_and_stops_the_rescan() {
+    let example = common::example();
+    let case = tempfile::tempdir().unwrap();
+    scan(case.path(), &[example.join("logs")]);
+    let db = Connection::open(case.path().join("case.sqlite")).unwrap();
+    let damaged = db
+        .execute(
+            "UPDATE activity SET json = '{}' WHERE input LIKE '%dovecot.log'",
+            [],
+        )
+        .unwrap();
+    assert_eq!(damaged, 1);
+    let out = common::run(case.path(), &[], &[example.join("vmail")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("case.sqlite")
+            && stderr.contains("dovecot.log is damaged")
+            && stderr.matches("missing field `sessions`").count() == 1,
+        "{stderr}"
+    );
+}
